@@ -1,0 +1,36 @@
+#pragma once
+/// The [adapter] section every adapter's TOML file has.
+///
+/// | key                    | type   | default   | meaning |
+/// |------------------------|--------|-----------|---------|
+/// | adapter.id             | string | required  | this adapter instance's id, stored with every event |
+/// | adapter.hub            | string | required  | the hub's ingest endpoint |
+/// | adapter.outbox         | string | required  | SQLite file of the local outbox (relative: to the config file) |
+/// | adapter.max_pending    | int    | 1000000   | unacknowledged events kept before new work is refused |
+/// | adapter.window         | int    | 512       | events in flight to the hub |
+/// | adapter.ack_timeout_ms | int    | 3000      | silence from the hub before reconnecting and resending |
+/// | adapter.backoff_max_ms | int    | 5000      | longest pause between reconnects |
+/// | adapter.log_level      | string | "info"    | trace, debug, info, warn, error |
+
+#include <filesystem>
+#include <string>
+
+#include "gridhub/adapter/hub_client.hpp"
+#include "gridhub/common/config.hpp"
+
+namespace gridhub::adapter {
+
+/// The [adapter] keys; an adapter appends its own section's keys to these.
+config::Spec adapter_config_spec();
+
+struct AdapterConfig {
+  std::string id;
+  std::filesystem::path outbox;
+  std::size_t max_pending = 1000000;
+  std::string log_level;
+  HubClientOptions client;
+};
+
+AdapterConfig adapter_config_from(const config::Config& cfg);
+
+}  // namespace gridhub::adapter

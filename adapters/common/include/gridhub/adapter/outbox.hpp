@@ -1,0 +1,60 @@
+#pragma once
+/// The adapter's local outbox: every event is written here (fsync'd) before it is sent, and stays
+/// pending until the hub acknowledges it. Restarting the adapter resends what is pending, so delivery
+/// is at-least-once across adapter and hub crashes; the hub's dedup makes it effectively once.
+/// A (channel, source_key) enters the outbox once: re-importing a file adds nothing.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gridhub/common/clock.hpp"
+#include "gridhub/common/result.hpp"
+#include "gridhub/v1/event.pb.h"
+
+namespace gridhub::adapter {
+
+enum class EnqueueResult { kQueued, kAlreadyKnown, kFull };
+
+struct OutboxEntry {
+  std::int64_t id;
+  std::string event_bytes;   // serialized gridhub.v1.Event
+};
+
+/// The hub's answer for one entry.
+struct Delivery {
+  std::int64_t id;
+  std::uint64_t log_seq = 0;
+  bool duplicate = false;
+  bool dead_lettered = false;
+  std::string refused_reason;   // set when the hub refused the event for good (nack invalid/malformed/too large)
+};
+
+class Outbox {
+ public:
+  /// max_pending bounds the entries not yet acknowledged; beyond it enqueue answers kFull.
+  static Result<Outbox> open(const std::filesystem::path& file, std::size_t max_pending, const Clock& clock);
+
+  Outbox(Outbox&&) noexcept;
+  Outbox& operator=(Outbox&&) noexcept;
+  ~Outbox();
+
+  /// Adds the events in one transaction; one result per event, in order.
+  Result<std::vector<EnqueueResult>> enqueue(std::span<const gridhub::v1::Event> events);
+  /// Up to `limit` pending entries with id > after_id, in id order.
+  Result<std::vector<OutboxEntry>> pending(std::int64_t after_id, std::size_t limit);
+  /// Records the hub's answers in one transaction; the entries stop being pending.
+  Status complete(std::span<const Delivery> deliveries);
+  Result<std::size_t> pending_count();
+  const std::filesystem::path& file() const;
+
+ private:
+  struct Impl;
+  explicit Outbox(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gridhub::adapter

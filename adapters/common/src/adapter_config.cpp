@@ -1,0 +1,37 @@
+#include "gridhub/adapter/adapter_config.hpp"
+
+namespace gridhub::adapter {
+
+config::Spec adapter_config_spec() {
+  using config::Type;
+  return {
+      {"adapter.id", Type::kString, true, "this adapter instance's id"},
+      {"adapter.hub", Type::kString, true, "the hub's ingest endpoint"},
+      {"adapter.outbox", Type::kString, true, "SQLite file of the local outbox"},
+      {"adapter.max_pending", Type::kInteger, false, "unacknowledged events kept before new work is refused"},
+      {"adapter.window", Type::kInteger, false, "events in flight to the hub"},
+      {"adapter.ack_timeout_ms", Type::kInteger, false, "silence from the hub before reconnecting"},
+      {"adapter.backoff_max_ms", Type::kInteger, false, "longest pause between reconnects"},
+      {"adapter.log_level", Type::kString, false, "trace | debug | info | warn | error"},
+  };
+}
+
+AdapterConfig adapter_config_from(const config::Config& cfg) {
+  AdapterConfig a;
+  a.id = cfg.get_string("adapter.id");
+  if (a.id.empty()) throw config::ConfigError(cfg.where("adapter.id") + ": must not be empty");
+  a.outbox = cfg.get_path("adapter.outbox");
+  a.max_pending = static_cast<std::size_t>(cfg.get_int("adapter.max_pending", 1000000, 1, 1000000000));
+  a.log_level = cfg.get_enum("adapter.log_level", "info", {"trace", "debug", "info", "warn", "error"});
+  a.client.endpoint = config::resolve_endpoint(cfg.get_string("adapter.hub"), cfg.base_dir());
+  if (a.client.endpoint.find("://") == std::string::npos) {
+    throw config::ConfigError(cfg.where("adapter.hub") + ": not a ZeroMQ endpoint (tcp://host:port or ipc://path)");
+  }
+  a.client.window = static_cast<std::size_t>(cfg.get_int("adapter.window", 512, 1, 100000));
+  a.client.ack_timeout = std::chrono::milliseconds(cfg.get_int("adapter.ack_timeout_ms", 3000, 10, 600000));
+  a.client.backoff_max = std::chrono::milliseconds(cfg.get_int("adapter.backoff_max_ms", 5000, 10, 600000));
+  a.client.backoff_initial = std::min(a.client.backoff_initial, a.client.backoff_max);
+  return a;
+}
+
+}  // namespace gridhub::adapter

@@ -1,0 +1,142 @@
+#include "gridhub/adapter/hub_client.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+#include <unordered_map>
+
+#include "gridhub/transport/frames.hpp"
+#include "gridhub/v1/wire.pb.h"
+
+namespace gridhub::adapter {
+
+namespace v1 = gridhub::v1;
+using Clock = std::chrono::steady_clock;
+
+HubClient::HubClient(zmq::context_t& zmq, Outbox& outbox, HubClientOptions options)
+    : zmq_(zmq), outbox_(outbox), options_(std::move(options)) {
+  reconnect();
+  options_.window = std::max<std::size_t>(options_.window, 1);
+}
+
+HubClient::~HubClient() = default;
+
+void HubClient::reconnect() {
+  socket_ = zmq::socket_t(zmq_, zmq::socket_type::dealer);
+  transport::apply_common_options(socket_, options_.max_frame_bytes);
+  // Queued frames for a dead connection are dropped, not delivered late: we resend from the outbox.
+  socket_.set(zmq::sockopt::immediate, 1);
+  socket_.set(zmq::sockopt::sndhwm, static_cast<int>(options_.window) * 2);
+  socket_.connect(options_.endpoint);
+}
+
+Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
+  SendStats stats;
+  std::unordered_map<std::int64_t, Clock::time_point> in_flight;
+  std::int64_t cursor = 0;     // highest outbox id sent in this connection
+  bool exhausted = false;      // no pending entry above cursor (as of the last read)
+  auto backoff = options_.backoff_initial;
+  std::vector<Delivery> done;
+  v1::AdapterToHub msg;
+  v1::HubToAdapter reply;
+  Clock::time_point last_answer = Clock::now();
+
+  auto flush = [&]() -> Status {
+    auto s = outbox_.complete(done);
+    done.clear();
+    return s;
+  };
+
+  while (keep_going()) {
+    // Fill the window from the outbox.
+    if (!exhausted && in_flight.size() < options_.window) {
+      auto batch = outbox_.pending(cursor, options_.window - in_flight.size());
+      if (!batch) return batch.error();
+      if (batch->empty()) exhausted = true;
+      for (auto& e : batch.value()) {
+        msg.Clear();
+        auto* sub = msg.mutable_submit();
+        sub->set_correlation_id(static_cast<std::uint64_t>(e.id));
+        if (!sub->mutable_event()->ParseFromString(e.event_bytes)) {
+          done.push_back(Delivery{e.id, 0, false, false, "outbox entry does not parse"});
+          cursor = e.id;
+          continue;
+        }
+        if (transport::send_dealer(socket_, msg) != transport::SendStatus::kSent) break;  // no connection yet / HWM
+        if (in_flight.empty()) last_answer = Clock::now();
+        in_flight.emplace(e.id, Clock::now());
+        cursor = e.id;
+        ++stats.sent;
+      }
+    }
+    if (in_flight.empty() && exhausted) {
+      if (auto s = flush(); !s) return s.error();
+      // Entries may have been enqueued meanwhile (HTTP adapters); look again once before leaving.
+      auto left = outbox_.pending_count();
+      if (!left) return left.error();
+      if (left.value() == 0) return stats;
+      exhausted = false;
+      cursor = 0;
+      continue;
+    }
+
+    zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 1, std::chrono::milliseconds(50));
+    zmq::message_t frame;
+    while ((items[0].revents & ZMQ_POLLIN) && socket_.recv(frame, zmq::recv_flags::dontwait)) {
+      if (!reply.ParseFromArray(frame.data(), static_cast<int>(frame.size()))) continue;
+      last_answer = Clock::now();
+      backoff = options_.backoff_initial;
+      if (reply.has_ack()) {
+        const auto& a = reply.ack();
+        auto id = static_cast<std::int64_t>(a.correlation_id());
+        if (in_flight.erase(id) == 0) continue;  // a late ack for an entry already resent and acked
+        done.push_back(Delivery{id, a.log_seq(), a.duplicate(), a.dead_lettered(), {}});
+        if (a.dead_lettered()) {
+          ++stats.dead_lettered;
+        } else if (a.duplicate()) {
+          ++stats.duplicates;
+        } else {
+          ++stats.accepted;
+        }
+      } else if (reply.has_nack()) {
+        const auto& n = reply.nack();
+        auto id = static_cast<std::int64_t>(n.correlation_id());
+        if (in_flight.erase(id) == 0) continue;
+        if (n.code() == v1::NACK_CODE_UNAVAILABLE) {
+          // The hub could not store it now; it stays pending and goes again after a pause.
+          spdlog::warn("hub unavailable ({}); retrying in {} ms", n.reason(), backoff.count());
+          cursor = std::min(cursor, id - 1);
+          exhausted = false;
+          std::this_thread::sleep_for(backoff);
+          backoff = std::min(backoff * 2, options_.backoff_max);
+          continue;
+        }
+        const std::string code = v1::NackCode_Name(n.code());
+        ++stats.refused[code];
+        spdlog::error("hub refused outbox entry {}: {}: {}", id, code, n.reason());
+        done.push_back(Delivery{id, 0, false, false, code + ": " + n.reason()});
+      }
+    }
+    if (done.size() >= 256 || (in_flight.empty() && !done.empty())) {
+      if (auto s = flush(); !s) return s.error();
+    }
+    if (!in_flight.empty() && Clock::now() - last_answer > options_.ack_timeout) {
+      if (auto s = flush(); !s) return s.error();
+      spdlog::warn("hub at {} did not answer for {} ms ({} events unacknowledged); reconnecting in {} ms",
+                   options_.endpoint, options_.ack_timeout.count(), in_flight.size(), backoff.count());
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, options_.backoff_max);
+      in_flight.clear();
+      cursor = 0;
+      exhausted = false;
+      reconnect();
+      ++stats.reconnects;
+      last_answer = Clock::now();
+    }
+  }
+  if (auto s = flush(); !s) return s.error();
+  return stats;
+}
+
+}  // namespace gridhub::adapter

@@ -1,0 +1,61 @@
+// gridhub: the hub process. Parses arguments, loads config, wires the hub, runs the loop.
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "gridhub/common/clock.hpp"
+#include "gridhub/common/logging.hpp"
+#include "gridhub/core/hub.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"gridhub: the civic ticket integration hub"};
+  std::string config_file;
+  std::string log_level;
+  app.add_option("-c,--config", config_file, "hub configuration (TOML)")->required()->check(CLI::ExistingFile);
+  app.add_option("--log-level", log_level, "overrides hub.log_level");
+  CLI11_PARSE(app, argc, argv);
+
+  gridhub::core::HubConfig cfg;
+  try {
+    cfg = gridhub::core::load_hub_config(config_file);
+    gridhub::logging::setup("gridhub", log_level.empty() ? cfg.log_level : log_level);
+  } catch (const std::exception& e) {
+    std::cerr << "gridhub: " << e.what() << "\n";
+    return 2;
+  }
+
+  boost::asio::io_context io;
+  gridhub::SystemClock clock;
+  std::unique_ptr<gridhub::core::Hub> hub;
+  try {
+    hub = std::make_unique<gridhub::core::Hub>(io, cfg, clock);
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return 1;
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: draining", sig);
+    hub->stop([&] { io.stop(); });
+  });
+
+  hub->start();
+  // The ready line: tests and scripts wait for it instead of sleeping. Endpoints are the bound ones.
+  std::string line = "READY ingest=";
+  for (std::size_t i = 0; i < hub->ingest_endpoints().size(); ++i) line += (i ? "," : "") + hub->ingest_endpoints()[i];
+  line += " stream=";
+  for (std::size_t i = 0; i < hub->stream_endpoints().size(); ++i) line += (i ? "," : "") + hub->stream_endpoints()[i];
+  std::cout << line << std::endl;
+  spdlog::info("{}", line);
+
+  io.run();
+  hub.reset();
+  spdlog::info("stopped");
+  return 0;
+}

@@ -1,0 +1,32 @@
+#pragma once
+/// The hub: the event log, the ingest endpoint and the stream endpoint wired on one io_context.
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <memory>
+
+#include "gridhub/common/clock.hpp"
+#include "gridhub/core/hub_config.hpp"
+
+namespace gridhub::core {
+
+class Hub {
+ public:
+  /// Opens the log and binds every endpoint; throws (with a message naming what failed) at start-up.
+  Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& clock);
+  ~Hub();
+
+  void start();
+  /// Orderly stop: no new events, commit and ack what was received, close the endpoints; then `done`.
+  void stop(std::function<void()> done);
+
+  const std::vector<std::string>& ingest_endpoints() const;
+  const std::vector<std::string>& stream_endpoints() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gridhub::core

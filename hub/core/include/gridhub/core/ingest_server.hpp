@@ -1,0 +1,98 @@
+#pragma once
+/// The ingest endpoint: adapters' DEALERs submit events to a ROUTER; each event is validated, turned
+/// into its ticket, appended by the writer thread in group commits, and acknowledged only after the
+/// commit that holds it returned. Bad frames are nacked with a reason, counted and dead-lettered.
+///
+/// Config keys ([ingest]): endpoints, max_frame_bytes, max_batch, max_pending (see hub_config.hpp).
+
+#include <boost/asio/io_context.hpp>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gridhub/core/normalizer.hpp"
+#include "gridhub/log/event_log.hpp"
+#include "gridhub/transport/asio_zmq.hpp"
+#include "gridhub/transport/frames.hpp"
+#include "gridhub/v1/wire.pb.h"
+
+namespace gridhub::core {
+
+struct IngestOptions {
+  std::vector<std::string> endpoints;
+  std::size_t max_frame_bytes = 1 << 20;
+  std::size_t max_batch = 1000;       // events per commit at most
+  std::size_t max_pending = 16384;    // events waiting for the writer before intake pauses
+  EventLimits limits;
+};
+
+/// Counters an operator reads (gridhubctl status); names are stable.
+struct IngestCounters {
+  std::uint64_t received = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t nacked_malformed = 0;
+  std::uint64_t nacked_too_large = 0;
+  std::uint64_t nacked_invalid = 0;
+  std::uint64_t nacked_unavailable = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t commit_failures = 0;
+  std::uint64_t acks_unroutable = 0;
+};
+
+class BatchWriter;
+
+class IngestServer {
+ public:
+  /// Who is waiting for an event's outcome (empty routing id: nobody, e.g. a dead letter of our own).
+  struct Pending {
+    std::string routing_id;
+    std::uint64_t correlation_id = 0;
+  };
+
+  /// Binds the endpoints; throws zmq::error_t at start-up if an endpoint cannot be bound.
+  IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options);
+  ~IngestServer();
+
+  /// The endpoints actually bound (tcp://127.0.0.1:* resolved to its port).
+  const std::vector<std::string>& bound_endpoints() const { return bound_; }
+  /// Called on the io thread after each commit with the new log head.
+  void on_commit(std::function<void(std::uint64_t)> fn) { on_commit_ = std::move(fn); }
+
+  void start();
+  /// Stops taking new events, lets the writer finish and acks what it committed; then `done`.
+  void drain(std::function<void()> done);
+
+  const IngestCounters& counters() const { return counters_; }
+  std::uint64_t head_seq() const;
+
+ private:
+  void on_readable();
+  void handle(transport::RouterMessage& msg);
+  void nack(const std::string& routing_id, std::uint64_t correlation, gridhub::v1::NackCode code, std::string reason);
+  void dead_letter_frame(const std::string& routing_id, std::uint64_t correlation, std::string reason_code,
+                         std::string detail, std::string payload, gridhub::v1::NackCode code);
+  void send(const std::string& routing_id, const gridhub::v1::HubToAdapter& msg);
+  void on_batch_done(std::vector<Pending>&& batch, Status status, std::vector<log::AppendOutcome>&& outcomes);
+  void reply_status(const std::string& routing_id);
+
+  boost::asio::io_context& io_;
+  IngestOptions options_;
+  std::vector<std::string> bound_;   // before socket_: filled while the socket is made
+  transport::AsioZmqSocket socket_;
+  std::unique_ptr<BatchWriter> writer_;
+  IngestCounters counters_;
+  std::function<void(std::uint64_t)> on_commit_;
+  std::function<void()> drained_;
+  bool draining_ = false;
+  std::string scratch_;
+  gridhub::v1::AdapterToHub in_;
+  gridhub::v1::HubToAdapter out_;
+};
+
+}  // namespace gridhub::core

@@ -1,0 +1,44 @@
+#include "gridhub/core/hub_config.hpp"
+
+namespace gridhub::core {
+
+const config::Spec& hub_config_spec() {
+  using config::Type;
+  static const config::Spec spec = {
+      {"hub.log_db", Type::kString, true, "SQLite file of the event log"},
+      {"hub.durability", Type::kString, false, "full | normal"},
+      {"hub.log_level", Type::kString, false, "trace | debug | info | warn | error"},
+      {"ingest.endpoints", Type::kStringArray, true, "ZeroMQ endpoints adapters connect to"},
+      {"ingest.max_frame_bytes", Type::kInteger, false, "largest accepted frame"},
+      {"ingest.max_batch", Type::kInteger, false, "events per commit at most"},
+      {"ingest.max_pending", Type::kInteger, false, "queued events before intake pauses"},
+      {"stream.endpoints", Type::kStringArray, true, "ZeroMQ endpoints subscribers connect to"},
+      {"stream.max_credit", Type::kInteger, false, "records in flight per subscriber"},
+      {"stream.session_timeout_ms", Type::kInteger, false, "silence before a subscriber session is dropped"},
+  };
+  return spec;
+}
+
+HubConfig hub_config_from(const config::Config& cfg) {
+  HubConfig h;
+  h.log_db = cfg.get_path("hub.log_db");
+  h.log.durability = cfg.get_enum("hub.durability", "full", {"full", "normal"}) == "full" ? log::Durability::kFull
+                                                                                        : log::Durability::kNormal;
+  h.log_level = cfg.get_enum("hub.log_level", "info", {"trace", "debug", "info", "warn", "error"});
+  h.ingest.endpoints = cfg.get_endpoints("ingest.endpoints");
+  if (h.ingest.endpoints.empty()) throw config::ConfigError(cfg.where("ingest.endpoints") + ": needs at least one endpoint");
+  h.ingest.max_frame_bytes = static_cast<std::size_t>(cfg.get_int("ingest.max_frame_bytes", 1 << 20, 1024, 64 << 20));
+  h.ingest.max_batch = static_cast<std::size_t>(cfg.get_int("ingest.max_batch", 1000, 1, 100000));
+  h.ingest.max_pending = static_cast<std::size_t>(cfg.get_int("ingest.max_pending", 16384, 1, 10000000));
+  h.stream.endpoints = cfg.get_endpoints("stream.endpoints");
+  if (h.stream.endpoints.empty()) throw config::ConfigError(cfg.where("stream.endpoints") + ": needs at least one endpoint");
+  h.stream.max_credit = static_cast<std::uint32_t>(cfg.get_int("stream.max_credit", 1000, 1, 100000));
+  h.stream.session_timeout = std::chrono::milliseconds(cfg.get_int("stream.session_timeout_ms", 30000, 100, 3600000));
+  return h;
+}
+
+HubConfig load_hub_config(const std::filesystem::path& file) {
+  return hub_config_from(config::Config::load_file(file, hub_config_spec()));
+}
+
+}  // namespace gridhub::core

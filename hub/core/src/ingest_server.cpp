@@ -1,0 +1,236 @@
+#include "gridhub/core/ingest_server.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "batch_writer.hpp"
+
+namespace gridhub::core {
+
+namespace v1 = gridhub::v1;
+
+class BatchWriter : public GroupCommitWriter<IngestServer::Pending> {
+  using GroupCommitWriter::GroupCommitWriter;
+};
+
+namespace {
+
+zmq::socket_t make_router(zmq::context_t& zmq, const IngestOptions& o, std::vector<std::string>& bound) {
+  zmq::socket_t s(zmq, zmq::socket_type::router);
+  transport::apply_common_options(s, o.max_frame_bytes);
+  // Unroutable acks (the adapter went away) must be reported, not silently dropped.
+  s.set(zmq::sockopt::router_mandatory, 1);
+  s.set(zmq::sockopt::sndhwm, 100000);
+  s.set(zmq::sockopt::rcvhwm, 100000);
+  for (const auto& ep : o.endpoints) {
+    s.bind(ep);
+    bound.push_back(s.get(zmq::sockopt::last_endpoint));
+  }
+  return s;
+}
+
+}  // namespace
+
+IngestServer::IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options)
+    : io_(io), options_(std::move(options)), socket_(io, make_router(zmq, options_, bound_)) {
+  writer_ = std::make_unique<BatchWriter>(
+      io, log, options_.max_batch,
+      [this](std::vector<Pending>&& batch, Status status, std::vector<log::AppendOutcome>&& outcomes) {
+        on_batch_done(std::move(batch), std::move(status), std::move(outcomes));
+      });
+}
+
+IngestServer::~IngestServer() = default;
+
+std::uint64_t IngestServer::head_seq() const { return writer_->head_seq(); }
+
+void IngestServer::start() {
+  socket_.start([this] { on_readable(); });
+}
+
+void IngestServer::drain(std::function<void()> done) {
+  draining_ = true;
+  socket_.pause();
+  drained_ = std::move(done);
+  if (writer_->pending() == 0) {
+    socket_.stop();
+    auto d = std::move(drained_);
+    d();
+  }
+}
+
+void IngestServer::on_readable() {
+  // Bounded per turn so acks and streams get the loop too.
+  constexpr int kMaxPerTurn = 512;
+  transport::RouterMessage msg;
+  for (int i = 0; i < kMaxPerTurn; ++i) {
+    if (writer_->pending() >= options_.max_pending) {
+      // Backpressure: leave further messages in ZeroMQ's queue until a commit frees room.
+      socket_.pause();
+      return;
+    }
+    auto st = transport::recv_router(socket_.socket(), msg);
+    if (st != transport::RecvStatus::kMessage) return;
+    handle(msg);
+  }
+}
+
+void IngestServer::handle(transport::RouterMessage& msg) {
+  ++counters_.received;
+  const auto size = msg.payload.size();
+  if (size > options_.max_frame_bytes) {
+    dead_letter_frame(msg.routing_id, 0, "too_large",
+                      fmt::format("frame of {} bytes exceeds max_frame_bytes {}", size, options_.max_frame_bytes),
+                      {}, v1::NACK_CODE_TOO_LARGE);
+    return;
+  }
+  if (msg.extra_frames != 0 || !transport::parse_bounded(msg.payload.data(), size, options_.max_frame_bytes, in_)) {
+    dead_letter_frame(msg.routing_id, 0, "malformed_frame",
+                      msg.extra_frames != 0 ? fmt::format("{} unexpected extra frames", msg.extra_frames)
+                                            : std::string("frame is not a gridhub.v1.AdapterToHub message"),
+                      std::string(static_cast<const char*>(msg.payload.data()), std::min<std::size_t>(size, 4096)),
+                      v1::NACK_CODE_MALFORMED_FRAME);
+    return;
+  }
+  switch (in_.msg_case()) {
+    case v1::AdapterToHub::kStatus:
+      reply_status(msg.routing_id);
+      return;
+    case v1::AdapterToHub::kSubmit:
+      break;
+    case v1::AdapterToHub::MSG_NOT_SET:
+      dead_letter_frame(msg.routing_id, 0, "malformed_frame", "AdapterToHub carries no message", {},
+                        v1::NACK_CODE_MALFORMED_FRAME);
+      return;
+  }
+  auto* submit = in_.mutable_submit();
+  const std::uint64_t corr = submit->correlation_id();
+  v1::Event* ev = submit->mutable_event();
+  // Fields this hub version does not know could carry data past masking; they are not stored.
+  ev->DiscardUnknownFields();
+  if (auto s = validate_event(*ev, options_.limits); !s) {
+    dead_letter_frame(msg.routing_id, corr, "invalid_event", s.error().detail, ev->SerializeAsString(),
+                      v1::NACK_CODE_INVALID_EVENT);
+    return;
+  }
+  if (ev->has_rejection()) {
+    // The adapter could not read this record; keep it, findable, with the adapter's reason.
+    const auto& rj = ev->rejection();
+    log::DeadLetterItem dl{ev->adapter_id(), static_cast<int>(ev->channel()), ev->source_key(), rj.reason_code(),
+                           rj.field(), rj.detail(), rj.location(), ev->original_payload()};
+    writer_->submit(Pending{msg.routing_id, corr}, std::move(dl));
+    return;
+  }
+  log::IntakeItem item;
+  *item.body.mutable_ticket() = ticket_from_event(*ev);
+  item.body.mutable_event()->Swap(ev);
+  writer_->submit(Pending{msg.routing_id, corr}, std::move(item));
+}
+
+void IngestServer::dead_letter_frame(const std::string& routing_id, std::uint64_t correlation, std::string reason_code,
+                                     std::string detail, std::string payload, v1::NackCode code) {
+  switch (code) {
+    case v1::NACK_CODE_TOO_LARGE: ++counters_.nacked_too_large; break;
+    case v1::NACK_CODE_MALFORMED_FRAME: ++counters_.nacked_malformed; break;
+    case v1::NACK_CODE_INVALID_EVENT: ++counters_.nacked_invalid; break;
+    default: ++counters_.nacked_unavailable; break;
+  }
+  const std::uint64_t rejected = counters_.nacked_too_large + counters_.nacked_malformed + counters_.nacked_invalid;
+  // A flood of bad frames must not flood the log: the first ones, then every 1000th (counters have them all).
+  if (rejected <= 10 || rejected % 1000 == 0) {
+    spdlog::warn("ingest: rejected frame #{} (correlation {}): {}: {} — dead-lettered; see gridhubctl dead-letters",
+                 rejected, correlation, reason_code, detail);
+  }
+  nack(routing_id, correlation, code, detail);
+  // Keep it findable. No seq, no ack: the nack already told the sender.
+  log::DeadLetterItem dl{{}, 0, {}, std::move(reason_code), {}, std::move(detail), "ingest frame", std::move(payload)};
+  writer_->submit(Pending{{}, 0}, std::move(dl));
+}
+
+void IngestServer::nack(const std::string& routing_id, std::uint64_t correlation, v1::NackCode code, std::string reason) {
+  out_.Clear();
+  auto* n = out_.mutable_nack();
+  n->set_correlation_id(correlation);
+  n->set_code(code);
+  n->set_reason(std::move(reason));
+  send(routing_id, out_);
+}
+
+void IngestServer::send(const std::string& routing_id, const v1::HubToAdapter& msg) {
+  auto st = transport::send_router(socket_.socket(), routing_id, msg, scratch_);
+  if (st != transport::SendStatus::kSent) {
+    // The adapter left or is not reading; it will resend and be acked as a duplicate.
+    ++counters_.acks_unroutable;
+  }
+}
+
+void IngestServer::on_batch_done(std::vector<Pending>&& batch, Status status, std::vector<log::AppendOutcome>&& outcomes) {
+  if (!status.ok()) {
+    ++counters_.commit_failures;
+    spdlog::error("ingest: commit of {} events failed, nacking them as unavailable: {}", batch.size(),
+                  status.error().message());
+    for (const auto& p : batch) {
+      if (p.routing_id.empty()) continue;
+      ++counters_.nacked_unavailable;
+      nack(p.routing_id, p.correlation_id, v1::NACK_CODE_UNAVAILABLE, "log append failed; retry later");
+    }
+  } else {
+    ++counters_.commits;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& p = batch[i];
+      const auto& o = outcomes[i];
+      if (o.dead_lettered) {
+        if (!o.duplicate) ++counters_.dead_lettered;
+      } else if (o.duplicate) {
+        ++counters_.duplicates;
+      } else {
+        ++counters_.accepted;
+      }
+      if (p.routing_id.empty()) continue;  // a dead letter of our own, already nacked
+      out_.Clear();
+      auto* a = out_.mutable_ack();
+      a->set_correlation_id(p.correlation_id);
+      a->set_log_seq(o.seq);
+      a->set_duplicate(o.duplicate);
+      a->set_dead_lettered(o.dead_lettered);
+      send(p.routing_id, out_);
+    }
+    if (on_commit_) on_commit_(writer_->head_seq());
+  }
+  if (draining_) {
+    if (writer_->pending() == 0 && drained_) {
+      socket_.stop();
+      auto d = std::move(drained_);
+      d();
+    }
+    return;
+  }
+  socket_.resume();  // also re-checks readiness that our sends may have consumed
+}
+
+void IngestServer::reply_status(const std::string& routing_id) {
+  out_.Clear();
+  auto* s = out_.mutable_status();
+  s->set_log_head_seq(writer_->head_seq());
+  auto add = [&](const char* name, std::uint64_t v) {
+    auto* c = s->add_counters();
+    c->set_name(name);
+    c->set_value(v);
+  };
+  add("ingest_received_total", counters_.received);
+  add("ingest_accepted_total", counters_.accepted);
+  add("ingest_duplicates_total", counters_.duplicates);
+  add("ingest_dead_lettered_total", counters_.dead_lettered);
+  add("ingest_nacked_malformed_total", counters_.nacked_malformed);
+  add("ingest_nacked_too_large_total", counters_.nacked_too_large);
+  add("ingest_nacked_invalid_total", counters_.nacked_invalid);
+  add("ingest_nacked_unavailable_total", counters_.nacked_unavailable);
+  add("ingest_commits_total", counters_.commits);
+  add("ingest_commit_failures_total", counters_.commit_failures);
+  add("ingest_acks_unroutable_total", counters_.acks_unroutable);
+  add("ingest_pending", writer_->pending());
+  send(routing_id, out_);
+  socket_.poke();
+}
+
+}  // namespace gridhub::core

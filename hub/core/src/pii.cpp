@@ -1,0 +1,51 @@
+#include "gridhub/core/pii.hpp"
+
+#include "gridhub/v1/common.pb.h"
+
+namespace gridhub::core {
+
+namespace {
+
+std::size_t utf8_chars(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace
+
+std::string mask_value(const std::string& value) {
+  if (value.empty()) return value;
+  const bool digits = value.find_first_not_of("0123456789+-* ") == std::string::npos;
+  if (digits && value.size() >= 7) return value.substr(0, 3) + "****" + value.substr(value.size() - 4);
+  if (!digits) {
+    // Keep the first character (surname), mask the rest.
+    std::size_t first = 1;
+    while (first < value.size() && (static_cast<unsigned char>(value[first]) & 0xC0) == 0x80) ++first;
+    const std::size_t rest = utf8_chars(value) - 1;
+    return value.substr(0, first) + std::string(std::max<std::size_t>(rest, 1), '*');
+  }
+  return "**";
+}
+
+void mask_pii(google::protobuf::Message& msg) {
+  using google::protobuf::FieldDescriptor;
+  const auto* desc = msg.GetDescriptor();
+  const auto* refl = msg.GetReflection();
+  for (int i = 0; i < desc->field_count(); ++i) {
+    const FieldDescriptor* f = desc->field(i);
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int j = 0; j < refl->FieldSize(msg, f); ++j) mask_pii(*refl->MutableRepeatedMessage(&msg, f, j));
+      } else if (refl->HasField(msg, f)) {
+        mask_pii(*refl->MutableMessage(&msg, f));
+      }
+      continue;
+    }
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING || f->is_repeated()) continue;
+    if (!f->options().GetExtension(gridhub::v1::pii)) continue;
+    refl->SetString(&msg, f, mask_value(refl->GetString(msg, f)));
+  }
+}
+
+}  // namespace gridhub::core

@@ -1,0 +1,237 @@
+// gridhubctl: the operator's and auditor's command line.
+#include <CLI/CLI.hpp>
+#include <google/protobuf/util/json_util.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <zmq.hpp>
+
+#include "gridhub/core/pii.hpp"
+#include "gridhub/log/event_log.hpp"
+#include "gridhub/sqlite/sqlite.hpp"
+#include "gridhub/transport/frames.hpp"
+#include "gridhub/v1/log.pb.h"
+#include "gridhub/v1/wire.pb.h"
+
+namespace {
+
+namespace v1 = gridhub::v1;
+
+std::string to_json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+/// One JSON line per log record: the seq and the ticket as the record left it.
+bool print_record(std::uint64_t seq, std::string_view body, bool show_pii) {
+  v1::LogRecord rec;
+  if (!rec.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    std::cerr << "gridhubctl: log record " << seq << " does not parse; skipped\n";
+    return false;
+  }
+  if (!rec.has_intake_accepted()) return false;
+  v1::Ticket t = rec.intake_accepted().ticket();
+  if (!show_pii) gridhub::core::mask_pii(t);
+  std::printf("{\"seq\":%llu,\"ticket\":%s}\n", static_cast<unsigned long long>(seq), to_json(t).c_str());
+  return true;
+}
+
+int cmd_tail(const std::string& hub, std::uint64_t from_seq, std::uint64_t max, int idle_exit_ms, bool show_pii) {
+  zmq::context_t ctx(1);
+  zmq::socket_t sock(ctx, zmq::socket_type::dealer);
+  gridhub::transport::apply_common_options(sock, 64 << 20);
+  sock.connect(hub);
+  constexpr std::uint32_t kWindow = 512;
+  std::uint64_t next = std::max<std::uint64_t>(from_seq, 1);
+  std::uint64_t printed = 0;
+  std::uint32_t consumed = 0;
+  auto subscribe = [&] {
+    v1::SubscriberToHub m;
+    m.mutable_subscribe()->set_from_seq(next);
+    m.mutable_subscribe()->set_credit(kWindow);
+    consumed = 0;
+    (void)gridhub::transport::send_dealer(sock, m, false);
+  };
+  subscribe();
+  auto last_data = std::chrono::steady_clock::now();
+  v1::HubToSubscriber in;
+  for (;;) {
+    zmq::pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 1, std::chrono::milliseconds(idle_exit_ms > 0 ? std::min(idle_exit_ms, 1000) : 1000));
+    if ((items[0].revents & ZMQ_POLLIN) == 0) {
+      if (idle_exit_ms > 0 && std::chrono::steady_clock::now() - last_data > std::chrono::milliseconds(idle_exit_ms)) {
+        return 0;
+      }
+      v1::SubscriberToHub k;  // keepalive; a restarted hub answers SessionUnknown
+      k.mutable_credit()->set_credit(0);
+      (void)gridhub::transport::send_dealer(sock, k, false);
+      continue;
+    }
+    zmq::message_t msg;
+    while (sock.recv(msg, zmq::recv_flags::dontwait)) {
+      if (!in.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) continue;
+      if (in.has_session_unknown()) {
+        subscribe();
+        continue;
+      }
+      if (!in.has_delivery()) continue;
+      const auto seq = in.delivery().seq();
+      last_data = std::chrono::steady_clock::now();
+      ++consumed;
+      if (seq < next) continue;  // a redelivery after resubscribing; already printed
+      next = seq + 1;
+      if (print_record(seq, in.delivery().record(), show_pii)) ++printed;
+      std::fflush(stdout);
+      if (max > 0 && printed >= max) return 0;
+    }
+    if (consumed >= kWindow / 2) {
+      v1::SubscriberToHub c;
+      c.mutable_credit()->set_credit(consumed);
+      consumed = 0;
+      (void)gridhub::transport::send_dealer(sock, c, false);
+    }
+  }
+}
+
+int cmd_status(const std::string& hub, int timeout_ms) {
+  zmq::context_t ctx(1);
+  zmq::socket_t sock(ctx, zmq::socket_type::dealer);
+  gridhub::transport::apply_common_options(sock, 1 << 20);
+  sock.connect(hub);
+  v1::AdapterToHub req;
+  req.mutable_status();
+  (void)gridhub::transport::send_dealer(sock, req, false);
+  zmq::pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
+  zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
+  zmq::message_t msg;
+  v1::HubToAdapter rep;
+  if (!(items[0].revents & ZMQ_POLLIN) || !sock.recv(msg, zmq::recv_flags::dontwait) ||
+      !rep.ParseFromArray(msg.data(), static_cast<int>(msg.size())) || !rep.has_status()) {
+    std::cerr << "gridhubctl: no status from " << hub << " within " << timeout_ms << " ms (is the hub running?)\n";
+    return 1;
+  }
+  std::cout << "log_head_seq " << rep.status().log_head_seq() << "\n";
+  for (const auto& c : rep.status().counters()) std::cout << c.name() << " " << c.value() << "\n";
+  return 0;
+}
+
+int cmd_tickets(const std::string& db_file, bool show_pii) {
+  auto db = gridhub::sqlite::Database::open(db_file, gridhub::sqlite::OpenMode::kReadOnly);
+  if (!db) {
+    std::cerr << "gridhubctl: " << db.error().message() << "\n";
+    return 1;
+  }
+  auto st = db->prepare("SELECT last_seq, body FROM tickets ORDER BY created_seq");
+  if (!st) {
+    std::cerr << "gridhubctl: " << db_file << " is not a gridhub log: " << st.error().message() << "\n";
+    return 1;
+  }
+  for (;;) {
+    auto row = st->step();
+    if (!row) {
+      std::cerr << "gridhubctl: " << row.error().message() << "\n";
+      return 1;
+    }
+    if (!row.value()) break;
+    v1::Ticket t;
+    auto body = st->column_blob(1);
+    if (!t.ParseFromArray(body.data(), static_cast<int>(body.size()))) continue;
+    if (!show_pii) gridhub::core::mask_pii(t);
+    std::printf("%s\n", to_json(t).c_str());
+  }
+  return 0;
+}
+
+int cmd_dead_letters(const std::string& db_file) {
+  auto db = gridhub::sqlite::Database::open(db_file, gridhub::sqlite::OpenMode::kReadOnly);
+  if (!db) {
+    std::cerr << "gridhubctl: " << db.error().message() << "\n";
+    return 1;
+  }
+  auto st = db->prepare(
+      "SELECT id, recorded_at, coalesce(adapter_id,''), coalesce(channel,0), coalesce(source_key,''), reason_code,"
+      " coalesce(field,''), coalesce(detail,''), coalesce(location,'') FROM dead_letters ORDER BY id");
+  if (!st) {
+    std::cerr << "gridhubctl: " << st.error().message() << "\n";
+    return 1;
+  }
+  for (;;) {
+    auto row = st->step();
+    if (!row || !row.value()) break;
+    auto q = [](std::string_view s) {
+      std::string o = "\"";
+      for (char c : s) {
+        if (c == '"' || c == '\\') o += '\\', o += c;
+        else if (c == '\n') o += "\\n";
+        else if (c == '\r') o += "\\r";
+        else if (static_cast<unsigned char>(c) < 0x20) o += ' ';
+        else o += c;
+      }
+      return o + "\"";
+    };
+    std::printf("{\"id\":%lld,\"recorded_at_us\":%lld,\"adapter_id\":%s,\"channel\":%lld,\"source_key\":%s,"
+                "\"reason\":%s,\"field\":%s,\"detail\":%s,\"location\":%s}\n",
+                static_cast<long long>(st->column_int(0)), static_cast<long long>(st->column_int(1)),
+                q(st->column_text(2)).c_str(), static_cast<long long>(st->column_int(3)), q(st->column_text(4)).c_str(),
+                q(st->column_text(5)).c_str(), q(st->column_text(6)).c_str(), q(st->column_text(7)).c_str(),
+                q(st->column_text(8)).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gridhubctl: operate and audit a gridhub"};
+  app.require_subcommand(1);
+
+  std::string hub;
+  std::string db;
+  std::uint64_t from_seq = 1;
+  std::uint64_t max = 0;
+  int idle_exit_ms = 0;
+  bool show_pii = false;
+  int timeout_ms = 3000;
+
+  auto* tail = app.add_subcommand("tail", "stream tickets as JSON lines: the log from --from-seq, then live");
+  tail->add_option("--hub", hub, "the hub's stream endpoint, e.g. tcp://127.0.0.1:5571")->required();
+  tail->add_option("--from-seq", from_seq, "first log seq to print (default 1: everything)");
+  tail->add_option("--max", max, "exit after this many tickets");
+  tail->add_option("--idle-exit-ms", idle_exit_ms, "exit when nothing arrived for this long");
+  tail->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked");
+
+  auto* status = app.add_subcommand("status", "the hub's log head and counters");
+  status->add_option("--hub", hub, "the hub's ingest endpoint")->required();
+  status->add_option("--timeout-ms", timeout_ms, "how long to wait for the answer");
+
+  auto* tickets = app.add_subcommand("tickets", "current state of every ticket (the projection), as JSON lines");
+  tickets->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
+  tickets->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked");
+
+  auto* dead = app.add_subcommand("dead-letters", "every rejected record with its reason, as JSON lines");
+  dead->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
+
+  auto* rebuild = app.add_subcommand("rebuild-projection", "recompute the tickets table from the log (hub stopped)");
+  rebuild->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii);
+  if (*status) return cmd_status(hub, timeout_ms);
+  if (*tickets) return cmd_tickets(db, show_pii);
+  if (*dead) return cmd_dead_letters(db);
+  if (*rebuild) {
+    auto n = gridhub::log::rebuild_projection(db);
+    if (!n) {
+      std::cerr << "gridhubctl: " << n.error().message() << "\n";
+      return 1;
+    }
+    std::cout << "rebuilt " << n.value() << " tickets from the log\n";
+    return 0;
+  }
+  return 0;
+}

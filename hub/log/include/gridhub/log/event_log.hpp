@@ -1,0 +1,99 @@
+#pragma once
+/// The append-only event log and its ticket projection, in one SQLite file (WAL).
+///
+/// Tables (docs/log-format.md): `log` — one row per gridhub.v1.LogRecord, seq dense from 1, the record's
+/// serialized bytes in `body`; `tickets` — each ticket's current state, derived from `log` and rebuildable
+/// from it; `dead_letters` — every rejected record with its reason. An intake event is stored at most once
+/// per (channel, source_key): a re-sent event is reported as a duplicate with its original seq.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "gridhub/common/clock.hpp"
+#include "gridhub/common/result.hpp"
+#include "gridhub/v1/log.pb.h"
+
+namespace gridhub::log {
+
+enum class Durability {
+  kFull,     // fsync on every commit: an ack survives power loss (default)
+  kNormal,   // fsync at checkpoints only: survives a process crash, may lose the last commits on power loss
+};
+
+struct LogOptions {
+  Durability durability = Durability::kFull;
+};
+
+/// An accepted intake event and the ticket it creates. The log assigns seq and ticket id.
+struct IntakeItem {
+  gridhub::v1::IntakeAccepted body;
+};
+
+/// A record that could not be accepted, kept with its reason.
+struct DeadLetterItem {
+  std::string adapter_id;
+  int channel = 0;
+  std::string source_key;    // empty when the record could not be parsed far enough to know it
+  std::string reason_code;
+  std::string field;
+  std::string detail;
+  std::string location;
+  std::string payload;
+};
+
+using AppendItem = std::variant<IntakeItem, DeadLetterItem>;
+
+struct AppendOutcome {
+  std::uint64_t seq = 0;        // log seq of the record (the original one when duplicate); 0 for dead letters
+  bool duplicate = false;
+  bool dead_lettered = false;
+};
+
+/// Where events are durably appended. One writer; see LogReader for reading beside it.
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+  /// Appends all items in one transaction (group commit). On success `out` holds one outcome per item,
+  /// and every outcome is durable per the configured Durability. On failure nothing was stored.
+  virtual Status append(std::span<AppendItem> items, std::vector<AppendOutcome>& out) = 0;
+  virtual std::uint64_t head_seq() const = 0;
+};
+
+class SqliteEventLog;
+
+/// Opens (creating if needed) the log database for writing.
+Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& file, const LogOptions& options,
+                                                 const Clock& clock);
+
+/// A read-only view for streams and tools; safe beside a running writer (WAL).
+class LogReader {
+ public:
+  static Result<LogReader> open(const std::filesystem::path& file);
+  /// Calls `fn(seq, body)` for up to `max` records with seq >= from_seq in order; returns how many.
+  Result<std::size_t> read(std::uint64_t from_seq, std::size_t max,
+                           const std::function<void(std::uint64_t, std::string_view)>& fn);
+  Result<std::uint64_t> head_seq();
+
+  LogReader(LogReader&&) noexcept;
+  LogReader& operator=(LogReader&&) noexcept;
+  ~LogReader();
+
+ private:
+  struct Impl;
+  explicit LogReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Recomputes the `tickets` table from `log`; returns the number of tickets.
+Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file);
+
+/// The ticket id the log gives the ticket created by record `seq`.
+std::string ticket_id_for_seq(std::uint64_t seq);
+
+}  // namespace gridhub::log

@@ -1,0 +1,285 @@
+#include "gridhub/log/event_log.hpp"
+
+#include <fmt/format.h>
+
+#include "gridhub/sqlite/sqlite.hpp"
+#include "schema.hpp"
+
+namespace gridhub::log {
+namespace {
+
+using sqlite::Database;
+using sqlite::Statement;
+
+constexpr std::string_view kKindIntake = "intake_accepted";
+
+Status init_schema(Database& db, Durability durability) {
+  // WAL: readers (streams, auditors) never block the writer. FULL: COMMIT fsyncs the WAL, so an ack
+  // given after COMMIT survives power loss; group commit amortises that fsync over a batch.
+  auto mode = db.query_text("PRAGMA journal_mode=WAL");
+  if (!mode) return mode.error();
+  if (mode.value() != "wal") {
+    return Error(Errc::storage_failed, fmt::format("{}: cannot switch to WAL (got '{}')", db.file().string(), mode.value()));
+  }
+  if (auto s = db.exec(durability == Durability::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !s) {
+    return s;
+  }
+  auto version = db.query_int("PRAGMA user_version");
+  if (!version) return version.error();
+  if (version.value() > detail::kSchemaVersion) {
+    return Error(Errc::storage_failed,
+                 fmt::format("{}: log schema version {} is newer than this gridhub understands ({}); upgrade gridhub",
+                             db.file().string(), version.value(), detail::kSchemaVersion));
+  }
+  if (auto s = db.exec(detail::kCreateSchema); !s) return s;
+  return db.exec(fmt::format("PRAGMA user_version={}", detail::kSchemaVersion));
+}
+
+/// Writes a ticket's current state into the projection.
+class ProjectionWriter {
+ public:
+  static Result<ProjectionWriter> prepare(Database& db) {
+    auto st = db.prepare(
+        "INSERT INTO tickets(ticket_id, created_seq, last_seq, status, category_code, community_code, grid_code, tier,"
+        " assignee_code, body) VALUES(?,?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT(ticket_id) DO UPDATE SET last_seq=excluded.last_seq, status=excluded.status,"
+        " category_code=excluded.category_code, community_code=excluded.community_code, grid_code=excluded.grid_code,"
+        " tier=excluded.tier, assignee_code=excluded.assignee_code, body=excluded.body");
+    if (!st) return st.error();
+    return ProjectionWriter(std::move(st.value()));
+  }
+
+  Status put(const gridhub::v1::Ticket& t, std::uint64_t created_seq, std::string& scratch) {
+    scratch.clear();
+    t.SerializeToString(&scratch);
+    stmt_.bind(1, t.ticket_id())
+        .bind(2, static_cast<std::int64_t>(created_seq))
+        .bind(3, static_cast<std::int64_t>(t.version()))
+        .bind(4, static_cast<std::int64_t>(t.status()))
+        .bind(5, t.category_code())
+        .bind(6, t.community_code())
+        .bind(7, t.grid_code())
+        .bind(8, static_cast<std::int64_t>(t.tier()))
+        .bind(9, t.assignee_code())
+        .bind_blob(10, scratch);
+    return stmt_.run();
+  }
+
+ private:
+  explicit ProjectionWriter(Statement st) : stmt_(std::move(st)) {}
+  Statement stmt_;
+};
+
+class SqliteEventLogImpl final : public EventLog {
+ public:
+  SqliteEventLogImpl(Database db, Statement insert_log, Statement find_intake, Statement insert_dead,
+                     ProjectionWriter projection, std::uint64_t head, const Clock& clock)
+      : db_(std::move(db)),
+        insert_log_(std::move(insert_log)),
+        find_intake_(std::move(find_intake)),
+        insert_dead_(std::move(insert_dead)),
+        projection_(std::move(projection)),
+        head_(head),
+        clock_(clock) {}
+
+  std::uint64_t head_seq() const override { return head_; }
+
+  Status append(std::span<AppendItem> items, std::vector<AppendOutcome>& out) override {
+    out.clear();
+    out.reserve(items.size());
+    const std::uint64_t head_before = head_;
+    sqlite::Transaction tx(db_);
+    if (!tx.begun().ok()) return tx.begun();
+    const std::int64_t now = clock_.now_micros();
+    for (auto& item : items) {
+      Result<AppendOutcome> r = std::visit([&](auto& it) { return put(it, now); }, item);
+      if (!r) {
+        head_ = head_before;  // the transaction rolls back; so do the seqs it took
+        return r.error();
+      }
+      out.push_back(r.value());
+    }
+    if (auto s = tx.commit(); !s) {
+      head_ = head_before;
+      out.clear();
+      return s;
+    }
+    return Ok{};
+  }
+
+ private:
+  Result<AppendOutcome> put(IntakeItem& item, std::int64_t now) {
+    const auto& ev = item.body.event();
+    const std::uint64_t seq = head_ + 1;
+    auto* ticket = item.body.mutable_ticket();
+    ticket->set_ticket_id(ticket_id_for_seq(seq));
+    ticket->set_version(seq);
+    ticket->mutable_created_at()->set_unix_micros(now);
+    if (ticket->provenance_size() > 0) ticket->mutable_provenance(0)->set_log_seq(seq);
+
+    record_.Clear();
+    record_.set_seq(seq);
+    record_.mutable_recorded_at()->set_unix_micros(now);
+    record_.set_ticket_id(ticket->ticket_id());
+    record_.unsafe_arena_set_allocated_intake_accepted(&item.body);
+    body_.clear();
+    record_.SerializeToString(&body_);
+    record_.unsafe_arena_release_intake_accepted();
+
+    insert_log_.bind(1, static_cast<std::int64_t>(seq))
+        .bind(2, now)
+        .bind(3, kKindIntake)
+        .bind(4, ticket->ticket_id())
+        .bind(5, static_cast<std::int64_t>(ev.channel()))
+        .bind(6, ev.source_key())
+        .bind_blob(7, body_);
+    if (auto s = insert_log_.run(); !s) return s.error();
+    if (db_.changes() == 0) {
+      // (channel, source_key) is already in the log: a re-sent event. Report the original seq.
+      find_intake_.bind(1, static_cast<std::int64_t>(ev.channel())).bind(2, ev.source_key());
+      auto row = find_intake_.step();
+      if (!row) return row.error();
+      AppendOutcome o{static_cast<std::uint64_t>(row.value() ? find_intake_.column_int(0) : 0), true, false};
+      find_intake_.reset();
+      return o;
+    }
+    if (auto s = projection_.put(*ticket, seq, scratch_); !s) return s.error();
+    head_ = seq;
+    return AppendOutcome{seq, false, false};
+  }
+
+  Result<AppendOutcome> put(DeadLetterItem& item, std::int64_t now) {
+    insert_dead_.bind(1, now).bind(2, item.adapter_id).bind(3, static_cast<std::int64_t>(item.channel));
+    if (item.source_key.empty()) {
+      insert_dead_.bind_null(4);
+    } else {
+      insert_dead_.bind(4, item.source_key);
+    }
+    insert_dead_.bind(5, item.reason_code)
+        .bind(6, item.field)
+        .bind(7, item.detail)
+        .bind(8, item.location)
+        .bind_blob(9, item.payload);
+    if (auto s = insert_dead_.run(); !s) return s.error();
+    return AppendOutcome{0, db_.changes() == 0, true};
+  }
+
+  Database db_;
+  Statement insert_log_;
+  Statement find_intake_;
+  Statement insert_dead_;
+  ProjectionWriter projection_;
+  std::uint64_t head_;
+  const Clock& clock_;
+  gridhub::v1::LogRecord record_;
+  std::string body_;
+  std::string scratch_;
+};
+
+}  // namespace
+
+std::string ticket_id_for_seq(std::uint64_t seq) { return fmt::format("T{:08d}", seq); }
+
+Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& file, const LogOptions& options,
+                                                 const Clock& clock) {
+  if (file.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(file.parent_path(), ec);
+    if (ec) return Error(Errc::io_failed, fmt::format("{}: cannot create folder: {}", file.parent_path().string(), ec.message()));
+  }
+  auto db = Database::open(file, sqlite::OpenMode::kReadWrite);
+  if (!db) return db.error();
+  if (auto s = init_schema(db.value(), options.durability); !s) return s.error();
+  auto head = db->query_int("SELECT coalesce(max(seq), 0) FROM log");
+  if (!head) return head.error();
+  auto insert_log = db->prepare(
+      "INSERT OR IGNORE INTO log(seq, recorded_at, kind, ticket_id, channel, source_key, body) VALUES(?,?,?,?,?,?,?)");
+  if (!insert_log) return insert_log.error();
+  auto find_intake = db->prepare("SELECT seq FROM log WHERE channel=? AND source_key=?");
+  if (!find_intake) return find_intake.error();
+  auto insert_dead = db->prepare(
+      "INSERT OR IGNORE INTO dead_letters(recorded_at, adapter_id, channel, source_key, reason_code, field, detail,"
+      " location, payload) VALUES(?,?,?,?,?,?,?,?,?)");
+  if (!insert_dead) return insert_dead.error();
+  auto projection = ProjectionWriter::prepare(db.value());
+  if (!projection) return projection.error();
+  return std::unique_ptr<EventLog>(new SqliteEventLogImpl(
+      std::move(db.value()), std::move(insert_log.value()), std::move(find_intake.value()),
+      std::move(insert_dead.value()), std::move(projection.value()), static_cast<std::uint64_t>(head.value()), clock));
+}
+
+struct LogReader::Impl {
+  Database db;
+  Statement range;
+};
+
+LogReader::LogReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LogReader::LogReader(LogReader&&) noexcept = default;
+LogReader& LogReader::operator=(LogReader&&) noexcept = default;
+LogReader::~LogReader() = default;
+
+Result<LogReader> LogReader::open(const std::filesystem::path& file) {
+  auto db = Database::open(file, sqlite::OpenMode::kReadOnly);
+  if (!db) return db.error();
+  auto range = db->prepare("SELECT seq, body FROM log WHERE seq >= ? ORDER BY seq LIMIT ?");
+  if (!range) return range.error();
+  return LogReader(std::make_unique<Impl>(Impl{std::move(db.value()), std::move(range.value())}));
+}
+
+Result<std::size_t> LogReader::read(std::uint64_t from_seq, std::size_t max,
+                                    const std::function<void(std::uint64_t, std::string_view)>& fn) {
+  auto& st = impl_->range;
+  st.bind(1, static_cast<std::int64_t>(from_seq)).bind(2, static_cast<std::int64_t>(max));
+  std::size_t n = 0;
+  for (;;) {
+    auto row = st.step();
+    if (!row) {
+      st.reset();
+      return row.error();
+    }
+    if (!row.value()) break;
+    fn(static_cast<std::uint64_t>(st.column_int(0)), st.column_blob(1));
+    ++n;
+  }
+  st.reset();
+  return n;
+}
+
+Result<std::uint64_t> LogReader::head_seq() {
+  auto r = impl_->db.query_int("SELECT coalesce(max(seq), 0) FROM log");
+  if (!r) return r.error();
+  return static_cast<std::uint64_t>(r.value());
+}
+
+Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file) {
+  auto db = Database::open(file, sqlite::OpenMode::kReadWrite);
+  if (!db) return db.error();
+  sqlite::Transaction tx(db.value());
+  if (!tx.begun().ok()) return tx.begun().error();
+  if (auto s = db->exec("DELETE FROM tickets"); !s) return s.error();
+  auto projection = ProjectionWriter::prepare(db.value());
+  if (!projection) return projection.error();
+  auto all = db->prepare("SELECT seq, body FROM log ORDER BY seq");
+  if (!all) return all.error();
+  gridhub::v1::LogRecord rec;
+  std::string scratch;
+  std::uint64_t tickets = 0;
+  for (;;) {
+    auto row = all->step();
+    if (!row) return row.error();
+    if (!row.value()) break;
+    const auto seq = static_cast<std::uint64_t>(all->column_int(0));
+    auto body = all->column_blob(1);
+    if (!rec.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return Error(Errc::malformed_frame, fmt::format("{}: log record {} does not parse", file.string(), seq));
+    }
+    if (rec.has_intake_accepted()) {
+      if (auto s = projection->put(rec.intake_accepted().ticket(), seq, scratch); !s) return s.error();
+      ++tickets;
+    }
+  }
+  if (auto s = tx.commit(); !s) return s.error();
+  return tickets;
+}
+
+}  // namespace gridhub::log

@@ -1,0 +1,46 @@
+#pragma once
+// The log database's schema. Changes bump kSchemaVersion and add a migration step (docs/log-format.md).
+
+namespace gridhub::log::detail {
+
+inline constexpr int kSchemaVersion = 1;
+
+inline constexpr const char* kCreateSchema = R"sql(
+CREATE TABLE IF NOT EXISTS log(
+  seq         INTEGER PRIMARY KEY,
+  recorded_at INTEGER NOT NULL,
+  kind        TEXT    NOT NULL,
+  ticket_id   TEXT,
+  channel     INTEGER,
+  source_key  TEXT,
+  body        BLOB    NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS log_intake_key ON log(channel, source_key) WHERE source_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS tickets(
+  ticket_id      TEXT PRIMARY KEY,
+  created_seq    INTEGER NOT NULL,
+  last_seq       INTEGER NOT NULL,
+  status         INTEGER NOT NULL,
+  category_code  TEXT,
+  community_code TEXT,
+  grid_code      TEXT,
+  tier           INTEGER,
+  assignee_code  TEXT,
+  body           BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dead_letters(
+  id          INTEGER PRIMARY KEY,
+  recorded_at INTEGER NOT NULL,
+  adapter_id  TEXT,
+  channel     INTEGER,
+  source_key  TEXT,
+  reason_code TEXT NOT NULL,
+  field       TEXT,
+  detail      TEXT,
+  location    TEXT,
+  payload     BLOB
+);
+CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_key ON dead_letters(channel, source_key) WHERE source_key IS NOT NULL;
+)sql";
+
+}  // namespace gridhub::log::detail

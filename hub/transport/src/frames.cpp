@@ -1,0 +1,74 @@
+#include "gridhub/transport/frames.hpp"
+
+#include <google/protobuf/io/coded_stream.h>
+
+namespace gridhub::transport {
+
+RecvStatus recv_router(zmq::socket_t& socket, RouterMessage& out) {
+  try {
+    zmq::message_t id;
+    if (!socket.recv(id, zmq::recv_flags::dontwait)) return RecvStatus::kWouldBlock;
+    out.routing_id.assign(static_cast<const char*>(id.data()), id.size());
+    out.extra_frames = 0;
+    out.payload.rebuild();
+    bool have_payload = false;
+    while (socket.get(zmq::sockopt::rcvmore)) {
+      zmq::message_t part;
+      // The rest of a multipart message is already queued: this never blocks.
+      (void)socket.recv(part, zmq::recv_flags::none);
+      if (!have_payload) {
+        out.payload = std::move(part);
+        have_payload = true;
+      } else {
+        ++out.extra_frames;
+      }
+    }
+    return RecvStatus::kMessage;
+  } catch (const zmq::error_t&) {
+    return RecvStatus::kError;
+  }
+}
+
+SendStatus send_router(zmq::socket_t& socket, const std::string& routing_id,
+                       const google::protobuf::MessageLite& msg, std::string& scratch) {
+  scratch.clear();
+  msg.SerializeToString(&scratch);
+  try {
+    if (!socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return SendStatus::kWouldBlock;
+    }
+    // After the routing frame is accepted the rest of the message always goes into the same pipe.
+    (void)socket.send(zmq::buffer(scratch), zmq::send_flags::dontwait);
+    return SendStatus::kSent;
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EHOSTUNREACH) return SendStatus::kUnroutable;
+    return SendStatus::kError;
+  }
+}
+
+SendStatus send_dealer(zmq::socket_t& socket, const google::protobuf::MessageLite& msg, bool dontwait) {
+  std::string bytes = msg.SerializeAsString();
+  try {
+    auto r = socket.send(zmq::buffer(bytes), dontwait ? zmq::send_flags::dontwait : zmq::send_flags::none);
+    return r ? SendStatus::kSent : SendStatus::kWouldBlock;
+  } catch (const zmq::error_t&) {
+    return SendStatus::kError;
+  }
+}
+
+bool parse_bounded(const void* data, std::size_t size, std::size_t max_bytes, google::protobuf::MessageLite& msg) {
+  if (size > max_bytes) return false;
+  google::protobuf::io::CodedInputStream in(static_cast<const std::uint8_t*>(data), static_cast<int>(size));
+  in.SetRecursionLimit(32);
+  return msg.ParseFromCodedStream(&in) && in.ConsumedEntireMessage();
+}
+
+void apply_common_options(zmq::socket_t& socket, std::size_t max_frame_bytes, int linger_ms) {
+  socket.set(zmq::sockopt::linger, linger_ms);
+  socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(max_frame_bytes) * 2);
+  socket.set(zmq::sockopt::heartbeat_ivl, 2000);
+  socket.set(zmq::sockopt::heartbeat_timeout, 6000);
+  socket.set(zmq::sockopt::heartbeat_ttl, 6000);
+}
+
+}  // namespace gridhub::transport

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages gridhub builds and tests with — only those missing.
+# Safe to rerun: a machine that has everything makes no apt call at all.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev            # Asio (and Beast/JSON for the HTTP adapters); 1.81 chosen over 1.74, see docs/architecture.md
+  libzmq3-dev cppzmq-dev
+  libprotobuf-dev protobuf-compiler
+  libsqlite3-dev sqlite3
+  libgtest-dev libgmock-dev
+  libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
+  libicu-dev
+  nats-server libnats-dev     # the JetStream peer that gridhub-bench measures against
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  [[ "$p" == \#* ]] && continue
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+# One update per run, and only when something is missing.
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

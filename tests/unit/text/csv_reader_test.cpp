@@ -1,0 +1,104 @@
+#include "gridhub/text/csv_reader.hpp"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace gridhub::text {
+namespace {
+
+using Fields = std::vector<std::string>;
+
+std::vector<CsvRecord> read_all(std::string_view text) {
+  CsvReader reader(text);
+  std::vector<CsvRecord> out;
+  CsvRecord rec;
+  while (reader.next(rec)) out.push_back(rec);
+  return out;
+}
+
+TEST(CsvReader, SplitsSimpleRecordsWithLfAndCrlf) {
+  for (std::string_view text : {"a,b,c\n1,2,3\n", "a,b,c\r\n1,2,3\r\n", "a,b,c\n1,2,3"}) {
+    auto recs = read_all(text);
+    ASSERT_EQ(recs.size(), 2u) << text;
+    EXPECT_EQ(recs[0].fields, (Fields{"a", "b", "c"}));
+    EXPECT_EQ(recs[1].fields, (Fields{"1", "2", "3"}));
+    EXPECT_EQ(recs[0].line, 1u);
+    EXPECT_EQ(recs[1].line, 2u);
+    EXPECT_EQ(recs[1].raw, "1,2,3");  // the terminator is not part of the record
+    EXPECT_FALSE(recs[1].error);
+  }
+}
+
+TEST(CsvReader, QuotedFieldKeepsCommasQuotesAndNewlines) {
+  const std::string_view text =
+      "key,text,addr\r\n"
+      "GD1,\"第一行,有逗号\n补充说明：\"\"引号\"\"\",东门\r\n"
+      "GD2,plain,西门\r\n";
+  auto recs = read_all(text);
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[1].fields, (Fields{"GD1", "第一行,有逗号\n补充说明：\"引号\"", "东门"}));
+  EXPECT_EQ(recs[1].line, 2u);
+  EXPECT_EQ(recs[1].raw, "GD1,\"第一行,有逗号\n补充说明：\"\"引号\"\"\",东门");
+  // The record after a two-line record starts on line 4, not 3.
+  EXPECT_EQ(recs[2].line, 4u);
+  EXPECT_EQ(recs[2].fields, (Fields{"GD2", "plain", "西门"}));
+}
+
+TEST(CsvReader, CrlfInsideQuotesIsKeptAndCountedOnce) {
+  auto recs = read_all("\"a\r\nb\",x\r\nnext,y\r\n");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].fields[0], "a\r\nb");
+  EXPECT_EQ(recs[1].line, 3u);
+}
+
+TEST(CsvReader, EmptyFieldsAndTrailingComma) {
+  auto recs = read_all("a,,\"\",\n");
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].fields, (Fields{"a", "", "", ""}));
+}
+
+TEST(CsvReader, BlankLinesAreSkippedButCounted) {
+  auto recs = read_all("h1,h2\n\n\r\nv1,v2\n\n");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[1].line, 4u);
+  EXPECT_EQ(recs[1].fields, (Fields{"v1", "v2"}));
+}
+
+TEST(CsvReader, UnterminatedQuoteAtEofIsReportedOnItsRecord) {
+  auto recs = read_all("h1,h2\nok,1\nbad,\"never closed\nstill inside\n");
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_FALSE(recs[1].error);
+  EXPECT_TRUE(recs[2].error);
+  EXPECT_EQ(recs[2].line, 3u);
+  EXPECT_NE(recs[2].error_message.find("line 3"), std::string::npos) << recs[2].error_message;
+  EXPECT_EQ(recs[2].fields[0], "bad");
+  EXPECT_EQ(recs[2].raw, "bad,\"never closed\nstill inside\n");
+}
+
+TEST(CsvReader, EmptyTextHasNoRecords) {
+  EXPECT_TRUE(read_all("").empty());
+  EXPECT_TRUE(read_all("\r\n\n").empty());
+}
+
+TEST(CsvReader, ReusedRecordDoesNotKeepStaleFields) {
+  CsvReader reader("a,b,c,d\nx\n\"q\",\n");
+  CsvRecord rec;
+  ASSERT_TRUE(reader.next(rec));
+  EXPECT_EQ(rec.size(), 4u);
+  ASSERT_TRUE(reader.next(rec));
+  EXPECT_EQ(rec.fields, (Fields{"x"}));
+  ASSERT_TRUE(reader.next(rec));
+  EXPECT_EQ(rec.fields, (Fields{"q", ""}));
+  EXPECT_FALSE(reader.next(rec));
+}
+
+TEST(CsvReader, TextAfterClosingQuoteIsKeptLikeSpreadsheets) {
+  auto recs = read_all("\"ab\"cd,e\n");
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].fields, (Fields{"abcd", "e"}));
+}
+
+}  // namespace
+}  // namespace gridhub::text

@@ -50,9 +50,9 @@ std::string json_summary(const Summary& s, const gridhub::adapter::SendStats& st
   for (const auto& [k, v] : all) rej += fmt::format("{}\"{}\":{}", rej.empty() ? "" : ",", k, v);
   return fmt::format(
       "{{\"files\":{},\"file_errors\":{},\"rows\":{},\"sent\":{},\"already_known\":{},\"dead_lettered\":{},"
-      "\"outbox_full\":{},\"pending\":{},\"reconnects\":{},\"rejected\":{{{}}}}}",
+      "\"outbox_full\":{},\"pending\":{},\"reconnects\":{},\"unreachable_waits\":{},\"rejected\":{{{}}}}}",
       s.files, s.file_errors, s.rows, st.accepted, s.already_known + st.duplicates, st.dead_lettered, s.outbox_full,
-      pending, st.reconnects, rej);
+      pending, st.reconnects, st.unreachable_waits, rej);
 }
 
 }  // namespace

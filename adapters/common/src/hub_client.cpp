@@ -40,6 +40,7 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
   v1::AdapterToHub msg;
   v1::HubToAdapter reply;
   Clock::time_point last_answer = Clock::now();
+  Clock::time_point last_warning = Clock::now();
 
   auto flush = [&]() -> Status {
     auto s = outbox_.complete(done);
@@ -62,7 +63,18 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
           cursor = e.id;
           continue;
         }
-        if (transport::send_dealer(socket_, msg) != transport::SendStatus::kSent) break;  // no connection yet / HWM
+        if (transport::send_dealer(socket_, msg) != transport::SendStatus::kSent) {
+          // With ZMQ_IMMEDIATE a send fails while no connection is up: the hub is down or unreachable.
+          if (in_flight.empty() && Clock::now() - last_warning > backoff) {
+            auto left = outbox_.pending_count();
+            spdlog::warn("hub at {} not reachable; {} events wait in the outbox {}", options_.endpoint,
+                         left ? left.value() : 0, outbox_.file().string());
+            ++stats.unreachable_waits;
+            last_warning = Clock::now();
+            backoff = std::min(backoff * 2, options_.backoff_max);
+          }
+          break;
+        }
         if (in_flight.empty()) last_answer = Clock::now();
         in_flight.emplace(e.id, Clock::now());
         cursor = e.id;

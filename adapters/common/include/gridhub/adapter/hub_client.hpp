@@ -31,7 +31,8 @@ struct SendStats {
   std::uint64_t duplicates = 0;      // the hub had them already
   std::uint64_t dead_lettered = 0;   // adapter-side rejections now in the hub's dead letters
   std::map<std::string, std::uint64_t> refused;   // by nack code: the hub refused them for good
-  std::uint64_t reconnects = 0;
+  std::uint64_t reconnects = 0;         // the hub stopped answering: socket reopened, unacked resent
+  std::uint64_t unreachable_waits = 0;  // times the hub could not be reached at all (warned each time)
 };
 
 class HubClient {

@@ -146,7 +146,24 @@ int cmd_tickets(const std::string& db_file, bool show_pii) {
   return 0;
 }
 
-int cmd_dead_letters(const std::string& db_file) {
+std::string json_quote(std::string_view s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (c == '\n') {
+      o += "\\n";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      o += ' ';
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+
+int cmd_dead_letters(const std::string& db_file, bool json) {
   auto db = gridhub::sqlite::Database::open(db_file, gridhub::sqlite::OpenMode::kReadOnly);
   if (!db) {
     std::cerr << "gridhubctl: " << db.error().message() << "\n";
@@ -156,29 +173,30 @@ int cmd_dead_letters(const std::string& db_file) {
       "SELECT id, recorded_at, coalesce(adapter_id,''), coalesce(channel,0), coalesce(source_key,''), reason_code,"
       " coalesce(field,''), coalesce(detail,''), coalesce(location,'') FROM dead_letters ORDER BY id");
   if (!st) {
-    std::cerr << "gridhubctl: " << st.error().message() << "\n";
+    std::cerr << "gridhubctl: " << db_file << " is not a gridhub log: " << st.error().message() << "\n";
     return 1;
   }
   for (;;) {
     auto row = st->step();
-    if (!row || !row.value()) break;
-    auto q = [](std::string_view s) {
-      std::string o = "\"";
-      for (char c : s) {
-        if (c == '"' || c == '\\') o += '\\', o += c;
-        else if (c == '\n') o += "\\n";
-        else if (c == '\r') o += "\\r";
-        else if (static_cast<unsigned char>(c) < 0x20) o += ' ';
-        else o += c;
-      }
-      return o + "\"";
-    };
-    std::printf("{\"id\":%lld,\"recorded_at_us\":%lld,\"adapter_id\":%s,\"channel\":%lld,\"source_key\":%s,"
-                "\"reason\":%s,\"field\":%s,\"detail\":%s,\"location\":%s}\n",
-                static_cast<long long>(st->column_int(0)), static_cast<long long>(st->column_int(1)),
-                q(st->column_text(2)).c_str(), static_cast<long long>(st->column_int(3)), q(st->column_text(4)).c_str(),
-                q(st->column_text(5)).c_str(), q(st->column_text(6)).c_str(), q(st->column_text(7)).c_str(),
-                q(st->column_text(8)).c_str());
+    if (!row) {
+      std::cerr << "gridhubctl: " << row.error().message() << "\n";
+      return 1;
+    }
+    if (!row.value()) break;
+    if (json) {
+      std::printf("{\"id\":%lld,\"recorded_at_us\":%lld,\"adapter_id\":%s,\"channel\":%lld,\"source_key\":%s,"
+                  "\"reason\":%s,\"field\":%s,\"detail\":%s,\"location\":%s}\n",
+                  static_cast<long long>(st->column_int(0)), static_cast<long long>(st->column_int(1)),
+                  json_quote(st->column_text(2)).c_str(), static_cast<long long>(st->column_int(3)),
+                  json_quote(st->column_text(4)).c_str(), json_quote(st->column_text(5)).c_str(),
+                  json_quote(st->column_text(6)).c_str(), json_quote(st->column_text(7)).c_str(),
+                  json_quote(st->column_text(8)).c_str());
+    } else {
+      // One line an operator can read: where, which record, why.
+      std::printf("%s  %s  %s%s%s: %s\n", std::string(st->column_text(8)).c_str(), std::string(st->column_text(4)).c_str(),
+                  std::string(st->column_text(5)).c_str(), st->column_text(6).empty() ? "" : " in ",
+                  std::string(st->column_text(6)).c_str(), std::string(st->column_text(7)).c_str());
+    }
   }
   return 0;
 }
@@ -212,8 +230,10 @@ int main(int argc, char** argv) {
   tickets->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
   tickets->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked");
 
-  auto* dead = app.add_subcommand("dead-letters", "every rejected record with its reason, as JSON lines");
+  bool json = false;
+  auto* dead = app.add_subcommand("dead-letters", "every rejected record: where it came from and why");
   dead->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
+  dead->add_flag("--json", json, "one JSON object per line");
 
   auto* rebuild = app.add_subcommand("rebuild-projection", "recompute the tickets table from the log (hub stopped)");
   rebuild->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
@@ -223,7 +243,7 @@ int main(int argc, char** argv) {
   if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii);
   if (*status) return cmd_status(hub, timeout_ms);
   if (*tickets) return cmd_tickets(db, show_pii);
-  if (*dead) return cmd_dead_letters(db);
+  if (*dead) return cmd_dead_letters(db, json);
   if (*rebuild) {
     auto n = gridhub::log::rebuild_projection(db);
     if (!n) {

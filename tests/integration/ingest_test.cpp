@@ -248,7 +248,7 @@ TEST_F(BadInputTest, BadFramesAreNackedCountedDeadLetteredAndTheHubCarriesOn) {
   EXPECT_NE(status.find("ingest_accepted_total 1"), std::string::npos) << status;
   EXPECT_NE(status.find("ingest_duplicates_total 1"), std::string::npos) << status;
 
-  auto [rc2, dead] = run({bin("gridhubctl"), "dead-letters", "--db", hub_.db().string()}, dir_ / "d.stderr");
+  auto [rc2, dead] = run({bin("gridhubctl"), "dead-letters", "--json", "--db", hub_.db().string()}, dir_ / "d.stderr");
   EXPECT_EQ(lines_of(dead).size(), 3u) << dead;
   EXPECT_NE(dead.find("\"reason\":\"malformed_frame\""), std::string::npos);
   EXPECT_NE(dead.find("\"reason\":\"too_large\""), std::string::npos);

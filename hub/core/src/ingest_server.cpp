@@ -76,15 +76,16 @@ void IngestServer::on_readable() {
 }
 
 void IngestServer::handle(transport::RouterMessage& msg) {
-  ++counters_.received;
   const auto size = msg.payload.size();
   if (size > options_.max_frame_bytes) {
+    ++counters_.received;
     dead_letter_frame(msg.routing_id, 0, "too_large",
                       fmt::format("frame of {} bytes exceeds max_frame_bytes {}", size, options_.max_frame_bytes),
                       {}, v1::NACK_CODE_TOO_LARGE);
     return;
   }
   if (msg.extra_frames != 0 || !transport::parse_bounded(msg.payload.data(), size, options_.max_frame_bytes, in_)) {
+    ++counters_.received;
     dead_letter_frame(msg.routing_id, 0, "malformed_frame",
                       msg.extra_frames != 0 ? fmt::format("{} unexpected extra frames", msg.extra_frames)
                                             : std::string("frame is not a gridhub.v1.AdapterToHub message"),
@@ -97,6 +98,7 @@ void IngestServer::handle(transport::RouterMessage& msg) {
       reply_status(msg.routing_id);
       return;
     case v1::AdapterToHub::kSubmit:
+      ++counters_.received;
       break;
     case v1::AdapterToHub::MSG_NOT_SET:
       dead_letter_frame(msg.routing_id, 0, "malformed_frame", "AdapterToHub carries no message", {},

@@ -34,6 +34,7 @@ struct Outbox::Impl {
   sqlite::Statement select_pending;
   sqlite::Statement complete;
   sqlite::Statement refuse;
+  sqlite::Statement exists;
   std::size_t max_pending;
   const Clock& clock;
   std::size_t pending_cache;
@@ -64,14 +65,15 @@ Result<Outbox> Outbox::open(const std::filesystem::path& file, std::size_t max_p
   auto complete = db->prepare(
       "UPDATE outbox SET state = 1, log_seq = ?, duplicate = ?, dead_lettered = ?, completed_at = ? WHERE id = ? AND state = 0");
   auto refuse = db->prepare("UPDATE outbox SET state = 2, refused = ?, completed_at = ? WHERE id = ? AND state = 0");
-  for (auto* r : {&insert, &select_pending, &complete, &refuse}) {
+  auto exists = db->prepare("SELECT 1 FROM outbox WHERE channel = ? AND source_key = ?");
+  for (auto* r : {&insert, &select_pending, &complete, &refuse, &exists}) {
     if (!*r) return r->error();
   }
   auto count = db->query_int("SELECT count(*) FROM outbox WHERE state = 0");
   if (!count) return count.error();
   return Outbox(std::make_unique<Impl>(Impl{std::move(db.value()), std::move(insert.value()),
                                             std::move(select_pending.value()), std::move(complete.value()),
-                                            std::move(refuse.value()), max_pending, clock,
+                                            std::move(refuse.value()), std::move(exists.value()), max_pending, clock,
                                             static_cast<std::size_t>(count.value())}));
 }
 
@@ -85,7 +87,12 @@ Result<std::vector<EnqueueResult>> Outbox::enqueue(std::span<const gridhub::v1::
   std::size_t added = 0;
   for (const auto& ev : events) {
     if (impl_->pending_cache + added >= impl_->max_pending) {
-      out.push_back(EnqueueResult::kFull);
+      // Full; but an event the outbox already holds is still "already known", not refused.
+      impl_->exists.bind(1, static_cast<std::int64_t>(ev.channel())).bind(2, ev.source_key());
+      auto hit = impl_->exists.step();
+      impl_->exists.reset();
+      if (!hit) return hit.error();
+      out.push_back(hit.value() ? EnqueueResult::kAlreadyKnown : EnqueueResult::kFull);
       continue;
     }
     bytes.clear();

@@ -57,6 +57,15 @@ class Validator {
       std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
       const KeySpec* ks = find(path);
       if (ks != nullptr) {
+        if (ks->type == Type::kStringMap && node.is_table()) {
+          // Point at the offending entry, not at the table's header.
+          for (const auto& [k, v] : *node.as_table()) {
+            if (!v.is_string()) {
+              throw ConfigError(fmt::format("{}{}: key '{}.{}' must be a string ({})", source_, line_of(v), path,
+                                            k.str(), ks->doc));
+            }
+          }
+        }
         if (!matches(node, ks->type)) {
           throw ConfigError(fmt::format("{}{}: key '{}' must be {} ({})", source_, line_of(node), path,
                                         type_name(ks->type), ks->doc));
@@ -199,7 +208,8 @@ std::string resolve_endpoint(const std::string& endpoint, const std::filesystem:
   constexpr std::string_view kIpc = "ipc://";
   if (endpoint.rfind(kIpc, 0) != 0) return endpoint;
   std::filesystem::path p = endpoint.substr(kIpc.size());
-  if (p.is_absolute() || base.empty()) return endpoint;
+  // Absolute paths, Linux abstract sockets (ipc://@name) and the wildcard (ipc://*) stay as written.
+  if (p.is_absolute() || base.empty() || endpoint[kIpc.size()] == '@' || p == "*") return endpoint;
   return std::string(kIpc) + (base / p).lexically_normal().string();
 }
 

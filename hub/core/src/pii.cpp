@@ -17,7 +17,13 @@ std::size_t utf8_chars(const std::string& s) {
 std::string mask_value(const std::string& value) {
   if (value.empty()) return value;
   const bool digits = value.find_first_not_of("0123456789+-* ") == std::string::npos;
-  if (digits && value.size() >= 7) return value.substr(0, 3) + "****" + value.substr(value.size() - 4);
+  if (digits && value.size() >= 7) {
+    // At least four digits hidden whatever the length: 13800000001 -> 138****0001, 6543210 -> 6****10.
+    const std::size_t shown = value.size() - 4;
+    const std::size_t prefix = std::min<std::size_t>(3, shown / 2);
+    const std::size_t suffix = std::min<std::size_t>(4, shown - prefix);
+    return value.substr(0, prefix) + std::string(value.size() - prefix - suffix, '*') + value.substr(value.size() - suffix);
+  }
   if (!digits) {
     // Keep the first character (surname), mask the rest.
     std::size_t first = 1;
@@ -42,9 +48,15 @@ void mask_pii(google::protobuf::Message& msg) {
       }
       continue;
     }
-    if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING || f->is_repeated()) continue;
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING) continue;
     if (!f->options().GetExtension(gridhub::v1::pii)) continue;
-    refl->SetString(&msg, f, mask_value(refl->GetString(msg, f)));
+    if (f->is_repeated()) {
+      for (int j = 0; j < refl->FieldSize(msg, f); ++j) {
+        refl->SetRepeatedString(&msg, f, j, mask_value(refl->GetRepeatedString(msg, f, j)));
+      }
+    } else {
+      refl->SetString(&msg, f, mask_value(refl->GetString(msg, f)));
+    }
   }
 }
 

@@ -95,6 +95,7 @@ class SqliteEventLogImpl final : public EventLog {
       Result<AppendOutcome> r = std::visit([&](auto& it) { return put(it, now); }, item);
       if (!r) {
         head_ = head_before;  // the transaction rolls back; so do the seqs it took
+        out.clear();
         return r.error();
       }
       out.push_back(r.value());

@@ -1,0 +1,236 @@
+#include "gridhub/adapter/outbox.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "../../testing/temp_dir.hpp"
+#include "gridhub/common/clock.hpp"
+#include "gridhub/sqlite/sqlite.hpp"
+
+namespace gridhub::adapter {
+
+// Beside EnqueueResult so that gtest finds it by argument-dependent lookup; static keeps it in this file.
+static void PrintTo(EnqueueResult r, std::ostream* os) {
+  switch (r) {
+    case EnqueueResult::kQueued: *os << "kQueued"; return;
+    case EnqueueResult::kAlreadyKnown: *os << "kAlreadyKnown"; return;
+    case EnqueueResult::kFull: *os << "kFull"; return;
+  }
+}
+
+namespace {
+
+namespace v1 = gridhub::v1;
+using R = EnqueueResult;
+
+v1::Event make_event(const std::string& key, v1::Channel channel = v1::CHANNEL_HOTLINE) {
+  v1::Event ev;
+  ev.set_channel(channel);
+  ev.set_adapter_id("hotline-1");
+  ev.set_source_key(key);
+  ev.mutable_fields()->set_text("text of " + key);
+  return ev;
+}
+
+std::vector<v1::Event> events(std::initializer_list<const char*> keys) {
+  std::vector<v1::Event> out;
+  for (const char* k : keys) out.push_back(make_event(k));
+  return out;
+}
+
+Delivery acked(std::int64_t id, std::uint64_t log_seq) {
+  Delivery d{};
+  d.id = id;
+  d.log_seq = log_seq;
+  return d;
+}
+
+Delivery refused(std::int64_t id) {
+  Delivery d{};
+  d.id = id;
+  d.refused_reason = "event.fields.text: empty";
+  return d;
+}
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(); }
+
+  void open(std::size_t max_pending = 100) {
+    outbox_.reset();
+    auto r = Outbox::open(file_, max_pending, clock_);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    outbox_.emplace(std::move(r.value()));
+  }
+
+  std::vector<R> enqueue(const std::vector<v1::Event>& evs) {
+    auto r = outbox_->enqueue(evs);
+    EXPECT_TRUE(r.ok()) << r.error().message();
+    return r.ok() ? r.value() : std::vector<R>{};
+  }
+
+  std::vector<OutboxEntry> pending(std::int64_t after_id = 0, std::size_t limit = 1000) {
+    auto r = outbox_->pending(after_id, limit);
+    EXPECT_TRUE(r.ok()) << r.error().message();
+    return r.ok() ? r.value() : std::vector<OutboxEntry>{};
+  }
+
+  /// The source keys of pending entries, in the order pending() gives them.
+  std::vector<std::string> pending_keys() {
+    std::vector<std::string> keys;
+    for (const auto& e : pending()) {
+      v1::Event ev;
+      EXPECT_TRUE(ev.ParseFromString(e.event_bytes));
+      keys.push_back(ev.source_key());
+    }
+    return keys;
+  }
+
+  std::size_t pending_count() {
+    auto r = outbox_->pending_count();
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r.value() : 0;
+  }
+
+  void complete(const std::vector<Delivery>& ds) {
+    auto s = outbox_->complete(ds);
+    ASSERT_TRUE(s.ok()) << s.error().message();
+  }
+
+  gridhub::testing::TempDir dir_;
+  std::filesystem::path file_ = dir_ / "state/outbox.db";
+  ManualClock clock_{1'700'000'000'000'000};
+  std::optional<Outbox> outbox_;
+};
+
+TEST_F(OutboxTest, EnqueueQueuesNewEventsAndReportsKnownOnes) {
+  EXPECT_EQ(enqueue(events({"A", "B"})), (std::vector<R>{R::kQueued, R::kQueued}));
+  EXPECT_EQ(enqueue(events({"A", "C"})), (std::vector<R>{R::kAlreadyKnown, R::kQueued}));
+  EXPECT_EQ(enqueue(events({"D", "D"})), (std::vector<R>{R::kQueued, R::kAlreadyKnown}));
+  EXPECT_EQ(pending_keys(), (std::vector<std::string>{"A", "B", "C", "D"}));
+  EXPECT_EQ(pending_count(), 4u);
+}
+
+TEST_F(OutboxTest, SameSourceKeyOnAnotherChannelIsQueued) {
+  EXPECT_EQ(enqueue({make_event("K", v1::CHANNEL_HOTLINE), make_event("K", v1::CHANNEL_WEBFORM)}),
+            (std::vector<R>{R::kQueued, R::kQueued}));
+  EXPECT_EQ(pending_count(), 2u);
+}
+
+TEST_F(OutboxTest, KnownEventsStayKnownAfterReopenAndAfterDelivery) {
+  enqueue(events({"A", "B"}));
+  open();
+  EXPECT_EQ(enqueue(events({"A"})), (std::vector<R>{R::kAlreadyKnown}));
+
+  const auto entries = pending();
+  ASSERT_EQ(entries.size(), 2u);
+  complete({acked(entries[0].id, 1), refused(entries[1].id)});
+  // Re-importing the same file adds nothing, whatever became of the first copy.
+  EXPECT_EQ(enqueue(events({"A", "B"})), (std::vector<R>{R::kAlreadyKnown, R::kAlreadyKnown}));
+  EXPECT_TRUE(pending().empty());
+}
+
+TEST_F(OutboxTest, PendingPagesInIdOrder) {
+  enqueue(events({"A", "B", "C"}));
+  enqueue(events({"D", "E"}));
+
+  std::vector<std::string> keys;
+  std::vector<std::size_t> page_sizes;
+  std::int64_t after = 0;
+  for (;;) {
+    const auto page = pending(after, 2);
+    if (page.empty()) break;
+    page_sizes.push_back(page.size());
+    for (const auto& e : page) {
+      EXPECT_GT(e.id, after) << "ids must increase";
+      after = e.id;
+      v1::Event ev;
+      ASSERT_TRUE(ev.ParseFromString(e.event_bytes));
+      EXPECT_EQ(ev.fields().text(), "text of " + ev.source_key()) << "the event is stored whole";
+      keys.push_back(ev.source_key());
+    }
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"A", "B", "C", "D", "E"}));
+  EXPECT_EQ(page_sizes, (std::vector<std::size_t>{2, 2, 1}));
+}
+
+TEST_F(OutboxTest, CompletedAndRefusedEntriesLeavePending) {
+  enqueue(events({"A", "B", "C", "D"}));
+  const auto entries = pending();
+  ASSERT_EQ(entries.size(), 4u);
+
+  Delivery dup = acked(entries[2].id, 7);
+  dup.duplicate = true;
+  complete({acked(entries[0].id, 5), refused(entries[1].id), dup});
+  EXPECT_EQ(pending_keys(), (std::vector<std::string>{"D"}));
+  EXPECT_EQ(pending_count(), 1u);
+
+  // A second answer for an entry already completed changes nothing (e.g. a re-sent ack).
+  complete({acked(entries[0].id, 5), refused(entries[2].id)});
+  EXPECT_EQ(pending_keys(), (std::vector<std::string>{"D"}));
+  EXPECT_EQ(pending_count(), 1u);
+
+  open();
+  EXPECT_EQ(pending_keys(), (std::vector<std::string>{"D"}));
+  EXPECT_EQ(pending_count(), 1u);
+}
+
+TEST_F(OutboxTest, BeyondMaxPendingEnqueueAnswersFullUntilRoomIsFreed) {
+  open(2);
+  EXPECT_EQ(enqueue(events({"A", "B", "C"})), (std::vector<R>{R::kQueued, R::kQueued, R::kFull}));
+  EXPECT_EQ(enqueue(events({"D"})), (std::vector<R>{R::kFull}));
+  EXPECT_EQ(pending_keys(), (std::vector<std::string>{"A", "B"}));
+
+  const auto entries = pending();
+  ASSERT_EQ(entries.size(), 2u);
+  complete({acked(entries[0].id, 1)});
+  // C was not taken while full, so it is new now, not "already known".
+  EXPECT_EQ(enqueue(events({"C", "D"})), (std::vector<R>{R::kQueued, R::kFull}));
+  complete({refused(entries[1].id)});
+  EXPECT_EQ(enqueue(events({"D"})), (std::vector<R>{R::kQueued}));
+  EXPECT_EQ(pending_keys(), (std::vector<std::string>{"C", "D"}));
+}
+
+TEST_F(OutboxTest, MaxPendingCountsEntriesLeftPendingBeforeReopen) {
+  open(3);
+  enqueue(events({"A", "B"}));
+  open(3);
+  EXPECT_EQ(enqueue(events({"C", "D"})), (std::vector<R>{R::kQueued, R::kFull}));
+}
+
+TEST_F(OutboxTest, PendingEntriesSurviveReopenWithTheirBytes) {
+  enqueue(events({"A", "B", "C"}));
+  const auto before = pending();
+  ASSERT_EQ(before.size(), 3u);
+  complete({acked(before[1].id, 1)});
+  outbox_.reset();
+
+  open();
+  const auto after = pending();
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].id, before[0].id);
+  EXPECT_EQ(after[0].event_bytes, before[0].event_bytes);
+  EXPECT_EQ(after[1].id, before[2].id);
+  EXPECT_EQ(after[1].event_bytes, before[2].event_bytes);
+  EXPECT_EQ(pending_count(), 2u);
+}
+
+TEST_F(OutboxTest, OutboxFileIsInWalModeAndIntact) {
+  enqueue(events({"A"}));
+  auto db = sqlite::Database::open(file_, sqlite::OpenMode::kReadOnly);
+  ASSERT_TRUE(db.ok()) << db.error().message();
+  auto mode = db->query_text("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.ok());
+  EXPECT_EQ(mode.value(), "wal");
+  auto integrity = db->query_text("PRAGMA integrity_check");
+  ASSERT_TRUE(integrity.ok());
+  EXPECT_EQ(integrity.value(), "ok");
+}
+
+}  // namespace
+}  // namespace gridhub::adapter

@@ -1,0 +1,171 @@
+#pragma once
+/// gridhub-bench: the hub's durable ingest measured next to the raw parts it is built from, in one
+/// invocation, so the ratios hold on a shared machine whose absolute figures drift
+/// (docs/performance.md).
+///
+/// A measurement that cannot run (a child dies, a peer never answers) throws BenchError; main reports
+/// it and exits non-zero. Missed performance targets are not errors.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace gridhub::bench {
+
+struct BenchError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// How big each measurement is. `--quick` shrinks all of them to a few seconds in total.
+struct Sizes {
+  int reps = 3;
+  std::size_t payload_bytes = 300;
+  std::size_t zmq_messages = 1'000'000;
+  double sqlite_seconds = 2.0;
+  std::size_t sqlite_batch = 1000;
+  std::size_t nats_messages = 300'000;
+  std::int64_t nats_max_pending = 4096;
+  std::size_t hub_events = 300'000;
+  std::size_t hub_window = 1000;
+  double latency_rate = 5000;          // events/s, paced
+  double latency_seconds = 3.0;        // measured part
+  double latency_warmup_seconds = 0.5; // sent and acked, not recorded
+  std::size_t memory_events = 1'000'000;
+
+  static Sizes quick();
+};
+
+struct Paths {
+  std::filesystem::path work_dir;     // SQLite files, hub folders, the JetStream store; one sub-folder per run
+  std::filesystem::path hub_bin;
+  std::filesystem::path nats_server;  // empty: not installed, JetStream is skipped
+  std::filesystem::path self_exe;     // re-executed as the ZeroMQ sender process
+};
+
+// ---- figures ----
+
+/// Every rep's value of every figure, in first-measured order; printed as median, min and max.
+class Figures {
+ public:
+  void add(const std::string& name, const std::string& unit, double value);
+  std::optional<double> median(const std::string& name) const;
+  void print() const;
+
+ private:
+  struct Series {
+    std::string unit;
+    std::vector<double> values;
+  };
+  std::vector<std::string> order_;
+  std::map<std::string, Series> series_;
+};
+
+double median_of(std::vector<double> v);
+/// q in [0, 1]; nearest-rank on a sorted copy.
+double percentile_of(std::vector<double> v, double q);
+/// 1234567 -> "1.23M", 98400 -> "98.4k": three significant digits, as in the baselines page.
+std::string si(double v);
+
+// ---- processes and files ----
+
+/// A child process started with posix_spawn (never a bare fork: by the time children start, this process
+/// runs ZeroMQ and NATS library threads). stderr goes to `log_file`; stdout either there too or to a pipe
+/// read by wait_for_line (the way gridhub and nats-server announce readiness).
+class Child {
+ public:
+  enum class Output { kToLog, kStdoutPiped, kStderrPiped };
+
+  Child(const std::vector<std::string>& argv, const std::filesystem::path& log_file, Output output);
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child();  // SIGKILL and reap if still running
+
+  pid_t pid() const { return pid_; }
+  /// Reads piped lines until `pred` accepts one and returns it; throws if the child exits or `timeout` passes.
+  /// Lines read are copied to the log file; after a match the rest of the pipe keeps being copied there
+  /// by a drain thread, so a chatty child never blocks on a full pipe.
+  std::string wait_for_line(const std::function<bool(const std::string&)>& pred, std::chrono::milliseconds timeout);
+  /// Sends `sig` (SIGTERM unless given), then waits; returns the exit code (128 + signal if killed by one).
+  int terminate(int sig = SIGTERM);
+  /// Waits for a child that exits by itself; returns the exit code as terminate() does.
+  int wait();
+  bool running();
+
+ private:
+  void start_drain();
+  std::string name_;
+  std::filesystem::path log_file_;
+  pid_t pid_ = -1;
+  int pipe_fd_ = -1;
+  int log_fd_ = -1;
+  std::string buffered_;
+  std::thread drain_;
+};
+
+/// A fresh folder under `parent`, named after `what`.
+std::filesystem::path make_run_dir(const std::filesystem::path& parent, const std::string& what);
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed).
+int free_tcp_port();
+/// VmRSS and VmHWM of a process in MiB, from /proc/<pid>/status.
+struct Memory {
+  double rss_mb = 0;
+  double hwm_mb = 0;
+};
+Memory read_memory(pid_t pid);
+/// CPU seconds (user + system) each thread of a process has used, by thread id, with its name.
+struct ThreadCpu {
+  pid_t tid = 0;
+  std::string name;
+  double seconds = 0;
+};
+std::vector<ThreadCpu> read_thread_cpu(pid_t pid);
+/// First executable named `name` on PATH, or in /usr/sbin and /sbin (Debian puts nats-server there).
+std::filesystem::path find_program(const std::string& name);
+
+// ---- measurements (baselines.cpp) ----
+
+/// ZeroMQ DEALER -> ROUTER over tcp loopback, sender in another process; msgs/s first-to-last at the receiver.
+double zmq_dealer_router_rate(const Paths& paths, const Sizes& sizes);
+/// The hidden `--zmq-sender` mode of gridhub-bench: connects and sends `count` messages of `bytes`.
+int run_zmq_sender(const std::string& endpoint, std::size_t count, std::size_t bytes);
+/// SQLite WAL inserts of `payload_bytes` blobs in transactions of `batch` rows for `seconds`; rows/s.
+double sqlite_insert_rate(const std::filesystem::path& dir, bool full_sync, std::size_t batch, double seconds,
+                          std::size_t payload_bytes);
+/// JetStream async publish into a fresh R1 file stream on a nats-server started here; msgs/s until
+/// js_PublishAsyncComplete returned.
+double jetstream_async_rate(const Paths& paths, const Sizes& sizes, const std::filesystem::path& dir);
+
+// ---- the hub (hub_ingest.cpp) ----
+
+struct IngestRun {
+  std::size_t events = 0;
+  double events_per_s = 0;
+  Memory memory;               // of the hub after all events were acked
+  double hub_cpu_us_per_event = 0;       // all hub threads, start-up included (small next to the run)
+  std::vector<ThreadCpu> hub_threads;    // where that CPU went
+  std::uint64_t log_rows = 0;  // rows the hub's log holds afterwards, counted by us
+};
+/// Serialized size of the AdapterToHub{submit} frames the hub runs send, aimed at `target_bytes`.
+std::size_t hub_event_bytes(std::size_t target_bytes);
+/// A fresh hub on a fresh log; one sender pipelines `events` Submits with `window` in flight, counting acks.
+IngestRun hub_ingest(const Paths& paths, const Sizes& sizes, std::size_t events, const std::filesystem::path& dir);
+
+struct LatencyRun {
+  std::size_t samples = 0;
+  double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
+};
+/// A fresh hub; Submits paced at `rate`/s; each event's time from send to its ack.
+LatencyRun hub_ack_latency(const Paths& paths, const Sizes& sizes, const std::filesystem::path& dir);
+
+}  // namespace gridhub::bench

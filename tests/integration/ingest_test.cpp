@@ -3,7 +3,6 @@
 #include <signal.h>
 
 #include <fstream>
-#include <regex>
 #include <set>
 #include <thread>
 #include <zmq.hpp>
@@ -29,9 +28,21 @@ constexpr int kMalformed = 6;     // rows labelled malformed
 constexpr int kTickets = kRows - kMalformed;
 
 std::int64_t json_int(const std::string& json, const std::string& key) {
-  std::smatch m;
-  if (!std::regex_search(json, m, std::regex("\"" + key + "\":(\\d+)"))) return -1;
-  return std::stoll(m[1]);
+  const std::string needle = "\"" + key + "\":";
+  auto pos = json.find(needle);
+  if (pos == std::string::npos) return -1;
+  return std::strtoll(json.c_str() + pos + needle.size(), nullptr, 10);
+}
+
+/// Every "phone" value in the JSON lines looks like 138****0001.
+bool phones_masked(const std::string& out) {
+  std::size_t n = 0;
+  for (auto pos = out.find("\"phone\":\""); pos != std::string::npos; pos = out.find("\"phone\":\"", pos + 1)) {
+    auto v = out.substr(pos + 9, out.find('"', pos + 9) - pos - 9);
+    if (v.size() != 11 || v.substr(3, 4) != "****") return false;
+    ++n;
+  }
+  return n > 0;
 }
 
 std::int64_t query(const std::filesystem::path& db, const std::string& sql) {
@@ -139,7 +150,7 @@ TEST_F(IngestTest, TailFromSeqStartsThereAndMasksPersonalData) {
   auto [rc, out] = run({bin("gridhubctl"), "tail", "--hub", hub_.stream(), "--from-seq", "50", "--max", "1"}, dir_ / "t.stderr");
   ASSERT_EQ(rc, 0);
   EXPECT_NE(out.find("\"seq\":50,"), std::string::npos) << out;
-  EXPECT_TRUE(std::regex_search(out, std::regex(R"("phone":"\d{3}\*{4}\d{4}")"))) << out;
+  EXPECT_TRUE(phones_masked(out)) << out;
 }
 
 TEST_F(IngestTest, SubscriberKeepsItsPlaceAcrossHubRestart) {

@@ -12,6 +12,10 @@ packages=(
   libgtest-dev libgmock-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libicu-dev
+  libopencc-dev               # Traditional -> Simplified normalization
+  libpugixml-dev              # WeChat XML, XLSX sheets
+  libzip-dev                  # XLSX containers
+  libboost-json1.81-dev       # form-builder webhooks, field maps
   nats-server libnats-dev     # the JetStream peer that gridhub-bench measures against
 )
 

@@ -7,7 +7,9 @@
 #include <iostream>
 #include <zmq.hpp>
 
+#include "gridhub/core/hub_config.hpp"
 #include "gridhub/core/pii.hpp"
+#include "gridhub/dryrun/dry_run.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "gridhub/transport/frames.hpp"
@@ -201,6 +203,58 @@ int cmd_dead_letters(const std::string& db_file, bool json) {
   return 0;
 }
 
+int cmd_route(const std::string& config_file, const std::vector<std::string>& inputs, const std::string& format,
+              const std::string& chat_groups, const std::string& labels, const std::string& field_map) {
+  gridhub::core::HubConfig cfg;
+  try {
+    cfg = gridhub::core::load_hub_config(config_file);
+  } catch (const std::exception& e) {
+    std::cerr << "gridhubctl: " << e.what() << "\n";
+    return 2;
+  }
+  if (!cfg.pipeline) {
+    std::cerr << "gridhubctl: " << config_file << " has no [pipeline] section: nothing to route with\n";
+    return 2;
+  }
+  if (!chat_groups.empty()) cfg.pipeline->chat_groups = chat_groups;
+  auto pipeline = gridhub::pipeline::Pipeline::create(*cfg.pipeline);
+  if (!pipeline) {
+    std::cerr << "gridhubctl: " << pipeline.error().message() << "\n";
+    return 2;
+  }
+  gridhub::dryrun::ReadOptions ro;
+  auto f = gridhub::dryrun::parse_format(format);
+  if (!f) {
+    std::cerr << "gridhubctl: " << f.error().detail << "\n";
+    return 2;
+  }
+  ro.format = f.value();
+  ro.field_map = field_map;
+  std::vector<gridhub::dryrun::InputRecord> records;
+  int rc = 0;
+  for (const auto& in : inputs) {
+    auto r = gridhub::dryrun::read_input(in, ro);
+    if (!r) {
+      std::cerr << "gridhubctl: " << r.error().message() << "\n";
+      rc = 1;
+      continue;
+    }
+    for (auto& x : r.value()) records.push_back(std::move(x));
+  }
+  auto rows = gridhub::dryrun::run(*pipeline.value(), records);
+  for (const auto& row : rows) std::printf("%s\n", gridhub::dryrun::to_json(row).c_str());
+  std::fflush(stdout);
+  if (!labels.empty()) {
+    auto sc = gridhub::dryrun::score(rows, labels);
+    if (!sc) {
+      std::cerr << "gridhubctl: " << sc.error().message() << "\n";
+      return 1;
+    }
+    std::cerr << gridhub::dryrun::report(sc.value());
+  }
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -238,7 +292,22 @@ int main(int argc, char** argv) {
   auto* rebuild = app.add_subcommand("rebuild-projection", "recompute the tickets table from the log (hub stopped)");
   rebuild->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
 
+  std::string config_file;
+  std::vector<std::string> inputs;
+  std::string format = "auto";
+  std::string chat_groups;
+  std::string labels;
+  std::string field_map;
+  auto* route = app.add_subcommand("route", "run the routing pipeline offline over intake files; one JSON line per record");
+  route->add_option("-c,--config", config_file, "hub configuration with the [pipeline] to try")->required()->check(CLI::ExistingFile);
+  route->add_option("inputs", inputs, "intake files of any channel")->required();
+  route->add_option("--format", format, "auto, hotline-csv, hotline-xlsx, memotrace-csv, memotrace-txt, oa-xml, jinshuju-jsonl, urlencoded");
+  route->add_option("--chat-groups", chat_groups, "chat groups' deployment context (CSV), overriding pipeline.chat_groups");
+  route->add_option("--labels", labels, "labelled truth (labels.csv): print per-field accuracy and confusions to stderr");
+  route->add_option("--field-map", field_map, "form-builder field map (JSON) for jinshuju-jsonl inputs");
+
   CLI11_PARSE(app, argc, argv);
+  if (*route) return cmd_route(config_file, inputs, format, chat_groups, labels, field_map);
 
   if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii);
   if (*status) return cmd_status(hub, timeout_ms);

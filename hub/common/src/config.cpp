@@ -17,6 +17,7 @@ std::string type_name(Type t) {
     case Type::kFloat: return "a number";
     case Type::kStringArray: return "an array of strings";
     case Type::kStringMap: return "a table of strings";
+    case Type::kTable: return "a table";
   }
   return "?";
 }
@@ -31,6 +32,7 @@ bool matches(const toml::node& node, Type t) {
       const auto* arr = node.as_array();
       return arr != nullptr && std::all_of(arr->begin(), arr->end(), [](const toml::node& n) { return n.is_string(); });
     }
+    case Type::kTable: return node.is_table();
     case Type::kStringMap: {
       const auto* tbl = node.as_table();
       if (tbl == nullptr) return false;
@@ -169,6 +171,17 @@ std::int64_t Config::get_int(std::string_view path, std::int64_t fallback, std::
   return v;
 }
 
+double Config::get_float(std::string_view path, double fallback, double min, double max) const {
+  auto node = table_.at_path(path);
+  double v = fallback;
+  if (node.is_integer()) v = static_cast<double>(node.value_or(std::int64_t{0}));
+  else if (node.is_floating_point()) v = node.value_or(fallback);
+  if (v < min || v > max) {
+    throw ConfigError(fmt::format("{}: {} is out of range [{}, {}]", where(path), v, min, max));
+  }
+  return v;
+}
+
 bool Config::get_bool(std::string_view path, bool fallback) const { return table_.at_path(path).value_or(fallback); }
 
 std::vector<std::string> Config::get_strings(std::string_view path) const {
@@ -185,6 +198,14 @@ std::map<std::string, std::string> Config::get_string_map(std::string_view path)
     for (const auto& [k, v] : *tbl) out.emplace(std::string(k.str()), v.value_or(std::string{}));
   }
   return out;
+}
+
+std::string Config::get_table_toml(std::string_view path) const {
+  const auto* tbl = table_.at_path(path).as_table();
+  if (tbl == nullptr) return {};
+  std::ostringstream out;
+  out << *tbl;
+  return out.str();
 }
 
 std::filesystem::path Config::get_path(std::string_view path, std::string_view fallback) const {

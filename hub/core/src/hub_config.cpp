@@ -4,7 +4,8 @@ namespace gridhub::core {
 
 const config::Spec& hub_config_spec() {
   using config::Type;
-  static const config::Spec spec = {
+  static const config::Spec spec = [] {
+    config::Spec s = {
       {"hub.log_db", Type::kString, true, "SQLite file of the event log"},
       {"hub.durability", Type::kString, false, "full | normal"},
       {"hub.log_level", Type::kString, false, "trace | debug | info | warn | error"},
@@ -15,7 +16,10 @@ const config::Spec& hub_config_spec() {
       {"stream.endpoints", Type::kStringArray, true, "ZeroMQ endpoints subscribers connect to"},
       {"stream.max_credit", Type::kInteger, false, "records in flight per subscriber"},
       {"stream.session_timeout_ms", Type::kInteger, false, "silence before a subscriber session is dropped"},
-  };
+    };
+    for (auto& k : pipeline::pipeline_config_spec()) s.push_back(k);
+    return s;
+  }();
   return spec;
 }
 
@@ -34,6 +38,7 @@ HubConfig hub_config_from(const config::Config& cfg) {
   if (h.stream.endpoints.empty()) throw config::ConfigError(cfg.where("stream.endpoints") + ": needs at least one endpoint");
   h.stream.max_credit = static_cast<std::uint32_t>(cfg.get_int("stream.max_credit", 1000, 1, 100000));
   h.stream.session_timeout = std::chrono::milliseconds(cfg.get_int("stream.session_timeout_ms", 30000, 100, 3600000));
+  if (cfg.has("pipeline")) h.pipeline = pipeline::pipeline_options_from(cfg);
   return h;
 }
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "batch_writer.hpp"
+#include "gridhub/core/routing.hpp"
 
 namespace gridhub::core {
 
@@ -31,8 +32,9 @@ zmq::socket_t make_router(zmq::context_t& zmq, const IngestOptions& o, std::vect
 
 }  // namespace
 
-IngestServer::IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options)
-    : io_(io), options_(std::move(options)), socket_(io, make_router(zmq, options_, bound_)) {
+IngestServer::IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options,
+                           const pipeline::Pipeline* pipeline)
+    : io_(io), options_(std::move(options)), pipeline_(pipeline), socket_(io, make_router(zmq, options_, bound_)) {
   writer_ = std::make_unique<BatchWriter>(
       io, log, options_.max_batch,
       [this](std::vector<Pending>&& batch, Status status, std::vector<log::AppendOutcome>&& outcomes) {
@@ -125,6 +127,12 @@ void IngestServer::handle(transport::RouterMessage& msg) {
   }
   log::IntakeItem item;
   *item.body.mutable_ticket() = ticket_from_event(*ev);
+  if (pipeline_ != nullptr) {
+    // Stateless stages here on the io thread; the merge runs in log order in the writer.
+    auto a = std::make_shared<pipeline::Assessment>(pipeline_->assess(*ev));
+    apply_assessment(*a, item.body);
+    item.hook_state = std::move(a);
+  }
   item.body.mutable_event()->Swap(ev);
   writer_->submit(Pending{msg.routing_id, corr}, std::move(item));
 }

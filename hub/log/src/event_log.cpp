@@ -112,16 +112,62 @@ class SqliteEventLogImpl final : public EventLog {
   Result<AppendOutcome> put(IntakeItem& item, std::int64_t now) {
     const auto& ev = item.body.event();
     const std::uint64_t seq = head_ + 1;
+    if (hook_ != nullptr) {
+      // A re-sent event must not reach the hook (it would count twice in the merger's memory).
+      find_intake_.bind(1, static_cast<std::int64_t>(ev.channel())).bind(2, ev.source_key());
+      auto known = find_intake_.step();
+      if (!known) return known.error();
+      if (known.value()) {
+        AppendOutcome o{static_cast<std::uint64_t>(find_intake_.column_int(0)), true, false};
+        find_intake_.reset();
+        return o;
+      }
+      find_intake_.reset();
+    }
+
+    std::string new_id = ticket_id_for_seq(seq);
     auto* ticket = item.body.mutable_ticket();
-    ticket->set_ticket_id(ticket_id_for_seq(seq));
-    ticket->set_version(seq);
-    ticket->mutable_created_at()->set_unix_micros(now);
     if (ticket->provenance_size() > 0) ticket->mutable_provenance(0)->set_log_seq(seq);
+    item.body.set_disposition(gridhub::v1::DISPOSITION_NEW_TICKET);
+    if (hook_ != nullptr) hook_->complete(item, seq, new_id);
+    std::string record_ticket_id;
+    switch (item.body.disposition()) {
+      case gridhub::v1::DISPOSITION_NOT_A_TICKET:
+        item.body.clear_ticket();
+        break;
+      case gridhub::v1::DISPOSITION_MERGED: {
+        // Join the existing incident: its ticket, with this report's provenance appended.
+        const std::string incident = ticket->incident_id();
+        auto existing = load_ticket(incident);
+        if (!existing) return existing.error();
+        if (existing->ticket_id().empty()) {
+          // The incident's ticket is unknown here (e.g. a projection rebuilt without it): keep this one new.
+          item.body.set_disposition(gridhub::v1::DISPOSITION_NEW_TICKET);
+          ticket->set_incident_id(new_id);
+          record_ticket_id = new_id;
+          break;
+        }
+        gridhub::v1::Ticket merged = std::move(existing.value());
+        *merged.add_provenance() = ticket->provenance(0);
+        merged.set_version(seq);
+        *ticket = std::move(merged);
+        record_ticket_id = incident;
+        break;
+      }
+      default:
+        record_ticket_id = new_id;
+        ticket->set_ticket_id(new_id);
+        ticket->set_version(seq);
+        ticket->mutable_created_at()->set_unix_micros(now);
+        if (ticket->incident_id().empty()) ticket->set_incident_id(new_id);
+        item.body.set_disposition(gridhub::v1::DISPOSITION_NEW_TICKET);
+        break;
+    }
 
     record_.Clear();
     record_.set_seq(seq);
     record_.mutable_recorded_at()->set_unix_micros(now);
-    record_.set_ticket_id(ticket->ticket_id());
+    record_.set_ticket_id(record_ticket_id);
     record_.unsafe_arena_set_allocated_intake_accepted(&item.body);
     body_.clear();
     record_.SerializeToString(&body_);
@@ -129,8 +175,13 @@ class SqliteEventLogImpl final : public EventLog {
 
     insert_log_.bind(1, static_cast<std::int64_t>(seq))
         .bind(2, now)
-        .bind(3, kKindIntake)
-        .bind(4, ticket->ticket_id())
+        .bind(3, kKindIntake);
+    if (record_ticket_id.empty()) {
+      insert_log_.bind_null(4);
+    } else {
+      insert_log_.bind(4, record_ticket_id);
+    }
+    insert_log_
         .bind(5, static_cast<std::int64_t>(ev.channel()))
         .bind(6, ev.source_key())
         .bind_blob(7, body_);
@@ -144,7 +195,10 @@ class SqliteEventLogImpl final : public EventLog {
       find_intake_.reset();
       return o;
     }
-    if (auto s = projection_.put(*ticket, seq, scratch_); !s) return s.error();
+    if (item.body.has_ticket()) {
+      const std::uint64_t created = item.body.disposition() == gridhub::v1::DISPOSITION_MERGED ? 0 : seq;
+      if (auto s = projection_.put(*ticket, created, scratch_); !s) return s.error();
+    }
     head_ = seq;
     return AppendOutcome{seq, false, false};
   }
@@ -165,7 +219,29 @@ class SqliteEventLogImpl final : public EventLog {
     return AppendOutcome{0, db_.changes() == 0, true};
   }
 
+  Result<gridhub::v1::Ticket> load_ticket(const std::string& ticket_id) {
+    gridhub::v1::Ticket t;
+    load_ticket_.bind(1, ticket_id);
+    auto row = load_ticket_.step();
+    if (!row) return row.error();
+    if (row.value()) {
+      auto body = load_ticket_.column_blob(0);
+      t.ParseFromArray(body.data(), static_cast<int>(body.size()));
+    }
+    load_ticket_.reset();
+    return t;
+  }
+
+ public:
+  void set_hook(IntakeHook* hook, Statement load_ticket) {
+    hook_ = hook;
+    load_ticket_ = std::move(load_ticket);
+  }
+
+ private:
   Database db_;
+  IntakeHook* hook_ = nullptr;
+  Statement load_ticket_{Statement::null()};
   Statement insert_log_;
   Statement find_intake_;
   Statement insert_dead_;
@@ -182,7 +258,7 @@ class SqliteEventLogImpl final : public EventLog {
 std::string ticket_id_for_seq(std::uint64_t seq) { return fmt::format("T{:08d}", seq); }
 
 Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& file, const LogOptions& options,
-                                                 const Clock& clock) {
+                                                 const Clock& clock, IntakeHook* hook) {
   if (file.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(file.parent_path(), ec);
@@ -204,9 +280,13 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
   if (!insert_dead) return insert_dead.error();
   auto projection = ProjectionWriter::prepare(db.value());
   if (!projection) return projection.error();
-  return std::unique_ptr<EventLog>(new SqliteEventLogImpl(
+  auto load_ticket = db->prepare("SELECT body FROM tickets WHERE ticket_id = ?");
+  if (!load_ticket) return load_ticket.error();
+  auto log = std::make_unique<SqliteEventLogImpl>(
       std::move(db.value()), std::move(insert_log.value()), std::move(find_intake.value()),
-      std::move(insert_dead.value()), std::move(projection.value()), static_cast<std::uint64_t>(head.value()), clock));
+      std::move(insert_dead.value()), std::move(projection.value()), static_cast<std::uint64_t>(head.value()), clock);
+  log->set_hook(hook, std::move(load_ticket.value()));
+  return std::unique_ptr<EventLog>(std::move(log));
 }
 
 struct LogReader::Impl {
@@ -274,9 +354,10 @@ Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file) {
     if (!rec.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       return Error(Errc::malformed_frame, fmt::format("{}: log record {} does not parse", file.string(), seq));
     }
-    if (rec.has_intake_accepted()) {
-      if (auto s = projection->put(rec.intake_accepted().ticket(), seq, scratch); !s) return s.error();
-      ++tickets;
+    if (rec.has_intake_accepted() && rec.intake_accepted().has_ticket()) {
+      const bool merged = rec.intake_accepted().disposition() == gridhub::v1::DISPOSITION_MERGED;
+      if (auto s = projection->put(rec.intake_accepted().ticket(), merged ? 0 : seq, scratch); !s) return s.error();
+      if (!merged) ++tickets;
     }
   }
   if (auto s = tx.commit(); !s) return s.error();

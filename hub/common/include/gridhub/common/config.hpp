@@ -30,6 +30,7 @@ enum class Type {
   kFloat,
   kStringArray,
   kStringMap,   // a table of string -> string whose keys are free (e.g. column mappings)
+  kTable,       // a table validated by someone else (a plugin's own section)
 };
 
 struct KeySpec {
@@ -55,10 +56,13 @@ class Config {
   std::int64_t get_int(std::string_view path, std::int64_t fallback, std::int64_t min,
                        std::int64_t max) const;
   bool get_bool(std::string_view path, bool fallback) const;
+  double get_float(std::string_view path, double fallback, double min, double max) const;
   std::vector<std::string> get_strings(std::string_view path) const;
   std::map<std::string, std::string> get_string_map(std::string_view path) const;
   /// A file system path; relative values resolve against the config file's folder.
   std::filesystem::path get_path(std::string_view path, std::string_view fallback = {}) const;
+  /// A kTable section re-serialized as TOML text (empty when absent), for a plugin to validate.
+  std::string get_table_toml(std::string_view path) const;
   /// A ZeroMQ endpoint list; "ipc://relative" resolves against the config file's folder.
   std::vector<std::string> get_endpoints(std::string_view path) const;
 

@@ -13,14 +13,17 @@
 /// | stream.endpoints           | [string] | (required)               | ROUTER endpoints subscribers connect to |
 /// | stream.max_credit          | int      | 1000                     | records in flight per subscriber |
 /// | stream.session_timeout_ms  | int      | 30000                    | silent subscribers are dropped after this |
+/// | pipeline.*, plugins.*      |          |                          | the routing pipeline (gridhub/pipeline/pipeline.hpp) |
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "gridhub/common/config.hpp"
 #include "gridhub/core/ingest_server.hpp"
 #include "gridhub/core/stream_server.hpp"
 #include "gridhub/log/event_log.hpp"
+#include "gridhub/pipeline/pipeline.hpp"
 
 namespace gridhub::core {
 
@@ -32,6 +35,8 @@ struct HubConfig {
   std::string log_level;
   IngestOptions ingest;
   StreamOptions stream;
+  /// Absent when the file has no [pipeline] section: tickets are then stored unrouted.
+  std::optional<pipeline::PipelineOptions> pipeline;
 };
 
 /// Loads and validates; throws config::ConfigError naming file, key and line.

@@ -16,6 +16,7 @@
 
 #include "gridhub/core/normalizer.hpp"
 #include "gridhub/log/event_log.hpp"
+#include "gridhub/pipeline/pipeline.hpp"
 #include "gridhub/transport/asio_zmq.hpp"
 #include "gridhub/transport/frames.hpp"
 #include "gridhub/v1/wire.pb.h"
@@ -56,7 +57,9 @@ class IngestServer {
   };
 
   /// Binds the endpoints; throws zmq::error_t at start-up if an endpoint cannot be bound.
-  IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options);
+  /// `pipeline` may be null (no routing); when set, the log must have been opened with its PipelineHook.
+  IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options,
+               const pipeline::Pipeline* pipeline = nullptr);
   ~IngestServer();
 
   /// The endpoints actually bound (tcp://127.0.0.1:* resolved to its port).
@@ -83,6 +86,7 @@ class IngestServer {
 
   boost::asio::io_context& io_;
   IngestOptions options_;
+  const pipeline::Pipeline* pipeline_;
   std::vector<std::string> bound_;   // before socket_: filled while the socket is made
   transport::AsioZmqSocket socket_;
   std::unique_ptr<BatchWriter> writer_;

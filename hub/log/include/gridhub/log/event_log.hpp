@@ -33,6 +33,19 @@ struct LogOptions {
 /// An accepted intake event and the ticket it creates. The log assigns seq and ticket id.
 struct IntakeItem {
   gridhub::v1::IntakeAccepted body;
+  /// Whatever the IntakeHook needs to finish this item (the pipeline's assessment); opaque here.
+  std::shared_ptr<void> hook_state;
+};
+
+/// Finishes intake items in log order, inside the writer's transaction: the place for decisions that
+/// depend on what came before (merging reports of one incident). Called once per new, non-duplicate
+/// intake item with its seq and the ticket id it would create. It sets `body.disposition`; for
+/// DISPOSITION_MERGED it sets `body.ticket().incident_id()` to the existing ticket to join, and the log
+/// then stores that ticket, with this report's provenance appended, as the record's ticket.
+class IntakeHook {
+ public:
+  virtual ~IntakeHook() = default;
+  virtual void complete(IntakeItem& item, std::uint64_t seq, const std::string& ticket_id) noexcept = 0;
 };
 
 /// A record that could not be accepted, kept with its reason.
@@ -69,7 +82,7 @@ class SqliteEventLog;
 
 /// Opens (creating if needed) the log database for writing.
 Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& file, const LogOptions& options,
-                                                 const Clock& clock);
+                                                 const Clock& clock, IntakeHook* hook = nullptr);
 
 /// A read-only view for streams and tools; safe beside a running writer (WAL).
 class LogReader {

@@ -51,6 +51,8 @@ class Database {
 /// A prepared statement; reset() between uses keeps it cached for the hot path.
 class Statement {
  public:
+  /// A statement that holds nothing (a placeholder to assign a prepared one into).
+  static Statement null() { return Statement(nullptr, nullptr); }
   Statement(Statement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_) {}
   Statement& operator=(Statement&& other) noexcept;
   Statement(const Statement&) = delete;

@@ -1,0 +1,135 @@
+#include "gridhub/dryrun/dry_run.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "gridhub/hotline/hotline_mapping.hpp"
+#include "gridhub/log/event_log.hpp"
+
+namespace gridhub::dryrun {
+
+namespace v1 = gridhub::v1;
+
+namespace {
+
+Result<std::string> slurp(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Error(Errc::io_failed, fmt::format("{}: cannot open", file));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Format detect(const std::string& file, std::string_view bytes) {
+  if (ends_with(file, ".xlsx")) return Format::kHotlineXlsx;
+  if (ends_with(file, ".xml")) return Format::kOaXml;
+  if (ends_with(file, ".jsonl") || ends_with(file, ".ndjson")) return Format::kJinshujuJsonl;
+  std::string_view head = bytes.substr(0, 512);
+  if (head.rfind("\xEF\xBB\xBF", 0) == 0) head.remove_prefix(3);
+  if (head.rfind("<xml", 0) == 0) return Format::kOaXml;
+  if (ends_with(file, ".csv")) return head.rfind("localId,", 0) == 0 ? Format::kMemotraceCsv : Format::kHotlineCsv;
+  // .txt and others: urlencoded bodies start with key=value&…; MemoTrace TXT starts with a date.
+  const auto first_line = head.substr(0, head.find('\n'));
+  if (first_line.find('=') != std::string_view::npos && first_line.find('&') != std::string_view::npos) {
+    return Format::kUrlencoded;
+  }
+  return Format::kMemotraceTxt;
+}
+
+const char* channel_of(v1::Channel c) {
+  switch (c) {
+    case v1::CHANNEL_HOTLINE: return "hotline";
+    case v1::CHANNEL_WECHAT: return "wechat";
+    case v1::CHANNEL_WEBFORM: return "webform";
+    default: return "unknown";
+  }
+}
+
+}  // namespace
+
+Result<Format> parse_format(std::string_view name) {
+  for (Format f : {Format::kAuto, Format::kHotlineCsv, Format::kHotlineXlsx, Format::kMemotraceCsv, Format::kMemotraceTxt,
+                   Format::kOaXml, Format::kJinshujuJsonl, Format::kUrlencoded}) {
+    if (format_name(f) == name) return f;
+  }
+  return Error(Errc::bad_value, fmt::format("unknown format '{}' (auto, hotline-csv, hotline-xlsx, memotrace-csv, "
+                                            "memotrace-txt, oa-xml, jinshuju-jsonl, urlencoded)", name));
+}
+
+std::string_view format_name(Format f) {
+  switch (f) {
+    case Format::kAuto: return "auto";
+    case Format::kHotlineCsv: return "hotline-csv";
+    case Format::kHotlineXlsx: return "hotline-xlsx";
+    case Format::kMemotraceCsv: return "memotrace-csv";
+    case Format::kMemotraceTxt: return "memotrace-txt";
+    case Format::kOaXml: return "oa-xml";
+    case Format::kJinshujuJsonl: return "jinshuju-jsonl";
+    case Format::kUrlencoded: return "urlencoded";
+  }
+  return "?";
+}
+
+Result<std::vector<InputRecord>> read_input(const std::string& file, const ReadOptions& options) {
+  auto bytes = slurp(file);
+  if (!bytes) return bytes.error();
+  const Format f = options.format == Format::kAuto ? detect(file, bytes.value()) : options.format;
+  std::vector<InputRecord> out;
+  switch (f) {
+    case Format::kHotlineCsv: {
+      hotline::ParseOptions po;
+      po.adapter_id = "dry-run";
+      po.utc_offset_minutes = options.utc_offset_minutes;
+      auto parsed = hotline::parse_export(bytes.value(), file, po);
+      if (!parsed) return parsed.error();
+      for (auto& ev : parsed->events) {
+        // Rows without a work-order number get "<file>:<line>"; the label key is the 工单编号.
+        std::string key = ev.source_key();
+        out.push_back(InputRecord{file, std::move(key), std::move(ev)});
+      }
+      return out;
+    }
+    default:
+      return Error(Errc::bad_value, fmt::format("{}: format {} is not supported by this build yet", file, format_name(f)));
+  }
+}
+
+std::vector<RouteRow> run(pipeline::Pipeline& pipeline, const std::vector<InputRecord>& records) {
+  std::vector<RouteRow> rows;
+  rows.reserve(records.size());
+  std::uint64_t seq = 0;
+  for (const auto& in : records) {
+    RouteRow r;
+    r.channel = channel_of(in.event.channel());
+    r.file = in.file;
+    r.record_key = in.record_key;
+    if (in.event.has_rejection()) {
+      r.malformed = true;
+      rows.push_back(std::move(r));
+      continue;
+    }
+    auto a = pipeline.assess(in.event);
+    const std::string ticket_id = log::ticket_id_for_seq(++seq);
+    auto m = pipeline.merge(a, ticket_id);
+    r.is_ticket = a.classification.is_ticket;
+    if (r.is_ticket) {
+      r.category_code = a.classification.category_code;
+      r.community_code = a.resolution.community_code;
+      r.grid_code = a.resolution.grid_code;
+      r.tier = a.routing.tier;
+      r.assignee_code = a.routing.assignee_code;
+      r.incident_id = m.incident_id;
+      r.out_of_area = a.resolution.out_of_area;
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+}  // namespace gridhub::dryrun

@@ -1,0 +1,172 @@
+#include "gridhub/dryrun/score.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include "gridhub/text/csv_reader.hpp"
+
+namespace gridhub::dryrun {
+
+namespace {
+
+std::string json_escape(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      o += ' ';
+    } else {
+      o += c;
+    }
+  }
+  return o;
+}
+
+bool ends_with_path(const std::string& path, const std::string& suffix) {
+  if (path == suffix) return true;
+  return path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+         path[path.size() - suffix.size() - 1] == '/';
+}
+
+}  // namespace
+
+std::string to_json(const RouteRow& r) {
+  return fmt::format(
+      "{{\"channel\":\"{}\",\"file\":\"{}\",\"record_key\":\"{}\",\"is_ticket\":{},\"malformed\":{},"
+      "\"category_code\":\"{}\",\"community_code\":\"{}\",\"grid_code\":\"{}\",\"tier\":\"{}\",\"assignee_code\":\"{}\","
+      "\"incident_id\":\"{}\",\"out_of_area\":{}}}",
+      r.channel, json_escape(r.file), json_escape(r.record_key), r.is_ticket ? 1 : 0, r.malformed ? 1 : 0,
+      r.category_code, r.community_code, r.grid_code, r.tier, r.assignee_code, r.incident_id, r.out_of_area ? 1 : 0);
+}
+
+Result<Score> score(const std::vector<RouteRow>& rows, const std::filesystem::path& labels) {
+  std::ifstream in(labels, std::ios::binary);
+  if (!in) return Error(Errc::io_failed, fmt::format("{}: cannot open labels", labels.string()));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
+  text::CsvReader reader(text);
+  text::CsvRecord rec;
+  std::vector<std::string> header;
+  std::map<std::string, std::size_t> col;
+  // (file, record_key) -> label row
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> truth;
+  while (reader.next(rec)) {
+    if (header.empty()) {
+      header = rec.fields;
+      for (std::size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
+      for (const char* need : {"channel", "file", "record_key", "is_ticket", "malformed", "category_code", "community_code",
+                               "grid_code", "tier", "assignee_code", "incident_id", "out_of_area"}) {
+        if (!col.count(need)) return Error(Errc::missing_field, fmt::format("{}: column '{}' is missing", labels.string(), need));
+      }
+      continue;
+    }
+    if (rec.fields.size() != header.size()) continue;
+    truth[{rec.fields[col["file"]], rec.fields[col["record_key"]]}] = rec.fields;
+  }
+
+  Score s;
+  std::set<std::string> files_seen;
+  // Pairwise merge scoring over rows that are tickets in truth and prediction.
+  std::vector<std::pair<std::string, std::string>> incidents;   // (true incident, predicted incident)
+  for (const auto& r : rows) {
+    const std::vector<std::string>* t = nullptr;
+    for (const auto& [key, fields] : truth) {
+      (void)fields;
+      if (key.second == r.record_key && ends_with_path(r.file, key.first)) {
+        t = &truth[key];
+        files_seen.insert(key.first);
+        break;
+      }
+    }
+    if (t == nullptr) {
+      ++s.unlabelled;
+      continue;
+    }
+    ++s.matched;
+    auto get = [&](const char* c) { return (*t)[col[c]]; };
+    auto field = [&](const char* name, const std::string& want, const std::string& got) {
+      auto& f = s.fields[name];
+      ++f.total;
+      if (want == got) {
+        ++f.right;
+      } else {
+        ++f.confused[{want, got}];
+      }
+    };
+    const bool truth_ticket = get("is_ticket") == "1";
+    const bool truth_malformed = get("malformed") == "1";
+    field("malformed", get("malformed"), r.malformed ? "1" : "0");
+    // A malformed record is quarantined, not classified: its other columns are only informative.
+    if (truth_malformed) continue;
+    field("is_ticket", get("is_ticket"), r.is_ticket ? "1" : "0");
+    if (truth_ticket) {
+      field("category_code", get("category_code"), r.category_code);
+      field("community_code", get("community_code"), r.community_code);
+      if (!get("grid_code").empty()) field("grid_code", get("grid_code"), r.grid_code);
+      field("tier", get("tier"), r.tier);
+      field("assignee_code", get("assignee_code"), r.assignee_code);
+      if (get("out_of_area") == "1") {
+        ++s.out_of_area_truth;
+        if (r.out_of_area) ++s.out_of_area_found;
+      }
+      if (r.is_ticket) incidents.emplace_back(get("incident_id"), r.incident_id);
+    }
+  }
+  for (const auto& [key, fields] : truth) {
+    (void)fields;
+    if (files_seen.count(key.first) == 0) continue;
+    bool found = std::any_of(rows.begin(), rows.end(), [&](const RouteRow& r) {
+      return r.record_key == key.second && ends_with_path(r.file, key.first);
+    });
+    if (!found) ++s.missing;
+  }
+  // Pairs in the same true incident vs pairs in the same predicted incident.
+  std::size_t tp = 0, fp = 0, fn = 0;
+  for (std::size_t i = 0; i < incidents.size(); ++i) {
+    for (std::size_t j = i + 1; j < incidents.size(); ++j) {
+      const bool same_true = !incidents[i].first.empty() && incidents[i].first == incidents[j].first;
+      const bool same_pred = !incidents[i].second.empty() && incidents[i].second == incidents[j].second;
+      if (same_true && same_pred) ++tp;
+      else if (same_pred) ++fp;
+      else if (same_true) ++fn;
+    }
+  }
+  s.merge_precision = tp + fp == 0 ? 1.0 : static_cast<double>(tp) / static_cast<double>(tp + fp);
+  s.merge_recall = tp + fn == 0 ? 1.0 : static_cast<double>(tp) / static_cast<double>(tp + fn);
+  s.merge_f1 = s.merge_precision + s.merge_recall == 0
+                   ? 0
+                   : 2 * s.merge_precision * s.merge_recall / (s.merge_precision + s.merge_recall);
+  return s;
+}
+
+std::string report(const Score& s, std::size_t top) {
+  std::string out = fmt::format("records scored {} (unlabelled {}, labelled but missing {})\n", s.matched, s.unlabelled, s.missing);
+  for (const char* name : {"is_ticket", "malformed", "category_code", "community_code", "grid_code", "tier", "assignee_code"}) {
+    auto it = s.fields.find(name);
+    if (it == s.fields.end()) continue;
+    const auto& f = it->second;
+    out += fmt::format("{:<15} {:6.2f}%  ({}/{})", name, 100 * f.accuracy(), f.right, f.total);
+    std::vector<std::pair<std::size_t, std::pair<std::string, std::string>>> conf;
+    for (const auto& [k, n] : f.confused) conf.emplace_back(n, k);
+    std::sort(conf.begin(), conf.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (std::size_t i = 0; i < std::min(top, conf.size()); ++i) {
+      out += fmt::format("{} {}->{} x{}", i == 0 ? "  confused:" : ",", conf[i].second.first.empty() ? "''" : conf[i].second.first,
+                         conf[i].second.second.empty() ? "''" : conf[i].second.second, conf[i].first);
+    }
+    out += "\n";
+  }
+  out += fmt::format("merge           P {:.3f} R {:.3f} F1 {:.3f}\n", s.merge_precision, s.merge_recall, s.merge_f1);
+  out += fmt::format("out_of_area     recall {:.2f}% ({}/{})\n", 100 * s.out_of_area_recall(), s.out_of_area_found, s.out_of_area_truth);
+  return out;
+}
+
+}  // namespace gridhub::dryrun

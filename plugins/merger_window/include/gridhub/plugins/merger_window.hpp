@@ -1,0 +1,52 @@
+#pragma once
+/// merger_window: reports of the same incident from different channels join one incident.
+/// Two tickets are the same incident when they have the same category, the same place — the same
+/// grid, or (when only the community is known) the same community and similar text — and were
+/// reported within `window_hours` of each other (either order: exports arrive late). The earliest
+/// matching incident wins; each report keeps its own provenance on the ticket.
+/// Decisions depend only on the records' own times and order, so replaying the log reproduces them.
+///
+/// Config ([plugins.merger_window]): window_hours (default 6), min_similarity (default 0.2, character
+/// bigram Jaccard, used when only the community is known), max_open (default 100000 incidents kept).
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "gridhub/plugin/api.hpp"
+
+namespace gridhub::plugins {
+
+struct MergerOptions {
+  double window_hours = 6;
+  double min_similarity = 0.2;
+  std::size_t max_open = 100000;
+};
+
+class WindowMerger final : public plugin::Merger {
+ public:
+  explicit WindowMerger(MergerOptions options);
+  plugin::MergeResult merge(const plugin::MergeInput& input) noexcept override;
+  std::string_view data_version() const noexcept override { return version_; }
+
+  /// Character-bigram Jaccard similarity of two UTF-8 texts (0..1).
+  static double similarity(std::string_view a, std::string_view b);
+
+ private:
+  struct Open {
+    std::int64_t at_us;
+    std::string incident_id;
+    std::vector<std::uint64_t> bigrams;   // sorted, unique
+  };
+  MergerOptions options_;
+  std::string version_;
+  std::unordered_map<std::string, std::vector<Open>> by_place_;
+  std::deque<std::pair<std::int64_t, std::string>> order_;   // (time, place key) for eviction
+};
+
+}  // namespace gridhub::plugins
+
+const gridhub::plugin::Descriptor* merger_window_descriptor() noexcept;

@@ -10,6 +10,7 @@
 #include "gridhub/core/hub_config.hpp"
 #include "gridhub/core/pii.hpp"
 #include "gridhub/dryrun/dry_run.hpp"
+#include "gridhub/dryrun/train.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "gridhub/transport/frames.hpp"
@@ -35,10 +36,16 @@ bool print_record(std::uint64_t seq, std::string_view body, bool show_pii) {
     std::cerr << "gridhubctl: log record " << seq << " does not parse; skipped\n";
     return false;
   }
-  if (!rec.has_intake_accepted()) return false;
-  v1::Ticket t = rec.intake_accepted().ticket();
+  if (!rec.has_intake_accepted() || !rec.intake_accepted().has_ticket()) return false;   // not a ticket
+  const auto& intake = rec.intake_accepted();
+  v1::Ticket t = intake.ticket();
   if (!show_pii) gridhub::core::mask_pii(t);
-  std::printf("{\"seq\":%llu,\"ticket\":%s}\n", static_cast<unsigned long long>(seq), to_json(t).c_str());
+  // Each stage's decision, so a reader sees why the ticket went where it went.
+  std::string decisions;
+  for (const auto& d : intake.decisions()) decisions += (decisions.empty() ? "" : ",") + to_json(d);
+  std::printf("{\"seq\":%llu,\"disposition\":\"%s\",\"ticket\":%s,\"decisions\":[%s]}\n",
+              static_cast<unsigned long long>(seq), v1::Disposition_Name(intake.disposition()).c_str(), to_json(t).c_str(),
+              decisions.c_str());
   return true;
 }
 
@@ -255,6 +262,30 @@ int cmd_route(const std::string& config_file, const std::vector<std::string>& in
   return rc;
 }
 
+int cmd_train(const std::vector<std::string>& inputs, const std::string& labels, const std::string& categories,
+              const std::string& out, const std::string& field_map) {
+  gridhub::dryrun::ReadOptions ro;
+  ro.field_map = field_map;
+  std::vector<gridhub::dryrun::InputRecord> records;
+  for (const auto& in : inputs) {
+    auto r = gridhub::dryrun::read_input(in, ro);
+    if (!r) {
+      std::cerr << "gridhubctl: " << r.error().message() << "\n";
+      return 1;
+    }
+    for (auto& x : r.value()) records.push_back(std::move(x));
+  }
+  auto rep = gridhub::dryrun::train_classifier(records, labels, categories, out);
+  if (!rep) {
+    std::cerr << "gridhubctl: " << rep.error().message() << "\n";
+    return 1;
+  }
+  std::cout << "trained on " << rep->examples << " labelled records (" << rep->tickets << " tickets, "
+            << rep->not_tickets << " not) + " << rep->prior_examples << " category-table examples; "
+            << rep->unlabelled << " records had no label\nwrote " << out << " (" << rep->data_version << ")\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -306,7 +337,17 @@ int main(int argc, char** argv) {
   route->add_option("--labels", labels, "labelled truth (labels.csv): print per-field accuracy and confusions to stderr");
   route->add_option("--field-map", field_map, "form-builder field map (JSON) for jinshuju-jsonl inputs");
 
+  std::string categories;
+  std::string model_out;
+  auto* train = app.add_subcommand("train", "learn the classifier model from labelled intake files");
+  train->add_option("inputs", inputs, "labelled intake files of any channel")->required();
+  train->add_option("--labels", labels, "labels CSV (file, record_key, is_ticket, malformed, category_code)")->required()->check(CLI::ExistingFile);
+  train->add_option("--categories", categories, "the county's categories.csv")->required()->check(CLI::ExistingFile);
+  train->add_option("-o,--out", model_out, "model artefact to write")->required();
+  train->add_option("--field-map", field_map, "form-builder field map (JSON) for jinshuju-jsonl inputs");
+
   CLI11_PARSE(app, argc, argv);
+  if (*train) return cmd_train(inputs, labels, categories, model_out, field_map);
   if (*route) return cmd_route(config_file, inputs, format, chat_groups, labels, field_map);
 
   if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii);

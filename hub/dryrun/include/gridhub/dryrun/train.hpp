@@ -1,0 +1,29 @@
+#pragma once
+/// `gridhubctl train`: learns the n-gram classifier from labelled history — intake files of any
+/// channel joined with a labels CSV (channel, file, record_key, is_ticket, malformed, category_code,
+/// ...) — plus the category table, and writes the versioned model artefact the classifier_ngram
+/// plugin loads. Text is normalized exactly as the hub normalizes it before classifying.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gridhub/common/result.hpp"
+#include "gridhub/dryrun/dry_run.hpp"
+
+namespace gridhub::dryrun {
+
+struct TrainReport {
+  std::size_t examples = 0;      // labelled, well-formed records used
+  std::size_t tickets = 0;
+  std::size_t not_tickets = 0;
+  std::size_t unlabelled = 0;    // records with no label row (skipped)
+  std::size_t prior_examples = 0;   // from the category table
+  std::string data_version;
+};
+
+Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, const std::filesystem::path& labels,
+                                     const std::filesystem::path& categories, const std::filesystem::path& out,
+                                     std::uint64_t seed = 1);
+
+}  // namespace gridhub::dryrun

@@ -22,16 +22,19 @@ if ! read -r -t 30 ready <&"${HUB[0]}"; then
 fi
 echo "   $ready"
 
-echo "== importing the 12345 work-order exports (GB18030, UTF-8 with BOM, quoted newlines)"
-"$bin/gridhub-hotline" -c examples/wugong/hotline.toml examples/wugong/hotline/*.csv 2>>"$state/hotline.log"
+echo "== importing the 12345 work-order exports (CSV in GB18030, UTF-8 with BOM, quoted newlines; XLSX)"
+"$bin/gridhub-hotline" -c examples/wugong/hotline.toml examples/wugong/hotline/*.csv examples/wugong/hotline/*.xlsx 2>>"$state/hotline.log"
 echo "   (rejected rows are listed with file:line and field in $state/hotline.log)"
 
 stream=$(sed -n 's/.* stream=\([^ ,]*\).*/\1/p' <<<"$ready")
 ingest=$(sed -n 's/.*ingest=\([^ ,]*\).*/\1/p' <<<"$ready")
-total=$("$bin/gridhubctl" tail --hub "$stream" --idle-exit-ms 1500 | tee "$state/tickets.jsonl" | wc -l)
-echo "== $total tickets in the log; the first three (reporters' names and phones masked):"
-head -n 3 "$state/tickets.jsonl"
-echo "   all of them: $state/tickets.jsonl"
+"$bin/gridhubctl" tail --hub "$stream" --idle-exit-ms 1500 > "$state/tickets.jsonl"
+"$bin/gridhubctl" tickets --db "$state/gridhub.db" > "$state/tickets.txt"
+echo "== $(wc -l < "$state/tickets.txt") tickets, routed by the pipeline (ticket, tier, assignee, category, grid/community, reports, text):"
+head -n 12 "$state/tickets.txt" | sed 's/^/   /'
+echo "   … all of them: $state/tickets.txt; with every stage's decision (why it went there): $state/tickets.jsonl"
+echo "== where they went, by tier:"
+awk '{print $2}' "$state/tickets.txt" | sort | uniq -c | sed 's/^/   /'
 
 echo "== dead letters (every rejected record, with its reason):"
 "$bin/gridhubctl" dead-letters --db "$state/gridhub.db" | sed "s/^/   /"

@@ -17,6 +17,7 @@
 #include "gridhub/common/clock.hpp"
 #include "gridhub/common/logging.hpp"
 #include "gridhub/hotline/hotline_mapping.hpp"
+#include "gridhub/hotline/xlsx_reader.hpp"
 
 namespace {
 
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> files;
   bool json = false;
   app.add_option("-c,--config", config_file, "adapter configuration (TOML)")->required()->check(CLI::ExistingFile);
-  app.add_option("files", files, "export files (CSV) to import; none: only deliver what the outbox holds");
+  app.add_option("files", files, "export files (.csv or .xlsx) to import; none: only deliver what the outbox holds");
   app.add_flag("--json-summary", json, "print the summary as one JSON line");
   CLI11_PARSE(app, argc, argv);
 
@@ -106,7 +107,10 @@ int main(int argc, char** argv) {
     std::stringstream ss;
     ss << in.rdbuf();
     const std::string bytes = ss.str();
-    auto parsed = gridhub::hotline::parse_export(bytes, file, popts);
+    // Exports come as CSV (any of the encodings) or as the hotline system's .xlsx workbook.
+    const bool xlsx = file.size() > 5 && file.compare(file.size() - 5, 5, ".xlsx") == 0;
+    auto parsed = xlsx ? gridhub::hotline::parse_xlsx_export(bytes, file, popts)
+                       : gridhub::hotline::parse_export(bytes, file, popts);
     if (!parsed) {
       spdlog::error("{}", parsed.error().message());
       ++summary.file_errors;

@@ -128,7 +128,33 @@ int cmd_status(const std::string& hub, int timeout_ms) {
   return 0;
 }
 
-int cmd_tickets(const std::string& db_file, bool show_pii) {
+/// The first `n` characters of UTF-8 text, with an ellipsis when cut.
+std::string head_chars(const std::string& s, std::size_t n) {
+  std::size_t i = 0;
+  std::size_t chars = 0;
+  while (i < s.size() && chars < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    i += c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    ++chars;
+  }
+  std::string out = s.substr(0, std::min(i, s.size()));
+  for (auto& ch : out) {
+    if (ch == '\n' || ch == '\r') ch = ' ';
+  }
+  return i < s.size() ? out + "…" : out;
+}
+
+const char* tier_word(v1::Tier t) {
+  switch (t) {
+    case v1::TIER_GRID: return "grid";
+    case v1::TIER_COMMUNITY: return "community";
+    case v1::TIER_COUNTY: return "county";
+    case v1::TIER_CENTER: return "center";
+    default: return "-";
+  }
+}
+
+int cmd_tickets(const std::string& db_file, bool show_pii, bool json) {
   auto db = gridhub::sqlite::Database::open(db_file, gridhub::sqlite::OpenMode::kReadOnly);
   if (!db) {
     std::cerr << "gridhubctl: " << db.error().message() << "\n";
@@ -150,7 +176,16 @@ int cmd_tickets(const std::string& db_file, bool show_pii) {
     auto body = st->column_blob(1);
     if (!t.ParseFromArray(body.data(), static_cast<int>(body.size()))) continue;
     if (!show_pii) gridhub::core::mask_pii(t);
-    std::printf("%s\n", to_json(t).c_str());
+    if (json) {
+      std::printf("%s\n", to_json(t).c_str());
+      continue;
+    }
+    // One line a dispatcher can scan: who has it, at which tier, what and where.
+    const std::string& place = t.grid_code().empty() ? t.community_code() : t.grid_code();
+    std::printf("%s  %-9s %-16s %-4s %-15s %2d report(s)  %s\n", t.ticket_id().c_str(), tier_word(t.tier()),
+                t.assignee_code().empty() ? "-" : t.assignee_code().c_str(),
+                t.category_code().empty() ? "-" : t.category_code().c_str(), place.empty() ? "-" : place.c_str(),
+                t.provenance_size(), head_chars(t.text(), 28).c_str());
   }
   return 0;
 }
@@ -248,6 +283,7 @@ int cmd_route(const std::string& config_file, const std::vector<std::string>& in
     }
     for (auto& x : r.value()) records.push_back(std::move(x));
   }
+  records = gridhub::dryrun::pair_locations(std::move(records));
   auto rows = gridhub::dryrun::run(*pipeline.value(), records);
   for (const auto& row : rows) std::printf("%s\n", gridhub::dryrun::to_json(row).c_str());
   std::fflush(stdout);
@@ -275,6 +311,7 @@ int cmd_train(const std::vector<std::string>& inputs, const std::string& labels,
     }
     for (auto& x : r.value()) records.push_back(std::move(x));
   }
+  records = gridhub::dryrun::pair_locations(std::move(records));
   auto rep = gridhub::dryrun::train_classifier(records, labels, categories, out);
   if (!rep) {
     std::cerr << "gridhubctl: " << rep.error().message() << "\n";
@@ -311,9 +348,11 @@ int main(int argc, char** argv) {
   status->add_option("--hub", hub, "the hub's ingest endpoint")->required();
   status->add_option("--timeout-ms", timeout_ms, "how long to wait for the answer");
 
-  auto* tickets = app.add_subcommand("tickets", "current state of every ticket (the projection), as JSON lines");
+  bool tickets_json = false;
+  auto* tickets = app.add_subcommand("tickets", "current state of every ticket (the projection), one line each");
   tickets->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
   tickets->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked");
+  tickets->add_flag("--json", tickets_json, "one JSON object per ticket");
 
   bool json = false;
   auto* dead = app.add_subcommand("dead-letters", "every rejected record: where it came from and why");
@@ -352,7 +391,7 @@ int main(int argc, char** argv) {
 
   if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii);
   if (*status) return cmd_status(hub, timeout_ms);
-  if (*tickets) return cmd_tickets(db, show_pii);
+  if (*tickets) return cmd_tickets(db, show_pii, tickets_json);
   if (*dead) return cmd_dead_letters(db, json);
   if (*rebuild) {
     auto n = gridhub::log::rebuild_projection(db);

@@ -160,13 +160,14 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-HubProcess::HubProcess(const std::filesystem::path& dir, std::string ingest_extra) : dir_(dir) {
+HubProcess::HubProcess(const std::filesystem::path& dir, std::string ingest_extra, std::string tail_toml) : dir_(dir) {
   std::ofstream cfg(config());
   // ipc endpoints keep their address across restarts (crash tests); tcp port 0 checks the tcp path.
   cfg << "[hub]\nlog_db = \"gridhub.db\"\nlog_level = \"info\"\n\n"
       << "[ingest]\nendpoints = [\"ipc://ingest.sock\", \"tcp://127.0.0.1:*\"]\n"
       << ingest_extra << "\n\n"
-      << "[stream]\nendpoints = [\"ipc://stream.sock\"]\nsession_timeout_ms = 5000\n";
+      << "[stream]\nendpoints = [\"ipc://stream.sock\"]\nsession_timeout_ms = 5000\n"
+      << tail_toml << "\n";
 }
 
 void HubProcess::start() {

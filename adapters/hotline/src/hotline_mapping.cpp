@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "gridhub/hotline/xlsx_reader.hpp"
 #include "gridhub/text/csv_reader.hpp"
 #include "gridhub/text/datetime.hpp"
 #include "gridhub/text/phone.hpp"
@@ -93,11 +94,11 @@ struct Layout {
   }
 };
 
-Result<Layout> resolve_layout(const text::CsvRecord& header_row, const ColumnMap& columns,
+Result<Layout> resolve_layout(const std::vector<std::string>& header_fields, const ColumnMap& columns,
                               const std::string& source_name) {
   Layout layout;
-  layout.header.reserve(header_row.fields.size());
-  for (const auto& name : header_row.fields) layout.header.emplace_back(trim(name));
+  layout.header.reserve(header_fields.size());
+  for (const auto& name : header_fields) layout.header.emplace_back(trim(name));
   layout.mapped.assign(layout.header.size(), false);
 
   for (std::size_t i = 0; i < kSlots.size(); ++i) {
@@ -137,12 +138,21 @@ void reject(v1::Event& event, std::string_view reason, std::string_view field, s
   r->set_location(location);
 }
 
-v1::Event map_row(const text::CsvRecord& row, const Layout& layout, const std::string& source_name,
+/// One data row, whichever container (CSV file, XLSX sheet) it came from.
+struct SourceRow {
+  const std::vector<std::string>& fields;
+  std::string_view raw;            // the row as CSV text (an XLSX row is rendered as one)
+  bool error = false;              // the container could not read the row cleanly
+  std::string_view error_message;  // why, when `error`
+  std::string location;            // "<file>:<line>" or "<file>:<sheet>!R<row>"
+};
+
+v1::Event map_row(const SourceRow& row, const Layout& layout, const std::string& source_name,
                   const ParseOptions& options) {
   const auto cell = [&](std::size_t column) -> std::string_view {
     return column < row.fields.size() ? trim(row.fields[column]) : std::string_view{};
   };
-  const std::string location = fmt::format("{}:{}", source_name, row.line);
+  const std::string& location = row.location;
 
   v1::Event event;
   event.set_channel(v1::CHANNEL_HOTLINE);
@@ -183,7 +193,7 @@ v1::Event map_row(const text::CsvRecord& row, const Layout& layout, const std::s
   // Details name columns and counts only, never values, so they are safe to log (no PII).
   const std::string& time_header = layout.header[time_col];
   if (row.error) {
-    reject(event, kReasonBadCsv, "", row.error_message, location);
+    reject(event, kReasonBadCsv, "", std::string(row.error_message), location);
   } else if (row.fields.size() != layout.header.size()) {
     reject(event, kReasonColumnCount, "",
            fmt::format("row has {} fields but the header has {} columns", row.fields.size(), layout.header.size()),
@@ -259,11 +269,47 @@ Result<ParseOutput> parse_export(std::string_view file_bytes, const std::string&
     return Error(Errc::bad_value, fmt::format("{}: header row: {}; fix the header line or export again", source_name,
                                               row.error_message));
   }
-  Result<Layout> layout = resolve_layout(row, options.columns, source_name);
+  Result<Layout> layout = resolve_layout(row.fields, options.columns, source_name);
   if (!layout.ok()) return layout.error();
 
   while (reader.next(row)) {
-    out.events.push_back(map_row(row, *layout, source_name, options));
+    const SourceRow source_row{row.fields, row.raw, row.error, row.error_message,
+                               fmt::format("{}:{}", source_name, row.line)};
+    out.events.push_back(map_row(source_row, *layout, source_name, options));
+    if (out.events.back().has_rejection()) ++out.rejected_rows;
+  }
+  out.data_rows = out.events.size();
+  return out;
+}
+
+// Defined here, not in xlsx_reader.cpp, so that CSV and XLSX rows share one row -> Event mapping.
+Result<ParseOutput> parse_xlsx_export(std::string_view file_bytes, const std::string& source_name,
+                                      const ParseOptions& options, std::string_view sheet_name) {
+  Result<XlsxSheet> sheet = read_xlsx_sheet(file_bytes, sheet_name);
+  if (!sheet.ok()) {
+    return Error(sheet.error().code, fmt::format("{}: {}", source_name, sheet.error().detail));
+  }
+  if (sheet->rows.empty()) {
+    return Error(Errc::missing_field, fmt::format("{}: sheet {} has no header row (it is empty); export it again "
+                                                  "with column headers",
+                                                  source_name, sheet->name));
+  }
+  Result<Layout> layout = resolve_layout(sheet->rows.front().cells, options.columns, source_name);
+  if (!layout.ok()) return layout.error();
+
+  ParseOutput out;
+  out.encoding = "utf-8";  // OOXML parts are UTF-8 XML; there is nothing to detect
+  std::vector<std::string> cells;
+  for (std::size_t i = 1; i < sheet->rows.size(); ++i) {
+    const XlsxRow& xrow = sheet->rows[i];
+    // A sheet omits trailing empty cells, so a short row is not a broken row the way a short CSV
+    // line is; only cells beyond the header's last column make the width wrong.
+    cells = xrow.cells;
+    if (cells.size() < layout->header.size()) cells.resize(layout->header.size());
+    const std::string raw = xlsx_row_as_csv(xrow.cells);
+    const SourceRow source_row{cells, raw, false, {},
+                               fmt::format("{}:{}!R{}", source_name, sheet->name, xrow.row_number)};
+    out.events.push_back(map_row(source_row, *layout, source_name, options));
     if (out.events.back().has_rejection()) ++out.rejected_rows;
   }
   out.data_rows = out.events.size();

@@ -6,6 +6,14 @@
 #include <sstream>
 
 #include "gridhub/hotline/hotline_mapping.hpp"
+#include "gridhub/hotline/xlsx_reader.hpp"
+#include "gridhub/webform/jinshuju.hpp"
+#include "gridhub/webform/urlencoded.hpp"
+#include "gridhub/wechat/memotrace.hpp"
+#include "gridhub/wechat/location_pairing.hpp"
+#include "gridhub/wechat/oa_message.hpp"
+
+#include <algorithm>
 #include "gridhub/log/event_log.hpp"
 
 namespace gridhub::dryrun {
@@ -95,9 +103,86 @@ Result<std::vector<InputRecord>> read_input(const std::string& file, const ReadO
       }
       return out;
     }
-    default:
-      return Error(Errc::bad_value, fmt::format("{}: format {} is not supported by this build yet", file, format_name(f)));
+    case Format::kHotlineXlsx: {
+      hotline::ParseOptions po;
+      po.adapter_id = "dry-run";
+      po.utc_offset_minutes = options.utc_offset_minutes;
+      auto parsed = hotline::parse_xlsx_export(bytes.value(), file, po);
+      if (!parsed) return parsed.error();
+      for (auto& ev : parsed->events) {
+        std::string key = ev.source_key();
+        out.push_back(InputRecord{file, std::move(key), std::move(ev)});
+      }
+      return out;
+    }
+    case Format::kMemotraceCsv:
+    case Format::kMemotraceTxt: {
+      wechat::ExportOptions eo;
+      eo.adapter_id = "dry-run";
+      eo.utc_offset_minutes = options.utc_offset_minutes;
+      wechat::ExportOutput parsed;
+      if (f == Format::kMemotraceCsv) {
+        auto r = wechat::parse_memotrace_csv(bytes.value(), file, eo);
+        if (!r) return r.error();
+        parsed = std::move(r.value());
+      } else {
+        parsed = wechat::parse_memotrace_txt(bytes.value(), file, eo);
+      }
+      for (auto& k : parsed.events) out.push_back(InputRecord{file, std::move(k.record_key), std::move(k.event)});
+      return out;
+    }
+    case Format::kOaXml: {
+      wechat::OaOptions oo;
+      oo.adapter_id = "dry-run";
+      oo.utc_offset_minutes = options.utc_offset_minutes;
+      auto k = wechat::parse_oa_message(bytes.value(), file, oo);
+      out.push_back(InputRecord{file, std::move(k.record_key), std::move(k.event)});
+      return out;
+    }
+    case Format::kJinshujuJsonl: {
+      // The field map says what each form's field_N means; by default it sits beside the input.
+      std::filesystem::path map_file = options.field_map;
+      if (map_file.empty()) map_file = std::filesystem::path(file).parent_path() / "field_map.json";
+      auto map_bytes = slurp(map_file.string());
+      if (!map_bytes) {
+        return Error(Errc::io_failed, fmt::format("{}: needs the form field map; {} cannot be read (use --field-map)",
+                                                  file, map_file.string()));
+      }
+      auto fm = webform::FieldMap::from_json(map_bytes.value(), map_file.string());
+      if (!fm) return fm.error();
+      webform::JinshujuOptions jo;
+      jo.adapter_id = "dry-run";
+      for (auto& k : webform::parse_jinshuju_file(bytes.value(), fm.value(), file, jo)) {
+        out.push_back(InputRecord{file, std::move(k.record_key), std::move(k.event)});
+      }
+      return out;
+    }
+    case Format::kUrlencoded: {
+      webform::UrlencodedOptions uo;
+      uo.adapter_id = "dry-run";
+      uo.utc_offset_minutes = options.utc_offset_minutes;
+      for (auto& k : webform::parse_urlencoded_file(bytes.value(), file, uo)) {
+        out.push_back(InputRecord{file, std::move(k.record_key), std::move(k.event)});
+      }
+      return out;
+    }
+    case Format::kAuto:
+      break;
   }
+  return Error(Errc::bad_value, fmt::format("{}: cannot tell the format; give --format", file));
+}
+
+std::vector<InputRecord> pair_locations(std::vector<InputRecord> records) {
+  // As the WeChat adapter does live: in time order, a location then a text from the same sender.
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (records[i].event.channel() == v1::CHANNEL_WECHAT) order.push_back(i);
+  }
+  auto at = [&](std::size_t i) { return records[i].event.fields().reported_at().unix_micros(); };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return at(a) < at(b); });
+  wechat::LocationPairer pairer;
+  for (std::size_t i : order) pairer.feed(records[i].event);
+  return records;
 }
 
 std::vector<RouteRow> run(pipeline::Pipeline& pipeline, const std::vector<InputRecord>& records) {

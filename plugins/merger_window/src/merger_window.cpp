@@ -80,6 +80,9 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
     double best_sim = -1;
     for (const auto& o : open) {
       if (std::llabs(o.at_us - rec.reported_at_us) > window_us) continue;
+      // Two named places in one grid are two incidents, however alike the complaint.
+      if (!o.compound.empty() && !res.compound.empty() && o.compound != res.compound) continue;
+      if (!o.building.empty() && !res.building.empty() && o.building != res.building) continue;
       const double sim = jaccard(grams, o.bigrams);
       if (!grid_level && sim < options_.min_similarity) continue;
       // The earliest incident in the window wins; similarity breaks ties.
@@ -98,7 +101,7 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
                            std::llabs(best->at_us - rec.reported_at_us) / 3.6e9, best_sim)};
       return r;
     }
-    open.push_back(Open{rec.reported_at_us, r.incident_id, std::move(grams)});
+    open.push_back(Open{rec.reported_at_us, r.incident_id, std::move(grams), res.compound, res.building});
     order_.emplace_back(rec.reported_at_us, key);
     // Bounded memory: forget the oldest incidents beyond max_open.
     while (order_.size() > options_.max_open) {

@@ -34,6 +34,9 @@ struct ReadOptions {
 /// Reads one input file into records; a file-level error names the file.
 Result<std::vector<InputRecord>> read_input(const std::string& file, const ReadOptions& options);
 
+/// Gives WeChat texts the location their sender sent just before (wechat::LocationPairer), in time order.
+std::vector<InputRecord> pair_locations(std::vector<InputRecord> records);
+
 /// Runs the pipeline over the records in order; ticket ids are assigned as the hub would (T + seq).
 std::vector<RouteRow> run(pipeline::Pipeline& pipeline, const std::vector<InputRecord>& records);
 

@@ -1,7 +1,8 @@
 #pragma once
 /// merger_window: reports of the same incident from different channels join one incident.
 /// Two tickets are the same incident when they have the same category, the same place — the same
-/// grid, or (when only the community is known) the same community and similar text — and were
+/// grid, or (when only the community is known) the same community and similar text; never two
+/// different compounds or buildings the resolver recognised — and were
 /// reported within `window_hours` of each other (either order: exports arrive late). The earliest
 /// matching incident wins; each report keeps its own provenance on the ticket.
 /// Decisions depend only on the records' own times and order, so replaying the log reproduces them.
@@ -40,6 +41,8 @@ class WindowMerger final : public plugin::Merger {
     std::int64_t at_us;
     std::string incident_id;
     std::vector<std::uint64_t> bigrams;   // sorted, unique
+    std::string compound;                 // what the resolver recognised, if anything
+    std::string building;
   };
   MergerOptions options_;
   std::string version_;

@@ -1,0 +1,107 @@
+#include "event_util.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <utility>
+
+namespace gridhub::wechat::detail {
+
+void reject(v1::Event& event, std::string_view reason, std::string_view field, std::string detail,
+            const std::string& location) {
+  auto* r = event.mutable_rejection();
+  r->set_reason_code(std::string(reason));
+  r->set_field(std::string(field));
+  r->set_detail(std::move(detail));
+  r->set_location(location);
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const std::size_t b = s.find_first_not_of(kSpace);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
+}
+
+std::optional<std::int64_t> parse_int(std::string_view s) noexcept {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<double> parse_double(std::string_view s) noexcept {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::fixed);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+void set_unix_seconds(v1::Timestamp& ts, std::int64_t seconds, int utc_offset_minutes) {
+  ts.set_unix_micros(seconds * 1'000'000);
+  ts.set_utc_offset_minutes(utc_offset_minutes);
+}
+
+namespace {
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace
+
+std::string html_unescape(std::string_view s) {
+  static constexpr std::pair<std::string_view, char> kNamed[] = {
+      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}, {"&apos;", '\''}};
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    if (s[i] != '&') {
+      out += s[i++];
+      continue;
+    }
+    const std::string_view rest = s.substr(i);
+    bool done = false;
+    for (const auto& [entity, ch] : kNamed) {
+      if (rest.starts_with(entity)) {
+        out += ch;
+        i += entity.size();
+        done = true;
+        break;
+      }
+    }
+    if (done) continue;
+    if (rest.starts_with("&#")) {
+      const std::size_t semi = rest.find(';');
+      const bool hex = rest.size() > 2 && (rest[2] == 'x' || rest[2] == 'X');
+      const std::size_t digits_at = hex ? 3 : 2;
+      if (semi != std::string_view::npos && semi > digits_at && semi <= digits_at + 7) {
+        std::uint32_t cp = 0;
+        const auto [end, ec] = std::from_chars(rest.data() + digits_at, rest.data() + semi, cp, hex ? 16 : 10);
+        if (ec == std::errc{} && end == rest.data() + semi && cp != 0 && cp <= 0x10FFFF &&
+            (cp < 0xD800 || cp > 0xDFFF)) {
+          append_utf8(out, cp);
+          i += semi + 1;
+          continue;
+        }
+      }
+    }
+    out += s[i++];
+  }
+  return out;
+}
+
+}  // namespace gridhub::wechat::detail

@@ -1,0 +1,24 @@
+#include "gridhub/wechat/location_pairing.hpp"
+
+namespace gridhub::wechat {
+
+bool LocationPairer::feed(gridhub::v1::Event& event) {
+  auto* f = event.mutable_fields();
+  if (f->sender_id().empty() || event.has_rejection()) return false;
+  const std::int64_t at = f->has_reported_at() ? f->reported_at().unix_micros() : 0;
+  if (f->message_kind() == "location" && f->has_location()) {
+    last_location_[f->sender_id()] = Pending{at, f->location(), event.source_key()};
+    return false;
+  }
+  if (f->message_kind() != "text") return false;
+  auto it = last_location_.find(f->sender_id());
+  if (it == last_location_.end()) return false;
+  const Pending p = it->second;
+  last_location_.erase(it);   // one location serves one report
+  if (at < p.at_us || at - p.at_us > window_us_ || f->has_location()) return false;
+  *f->mutable_location() = p.point;
+  (*f->mutable_extra())["location_msg"] = p.source_key;
+  return true;
+}
+
+}  // namespace gridhub::wechat

@@ -41,6 +41,7 @@ struct Sizes {
   double latency_rate = 5000;          // events/s, paced
   double latency_seconds = 3.0;        // measured part
   double latency_warmup_seconds = 0.5; // sent and acked, not recorded
+  double pipeline_seconds = 2.0;       // routing pipeline throughput run
   std::size_t memory_events = 1'000'000;
 
   static Sizes quick();
@@ -51,6 +52,7 @@ struct Paths {
   std::filesystem::path hub_bin;
   std::filesystem::path nats_server;  // empty: not installed, JetStream is skipped
   std::filesystem::path self_exe;     // re-executed as the ZeroMQ sender process
+  std::string hub_extra_toml;         // appended to the hub's config (e.g. a [pipeline]) when set
 };
 
 // ---- figures ----
@@ -160,6 +162,15 @@ struct IngestRun {
 std::size_t hub_event_bytes(std::size_t target_bytes);
 /// A fresh hub on a fresh log; one sender pipelines `events` Submits with `window` in flight, counting acks.
 IngestRun hub_ingest(const Paths& paths, const Sizes& sizes, std::size_t events, const std::filesystem::path& dir);
+
+struct PipelineRun {
+  double records_per_s = 0;        // normalize + resolve + classify + route + merge, one thread
+  std::uint64_t records = 0;
+  double gazetteer_median_us = 0;
+  double gazetteer_p99_us = 0;
+};
+/// The example county's pipeline over its sample records for `seconds` (in process, one core).
+PipelineRun pipeline_throughput(const std::filesystem::path& wugong_dir, double seconds);
 
 struct LatencyRun {
   std::size_t samples = 0;

@@ -39,7 +39,8 @@ class HubProcess {
                            "[ingest]\n"
                            "endpoints = [\"tcp://127.0.0.1:*\"]\n"
                            "[stream]\n"
-                           "endpoints = [\"tcp://127.0.0.1:*\"]\n";
+                           "endpoints = [\"tcp://127.0.0.1:*\"]\n"
+                        << paths.hub_extra_toml;
     child_.emplace(std::vector<std::string>{paths.hub_bin.string(), "-c", toml.string()}, dir / "hub.log",
                    Child::Output::kStdoutPiped);
     const std::string ready = child_->wait_for_line(

@@ -28,6 +28,8 @@ struct IngestTarget {
 constexpr IngestTarget kIngestTargets[] = {{"must", 30'000, 0.2}, {"target", 60'000, 0.4}, {"stretch", 100'000, 0.6}};
 constexpr double kAckP99TargetMs = 10.0;
 constexpr double kRssTargetMb = 100.0;
+constexpr double kPipelineTarget = 50000;     // records/s on one core
+constexpr double kGazetteerTargetUs = 20.0;   // median per resolve
 
 /// User, nice, system, ... , steal jiffies from the first line of /proc/stat.
 struct CpuTimes {
@@ -108,6 +110,18 @@ void print_ratios(const gb::Figures& f) {
   if (rss) {
     std::cout << fmt::format("  [{}] hub RSS after the memory run <= {} MB (got {:.1f} MB; peak {:.1f} MB)\n",
                              verdict(*rss <= kRssTargetMb), kRssTargetMb, *rss, hwm.value_or(0));
+  }
+  if (const auto pl = f.median("pipeline_records_one_core")) {
+    std::cout << fmt::format("  [{}] routing pipeline >= {} records/s on one core (got {})\n",
+                             verdict(*pl >= kPipelineTarget), gb::si(kPipelineTarget), gb::si(*pl));
+  }
+  if (const auto gz = f.median("gazetteer_resolve_median")) {
+    std::cout << fmt::format("  [{}] gazetteer median < {} us (got {:.2f} us)\n", verdict(*gz < kGazetteerTargetUs),
+                             kGazetteerTargetUs, *gz);
+  }
+  if (const auto routed = f.median("hub_ingest_durable_routed")) {
+    std::cout << fmt::format("  [info ] hub ingest with the example pipeline routing every event: {} events/s ({:.2f} of unrouted)\n",
+                             gb::si(*routed), hub ? *routed / *hub : 0.0);
   }
 }
 
@@ -242,6 +256,30 @@ int main(int argc, char** argv) {
         }
         progress(fmt::format("{}: hub ingest {} events/s ({} events, all in the log); hub CPU {:.2f} us/event:{}", tag,
                              gb::si(r.events_per_s), r.events, r.hub_cpu_us_per_event, threads));
+      }
+      {
+        const auto r = gb::pipeline_throughput(std::filesystem::path(GRIDHUB_SOURCE_DIR) / "examples/wugong",
+                                               sizes.pipeline_seconds);
+        f.add("pipeline_records_one_core", "records/s", r.records_per_s);
+        f.add("gazetteer_resolve_median", "us", r.gazetteer_median_us);
+        f.add("gazetteer_resolve_p99", "us", r.gazetteer_p99_us);
+        progress(fmt::format("{}: routing pipeline {} records/s on one core ({} records); gazetteer median {:.2f} us, p99 {:.2f} us",
+                             tag, gb::si(r.records_per_s), r.records, r.gazetteer_median_us, r.gazetteer_p99_us));
+      }
+      {
+        // The same durable ingest, with the example county's pipeline routing every event in the hub.
+        const auto d = run_dir("hub-ingest-routed");
+        const std::string wugong = std::string(GRIDHUB_SOURCE_DIR) + "/examples/wugong";
+        gb::Paths routed = paths;
+        routed.hub_extra_toml = "[pipeline]\nchat_groups = \"" + wugong + "/wechat/groups.csv\"\n"
+                                "[plugins.resolver_gazetteer]\nworld_dir = \"" + wugong + "/world\"\n"
+                                "[plugins.classifier_ngram]\nmodel = \"" + wugong + "/model/classifier.ngram\"\n"
+                                "[plugins.router_tiered]\ncategories = \"" + wugong + "/world/categories.csv\"\n";
+        const auto r = gb::hub_ingest(routed, sizes, sizes.hub_events, d);
+        done_with(d);
+        f.add("hub_ingest_durable_routed", "events/s", r.events_per_s);
+        progress(fmt::format("{}: hub ingest, routed {} events/s; hub CPU {:.2f} us/event", tag, gb::si(r.events_per_s),
+                             r.hub_cpu_us_per_event));
       }
       {
         const auto d = run_dir("hub-latency");

@@ -35,6 +35,7 @@ Sizes Sizes::quick() {
   s.latency_seconds = 1.0;
   s.latency_warmup_seconds = 0.2;
   s.memory_events = 50'000;
+  s.pipeline_seconds = 0.3;
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <functional>
 #include <iostream>
 
 #include "gridhub/common/clock.hpp"
@@ -38,10 +39,23 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // SIGHUP: reload the pipeline's configuration and reference data (refused, and logged, if invalid).
+  boost::asio::signal_set hup(io, SIGHUP);
+  std::function<void()> wait_hup = [&] {
+    hup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      spdlog::info("SIGHUP: reloading the pipeline");
+      (void)hub->reload();
+      wait_hup();
+    });
+  };
+  wait_hup();
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: draining", sig);
+    hup.cancel();
     hub->stop([&] { io.stop(); });
   });
 

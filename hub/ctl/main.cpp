@@ -154,6 +154,28 @@ const char* tier_word(v1::Tier t) {
   }
 }
 
+int cmd_reload(const std::string& hub, int timeout_ms) {
+  zmq::context_t ctx(1);
+  zmq::socket_t sock(ctx, zmq::socket_type::dealer);
+  gridhub::transport::apply_common_options(sock, 1 << 20);
+  sock.connect(hub);
+  v1::AdapterToHub req;
+  req.mutable_reload();
+  (void)gridhub::transport::send_dealer(sock, req, false);
+  zmq::pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
+  zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
+  zmq::message_t msg;
+  v1::HubToAdapter rep;
+  if (!(items[0].revents & ZMQ_POLLIN) || !sock.recv(msg, zmq::recv_flags::dontwait) ||
+      !rep.ParseFromArray(msg.data(), static_cast<int>(msg.size())) || !rep.has_reload()) {
+    std::cerr << "gridhubctl: no answer from " << hub << " within " << timeout_ms << " ms (is the hub running?)\n";
+    return 1;
+  }
+  std::cout << (rep.reload().ok() ? "reloaded: " : "refused: ") << rep.reload().message() << "\n";
+  for (const auto& st : rep.reload().stages()) std::cout << "  " << st << "\n";
+  return rep.reload().ok() ? 0 : 1;
+}
+
 int cmd_tickets(const std::string& db_file, bool show_pii, bool json) {
   auto db = gridhub::sqlite::Database::open(db_file, gridhub::sqlite::OpenMode::kReadOnly);
   if (!db) {
@@ -349,6 +371,10 @@ int main(int argc, char** argv) {
   status->add_option("--timeout-ms", timeout_ms, "how long to wait for the answer");
 
   bool tickets_json = false;
+  auto* reload = app.add_subcommand("reload", "make the hub re-read its pipeline config and reference data (like SIGHUP)");
+  reload->add_option("--hub", hub, "the hub's ingest endpoint")->required();
+  reload->add_option("--timeout-ms", timeout_ms, "how long to wait for the answer");
+
   auto* tickets = app.add_subcommand("tickets", "current state of every ticket (the projection), one line each");
   tickets->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
   tickets->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked");
@@ -391,6 +417,7 @@ int main(int argc, char** argv) {
 
   if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii);
   if (*status) return cmd_status(hub, timeout_ms);
+  if (*reload) return cmd_reload(hub, timeout_ms);
   if (*tickets) return cmd_tickets(db, show_pii, tickets_json);
   if (*dead) return cmd_dead_letters(db, json);
   if (*rebuild) {

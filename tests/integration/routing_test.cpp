@@ -2,6 +2,8 @@
 // model that never saw a channel classifying it, and the live hub routing imported work orders.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -126,6 +128,88 @@ TEST(Routing, TheHubRoutesImportedWorkOrdersAndLogsWhy) {
     EXPECT_NE(tail.find(stage), std::string::npos) << stage << " missing from " << tail;
   }
   EXPECT_NE(tail.find("\"data_version\":\"world-"), std::string::npos) << tail;
+}
+
+}  // namespace
+}  // namespace gridhub::testing
+
+namespace gridhub::testing {
+namespace {
+
+/// A one-row hotline export: a water outage at 清河新城14栋 (category 1801, a county matter), on a day
+/// of its own so the merger keeps each report a separate incident.
+std::string water_outage_export(const std::filesystem::path& dir, const std::string& key, int day) {
+  auto file = dir / (key + ".csv");
+  std::ofstream(file) << "工单编号,来电时间,来电人,联系电话,受理渠道,诉求类型,问题分类,诉求内容,事发地址,备注\n"
+                      << key << ",2024-05-" << (10 + day) << " 09:12:33,王女士,13800000001,电话,投诉,水电气暖/供水,"
+                      << "家里停水一整天了，也没有通知，请尽快处理。,普集街道书院社区清河新城14栋1单元,\n";
+  return file.string();
+}
+
+std::string assignee_of(const std::filesystem::path& db_file, const std::string& key) {
+  auto db = sqlite::Database::open(db_file, sqlite::OpenMode::kReadOnly);
+  auto v = db->query_text("SELECT t.assignee_code FROM tickets t JOIN log l ON l.seq = t.created_seq WHERE l.source_key = '" +
+                          key + "'");
+  return v.ok() ? v.value() : "?";
+}
+
+std::int64_t counter(const std::string& status, const std::string& name) {
+  auto pos = status.find(name + " ");
+  return pos == std::string::npos ? -1 : std::stoll(status.substr(pos + name.size() + 1));
+}
+
+TEST(Routing, ReferenceDataReloadsOnlyWhenValidAndNeverLosesTheRunningVersion) {
+  TempDir dir;
+  std::filesystem::copy_file(kWugong + "/world/categories.csv", dir / "categories.csv");
+  const std::string original = slurp(dir / "categories.csv");
+  std::string toml = pipeline_toml(kWugong + "/model/classifier.ngram");
+  toml.replace(toml.find(kWugong + "/world/categories.csv"), (kWugong + "/world/categories.csv").size(),
+               (dir / "categories.csv").string());
+  HubProcess hub(dir.path(), {}, toml);
+  hub.start();
+  auto cfg = write_hotline_config(dir.path(), "hotline", hub.ingest());
+  int day = 0;
+  auto import = [&](const std::string& key) {
+    auto [rc, out] = run({bin("gridhub-hotline"), "-c", cfg.string(), water_outage_export(dir.path(), key, ++day)}, dir / "h.err");
+    EXPECT_EQ(rc, 0) << slurp(dir / "h.err");
+  };
+  import("GD-R1");
+  EXPECT_EQ(assignee_of(hub.db(), "GD-R1"), "CTY_SWJ");
+
+  // The county moves water outages to another department: edit the table, reload, route anew.
+  std::string moved = original;
+  moved.replace(moved.find("CTY_SWJ"), 7, "CTY_NEW");
+  std::ofstream(dir / "categories.csv", std::ios::trunc) << moved;
+  auto [rc1, out1] = run({bin("gridhubctl"), "reload", "--hub", hub.ingest()}, dir / "r.err");
+  EXPECT_EQ(rc1, 0) << out1 << slurp(dir / "r.err");
+  EXPECT_NE(out1.find("router router_tiered@1.0 (data categories:"), std::string::npos) << out1;
+  import("GD-R2");
+  EXPECT_EQ(assignee_of(hub.db(), "GD-R2"), "CTY_NEW");
+
+  // A broken table is refused with file and line; the running version stays.
+  std::string broken = moved;
+  broken.replace(broken.find(",county,CTY_NEW"), 8, ",street,");
+  std::ofstream(dir / "categories.csv", std::ios::trunc) << broken;
+  auto [rc2, out2] = run({bin("gridhubctl"), "reload", "--hub", hub.ingest()}, dir / "r.err");
+  EXPECT_EQ(rc2, 1);
+  EXPECT_NE(out2.find("refused"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("categories.csv:"), std::string::npos) << out2;
+  import("GD-R3");
+  EXPECT_EQ(assignee_of(hub.db(), "GD-R3"), "CTY_NEW");
+
+  // SIGHUP does the same as the command.
+  std::ofstream(dir / "categories.csv", std::ios::trunc) << original;
+  hub.process().signal(SIGHUP);
+  std::string status;
+  for (int i = 0; i < 100 && counter(status, "pipeline_reloads_total") < 2; ++i) {
+    status = run({bin("gridhubctl"), "status", "--hub", hub.ingest()}, dir / "s.err").second;   // bounded poll
+  }
+  EXPECT_EQ(counter(status, "pipeline_reloads_total"), 2) << status;
+  EXPECT_EQ(counter(status, "pipeline_reload_failures_total"), 1) << status;
+  import("GD-R4");
+  EXPECT_EQ(assignee_of(hub.db(), "GD-R4"), "CTY_SWJ");
+  EXPECT_NE(slurp(hub.stderr_file()).find("reload refused, the running pipeline stays"), std::string::npos);
+  EXPECT_EQ(hub.terminate(), 0);
 }
 
 }  // namespace

@@ -6,11 +6,19 @@
 
 #include <stdexcept>
 
+namespace v1 = gridhub::v1;
+
 namespace gridhub::core {
 
 struct Hub::Impl {
+  std::filesystem::path config_file;
+  // The first pipeline lives as long as the hub: the writer's hook merges through it, and reloaded
+  // pipelines share its merger. `current` is what the io thread assesses with.
   std::unique_ptr<pipeline::Pipeline> pipeline;
+  std::unique_ptr<pipeline::Pipeline> current;
   std::unique_ptr<PipelineHook> hook;
+  std::uint64_t reloads = 0;
+  std::uint64_t reload_failures = 0;
   zmq::context_t zmq{1};
   std::unique_ptr<log::EventLog> log;
   std::unique_ptr<IngestServer> ingest;
@@ -18,6 +26,7 @@ struct Hub::Impl {
 };
 
 Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& clock) : impl_(std::make_unique<Impl>()) {
+  impl_->config_file = config.config_file;
   if (config.pipeline) {
     auto p = pipeline::Pipeline::create(*config.pipeline);
     if (!p) throw std::runtime_error(p.error().message());
@@ -35,6 +44,22 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
   impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->log, config.ingest, impl_->pipeline.get());
   impl_->stream = std::make_unique<StreamServer>(io, impl_->zmq, std::move(reader.value()), config.stream);
   impl_->ingest->on_commit([s = impl_->stream.get()](std::uint64_t head) { s->on_commit(head); });
+  if (impl_->pipeline) impl_->ingest->on_reload([this] { return reload(); });
+  impl_->ingest->on_status([this](v1::StatusReply& r) {
+    auto add = [&](const char* name, std::uint64_t v) {
+      auto* c = r.add_counters();
+      c->set_name(name);
+      c->set_value(v);
+    };
+    const auto& sc = impl_->stream->counters();
+    add("stream_sessions", impl_->stream->sessions());
+    add("stream_sessions_opened_total", sc.sessions_opened);
+    add("stream_sessions_expired_total", sc.sessions_expired);
+    add("stream_delivered_total", sc.delivered);
+    add("stream_bad_requests_total", sc.bad_requests);
+    add("pipeline_reloads_total", impl_->reloads);
+    add("pipeline_reload_failures_total", impl_->reload_failures);
+  });
   spdlog::info("hub: log {} at seq {}", config.log_db.string(), impl_->log->head_seq());
 }
 
@@ -54,6 +79,41 @@ void Hub::stop(std::function<void()> done) {
     done();
   });
 }
+
+v1::ReloadReply Hub::reload() {
+  v1::ReloadReply reply;
+  auto fail = [&](const std::string& why) {
+    ++impl_->reload_failures;
+    spdlog::error("hub: reload refused, the running pipeline stays: {}", why);
+    reply.set_ok(false);
+    reply.set_message(why);
+    return reply;
+  };
+  if (!impl_->pipeline) return fail("this hub runs without a pipeline; restart it to add one");
+  HubConfig cfg;
+  try {
+    cfg = load_hub_config(impl_->config_file);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  if (!cfg.pipeline) return fail(impl_->config_file.string() + ": the [pipeline] section is gone");
+  // Validate everything into a new pipeline first; the swap is one pointer on the io thread.
+  auto next = pipeline::Pipeline::create(*cfg.pipeline, impl_->pipeline.get());
+  if (!next) return fail(next.error().message());
+  impl_->current = std::move(next.value());
+  impl_->ingest->set_pipeline(impl_->current.get());
+  ++impl_->reloads;
+  for (const auto& d : impl_->current->describe()) {
+    spdlog::info("hub: reloaded pipeline {}", d);
+    reply.add_stages(d);
+  }
+  reply.set_ok(true);
+  reply.set_message("reloaded from " + impl_->config_file.string());
+  return reply;
+}
+
+std::uint64_t Hub::reloads() const { return impl_->reloads; }
+std::uint64_t Hub::reload_failures() const { return impl_->reload_failures; }
 
 const std::vector<std::string>& Hub::ingest_endpoints() const { return impl_->ingest->bound_endpoints(); }
 const std::vector<std::string>& Hub::stream_endpoints() const { return impl_->stream->bound_endpoints(); }

@@ -43,7 +43,9 @@ HubConfig hub_config_from(const config::Config& cfg) {
 }
 
 HubConfig load_hub_config(const std::filesystem::path& file) {
-  return hub_config_from(config::Config::load_file(file, hub_config_spec()));
+  HubConfig h = hub_config_from(config::Config::load_file(file, hub_config_spec()));
+  h.config_file = file;
+  return h;
 }
 
 }  // namespace gridhub::core

@@ -99,6 +99,17 @@ void IngestServer::handle(transport::RouterMessage& msg) {
     case v1::AdapterToHub::kStatus:
       reply_status(msg.routing_id);
       return;
+    case v1::AdapterToHub::kReload: {
+      out_.Clear();
+      if (on_reload_) {
+        *out_.mutable_reload() = on_reload_();
+      } else {
+        out_.mutable_reload()->set_message("this hub has no reloadable pipeline");
+      }
+      send(msg.routing_id, out_);
+      socket_.poke();
+      return;
+    }
     case v1::AdapterToHub::kSubmit:
       ++counters_.received;
       break;
@@ -239,6 +250,7 @@ void IngestServer::reply_status(const std::string& routing_id) {
   add("ingest_commit_failures_total", counters_.commit_failures);
   add("ingest_acks_unroutable_total", counters_.acks_unroutable);
   add("ingest_pending", writer_->pending());
+  if (on_status_) on_status_(*s);
   send(routing_id, out_);
   socket_.poke();
 }

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <vector>
+
 namespace gridhub::pipeline {
 
 namespace {
@@ -81,8 +83,31 @@ std::string fold_width_and_space(std::string_view in) {
 
 struct Normalizer::Impl {
   // Built in place: SimpleConverter owns a raw pointer and must never be copied or moved.
-  explicit Impl(const std::string& config) : converter(config) {}
+  explicit Impl(const std::string& config) : converter(config), changes(kPlanes, false) {
+    // Which single characters the conversion changes. Most reports are already Simplified; checking
+    // this bitmap first skips the converter (the pipeline's most expensive step) for them.
+    std::string one;
+    for (char32_t cp = kFirst; cp < kFirst + kPlanes; ++cp) {
+      one.clear();
+      append_cp(one, cp);
+      try {
+        if (converter.Convert(one) != one) changes[cp - kFirst] = true;
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  bool needs_conversion(std::string_view s) const {
+    for (std::size_t i = 0; i < s.size();) {
+      const char32_t cp = next_cp(s, i);
+      if (cp >= kFirst && cp < kFirst + kPlanes && changes[cp - kFirst]) return true;
+    }
+    return false;
+  }
+  // CJK Extension A through the Unified Ideographs block, where Traditional forms live.
+  static constexpr char32_t kFirst = 0x3400;
+  static constexpr char32_t kPlanes = 0xA000 - 0x3400;
   opencc::SimpleConverter converter;
+  std::vector<bool> changes;
 };
 
 Normalizer::Normalizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -101,7 +126,8 @@ Result<Normalizer> Normalizer::create(const std::string& opencc_config) {
 
 std::string Normalizer::text(std::string_view in) const {
   std::string folded = fold_width_and_space(in);
-  if (folded.empty()) return folded;
+  // Phrase-level conversions only matter where some character is itself Traditional.
+  if (folded.empty() || !impl_->needs_conversion(folded)) return folded;
   try {
     return impl_->converter.Convert(folded);
   } catch (const std::exception&) {

@@ -155,10 +155,12 @@ Result<std::vector<std::pair<std::vector<std::string>, ChatContext>>> load_chat_
 }
 
 struct Pipeline::Impl {
+  Impl(Registry r, Normalizer n, std::string cc) : registry(std::move(r)), normalizer(std::move(n)), opencc(std::move(cc)) {}
   Registry registry;
   Normalizer normalizer;
   std::string opencc;
-  StageHandle resolver, classifier, merger, router;
+  StageHandle resolver, classifier, router;
+  std::shared_ptr<StageHandle> merger = std::make_shared<StageHandle>();
   std::unordered_map<std::string, ChatContext> contexts;
 
   void decide(Assessment& a, const char* stage, const StageHandle& h, const plugin::Reason& why) const {
@@ -175,10 +177,11 @@ struct Pipeline::Impl {
 Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Pipeline::~Pipeline() = default;
 
-Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineOptions& o) {
+Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineOptions& o, const Pipeline* keep_merger_from) {
   auto normalizer = Normalizer::create(o.opencc);
   if (!normalizer) return normalizer.error();
-  auto impl = std::make_unique<Impl>(Impl{Registry::with_builtins(), std::move(normalizer.value()), o.opencc, {}, {}, {}, {}, {}});
+  auto impl = std::make_unique<Impl>(Registry::with_builtins(), std::move(normalizer.value()), o.opencc);
+  if (keep_merger_from != nullptr) impl->merger = keep_merger_from->impl_->merger;
   if (!o.plugin_dir.empty()) {
     if (auto s = impl->registry.load_dir(o.plugin_dir); !s) return s.error();
   }
@@ -210,7 +213,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineOptions& o) {
   };
   if (auto s = make(o.resolver, plugin::Kind::kResolver, impl->resolver); !s) return s.error();
   if (auto s = make(o.classifier, plugin::Kind::kClassifier, impl->classifier); !s) return s.error();
-  if (auto s = make(o.merger, plugin::Kind::kMerger, impl->merger); !s) return s.error();
+  if (keep_merger_from == nullptr) {
+    if (auto s = make(o.merger, plugin::Kind::kMerger, *impl->merger); !s) return s.error();
+  }
   if (auto s = make(o.router, plugin::Kind::kRouter, impl->router); !s) return s.error();
   if (!o.chat_groups.empty()) {
     auto groups = load_chat_groups(o.chat_groups);
@@ -275,20 +280,20 @@ Assessment Pipeline::assess(const v1::Event& ev) const {
 
 plugin::MergeResult Pipeline::merge(Assessment& a, std::string_view ticket_id) {
   plugin::MergeResult r;
-  if (!a.classification.is_ticket || impl_->merger.stage == nullptr) {
+  if (!a.classification.is_ticket || impl_->merger->stage == nullptr) {
     r.incident_id = a.classification.is_ticket ? std::string(ticket_id) : std::string{};
     return r;
   }
   const plugin::Record rec = a.record();
   plugin::MergeInput in{&rec, &a.resolution, &a.classification, ticket_id};
-  r = static_cast<plugin::Merger*>(impl_->merger.stage)->merge(in);
-  impl_->decide(a, "merger", impl_->merger, r.why);
+  r = static_cast<plugin::Merger*>(impl_->merger->stage)->merge(in);
+  impl_->decide(a, "merger", *impl_->merger, r.why);
   return r;
 }
 
 std::vector<std::string> Pipeline::describe() const {
   std::vector<std::string> out;
-  for (const auto* h : {&impl_->resolver, &impl_->classifier, &impl_->merger, &impl_->router}) {
+  for (const auto* h : {&impl_->resolver, &impl_->classifier, impl_->merger.get(), &impl_->router}) {
     if (h->stage == nullptr) continue;
     out.push_back(fmt::format("{} {}@{} (data {})", kind_name(h->descriptor->kind), h->descriptor->name,
                               h->descriptor->version ? h->descriptor->version : "?", h->stage->data_version()));

@@ -8,6 +8,7 @@
 
 #include "gridhub/common/clock.hpp"
 #include "gridhub/core/hub_config.hpp"
+#include "gridhub/v1/wire.pb.h"
 
 namespace gridhub::core {
 
@@ -20,6 +21,12 @@ class Hub {
   void start();
   /// Orderly stop: no new events, commit and ack what was received, close the endpoints; then `done`.
   void stop(std::function<void()> done);
+
+  /// Re-reads the config file's pipeline and reference data; swaps it in only if all of it is valid
+  /// (io thread: SIGHUP handler or `gridhubctl reload`). Logged and counted either way.
+  gridhub::v1::ReloadReply reload();
+  std::uint64_t reloads() const;
+  std::uint64_t reload_failures() const;
 
   const std::vector<std::string>& ingest_endpoints() const;
   const std::vector<std::string>& stream_endpoints() const;

@@ -30,6 +30,7 @@ namespace gridhub::core {
 const config::Spec& hub_config_spec();
 
 struct HubConfig {
+  std::filesystem::path config_file;   // where this came from (reloads read it again)
   std::filesystem::path log_db;
   log::LogOptions log;
   std::string log_level;

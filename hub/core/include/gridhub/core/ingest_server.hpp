@@ -66,6 +66,12 @@ class IngestServer {
   const std::vector<std::string>& bound_endpoints() const { return bound_; }
   /// Called on the io thread after each commit with the new log head.
   void on_commit(std::function<void(std::uint64_t)> fn) { on_commit_ = std::move(fn); }
+  /// Answers ReloadRequest frames (io thread); null: reloads are refused.
+  void on_reload(std::function<gridhub::v1::ReloadReply()> fn) { on_reload_ = std::move(fn); }
+  /// Lets the hub add its other components' counters to status replies.
+  void on_status(std::function<void(gridhub::v1::StatusReply&)> fn) { on_status_ = std::move(fn); }
+  /// Swaps the pipeline the io thread assesses with (io thread only).
+  void set_pipeline(const pipeline::Pipeline* p) { pipeline_ = p; }
 
   void start();
   /// Stops taking new events, lets the writer finish and acks what it committed; then `done`.
@@ -92,6 +98,8 @@ class IngestServer {
   std::unique_ptr<BatchWriter> writer_;
   IngestCounters counters_;
   std::function<void(std::uint64_t)> on_commit_;
+  std::function<gridhub::v1::ReloadReply()> on_reload_;
+  std::function<void(gridhub::v1::StatusReply&)> on_status_;
   std::function<void()> drained_;
   bool draining_ = false;
   std::string scratch_;

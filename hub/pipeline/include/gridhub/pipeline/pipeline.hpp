@@ -81,7 +81,10 @@ struct Assessment {
 class Pipeline {
  public:
   /// Loads modules, creates every configured stage; errors name the plugin and its config key.
-  static Result<std::unique_ptr<Pipeline>> create(const PipelineOptions& options);
+  /// With `keep_merger_from`, the new pipeline shares that pipeline's merger (and its memory of open
+  /// incidents) instead of creating one: a reload swaps reference data, not history.
+  static Result<std::unique_ptr<Pipeline>> create(const PipelineOptions& options,
+                                                  const Pipeline* keep_merger_from = nullptr);
   ~Pipeline();
 
   Assessment assess(const gridhub::v1::Event& event) const;

@@ -1,0 +1,86 @@
+// The routing pipeline on one core: normalize, resolve, classify, route and merge over the example
+// county's sample records (all channels), and the gazetteer's time per resolve.
+#include <chrono>
+
+#include "bench.hpp"
+#include "gridhub/core/hub_config.hpp"
+#include "gridhub/dryrun/dry_run.hpp"
+#include "gridhub/log/event_log.hpp"
+#include "gridhub/plugins/resolver_gazetteer.hpp"
+
+namespace gb = gridhub::bench;
+
+namespace gridhub::bench {
+
+namespace {
+
+std::vector<dryrun::InputRecord> sample_records(const std::filesystem::path& wugong) {
+  std::vector<std::string> files = {"hotline/export_20240506-20240516.csv", "hotline/export_20240517-20240526.csv",
+                                    "hotline/export_20240527-20240605.csv", "hotline/export_20240606-20240616.xlsx",
+                                    "wechat/owners_group_A_utf8.csv",       "wechat/residents_group_B_utf8.csv",
+                                    "wechat/grid_group_C.txt",              "webform/jinshuju_push.jsonl",
+                                    "webform/h5_form_posts.txt"};
+  for (const auto& e : std::filesystem::directory_iterator(wugong / "wechat/oa")) {
+    files.push_back(std::filesystem::relative(e.path(), wugong).string());
+  }
+  std::vector<dryrun::InputRecord> out;
+  for (const auto& f : files) {
+    auto r = dryrun::read_input((wugong / f).string(), {});
+    if (!r) throw BenchError(r.error().message());
+    for (auto& x : r.value()) {
+      if (!x.event.has_rejection()) out.push_back(std::move(x));
+    }
+  }
+  return dryrun::pair_locations(std::move(out));
+}
+
+}  // namespace
+
+PipelineRun pipeline_throughput(const std::filesystem::path& wugong, double seconds) {
+  auto cfg = core::load_hub_config(wugong / "hub.toml");
+  if (!cfg.pipeline) throw BenchError("examples/wugong/hub.toml has no [pipeline]");
+  auto pipeline = pipeline::Pipeline::create(*cfg.pipeline);
+  if (!pipeline) throw BenchError(pipeline.error().message());
+  const auto records = sample_records(wugong);
+
+  PipelineRun run;
+  using Clock = std::chrono::steady_clock;
+  std::uint64_t seq = 0;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration<double>(seconds);
+  while (Clock::now() < deadline) {
+    for (const auto& r : records) {
+      auto a = pipeline.value()->assess(r.event);
+      (void)pipeline.value()->merge(a, log::ticket_id_for_seq(++seq));
+    }
+  }
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  run.records = seq;
+  run.records_per_s = static_cast<double>(seq) / elapsed;
+
+  // The gazetteer alone, per call, on the normalized records.
+  auto gaz = plugins::Gazetteer::load(wugong / "world");
+  if (!gaz) throw BenchError(gaz.error().message());
+  pipeline::PipelineOptions none;
+  none.resolver = none.classifier = none.merger = none.router = "";
+  auto norm = pipeline::Pipeline::create(none);
+  if (!norm) throw BenchError(norm.error().message());
+  std::vector<pipeline::Assessment> normalized;
+  for (const auto& r : records) normalized.push_back(norm.value()->assess(r.event));
+  std::vector<double> us;
+  for (int round = 0; round < 20; ++round) {
+    for (const auto& a : normalized) {
+      const auto rec = a.record();
+      const auto t0 = Clock::now();
+      auto res = gaz->resolve(rec);
+      const auto t1 = Clock::now();
+      if (res.why.rule.empty()) throw BenchError("gazetteer gave no reason");
+      us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+  }
+  run.gazetteer_median_us = median_of(us);
+  run.gazetteer_p99_us = percentile_of(us, 0.99);
+  return run;
+}
+
+}  // namespace gridhub::bench

@@ -9,6 +9,7 @@ packages=(
   libzmq3-dev cppzmq-dev
   libprotobuf-dev protobuf-compiler
   libsqlite3-dev sqlite3
+  libsodium-dev libssl-dev    # Ed25519 checkpoint signatures; SHA-256 for the log's hash chain
   libgtest-dev libgmock-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libicu-dev

@@ -2,11 +2,15 @@
 #include <CLI/CLI.hpp>
 #include <google/protobuf/util/json_util.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <zmq.hpp>
 
+#include "gridhub/audit/replay.hpp"
+#include "gridhub/audit/verify.hpp"
 #include "gridhub/core/hub_config.hpp"
 #include "gridhub/core/pii.hpp"
 #include "gridhub/dryrun/dry_run.hpp"
@@ -345,6 +349,73 @@ int cmd_train(const std::vector<std::string>& inputs, const std::string& labels,
   return 0;
 }
 
+/// Exit 0: the log verifies; 1: it does not (the first bad seq and why on stdout); 2: could not verify.
+int cmd_verify(const std::string& db_file, const std::string& checkpoints, const std::string& public_key) {
+  gridhub::audit::VerifyOptions opts;
+  if (!checkpoints.empty()) opts.checkpoints_dir = checkpoints;
+  if (!public_key.empty()) opts.public_key = public_key;
+  auto r = gridhub::audit::verify_log(db_file, opts);
+  if (!r) {
+    std::cerr << "gridhubctl: cannot verify: " << r.error().message() << "\n";
+    return 2;
+  }
+  const auto& rep = r.value();
+  if (!rep.ok()) {
+    std::printf("FAIL seq %llu %s: %s\n", static_cast<unsigned long long>(rep.first_bad_seq),
+                std::string(gridhub::audit::problem_name(rep.problem)).c_str(), rep.detail.c_str());
+    std::printf("checked %llu records before it, %llu checkpoint(s) matched\n", static_cast<unsigned long long>(rep.records),
+                static_cast<unsigned long long>(rep.checkpoints_matched));
+    return 1;
+  }
+  std::printf("OK %llu records, head seq %llu hash %s\n", static_cast<unsigned long long>(rep.records),
+              static_cast<unsigned long long>(rep.head_seq), gridhub::log::to_hex(rep.head_hash).c_str());
+  if (opts.checkpoints_dir) {
+    std::printf("checkpoints: %llu signed by %s, %llu matched the chain\n", static_cast<unsigned long long>(rep.checkpoints),
+                opts.public_key->c_str(), static_cast<unsigned long long>(rep.checkpoints_matched));
+  } else {
+    std::printf("no checkpoints given: a truncated tail or a rewritten chain cannot be detected\n");
+  }
+  return 0;
+}
+
+int cmd_replay(const std::string& db_file, std::uint64_t from_seq, const std::string& since, const std::string& until,
+               const std::string& format, bool show_pii) {
+  gridhub::audit::ReplayOptions opts;
+  opts.from_seq = from_seq;
+  opts.format = format == "csv" ? gridhub::audit::ReplayFormat::kCsv : gridhub::audit::ReplayFormat::kJsonl;
+  opts.show_pii = show_pii;
+  for (auto [text, slot] : {std::pair{&since, &opts.since_micros}, std::pair{&until, &opts.until_micros}}) {
+    if (text->empty()) continue;
+    auto t = gridhub::audit::parse_time(*text);
+    if (!t) {
+      std::cerr << "gridhubctl: " << t.error().detail << "\n";
+      return 2;
+    }
+    *slot = t.value();
+  }
+  if (::isatty(STDERR_FILENO)) opts.progress = stderr;
+  auto n = gridhub::audit::replay(db_file, opts, stdout);
+  std::fflush(stdout);
+  if (!n) {
+    std::cerr << "gridhubctl: " << n.error().message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int cmd_keygen(const std::string& out) {
+  auto pk = gridhub::log::generate_keypair(out);
+  if (!pk) {
+    std::cerr << "gridhubctl: " << pk.error().message() << "\n";
+    return 1;
+  }
+  const auto dir = std::filesystem::path(out);
+  std::cout << "wrote " << (dir / gridhub::log::kSecretKeyFile).string() << " (secret, mode 0600: the hub's [audit] signing_key)\n"
+            << "wrote " << (dir / gridhub::log::kPublicKeyFile).string() << " (public: give it to auditors)\n"
+            << "key id " << pk->key_id << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -411,7 +482,36 @@ int main(int argc, char** argv) {
   train->add_option("-o,--out", model_out, "model artefact to write")->required();
   train->add_option("--field-map", field_map, "form-builder field map (JSON) for jinshuju-jsonl inputs");
 
+  std::string checkpoints_dir;
+  std::string public_key;
+  auto* verify = app.add_subcommand("verify", "check the log's hash chain and signed checkpoints (read-only); exit 1 on tampering");
+  verify->add_option("--db", db, "the log database (or a copy)")->required()->check(CLI::ExistingFile);
+  auto* cp_opt = verify->add_option("--checkpoints", checkpoints_dir, "folder of checkpoint files kept off the machine")
+                     ->check(CLI::ExistingDirectory);
+  auto* pk_opt = verify->add_option("--public-key", public_key, "the signer's public key file (checkpoint.pub)")
+                     ->check(CLI::ExistingFile);
+  cp_opt->needs(pk_opt);
+  pk_opt->needs(cp_opt);
+
+  std::string since;
+  std::string until;
+  std::string replay_format = "jsonl";
+  auto* replay = app.add_subcommand("replay", "print the log read-only, one line per record");
+  replay->add_option("--db", db, "the log database (or a copy)")->required()->check(CLI::ExistingFile);
+  replay->add_option("--from-seq", from_seq, "first seq (default 1)");
+  replay->add_option("--since", since, "records at or after this time (RFC 3339 or YYYY-MM-DD, UTC)");
+  replay->add_option("--until", until, "records before this time (exclusive)");
+  replay->add_option("--format", replay_format, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}));
+  replay->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked");
+
+  std::string key_out;
+  auto* keygen = app.add_subcommand("keygen", "make an Ed25519 key pair for signed checkpoints");
+  keygen->add_option("--out", key_out, "folder for checkpoint.key (secret) and checkpoint.pub")->required();
+
   CLI11_PARSE(app, argc, argv);
+  if (*verify) return cmd_verify(db, checkpoints_dir, public_key);
+  if (*replay) return cmd_replay(db, from_seq, since, until, replay_format, show_pii);
+  if (*keygen) return cmd_keygen(key_out);
   if (*train) return cmd_train(inputs, labels, categories, model_out, field_map);
   if (*route) return cmd_route(config_file, inputs, format, chat_groups, labels, field_map);
 

@@ -20,6 +20,8 @@ struct Hub::Impl {
   std::uint64_t reloads = 0;
   std::uint64_t reload_failures = 0;
   zmq::context_t zmq{1};
+  // Declared before `log`: the log tells it the head when it closes, so it must outlive the log.
+  std::unique_ptr<log::Checkpointer> checkpointer;
   std::unique_ptr<log::EventLog> log;
   std::unique_ptr<IngestServer> ingest;
   std::unique_ptr<StreamServer> stream;
@@ -36,7 +38,14 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
   } else {
     spdlog::warn("hub: no [pipeline] in the config: tickets are stored without routing");
   }
-  auto log = log::open_event_log(config.log_db, config.log, clock, impl_->hook.get());
+  if (config.audit) {
+    auto cp = log::Checkpointer::create(*config.audit);
+    if (!cp) throw std::runtime_error("[audit] " + cp.error().message());
+    impl_->checkpointer = std::move(cp.value());
+    spdlog::info("hub: signed checkpoints every {} records or {} s into {}", config.audit->every_records,
+                 config.audit->every_seconds, config.audit->dir.string());
+  }
+  auto log = log::open_event_log(config.log_db, config.log, clock, impl_->hook.get(), impl_->checkpointer.get());
   if (!log) throw std::runtime_error(log.error().message());
   impl_->log = std::move(log.value());
   auto reader = log::LogReader::open(config.log_db);

@@ -16,6 +16,10 @@ const config::Spec& hub_config_spec() {
       {"stream.endpoints", Type::kStringArray, true, "ZeroMQ endpoints subscribers connect to"},
       {"stream.max_credit", Type::kInteger, false, "records in flight per subscriber"},
       {"stream.session_timeout_ms", Type::kInteger, false, "silence before a subscriber session is dropped"},
+      {"audit.checkpoint_dir", Type::kString, false, "folder for signed checkpoints"},
+      {"audit.signing_key", Type::kString, false, "Ed25519 secret key file (gridhubctl keygen)"},
+      {"audit.checkpoint_every", Type::kInteger, false, "records between checkpoints"},
+      {"audit.checkpoint_seconds", Type::kInteger, false, "seconds between checkpoints"},
     };
     for (auto& k : pipeline::pipeline_config_spec()) s.push_back(k);
     return s;
@@ -39,6 +43,17 @@ HubConfig hub_config_from(const config::Config& cfg) {
   h.stream.max_credit = static_cast<std::uint32_t>(cfg.get_int("stream.max_credit", 1000, 1, 100000));
   h.stream.session_timeout = std::chrono::milliseconds(cfg.get_int("stream.session_timeout_ms", 30000, 100, 3600000));
   if (cfg.has("pipeline")) h.pipeline = pipeline::pipeline_options_from(cfg);
+  if (cfg.has("audit")) {
+    for (const char* key : {"audit.checkpoint_dir", "audit.signing_key"}) {
+      if (!cfg.has(key)) throw config::ConfigError(cfg.where("audit") + ": [audit] needs " + key);
+    }
+    log::CheckpointOptions a;
+    a.dir = cfg.get_path("audit.checkpoint_dir");
+    a.signing_key = cfg.get_path("audit.signing_key");
+    a.every_records = static_cast<std::uint64_t>(cfg.get_int("audit.checkpoint_every", 10000, 1, 1'000'000'000));
+    a.every_seconds = cfg.get_int("audit.checkpoint_seconds", 60, 1, 86400 * 365);
+    h.audit = std::move(a);
+  }
   return h;
 }
 

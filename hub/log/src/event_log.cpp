@@ -13,6 +13,48 @@ using sqlite::Statement;
 
 constexpr std::string_view kKindIntake = "intake_accepted";
 
+/// Version 1 -> 2: adds `log.hash` and chains the existing records, in one transaction.
+Status migrate_v1_to_v2(Database& db) {
+  sqlite::Transaction tx(db);
+  if (!tx.begun().ok()) return tx.begun();
+  if (auto s = db.exec(detail::kMigrateV1ToV2); !s) return s;
+  auto select = db.prepare("SELECT seq, recorded_at, body FROM log WHERE seq > ? ORDER BY seq LIMIT 1000");
+  if (!select) return select.error();
+  auto update = db.prepare("UPDATE log SET hash = ? WHERE seq = ?");
+  if (!update) return update.error();
+  ChainHasher hasher;
+  ChainHash prev = kChainGenesis;
+  std::int64_t last = 0;
+  // Chunks read to memory, then written: no UPDATE runs while a SELECT on the same table is open.
+  std::vector<std::pair<std::int64_t, ChainHash>> chunk;
+  for (;;) {
+    chunk.clear();
+    select->bind(1, last);
+    for (;;) {
+      auto row = select->step();
+      if (!row) return row.error();
+      if (!row.value()) break;
+      const std::int64_t seq = select->column_int(0);
+      ChainHash h{};
+      if (!hasher.next(prev, static_cast<std::uint64_t>(seq), select->column_int(1), select->column_blob(2), h)) {
+        select->reset();
+        return Error(Errc::storage_failed, "SHA-256 failed while migrating the log");
+      }
+      chunk.emplace_back(seq, h);
+      prev = h;
+    }
+    select->reset();
+    if (chunk.empty()) break;
+    for (const auto& [seq, h] : chunk) {
+      update->bind_blob(1, std::string_view(reinterpret_cast<const char*>(h.data()), h.size())).bind(2, seq);
+      if (auto s = update->run(); !s) return s;
+    }
+    last = chunk.back().first;
+  }
+  if (auto s = db.exec("PRAGMA user_version=2"); !s) return s;
+  return tx.commit();
+}
+
 Status init_schema(Database& db, Durability durability) {
   // WAL: readers (streams, auditors) never block the writer. FULL: COMMIT fsyncs the WAL, so an ack
   // given after COMMIT survives power loss; group commit amortises that fsync over a batch.
@@ -30,6 +72,12 @@ Status init_schema(Database& db, Durability durability) {
     return Error(Errc::storage_failed,
                  fmt::format("{}: log schema version {} is newer than this gridhub understands ({}); upgrade gridhub",
                              db.file().string(), version.value(), detail::kSchemaVersion));
+  }
+  if (version.value() == 1) {
+    if (auto s = migrate_v1_to_v2(db); !s) {
+      return Error(Errc::storage_failed, fmt::format("{}: migration to log schema 2 failed: {}", db.file().string(),
+                                                     s.error().message()));
+    }
   }
   if (auto s = db.exec(detail::kCreateSchema); !s) return s;
   return db.exec(fmt::format("PRAGMA user_version={}", detail::kSchemaVersion));
@@ -73,14 +121,23 @@ class ProjectionWriter {
 class SqliteEventLogImpl final : public EventLog {
  public:
   SqliteEventLogImpl(Database db, Statement insert_log, Statement find_intake, Statement insert_dead,
-                     ProjectionWriter projection, std::uint64_t head, const Clock& clock)
+                     ProjectionWriter projection, std::uint64_t head, const ChainHash& head_hash, const Clock& clock,
+                     CommitObserver* observer)
       : db_(std::move(db)),
         insert_log_(std::move(insert_log)),
         find_intake_(std::move(find_intake)),
         insert_dead_(std::move(insert_dead)),
         projection_(std::move(projection)),
         head_(head),
-        clock_(clock) {}
+        head_hash_(head_hash),
+        clock_(clock),
+        observer_(observer) {
+    if (observer_ != nullptr) observer_->on_open(ChainLink{head_, head_hash_}, clock_.now_micros());
+  }
+
+  ~SqliteEventLogImpl() override {
+    if (observer_ != nullptr) observer_->on_close(ChainLink{head_, head_hash_}, clock_.now_micros());
+  }
 
   std::uint64_t head_seq() const override { return head_; }
 
@@ -88,13 +145,16 @@ class SqliteEventLogImpl final : public EventLog {
     out.clear();
     out.reserve(items.size());
     const std::uint64_t head_before = head_;
+    const ChainHash hash_before = head_hash_;
+    links_.clear();
     sqlite::Transaction tx(db_);
     if (!tx.begun().ok()) return tx.begun();
     const std::int64_t now = clock_.now_micros();
     for (auto& item : items) {
       Result<AppendOutcome> r = std::visit([&](auto& it) { return put(it, now); }, item);
       if (!r) {
-        head_ = head_before;  // the transaction rolls back; so do the seqs it took
+        head_ = head_before;  // the transaction rolls back; so do the seqs it took, and their chain links
+        head_hash_ = hash_before;
         out.clear();
         return r.error();
       }
@@ -102,9 +162,12 @@ class SqliteEventLogImpl final : public EventLog {
     }
     if (auto s = tx.commit(); !s) {
       head_ = head_before;
+      head_hash_ = hash_before;
       out.clear();
       return s;
     }
+    // After the commit: a checkpoint never attests data that could still roll back.
+    if (observer_ != nullptr && !links_.empty()) observer_->on_commit(links_, now);
     return Ok{};
   }
 
@@ -172,6 +235,10 @@ class SqliteEventLogImpl final : public EventLog {
     body_.clear();
     record_.SerializeToString(&body_);
     record_.unsafe_arena_release_intake_accepted();
+    ChainHash hash{};
+    if (!hasher_.next(head_hash_, seq, now, body_, hash)) {
+      return Error(Errc::storage_failed, fmt::format("log record {}: SHA-256 failed", seq));
+    }
 
     insert_log_.bind(1, static_cast<std::int64_t>(seq))
         .bind(2, now)
@@ -184,7 +251,8 @@ class SqliteEventLogImpl final : public EventLog {
     insert_log_
         .bind(5, static_cast<std::int64_t>(ev.channel()))
         .bind(6, ev.source_key())
-        .bind_blob(7, body_);
+        .bind_blob(7, body_)
+        .bind_blob(8, std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
     if (auto s = insert_log_.run(); !s) return s.error();
     if (db_.changes() == 0) {
       // (channel, source_key) is already in the log: a re-sent event. Report the original seq.
@@ -200,6 +268,8 @@ class SqliteEventLogImpl final : public EventLog {
       if (auto s = projection_.put(*ticket, created, scratch_); !s) return s.error();
     }
     head_ = seq;
+    head_hash_ = hash;
+    if (observer_ != nullptr) links_.push_back(ChainLink{seq, hash});
     return AppendOutcome{seq, false, false};
   }
 
@@ -247,7 +317,11 @@ class SqliteEventLogImpl final : public EventLog {
   Statement insert_dead_;
   ProjectionWriter projection_;
   std::uint64_t head_;
+  ChainHash head_hash_;
   const Clock& clock_;
+  CommitObserver* observer_;
+  ChainHasher hasher_;
+  std::vector<ChainLink> links_;   // this commit's records, for the observer; capacity reused
   gridhub::v1::LogRecord record_;
   std::string body_;
   std::string scratch_;
@@ -258,7 +332,7 @@ class SqliteEventLogImpl final : public EventLog {
 std::string ticket_id_for_seq(std::uint64_t seq) { return fmt::format("T{:08d}", seq); }
 
 Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& file, const LogOptions& options,
-                                                 const Clock& clock, IntakeHook* hook) {
+                                                 const Clock& clock, IntakeHook* hook, CommitObserver* observer) {
   if (file.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(file.parent_path(), ec);
@@ -269,8 +343,23 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
   if (auto s = init_schema(db.value(), options.durability); !s) return s.error();
   auto head = db->query_int("SELECT coalesce(max(seq), 0) FROM log");
   if (!head) return head.error();
+  ChainHash head_hash = kChainGenesis;
+  if (head.value() > 0) {
+    auto last = db->prepare("SELECT hash FROM log WHERE seq = ?");
+    if (!last) return last.error();
+    last->bind(1, head.value());
+    auto row = last->step();
+    if (!row) return row.error();
+    auto h = row.value() ? chain_hash_from_blob(last->column_blob(0)) : std::nullopt;
+    if (!h) {
+      return Error(Errc::storage_failed, fmt::format("{}: log record {} has no valid chain hash; run gridhubctl verify",
+                                                     file.string(), head.value()));
+    }
+    head_hash = *h;
+  }
   auto insert_log = db->prepare(
-      "INSERT OR IGNORE INTO log(seq, recorded_at, kind, ticket_id, channel, source_key, body) VALUES(?,?,?,?,?,?,?)");
+      "INSERT OR IGNORE INTO log(seq, recorded_at, kind, ticket_id, channel, source_key, body, hash)"
+      " VALUES(?,?,?,?,?,?,?,?)");
   if (!insert_log) return insert_log.error();
   auto find_intake = db->prepare("SELECT seq FROM log WHERE channel=? AND source_key=?");
   if (!find_intake) return find_intake.error();
@@ -284,7 +373,8 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
   if (!load_ticket) return load_ticket.error();
   auto log = std::make_unique<SqliteEventLogImpl>(
       std::move(db.value()), std::move(insert_log.value()), std::move(find_intake.value()),
-      std::move(insert_dead.value()), std::move(projection.value()), static_cast<std::uint64_t>(head.value()), clock);
+      std::move(insert_dead.value()), std::move(projection.value()), static_cast<std::uint64_t>(head.value()), head_hash, clock,
+      observer);
   log->set_hook(hook, std::move(load_ticket.value()));
   return std::unique_ptr<EventLog>(std::move(log));
 }

@@ -3,7 +3,8 @@
 
 namespace gridhub::log::detail {
 
-inline constexpr int kSchemaVersion = 1;
+// 1: the first. 2: `log.hash`, the hash chain (gridhub/log/chain.hpp).
+inline constexpr int kSchemaVersion = 2;
 
 inline constexpr const char* kCreateSchema = R"sql(
 CREATE TABLE IF NOT EXISTS log(
@@ -13,7 +14,8 @@ CREATE TABLE IF NOT EXISTS log(
   ticket_id   TEXT,
   channel     INTEGER,
   source_key  TEXT,
-  body        BLOB    NOT NULL
+  body        BLOB    NOT NULL,
+  hash        BLOB
 );
 CREATE UNIQUE INDEX IF NOT EXISTS log_intake_key ON log(channel, source_key) WHERE source_key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS tickets(
@@ -42,5 +44,8 @@ CREATE TABLE IF NOT EXISTS dead_letters(
 );
 CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_key ON dead_letters(channel, source_key) WHERE source_key IS NOT NULL;
 )sql";
+
+/// Version 1 -> 2: the column; the writer's migration step then fills it in seq order.
+inline constexpr const char* kMigrateV1ToV2 = "ALTER TABLE log ADD COLUMN hash BLOB";
 
 }  // namespace gridhub::log::detail

@@ -76,10 +76,11 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
     const auto window_us = static_cast<std::int64_t>(options_.window_hours * 3600.0 * 1e6);
     auto grams = bigrams(rec.text);
     auto& open = by_place_[key];
-    const Open* best = nullptr;
+    Open* best = nullptr;
     double best_sim = -1;
-    for (const auto& o : open) {
+    for (auto& o : open) {
       if (std::llabs(o.at_us - rec.reported_at_us) > window_us) continue;
+      if (o.reports >= options_.max_reports) continue;
       // Two named places in one grid are two incidents, however alike the complaint.
       if (!o.compound.empty() && !res.compound.empty() && o.compound != res.compound) continue;
       if (!o.building.empty() && !res.building.empty() && o.building != res.building) continue;
@@ -92,6 +93,7 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
       }
     }
     if (best != nullptr) {
+      ++best->reports;
       r.incident_id = best->incident_id;
       r.merged = true;
       r.why = {grid_level ? "same_grid_category_window" : "same_community_category_similar_text",
@@ -133,12 +135,14 @@ gridhub::plugin::Stage* create(const char* config_toml, const char* base_dir, ch
         {"window_hours", Type::kFloat, false, "how far apart reports of one incident may be"},
         {"min_similarity", Type::kFloat, false, "text similarity needed when only the community is known"},
         {"max_open", Type::kInteger, false, "incidents remembered at most"},
+        {"max_reports", Type::kInteger, false, "reports per incident at most"},
     };
     auto cfg = gridhub::config::Config::parse(config_toml, "[plugins.merger_window]", base_dir, spec);
     gridhub::plugins::MergerOptions o;
     o.window_hours = cfg.get_float("window_hours", 6, 0, 24 * 30);
     o.min_similarity = cfg.get_float("min_similarity", 0.2, 0, 1);
     o.max_open = static_cast<std::size_t>(cfg.get_int("max_open", 100000, 1, 100000000));
+    o.max_reports = static_cast<std::size_t>(cfg.get_int("max_reports", 500, 1, 1000000));
     return new gridhub::plugins::WindowMerger(o);
   } catch (const std::exception& e) {
     std::snprintf(error, error_size, "%s", e.what());

@@ -95,5 +95,19 @@ TEST(WindowMerger, MemoryIsBoundedByMaxOpen) {
   EXPECT_FALSE(offer(m, again, "T4").merged);
 }
 
+TEST(WindowMerger, AnIncidentStopsTakingReportsAtMaxReports) {
+  MergerOptions o;
+  o.max_reports = 2;
+  WindowMerger m(o);
+  auto a = report("垃圾", 0, "0102", "C1", "G1");
+  auto b = report("垃圾", 1, "0102", "C1", "G1");
+  auto c = report("垃圾", 2, "0102", "C1", "G1");
+  offer(m, a, "T1");
+  EXPECT_TRUE(offer(m, b, "T2").merged);
+  auto r = offer(m, c, "T3");   // T1 holds two reports: a flood of reports cannot grow one ticket forever
+  EXPECT_FALSE(r.merged);
+  EXPECT_EQ(r.incident_id, "T3");
+}
+
 }  // namespace
 }  // namespace gridhub::plugins

@@ -14,6 +14,12 @@
 /// | stream.max_credit          | int      | 1000                     | records in flight per subscriber |
 /// | stream.session_timeout_ms  | int      | 30000                    | silent subscribers are dropped after this |
 /// | pipeline.*, plugins.*      |          |                          | the routing pipeline (gridhub/pipeline/pipeline.hpp) |
+/// | audit.checkpoint_dir       | string   | (required in [audit])    | folder for signed checkpoints (copy them off the machine) |
+/// | audit.signing_key          | string   | (required in [audit])    | Ed25519 secret key file from `gridhubctl keygen` (mode 0600) |
+/// | audit.checkpoint_every     | int      | 10000                    | a checkpoint at least every this many records |
+/// | audit.checkpoint_seconds   | int      | 60                       | ... or at the first commit this long after the last one |
+///
+/// Without [audit] the log still keeps its hash chain, but no checkpoints are written (docs/audit.md).
 
 #include <filesystem>
 #include <optional>
@@ -38,6 +44,8 @@ struct HubConfig {
   StreamOptions stream;
   /// Absent when the file has no [pipeline] section: tickets are then stored unrouted.
   std::optional<pipeline::PipelineOptions> pipeline;
+  /// Absent when the file has no [audit] section: no signed checkpoints.
+  std::optional<log::CheckpointOptions> audit;
 };
 
 /// Loads and validates; throws config::ConfigError naming file, key and line.

@@ -2,9 +2,10 @@
 /// The append-only event log and its ticket projection, in one SQLite file (WAL).
 ///
 /// Tables (docs/log-format.md): `log` — one row per gridhub.v1.LogRecord, seq dense from 1, the record's
-/// serialized bytes in `body`; `tickets` — each ticket's current state, derived from `log` and rebuildable
-/// from it; `dead_letters` — every rejected record with its reason. An intake event is stored at most once
-/// per (channel, source_key): a re-sent event is reported as a duplicate with its original seq.
+/// serialized bytes in `body`, chained by `hash` (gridhub/log/chain.hpp); `tickets` — each ticket's
+/// current state, derived from `log` and rebuildable from it; `dead_letters` — every rejected record with
+/// its reason. An intake event is stored at most once per (channel, source_key): a re-sent event is
+/// reported as a duplicate with its original seq.
 
 #include <cstdint>
 #include <filesystem>
@@ -17,6 +18,7 @@
 
 #include "gridhub/common/clock.hpp"
 #include "gridhub/common/result.hpp"
+#include "gridhub/log/checkpoint.hpp"
 #include "gridhub/v1/log.pb.h"
 
 namespace gridhub::log {
@@ -80,9 +82,11 @@ class EventLog {
 
 class SqliteEventLog;
 
-/// Opens (creating if needed) the log database for writing.
+/// Opens (creating if needed, migrating an older schema) the log database for writing. `observer`, if
+/// given, must outlive the log: it hears the chain head at open, after every commit and at close.
 Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& file, const LogOptions& options,
-                                                 const Clock& clock, IntakeHook* hook = nullptr);
+                                                 const Clock& clock, IntakeHook* hook = nullptr,
+                                                 CommitObserver* observer = nullptr);
 
 /// A read-only view for streams and tools; safe beside a running writer (WAL).
 class LogReader {

@@ -8,7 +8,8 @@
 /// Decisions depend only on the records' own times and order, so replaying the log reproduces them.
 ///
 /// Config ([plugins.merger_window]): window_hours (default 6), min_similarity (default 0.2, character
-/// bigram Jaccard, used when only the community is known), max_open (default 100000 incidents kept).
+/// bigram Jaccard, used when only the community is known), max_open (default 100000 incidents kept),
+/// max_reports (default 500 reports per incident, so one ticket's provenance stays bounded).
 
 #include <cstdint>
 #include <deque>
@@ -25,6 +26,7 @@ struct MergerOptions {
   double window_hours = 6;
   double min_similarity = 0.2;
   std::size_t max_open = 100000;
+  std::size_t max_reports = 500;   // reports per incident; beyond it a new incident starts (bounded tickets)
 };
 
 class WindowMerger final : public plugin::Merger {
@@ -43,6 +45,7 @@ class WindowMerger final : public plugin::Merger {
     std::vector<std::uint64_t> bigrams;   // sorted, unique
     std::string compound;                 // what the resolver recognised, if anything
     std::string building;
+    std::size_t reports = 1;
   };
   MergerOptions options_;
   std::string version_;

@@ -1,0 +1,100 @@
+#pragma once
+// The few LogRecord fields that `log`'s columns are derived from, read straight from the protobuf wire
+// format: views into the body, no allocation, so verify can check every row at SQLite read speed.
+// Field numbers are those of schemas/gridhub/v1/log.proto and event.proto.
+
+#include <cstdint>
+#include <string_view>
+
+namespace gridhub::audit {
+
+struct BodyFields {
+  std::uint64_t seq = 0;
+  std::int64_t recorded_at = 0;
+  std::string_view ticket_id;
+  bool intake_accepted = false;
+  std::int64_t channel = 0;
+  std::string_view source_key;
+
+  std::string_view kind() const { return intake_accepted ? "intake_accepted" : ""; }
+};
+
+namespace wire {
+
+inline bool varint(std::string_view& in, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto b = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+/// Calls fn(field, wire_type, varint_value, bytes) for each field of one message; false if malformed.
+template <class Fn>
+bool for_each_field(std::string_view in, Fn&& fn) {
+  while (!in.empty()) {
+    std::uint64_t tag = 0;
+    if (!varint(in, tag)) return false;
+    const auto field = static_cast<std::uint32_t>(tag >> 3);
+    const auto type = static_cast<int>(tag & 7);
+    std::uint64_t v = 0;
+    std::string_view bytes;
+    switch (type) {
+      case 0:
+        if (!varint(in, v)) return false;
+        break;
+      case 1:
+        if (in.size() < 8) return false;
+        in.remove_prefix(8);
+        break;
+      case 2:
+        if (!varint(in, v) || v > in.size()) return false;
+        bytes = in.substr(0, v);
+        in.remove_prefix(v);
+        break;
+      case 5:
+        if (in.size() < 4) return false;
+        in.remove_prefix(4);
+        break;
+      default:
+        return false;   // groups are not used by gridhub's schemas
+    }
+    if (field == 0 || !fn(field, type, v, bytes)) return false;
+  }
+  return true;
+}
+
+}  // namespace wire
+
+/// Fills `out` from a serialized gridhub.v1.LogRecord; false if the bytes are not one.
+inline bool scan_body(std::string_view body, BodyFields& out) {
+  out = BodyFields{};
+  return wire::for_each_field(body, [&](std::uint32_t f, int type, std::uint64_t v, std::string_view bytes) {
+    if (f == 1 && type == 0) {   // LogRecord.seq
+      out.seq = v;
+    } else if (f == 2 && type == 2) {   // LogRecord.recorded_at: Timestamp.unix_micros = 1
+      return wire::for_each_field(bytes, [&](std::uint32_t tf, int tt, std::uint64_t tv, std::string_view) {
+        if (tf == 1 && tt == 0) out.recorded_at = static_cast<std::int64_t>(tv);
+        return true;
+      });
+    } else if (f == 3 && type == 2) {   // LogRecord.ticket_id
+      out.ticket_id = bytes;
+    } else if (f == 10 && type == 2) {  // LogRecord.intake_accepted: IntakeAccepted.event = 1
+      out.intake_accepted = true;
+      return wire::for_each_field(bytes, [&](std::uint32_t af, int at, std::uint64_t, std::string_view ab) {
+        if (af != 1 || at != 2) return true;
+        return wire::for_each_field(ab, [&](std::uint32_t ef, int et, std::uint64_t ev, std::string_view eb) {
+          if (ef == 1 && et == 0) out.channel = static_cast<std::int64_t>(static_cast<std::int32_t>(ev));  // Event.channel
+          if (ef == 3 && et == 2) out.source_key = eb;                                                   // Event.source_key
+          return true;
+        });
+      });
+    }
+    return true;
+  });
+}
+
+}  // namespace gridhub::audit

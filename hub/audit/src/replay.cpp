@@ -1,0 +1,213 @@
+#include "gridhub/audit/replay.hpp"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <chrono>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "gridhub/core/pii.hpp"
+#include "gridhub/sqlite/sqlite.hpp"
+#include "gridhub/v1/log.pb.h"
+
+namespace gridhub::audit {
+namespace {
+
+namespace v1 = gridhub::v1;
+
+/// Digits at text[pos, pos+n) as a number; -1 if any is not a digit or the text is too short.
+int digits(std::string_view text, std::size_t pos, std::size_t n) {
+  if (pos + n > text.size()) return -1;
+  int v = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (text[i] < '0' || text[i] > '9') return -1;
+    v = v * 10 + (text[i] - '0');
+  }
+  return v;
+}
+
+void append_json(std::string& out, const google::protobuf::Message& m) {
+  std::string s;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &s, opts);
+  out += s;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+/// RFC 4180: quoted when it holds a comma, quote or line break.
+void append_csv(std::string& out, std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+Result<std::int64_t> parse_time(std::string_view t) {
+  using namespace std::chrono;
+  auto bad = [&] {
+    return Error(Errc::bad_value, fmt::format("'{}' is not a time (RFC 3339, e.g. 2024-05-06T08:30:00Z, or YYYY-MM-DD)", t));
+  };
+  const int y = digits(t, 0, 4), mo = digits(t, 5, 2), d = digits(t, 8, 2);
+  if (y < 0 || mo < 0 || d < 0 || t[4] != '-' || t[7] != '-') return bad();
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) return bad();
+  std::int64_t micros = duration_cast<microseconds>(sys_days{ymd}.time_since_epoch()).count();
+  if (t.size() == 10) return micros;
+  if (t.size() < 20 || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') || t[13] != ':' || t[16] != ':') return bad();
+  const int h = digits(t, 11, 2), mi = digits(t, 14, 2), s = digits(t, 17, 2);
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return bad();
+  micros += ((h * 60LL + mi) * 60LL + s) * 1'000'000LL;
+  std::size_t i = 19;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    std::int64_t frac = 0;
+    int n = 0;
+    for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, ++n) {
+      if (n < 6) frac = frac * 10 + (t[i] - '0');
+    }
+    if (n == 0) return bad();
+    for (; n < 6; ++n) frac *= 10;
+    micros += frac;
+  }
+  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z') && i + 1 == t.size()) return micros;
+  if (i + 6 == t.size() && (t[i] == '+' || t[i] == '-') && t[i + 3] == ':') {
+    const int oh = digits(t, i + 1, 2), om = digits(t, i + 4, 2);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return bad();
+    const std::int64_t offset = (oh * 60LL + om) * 60'000'000LL;
+    return t[i] == '+' ? micros - offset : micros + offset;
+  }
+  return bad();
+}
+
+std::string format_time(std::int64_t micros) {
+  using namespace std::chrono;
+  const sys_time<microseconds> tp{microseconds{micros}};
+  const auto day_start = floor<days>(tp);
+  const year_month_day ymd{day_start};
+  const auto in_day = (tp - day_start).count();   // µs, non-negative thanks to floor
+  const auto secs = in_day / 1'000'000;
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), secs / 3600, secs / 60 % 60,
+                     secs % 60, in_day % 1'000'000);
+}
+
+Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayOptions& options, std::FILE* out) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(db_file, ec)) return Error(Errc::io_failed, fmt::format("{}: no such file", db_file.string()));
+  auto db = sqlite::Database::open(db_file, sqlite::OpenMode::kReadOnly);
+  if (!db) return db.error();
+  if (auto s = db->exec("PRAGMA query_only=1"); !s) return s.error();
+  auto head = db->query_int("SELECT coalesce(max(seq), 0) FROM log");
+  if (!head) return head.error();
+  auto rows = db->prepare(
+      "SELECT seq, recorded_at, kind, coalesce(ticket_id, ''), coalesce(channel, 0), coalesce(source_key, ''), body"
+      " FROM log WHERE seq >= ? AND recorded_at >= ? AND recorded_at < ? ORDER BY seq");
+  if (!rows) return rows.error();
+  auto& st = rows.value();
+  st.bind(1, static_cast<std::int64_t>(options.from_seq))
+      .bind(2, options.since_micros.value_or(INT64_MIN))
+      .bind(3, options.until_micros.value_or(INT64_MAX));
+  const bool csv = options.format == ReplayFormat::kCsv;
+  if (csv) std::fputs("seq,recorded_at,kind,ticket_id,disposition,channel,source_key\n", out);
+  v1::LogRecord rec;
+  v1::Ticket ticket;
+  std::string line;
+  std::uint64_t n = 0;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return row.error();
+    if (!row.value()) break;
+    const auto seq = static_cast<std::uint64_t>(st.column_int(0));
+    const auto body = st.column_blob(6);
+    const bool parsed = rec.ParseFromArray(body.data(), static_cast<int>(body.size()));
+    const auto channel = static_cast<v1::Channel>(st.column_int(4));
+    const std::string channel_name = v1::Channel_IsValid(channel) ? v1::Channel_Name(channel) : std::to_string(channel);
+    const std::string disposition =
+        parsed && rec.has_intake_accepted() ? v1::Disposition_Name(rec.intake_accepted().disposition()) : "";
+    line.clear();
+    if (csv) {
+      line += fmt::format("{},{},", seq, format_time(st.column_int(1)));
+      append_csv(line, st.column_text(2));
+      line += ',';
+      append_csv(line, st.column_text(3));
+      line += ',';
+      line += disposition;
+      line += ',';
+      line += channel_name;
+      line += ',';
+      append_csv(line, st.column_text(5));
+    } else {
+      line += fmt::format("{{\"seq\":{},\"recorded_at\":\"{}\",\"kind\":", seq, format_time(st.column_int(1)));
+      append_json_string(line, st.column_text(2));
+      line += ",\"ticket_id\":";
+      append_json_string(line, st.column_text(3));
+      line += ",\"disposition\":";
+      append_json_string(line, disposition);
+      line += ",\"channel\":";
+      append_json_string(line, channel_name);
+      line += ",\"source_key\":";
+      append_json_string(line, st.column_text(5));
+      if (!parsed) {
+        line += ",\"error\":\"body does not parse\"";
+      } else if (rec.has_intake_accepted()) {
+        const auto& intake = rec.intake_accepted();
+        if (intake.has_ticket()) {
+          ticket = intake.ticket();
+          if (!options.show_pii) core::mask_pii(ticket);
+          line += ",\"ticket\":";
+          append_json(line, ticket);
+        }
+        line += ",\"decisions\":[";
+        for (int i = 0; i < intake.decisions_size(); ++i) {
+          if (i > 0) line += ',';
+          append_json(line, intake.decisions(i));
+        }
+        line += ']';
+      }
+      line += '}';
+    }
+    line += '\n';
+    if (std::fwrite(line.data(), 1, line.size(), out) != line.size()) {
+      return Error(Errc::io_failed, "cannot write the output");
+    }
+    ++n;
+    if (options.progress != nullptr && (n & 0x3fff) == 0) {
+      std::fprintf(options.progress, "\rreplay: seq %llu of %lld", static_cast<unsigned long long>(seq),
+                   static_cast<long long>(head.value()));
+      std::fflush(options.progress);
+    }
+  }
+  if (options.progress != nullptr && n >= 0x4000) std::fputs("\n", options.progress);
+  return n;
+}
+
+}  // namespace gridhub::audit

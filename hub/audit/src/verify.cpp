@@ -1,0 +1,204 @@
+#include "gridhub/audit/verify.hpp"
+
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "body_scan.hpp"
+#include "gridhub/log/checkpoint.hpp"
+#include "gridhub/sqlite/sqlite.hpp"
+
+namespace gridhub::audit {
+
+std::string_view problem_name(Problem p) noexcept {
+  switch (p) {
+    case Problem::kNone: return "ok";
+    case Problem::kIntegrityCheck: return "integrity_check_failed";
+    case Problem::kSeqGap: return "seq_gap";
+    case Problem::kHashMissing: return "hash_missing";
+    case Problem::kHashMismatch: return "hash_mismatch";
+    case Problem::kBodyMalformed: return "body_malformed";
+    case Problem::kColumnMismatch: return "column_mismatch";
+    case Problem::kCheckpointMalformed: return "checkpoint_malformed";
+    case Problem::kCheckpointBadSignature: return "checkpoint_bad_signature";
+    case Problem::kCheckpointWrongKey: return "checkpoint_wrong_key";
+    case Problem::kCheckpointConflict: return "checkpoint_conflict";
+    case Problem::kCheckpointMismatch: return "checkpoint_mismatch";
+    case Problem::kCheckpointBeyondHead: return "checkpoint_beyond_head";
+  }
+  return "unknown";
+}
+
+namespace {
+
+struct TrustedCheckpoint {
+  log::Checkpoint checkpoint;
+  std::filesystem::path file;
+};
+
+VerifyReport& fail(VerifyReport& r, Problem p, std::uint64_t seq, std::string detail) {
+  r.problem = p;
+  r.first_bad_seq = seq;
+  r.detail = std::move(detail);
+  return r;
+}
+
+/// Reads and authenticates every checkpoint file; fills `out` (by seq) or reports the first bad one.
+Result<bool> load_checkpoints(const VerifyOptions& options, std::map<std::uint64_t, TrustedCheckpoint>& out,
+                              VerifyReport& report) {
+  auto key = log::load_public_key(*options.public_key);
+  if (!key) return key.error();
+  std::error_code ec;
+  if (!std::filesystem::is_directory(*options.checkpoints_dir, ec)) {
+    return Error(Errc::io_failed, fmt::format("{}: not a folder", options.checkpoints_dir->string()));
+  }
+  for (const auto& file : log::list_checkpoint_files(*options.checkpoints_dir)) {
+    std::string text;
+    {
+      std::FILE* f = std::fopen(file.c_str(), "rb");
+      if (f == nullptr) return Error(Errc::io_failed, fmt::format("{}: cannot read", file.string()));
+      char buf[1024];
+      std::size_t n = 0;
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < 8192) text.append(buf, n);
+      std::fclose(f);
+    }
+    auto c = log::parse_checkpoint(text);
+    if (!c) {
+      fail(report, Problem::kCheckpointMalformed, 0, fmt::format("{}: {}", file.string(), c.error().detail));
+      return false;
+    }
+    if (c->key_id != key->key_id) {
+      fail(report, Problem::kCheckpointWrongKey, c->seq,
+           fmt::format("{}: signed by key {}, the pinned public key is {}", file.string(), c->key_id, key->key_id));
+      return false;
+    }
+    if (!log::checkpoint_signature_valid(c.value(), key.value())) {
+      fail(report, Problem::kCheckpointBadSignature, c->seq,
+           fmt::format("{}: signature does not verify with key {} (forged or altered checkpoint)", file.string(),
+                       key->key_id));
+      return false;
+    }
+    ++report.checkpoints;
+    auto [it, fresh] = out.try_emplace(c->seq, TrustedCheckpoint{c.value(), file});
+    if (!fresh && it->second.checkpoint.hash != c->hash) {
+      fail(report, Problem::kCheckpointConflict, c->seq,
+           fmt::format("{} and {} are both validly signed for seq {} but attest different hashes (signing key "
+                       "compromised, or two diverging logs)",
+                       it->second.file.string(), file.string(), c->seq));
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<VerifyReport> verify_log(const std::filesystem::path& db_file, const VerifyOptions& options) {
+  VerifyReport report;
+  std::map<std::uint64_t, TrustedCheckpoint> checkpoints;
+  if (options.checkpoints_dir) {
+    if (!options.public_key) return Error(Errc::config_invalid, "checking checkpoints needs the signer's public key");
+    auto loaded = load_checkpoints(options, checkpoints, report);
+    if (!loaded) return loaded.error();
+    if (!loaded.value()) return report;
+  }
+
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(db_file, ec)) return Error(Errc::io_failed, fmt::format("{}: no such file", db_file.string()));
+  // Read-only and defensive (the wrapper's settings): the file is untrusted and is never written.
+  auto db = sqlite::Database::open(db_file, sqlite::OpenMode::kReadOnly);
+  if (!db) return db.error();
+  if (auto s = db->exec("PRAGMA query_only=1"); !s) return s.error();
+  auto check = db->query_text("PRAGMA quick_check");
+  if (!check) return check.error();
+  if (check.value() != "ok") return fail(report, Problem::kIntegrityCheck, 0, fmt::format("quick_check: {}", check.value()));
+  auto version = db->query_int("PRAGMA user_version");
+  if (!version) return version.error();
+  if (version.value() != 2) {
+    return Error(Errc::bad_value, fmt::format("{}: log schema version {} has no hash chain (need 2; open it once with "
+                                              "this gridhub to migrate)", db_file.string(), version.value()));
+  }
+  auto kind = db->query_text("SELECT type FROM sqlite_schema WHERE name = 'log'");
+  if (!kind) return kind.error();
+  if (kind.value() != "table") return Error(Errc::bad_value, fmt::format("{}: not a gridhub log (no log table)", db_file.string()));
+
+  auto rows = db->prepare("SELECT seq, recorded_at, kind, ticket_id, channel, source_key, body, hash FROM log ORDER BY seq");
+  if (!rows) return rows.error();
+  auto& st = rows.value();
+  log::ChainHasher hasher;
+  log::ChainHash computed{};
+  log::ChainHash& prev = report.head_hash;
+  auto next_checkpoint = checkpoints.begin();
+  std::uint64_t last_matched = 0;
+  std::uint64_t expected = 1;
+  BodyFields fields;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return row.error();
+    if (!row.value()) break;
+    const auto seq = static_cast<std::uint64_t>(st.column_int(0));
+    if (seq != expected) {
+      return fail(report, Problem::kSeqGap, expected,
+                  seq > expected ? fmt::format("records {}..{} are missing (next record is {})", expected, seq - 1, seq)
+                                 : fmt::format("seq {} out of order", seq));
+    }
+    const std::int64_t recorded_at = st.column_int(1);
+    const std::string_view body = st.column_blob(6);
+    const std::string_view stored = st.column_blob(7);
+    if (!hasher.next(prev, seq, recorded_at, body, computed)) return Error(Errc::storage_failed, "SHA-256 failed");
+    if (stored.size() != computed.size()) {
+      return fail(report, Problem::kHashMissing, seq, fmt::format("record {} has no 32-byte hash", seq));
+    }
+    if (std::memcmp(stored.data(), computed.data(), computed.size()) != 0) {
+      return fail(report, Problem::kHashMismatch, seq,
+                  fmt::format("record {}: stored hash differs from the recomputed chain (the record's seq, time or "
+                              "body was changed, or a record was inserted, removed or moved here)", seq));
+    }
+    if (!scan_body(body, fields)) return fail(report, Problem::kBodyMalformed, seq, fmt::format("record {}: body does not parse", seq));
+    const char* column = nullptr;
+    if (fields.seq != seq) {
+      column = "seq";
+    } else if (fields.recorded_at != recorded_at) {
+      column = "recorded_at";
+    } else if (st.column_is_null(2) || st.column_text(2) != fields.kind()) {
+      column = "kind";
+    } else if (fields.ticket_id.empty() ? !st.column_is_null(3) : st.column_text(3) != fields.ticket_id) {
+      column = "ticket_id";
+    } else if (st.column_is_null(4) || st.column_int(4) != fields.channel) {
+      column = "channel";
+    } else if (st.column_is_null(5) || st.column_text(5) != fields.source_key) {
+      column = "source_key";
+    }
+    if (column != nullptr) {
+      return fail(report, Problem::kColumnMismatch, seq,
+                  fmt::format("record {}: column {} disagrees with the record's body", seq, column));
+    }
+    prev = computed;
+    report.head_seq = seq;
+    ++report.records;
+    ++expected;
+    if (next_checkpoint != checkpoints.end() && next_checkpoint->first == seq) {
+      if (next_checkpoint->second.checkpoint.hash != computed) {
+        return fail(report, Problem::kCheckpointMismatch, last_matched + 1,
+                    fmt::format("the chain at seq {} differs from the signed {}: records {}..{} were rewritten "
+                                "(and the chain recomputed) after the checkpoint",
+                                seq, next_checkpoint->second.file.string(), last_matched + 1, seq));
+      }
+      last_matched = seq;
+      ++report.checkpoints_matched;
+      ++next_checkpoint;
+    }
+  }
+  if (next_checkpoint != checkpoints.end()) {
+    const auto& [seq, c] = *next_checkpoint;
+    return fail(report, Problem::kCheckpointBeyondHead, report.head_seq + 1,
+                fmt::format("the log ends at seq {} but {} attests seq {}: records {}..{} are gone (truncated, or an "
+                            "older copy of the database)",
+                            report.head_seq, c.file.string(), seq, report.head_seq + 1, seq));
+  }
+  return report;
+}
+
+}  // namespace gridhub::audit

@@ -1,0 +1,346 @@
+#include "gridhub/log/checkpoint.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace gridhub::log {
+namespace {
+
+constexpr std::string_view kHeader = "gridhub-log-checkpoint v1";
+constexpr std::string_view kSecretTag = "gridhub-ed25519-secret ";
+constexpr std::string_view kPublicTag = "gridhub-ed25519-public ";
+constexpr std::string_view kFilePrefix = "checkpoint-";
+constexpr std::string_view kFileSuffix = ".txt";
+
+bool sodium_ready() {
+  static const bool ok = sodium_init() >= 0;   // idempotent and thread-safe; once is enough
+  return ok;
+}
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  std::string s(n * 2, '0');
+  sodium_bin2hex(s.data(), s.size() + 1, p, n);
+  return s;
+}
+
+/// Exactly `out_len` bytes of hex, nothing else.
+bool unhex(std::string_view text, unsigned char* out, std::size_t out_len) {
+  if (text.size() != out_len * 2) return false;
+  std::size_t got = 0;
+  return sodium_hex2bin(out, out_len, text.data(), text.size(), nullptr, &got, nullptr) == 0 && got == out_len;
+}
+
+std::string key_id_of(const std::array<unsigned char, 32>& pk) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, pk.data(), pk.size());
+  return hex(digest, 8);
+}
+
+Result<std::string> read_small_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Error(Errc::io_failed, fmt::format("{}: cannot read: {}", file.string(), std::strerror(errno)));
+  std::string s;
+  char buf[512];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    s.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (s.size() > 4096) return Error(Errc::bad_value, fmt::format("{}: too large for a key or checkpoint", file.string()));
+  }
+  return s;
+}
+
+/// "tag <hex>\n" -> the hex.
+std::optional<std::string_view> tagged_line(std::string_view text, std::string_view tag) {
+  if (text.size() < tag.size() + 1 || text.substr(0, tag.size()) != tag || text.back() != '\n') return std::nullopt;
+  return text.substr(tag.size(), text.size() - tag.size() - 1);
+}
+
+Status write_file_atomically(const std::filesystem::path& file, std::string_view content, mode_t mode) {
+  const std::filesystem::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp");
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Error(Errc::io_failed, fmt::format("{}: cannot create: {}", tmp.string(), std::strerror(errno)));
+  std::size_t off = 0;
+  while (off < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Error(Errc::io_failed, fmt::format("{}: write failed: {}", tmp.string(), std::strerror(e)));
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Error(Errc::io_failed, fmt::format("{}: fsync failed: {}", tmp.string(), std::strerror(e)));
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return Error(Errc::io_failed, fmt::format("{}: rename failed: {}", file.string(), std::strerror(e)));
+  }
+  // The rename is durable only once the folder is.
+  const int dfd = ::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<SigningKey> load_signing_key(const std::filesystem::path& file) {
+  if (!sodium_ready()) return Error(Errc::io_failed, "libsodium failed to initialise");
+  struct stat st{};
+  if (::stat(file.c_str(), &st) != 0) {
+    return Error(Errc::config_invalid, fmt::format("{}: signing key unreadable: {}", file.string(), std::strerror(errno)));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return Error(Errc::config_invalid, fmt::format("{}: signing key is accessible by other users (mode {:o}); chmod 600 it",
+                                                   file.string(), st.st_mode & 0777));
+  }
+  auto text = read_small_file(file);
+  if (!text) return Error(Errc::config_invalid, text.error().detail);
+  SigningKey key;
+  auto h = tagged_line(text.value(), kSecretTag);
+  if (!h || !unhex(*h, key.secret.data(), key.secret.size())) {
+    return Error(Errc::config_invalid,
+                 fmt::format("{}: not a gridhub signing key (expected one line '{}<128 hex digits>')", file.string(),
+                             kSecretTag));
+  }
+  // The secret key embeds its public half; re-deriving it from the seed catches a damaged file.
+  std::array<unsigned char, 32> pk{};
+  std::array<unsigned char, 64> sk{};
+  crypto_sign_seed_keypair(pk.data(), sk.data(), key.secret.data());
+  if (sodium_memcmp(sk.data(), key.secret.data(), sk.size()) != 0) {
+    sodium_memzero(sk.data(), sk.size());
+    return Error(Errc::config_invalid, fmt::format("{}: signing key is inconsistent (damaged?)", file.string()));
+  }
+  sodium_memzero(sk.data(), sk.size());
+  key.public_key.bytes = pk;
+  key.public_key.key_id = key_id_of(pk);
+  return key;
+}
+
+Result<PublicKey> load_public_key(const std::filesystem::path& file) {
+  if (!sodium_ready()) return Error(Errc::io_failed, "libsodium failed to initialise");
+  auto text = read_small_file(file);
+  if (!text) return Error(Errc::config_invalid, fmt::format("{}: public key unreadable", file.string()));
+  PublicKey key;
+  auto h = tagged_line(text.value(), kPublicTag);
+  if (!h || !unhex(*h, key.bytes.data(), key.bytes.size())) {
+    return Error(Errc::config_invalid,
+                 fmt::format("{}: not a gridhub public key (expected one line '{}<64 hex digits>')", file.string(),
+                             kPublicTag));
+  }
+  key.key_id = key_id_of(key.bytes);
+  return key;
+}
+
+Result<PublicKey> generate_keypair(const std::filesystem::path& dir) {
+  if (!sodium_ready()) return Error(Errc::io_failed, "libsodium failed to initialise");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Error(Errc::io_failed, fmt::format("{}: cannot create folder: {}", dir.string(), ec.message()));
+  const auto sk_file = dir / kSecretKeyFile;
+  const auto pk_file = dir / kPublicKeyFile;
+  for (const auto& f : {sk_file, pk_file}) {
+    if (std::filesystem::exists(f, ec)) {
+      return Error(Errc::io_failed, fmt::format("{}: already exists; not overwriting a key", f.string()));
+    }
+  }
+  PublicKey pk;
+  std::array<unsigned char, 64> sk{};
+  crypto_sign_keypair(pk.bytes.data(), sk.data());
+  pk.key_id = key_id_of(pk.bytes);
+  std::string sk_text = std::string(kSecretTag) + hex(sk.data(), sk.size()) + "\n";
+  sodium_memzero(sk.data(), sk.size());
+  Status s = write_file_atomically(sk_file, sk_text, 0600);
+  sodium_memzero(sk_text.data(), sk_text.size());
+  if (!s) return s.error();
+  if (auto p = write_file_atomically(pk_file, std::string(kPublicTag) + hex(pk.bytes.data(), pk.bytes.size()) + "\n", 0644);
+      !p) {
+    return p.error();
+  }
+  return pk;
+}
+
+std::string checkpoint_signed_text(const Checkpoint& c) {
+  return fmt::format("{}\nseq {}\nhash {}\ntime {}\nkey {}\n", kHeader, c.seq, to_hex(c.hash), c.time_micros, c.key_id);
+}
+
+std::string format_checkpoint(const Checkpoint& c) {
+  return checkpoint_signed_text(c) + "sig " + hex(c.signature.data(), c.signature.size()) + "\n";
+}
+
+Result<Checkpoint> parse_checkpoint(std::string_view text) {
+  auto bad = [](std::string_view why) { return Error(Errc::malformed_frame, std::string(why)); };
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto nl = text.find('\n', start);
+    if (nl == std::string_view::npos) return bad("last line has no newline");
+    lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  if (lines.size() != 6) return bad(fmt::format("{} lines, expected 6", lines.size()));
+  if (lines[0] != kHeader) return bad("not a gridhub-log-checkpoint v1");
+  auto field = [&](std::size_t i, std::string_view name) -> std::optional<std::string_view> {
+    if (lines[i].size() <= name.size() + 1 || lines[i].substr(0, name.size()) != name || lines[i][name.size()] != ' ') {
+      return std::nullopt;
+    }
+    return lines[i].substr(name.size() + 1);
+  };
+  auto decimal = [](std::string_view s, bool allow_minus) -> std::optional<std::int64_t> {
+    if (s.empty() || s.size() > 19) return std::nullopt;
+    std::size_t i = 0;
+    const bool neg = allow_minus && s[0] == '-';
+    if (neg) i = 1;
+    if (i == s.size()) return std::nullopt;
+    std::int64_t v = 0;
+    for (; i < s.size(); ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    return neg ? -v : v;
+  };
+  Checkpoint c;
+  auto seq = field(1, "seq");
+  auto seqv = seq ? decimal(*seq, false) : std::nullopt;
+  if (!seqv) return bad("bad 'seq' line");
+  c.seq = static_cast<std::uint64_t>(*seqv);
+  auto hash = field(2, "hash");
+  auto hashv = hash ? chain_hash_from_hex(*hash) : std::nullopt;
+  if (!hashv) return bad("bad 'hash' line");
+  c.hash = *hashv;
+  auto time = field(3, "time");
+  auto timev = time ? decimal(*time, true) : std::nullopt;
+  if (!timev) return bad("bad 'time' line");
+  c.time_micros = *timev;
+  auto key = field(4, "key");
+  if (!key || key->size() != 16) return bad("bad 'key' line");
+  c.key_id = std::string(*key);
+  auto sig = field(5, "sig");
+  if (!sig || !unhex(*sig, c.signature.data(), c.signature.size())) return bad("bad 'sig' line");
+  // Canonical form only: a re-formatted file must be byte-identical (no leading zeros, lower-case hex).
+  if (format_checkpoint(c) != text) return bad("not in canonical form");
+  return c;
+}
+
+Checkpoint sign_checkpoint(std::uint64_t seq, const ChainHash& hash, std::int64_t time_micros, const SigningKey& key) {
+  Checkpoint c;
+  c.seq = seq;
+  c.hash = hash;
+  c.time_micros = time_micros;
+  c.key_id = key.public_key.key_id;
+  const std::string msg = checkpoint_signed_text(c);
+  crypto_sign_detached(c.signature.data(), nullptr, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                       key.secret.data());
+  return c;
+}
+
+bool checkpoint_signature_valid(const Checkpoint& c, const PublicKey& key) {
+  if (!sodium_ready()) return false;
+  const std::string msg = checkpoint_signed_text(c);
+  return crypto_sign_verify_detached(c.signature.data(), reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                                     key.bytes.data()) == 0;
+}
+
+std::string checkpoint_file_name(std::uint64_t seq) { return fmt::format("{}{:020d}{}", kFilePrefix, seq, kFileSuffix); }
+
+Status write_checkpoint_file(const std::filesystem::path& dir, const Checkpoint& c) {
+  return write_file_atomically(dir / checkpoint_file_name(c.seq), format_checkpoint(c), 0644);
+}
+
+std::vector<std::filesystem::path> list_checkpoint_files(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() == kFilePrefix.size() + 20 + kFileSuffix.size() && name.starts_with(kFilePrefix) &&
+        name.ends_with(kFileSuffix)) {
+      out.push_back(it->path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::unique_ptr<Checkpointer>> Checkpointer::create(const CheckpointOptions& options) {
+  auto key = load_signing_key(options.signing_key);
+  if (!key) return key.error();
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) {
+    return Error(Errc::config_invalid, fmt::format("{}: cannot create checkpoint folder: {}", options.dir.string(), ec.message()));
+  }
+  std::uint64_t last = 0;
+  auto files = list_checkpoint_files(options.dir);
+  if (!files.empty()) {
+    const std::string name = files.back().filename().string();
+    last = std::strtoull(name.c_str() + kFilePrefix.size(), nullptr, 10);
+  }
+  return std::unique_ptr<Checkpointer>(new Checkpointer(options, key.value(), last));
+}
+
+void Checkpointer::write(const ChainLink& link, std::int64_t now_micros) noexcept {
+  try {
+    const Checkpoint c = sign_checkpoint(link.seq, link.hash, now_micros, key_);
+    if (auto s = write_checkpoint_file(options_.dir, c); !s) {
+      ++failures_;
+      spdlog::error("audit: checkpoint at seq {} not written (retrying at the next commit): {}", link.seq,
+                    s.error().message());
+      return;
+    }
+    last_seq_ = link.seq;
+    last_time_ = now_micros;
+    ++written_;
+  } catch (const std::exception& e) {   // allocation failure: the commit stands, the next one retries
+    ++failures_;
+    spdlog::error("audit: checkpoint at seq {} not written: {}", link.seq, e.what());
+  }
+}
+
+void Checkpointer::on_open(const ChainLink& head, std::int64_t now_micros) noexcept {
+  last_time_ = now_micros;
+  if (head.seq < last_seq_) {
+    // Checkpoints newer than the log: this file is older than what was attested (a restored copy?).
+    spdlog::error("audit: the log head {} is behind the newest checkpoint {} in {}: was the log rolled back? "
+                  "gridhubctl verify will report it", head.seq, last_seq_, options_.dir.string());
+    return;
+  }
+  if (head.seq > last_seq_) write(head, now_micros);   // e.g. records committed just before a crash
+}
+
+void Checkpointer::on_commit(std::span<const ChainLink> committed, std::int64_t now_micros) noexcept {
+  for (const auto& link : committed) {
+    if (link.seq > last_seq_ && link.seq % options_.every_records == 0) write(link, now_micros);
+  }
+  const ChainLink& head = committed.back();
+  // A failed write is retried here too: last_seq_ stays behind until one succeeds.
+  if (head.seq > last_seq_ &&
+      (now_micros - last_time_ >= options_.every_seconds * 1'000'000 || head.seq - last_seq_ >= options_.every_records)) {
+    write(head, now_micros);
+  }
+}
+
+void Checkpointer::on_close(const ChainLink& head, std::int64_t now_micros) noexcept {
+  if (head.seq > last_seq_) write(head, now_micros);
+}
+
+}  // namespace gridhub::log

@@ -1,0 +1,472 @@
+// gridhub::audit::verify_log against every way an operator could doctor the log behind the auditor's back.
+#include "gridhub/audit/verify.hpp"
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "../../testing/temp_dir.hpp"
+#include "gridhub/common/clock.hpp"
+#include "gridhub/core/normalizer.hpp"
+#include "gridhub/log/chain.hpp"
+#include "gridhub/log/checkpoint.hpp"
+#include "gridhub/log/event_log.hpp"
+#include "gridhub/v1/log.pb.h"
+
+namespace gridhub::audit {
+namespace {
+
+namespace v1 = gridhub::v1;
+using log::ChainHash;
+
+constexpr std::int64_t kStart = 1'700'000'000'000'000;
+
+log::AppendItem intake(int i) {
+  v1::Event ev;
+  ev.set_channel(v1::CHANNEL_HOTLINE);
+  ev.set_adapter_id("hotline-1");
+  ev.set_source_key("WO-" + std::to_string(i));
+  ev.mutable_fields()->set_text("路灯不亮 " + std::to_string(i));
+  ev.mutable_fields()->set_reporter_name("张三");
+  log::IntakeItem item;
+  *item.body.mutable_event() = ev;
+  *item.body.mutable_ticket() = core::ticket_from_event(ev);
+  return item;
+}
+
+/// A plain connection without the hub's defensive settings: what a tampering operator would use.
+class Tamper {
+ public:
+  explicit Tamper(const std::filesystem::path& file) {
+    EXPECT_EQ(sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  }
+  ~Tamper() { sqlite3_close(db_); }
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << sql << ": " << (err ? err : "");
+    sqlite3_free(err);
+  }
+  std::string blob(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    std::string out;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      out.assign(static_cast<const char*>(sqlite3_column_blob(st, 0)), static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
+    }
+    sqlite3_finalize(st);
+    return out;
+  }
+  /// Runs `sql` with one blob bound at ?1.
+  void exec_blob(const std::string& sql, const std::string& blob) {
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    sqlite3_bind_blob(st, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(db_);
+    sqlite3_finalize(st);
+  }
+  /// What an attacker does after editing record `from`: recompute every hash from there on.
+  void rechain_from(std::uint64_t from) {
+    log::ChainHasher hasher;
+    ChainHash prev = log::kChainGenesis;
+    if (from > 1) {
+      auto h = log::chain_hash_from_blob(blob("SELECT hash FROM log WHERE seq = " + std::to_string(from - 1)));
+      ASSERT_TRUE(h);
+      prev = *h;
+    }
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_, "SELECT seq, recorded_at, body FROM log WHERE seq >= ? ORDER BY seq", -1, &st, nullptr), SQLITE_OK);
+    sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(from));
+    std::vector<std::pair<std::int64_t, ChainHash>> out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      ChainHash h{};
+      std::string_view body(static_cast<const char*>(sqlite3_column_blob(st, 2)), static_cast<std::size_t>(sqlite3_column_bytes(st, 2)));
+      ASSERT_TRUE(hasher.next(prev, static_cast<std::uint64_t>(sqlite3_column_int64(st, 0)), sqlite3_column_int64(st, 1), body, h));
+      out.emplace_back(sqlite3_column_int64(st, 0), h);
+      prev = h;
+    }
+    sqlite3_finalize(st);
+    for (const auto& [seq, h] : out) {
+      exec_blob("UPDATE log SET hash = ?1 WHERE seq = " + std::to_string(seq), std::string(reinterpret_cast<const char*>(h.data()), h.size()));
+    }
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::string slurp(const std::filesystem::path& f) {
+  std::ifstream in(f, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class VerifyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto pk = log::generate_keypair(dir_ / "keys");
+    ASSERT_TRUE(pk.ok()) << pk.error().message();
+    options_.dir = dir_ / "checkpoints";
+    options_.signing_key = dir_ / "keys/checkpoint.key";
+    options_.every_records = 10;
+  }
+
+  /// Appends records from+1..to one commit each, checkpointing every 10 and at close.
+  void write_log(int from, int to, std::int64_t step_micros = 1000) {
+    auto cp = log::Checkpointer::create(options_);
+    ASSERT_TRUE(cp.ok()) << cp.error().message();
+    {
+      auto l = log::open_event_log(db_, log::LogOptions{}, clock_, nullptr, cp.value().get());
+      ASSERT_TRUE(l.ok()) << l.error().message();
+      for (int i = from + 1; i <= to; ++i) {
+        std::vector<log::AppendItem> items;
+        items.push_back(intake(i));
+        std::vector<log::AppendOutcome> out;
+        ASSERT_TRUE(l.value()->append(items, out).ok());
+        ASSERT_EQ(out.at(0).seq, static_cast<std::uint64_t>(i));
+        clock_.advance(step_micros);
+      }
+    }
+  }
+
+  VerifyReport verify(bool with_checkpoints = true) {
+    VerifyOptions o;
+    if (with_checkpoints) {
+      o.checkpoints_dir = options_.dir;
+      o.public_key = dir_ / "keys/checkpoint.pub";
+    }
+    auto r = verify_log(db_, o);
+    EXPECT_TRUE(r.ok()) << r.error().message();
+    return r.ok() ? r.value() : VerifyReport{};
+  }
+
+  gridhub::testing::TempDir dir_;
+  std::filesystem::path db_ = dir_ / "gridhub.db";
+  log::CheckpointOptions options_;
+  ManualClock clock_{kStart};
+};
+
+#define EXPECT_PROBLEM(report, p, seq)                                            \
+  do {                                                                            \
+    const auto& r_ = (report);                                                    \
+    EXPECT_EQ(problem_name(r_.problem), problem_name(p)) << r_.detail;            \
+    EXPECT_EQ(r_.first_bad_seq, static_cast<std::uint64_t>(seq)) << r_.detail;    \
+  } while (0)
+
+TEST_F(VerifyTest, StoredHashesFollowTheDocumentedPreimage) {
+  write_log(0, 3);
+  // Recomputed with libsodium's SHA-256, independently of the writer's OpenSSL code.
+  Tamper t(db_);
+  std::array<unsigned char, 32> prev{};
+  for (int seq = 1; seq <= 3; ++seq) {
+    const std::string body = t.blob("SELECT body FROM log WHERE seq = " + std::to_string(seq));
+    const std::string at = t.blob("SELECT recorded_at FROM log WHERE seq = " + std::to_string(seq));
+    const std::int64_t recorded_at = std::stoll(at);
+    std::string pre(reinterpret_cast<const char*>(prev.data()), prev.size());
+    for (int i = 7; i >= 0; --i) pre += static_cast<char>((static_cast<std::uint64_t>(seq) >> (8 * i)) & 0xff);
+    for (int i = 7; i >= 0; --i) pre += static_cast<char>((static_cast<std::uint64_t>(recorded_at) >> (8 * i)) & 0xff);
+    pre += body;
+    std::array<unsigned char, 32> want{};
+    crypto_hash_sha256(want.data(), reinterpret_cast<const unsigned char*>(pre.data()), pre.size());
+    const std::string stored = t.blob("SELECT hash FROM log WHERE seq = " + std::to_string(seq));
+    ASSERT_EQ(stored.size(), 32u);
+    EXPECT_EQ(0, std::memcmp(stored.data(), want.data(), 32)) << "seq " << seq;
+    prev = want;
+  }
+}
+
+TEST_F(VerifyTest, CleanLogVerifiesWithAndWithoutCheckpoints) {
+  write_log(0, 25);
+  auto r = verify();
+  EXPECT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.records, 25u);
+  EXPECT_EQ(r.head_seq, 25u);
+  EXPECT_EQ(r.checkpoints, 3u);   // 10, 20 and 25 at close
+  EXPECT_EQ(r.checkpoints_matched, 3u);
+  EXPECT_TRUE(verify(false).ok());
+  // The hub reopening the log (more appends, another checkpoint) keeps it verifiable.
+  write_log(25, 31);
+  r = verify();
+  EXPECT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.checkpoints, 5u);   // and 30, and 31 at close
+}
+
+TEST_F(VerifyTest, OneChangedBodyByteNamesTheRecord) {
+  write_log(0, 20);
+  {
+    Tamper t(db_);
+    std::string body = t.blob("SELECT body FROM log WHERE seq = 7");
+    body[body.size() / 2] ^= 0x01;
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 7", body);
+  }
+  EXPECT_PROBLEM(verify(), Problem::kHashMismatch, 7);
+  EXPECT_PROBLEM(verify(false), Problem::kHashMismatch, 7);
+}
+
+TEST_F(VerifyTest, ChangedColumnsAreCaught) {
+  write_log(0, 12);
+  {
+    Tamper t(db_);
+    t.exec("UPDATE log SET source_key = 'WO-999' WHERE seq = 4");
+  }
+  EXPECT_PROBLEM(verify(), Problem::kColumnMismatch, 4);
+  {
+    Tamper t(db_);
+    t.exec("UPDATE log SET source_key = 'WO-4' WHERE seq = 4");
+    t.exec("UPDATE log SET ticket_id = 'T00000001' WHERE seq = 5");
+  }
+  EXPECT_PROBLEM(verify(), Problem::kColumnMismatch, 5);
+  {
+    Tamper t(db_);
+    t.exec("UPDATE log SET ticket_id = 'T00000005' WHERE seq = 5");
+    t.exec("UPDATE log SET recorded_at = recorded_at + 1 WHERE seq = 6");
+  }
+  EXPECT_PROBLEM(verify(), Problem::kHashMismatch, 6);
+  {
+    Tamper t(db_);
+    t.exec("UPDATE log SET recorded_at = recorded_at - 1 WHERE seq = 6");
+    t.exec("UPDATE log SET hash = zeroblob(32) WHERE seq = 9");
+  }
+  EXPECT_PROBLEM(verify(), Problem::kHashMismatch, 9);
+}
+
+TEST_F(VerifyTest, DeletedRecordIsAGapOrABrokenLink) {
+  write_log(0, 20);
+  {
+    Tamper t(db_);
+    t.exec("DELETE FROM log WHERE seq = 8");
+  }
+  EXPECT_PROBLEM(verify(), Problem::kSeqGap, 8);
+  {
+    Tamper t(db_);   // close the gap by renumbering: the seq is in the preimage
+    for (int s = 9; s <= 20; ++s) t.exec("UPDATE log SET seq = " + std::to_string(s - 1) + " WHERE seq = " + std::to_string(s));
+  }
+  EXPECT_PROBLEM(verify(false), Problem::kHashMismatch, 8);
+}
+
+TEST_F(VerifyTest, InsertedRecordIsCaught) {
+  write_log(0, 20);
+  {
+    Tamper t(db_);   // a forged record at the head, with a made-up hash
+    const std::string body = t.blob("SELECT body FROM log WHERE seq = 20");
+    t.exec_blob("INSERT INTO log(seq, recorded_at, kind, ticket_id, channel, source_key, body, hash) "
+                "SELECT 21, recorded_at, kind, 'T00000021', channel, 'WO-forged', ?1, zeroblob(32) FROM log WHERE seq = 20",
+                body);
+  }
+  EXPECT_PROBLEM(verify(), Problem::kHashMismatch, 21);
+  {
+    Tamper t(db_);   // a well-formed record slipped in at 5, correctly chained by the attacker; the rest shifted up
+    t.exec("DELETE FROM log WHERE seq = 21");
+    for (int s = 20; s >= 5; --s) t.exec("UPDATE log SET seq = " + std::to_string(s + 1) + " WHERE seq = " + std::to_string(s));
+    v1::LogRecord rec;
+    ASSERT_TRUE(rec.ParseFromString(t.blob("SELECT body FROM log WHERE seq = 4")));
+    rec.set_seq(5);
+    rec.set_ticket_id("T00000005");
+    rec.mutable_intake_accepted()->mutable_event()->set_source_key("WO-forged");
+    t.exec_blob("INSERT INTO log(seq, recorded_at, kind, ticket_id, channel, source_key, body) "
+                "SELECT 5, recorded_at, kind, 'T00000005', channel, 'WO-forged', ?1 FROM log WHERE seq = 4",
+                rec.SerializeAsString());
+    const std::string h6 = t.blob("SELECT hash FROM log WHERE seq = 6");
+    t.rechain_from(5);   // hashes 5.. now consistent with the new seqs...
+    t.exec_blob("UPDATE log SET hash = ?1 WHERE seq = 6", h6);   // ...but record 6 keeps the hash it had as 5
+    for (int s = 7; s <= 21; ++s) {
+      t.exec("UPDATE log SET hash = NULL WHERE seq = " + std::to_string(s));
+    }
+  }
+  // Record 5 itself is flawless; the one after it cannot link to it.
+  EXPECT_PROBLEM(verify(false), Problem::kHashMismatch, 6);
+}
+
+TEST_F(VerifyTest, SwappedRecordsAreCaught) {
+  write_log(0, 20);
+  {
+    Tamper t(db_);
+    const std::string b3 = t.blob("SELECT body FROM log WHERE seq = 3");
+    const std::string b4 = t.blob("SELECT body FROM log WHERE seq = 4");
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 3", b4);
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 4", b3);
+  }
+  EXPECT_PROBLEM(verify(false), Problem::kHashMismatch, 3);
+  {
+    Tamper t(db_);   // swap back, then swap whole rows by seq
+    const std::string b3 = t.blob("SELECT body FROM log WHERE seq = 3");
+    const std::string b4 = t.blob("SELECT body FROM log WHERE seq = 4");
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 3", b4);
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 4", b3);
+    ASSERT_TRUE(verify(false).ok());
+    t.exec("UPDATE log SET seq = 1000 WHERE seq = 3");
+    t.exec("UPDATE log SET seq = 3 WHERE seq = 4");
+    t.exec("UPDATE log SET seq = 4 WHERE seq = 1000");
+  }
+  EXPECT_PROBLEM(verify(false), Problem::kHashMismatch, 3);
+}
+
+TEST_F(VerifyTest, TruncatedTailNeedsCheckpoints) {
+  write_log(0, 25);
+  {
+    Tamper t(db_);
+    t.exec("DELETE FROM log WHERE seq > 22");
+  }
+  EXPECT_TRUE(verify(false).ok()) << "a chain alone cannot see a cut tail";
+  EXPECT_PROBLEM(verify(), Problem::kCheckpointBeyondHead, 23);
+}
+
+TEST_F(VerifyTest, RewrittenChainContradictsTheCheckpoints) {
+  write_log(0, 25);
+  {
+    Tamper t(db_);
+    std::string body = t.blob("SELECT body FROM log WHERE seq = 14");
+    body[body.size() - 1] ^= 0x20;
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 14", body);
+    t.rechain_from(14);
+  }
+  EXPECT_TRUE(verify(false).ok()) << "the attacker recomputed every hash";
+  auto r = verify();
+  EXPECT_PROBLEM(r, Problem::kCheckpointMismatch, 11);   // after the checkpoint at 10, by the one at 20
+  EXPECT_NE(r.detail.find("checkpoint-00000000000000000020.txt"), std::string::npos) << r.detail;
+}
+
+TEST_F(VerifyTest, ForgedCheckpointsAreCaught) {
+  write_log(0, 25);
+  const auto file = options_.dir / log::checkpoint_file_name(20);
+  std::string text = slurp(file);
+  const std::string original = text;
+  // An edited hash under the old signature.
+  auto pos = text.find("hash ") + 5;
+  text[pos] = text[pos] == '0' ? '1' : '0';
+  dir_.write(file.lexically_relative(dir_.path()), text);
+  EXPECT_PROBLEM(verify(), Problem::kCheckpointBadSignature, 20);
+  // A well-formed checkpoint signed by another key.
+  auto other = log::generate_keypair(dir_ / "other");
+  ASSERT_TRUE(other.ok());
+  auto other_key = log::load_signing_key(dir_ / "other/checkpoint.key");
+  ASSERT_TRUE(other_key.ok());
+  dir_.write(file.lexically_relative(dir_.path()),
+             log::format_checkpoint(log::sign_checkpoint(20, ChainHash{}, kStart, other_key.value())));
+  EXPECT_PROBLEM(verify(), Problem::kCheckpointWrongKey, 20);
+  // Validly signed (the real key), but for a hash the chain never had.
+  auto key = log::load_signing_key(options_.signing_key);
+  ASSERT_TRUE(key.ok());
+  dir_.write(file.lexically_relative(dir_.path()), log::format_checkpoint(log::sign_checkpoint(20, ChainHash{}, kStart, key.value())));
+  EXPECT_PROBLEM(verify(), Problem::kCheckpointMismatch, 11);
+  dir_.write(file.lexically_relative(dir_.path()), "gridhub-log-checkpoint v1\nseq 20\n");
+  EXPECT_EQ(verify().problem, Problem::kCheckpointMalformed);
+  dir_.write(file.lexically_relative(dir_.path()), original);
+  EXPECT_TRUE(verify().ok());
+}
+
+TEST_F(VerifyTest, RollbackToAnOlderCopyIsCaught) {
+  write_log(0, 12);
+  std::filesystem::copy_file(db_, dir_ / "old.db");
+  write_log(12, 30);
+  std::filesystem::copy_file(dir_ / "old.db", db_, std::filesystem::copy_options::overwrite_existing);
+  EXPECT_TRUE(verify(false).ok());
+  EXPECT_PROBLEM(verify(), Problem::kCheckpointBeyondHead, 13);
+}
+
+TEST_F(VerifyTest, VersionOneLogMigratesAndVerifies) {
+  write_log(0, 15);
+  {
+    Tamper t(db_);   // what a version 1 file looks like
+    t.exec("ALTER TABLE log DROP COLUMN hash");
+    t.exec("PRAGMA user_version=1");
+  }
+  EXPECT_FALSE(verify_log(db_).ok()) << "no chain to verify in a v1 file";
+  std::filesystem::remove_all(options_.dir);   // its checkpoints were from before; start afresh
+  write_log(15, 21);   // opening migrates; then more records
+  auto r = verify();
+  EXPECT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.records, 21u);
+  Tamper t(db_);
+  EXPECT_EQ(t.blob("PRAGMA user_version"), "2");
+}
+
+TEST_F(VerifyTest, CheckpointsOnlyWhenDueAndAtClose) {
+  options_.every_records = 4;
+  write_log(0, 9);
+  std::vector<std::string> names;
+  for (const auto& f : log::list_checkpoint_files(options_.dir)) names.push_back(f.filename().string());
+  EXPECT_EQ(names, (std::vector<std::string>{log::checkpoint_file_name(4), log::checkpoint_file_name(8),
+                                              log::checkpoint_file_name(9)}));
+}
+
+TEST_F(VerifyTest, CheckpointsAtMultiplesEvenWithinOneCommit) {
+  options_.every_records = 4;
+  auto cp = log::Checkpointer::create(options_);
+  ASSERT_TRUE(cp.ok());
+  auto l = log::open_event_log(db_, log::LogOptions{}, clock_, nullptr, cp.value().get());
+  ASSERT_TRUE(l.ok());
+  std::vector<log::AppendItem> items;
+  for (int i = 1; i <= 10; ++i) items.push_back(intake(i));
+  std::vector<log::AppendOutcome> out;
+  ASSERT_TRUE(l.value()->append(items, out).ok());
+  EXPECT_EQ(log::list_checkpoint_files(options_.dir).size(), 2u);   // 4 and 8; 10 waits for close
+  l.value().reset();
+  EXPECT_EQ(log::list_checkpoint_files(options_.dir).size(), 3u);
+  EXPECT_TRUE(verify().ok());
+}
+
+TEST_F(VerifyTest, CheckpointsAfterTheIntervalEvenWithFewRecords) {
+  options_.every_records = 1000;
+  options_.every_seconds = 1;
+  // One commit every 0.4 s from the open: due at the 4th (1.2 s); the 5th comes with the close.
+  write_log(0, 5, 400'000);
+  std::vector<std::string> names;
+  for (const auto& f : log::list_checkpoint_files(options_.dir)) names.push_back(f.filename().string());
+  EXPECT_EQ(names, (std::vector<std::string>{log::checkpoint_file_name(4), log::checkpoint_file_name(5)}));
+}
+
+TEST_F(VerifyTest, SigningKeyErrorsNameTheFile) {
+  auto missing = options_;
+  missing.signing_key = dir_ / "nope.key";
+  auto r = log::Checkpointer::create(missing);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("nope.key"), std::string::npos) << r.error().message();
+
+  auto garbage = options_;
+  garbage.signing_key = dir_.write("bad.key", "not a key\n");
+  ::chmod(garbage.signing_key.c_str(), 0600);
+  r = log::Checkpointer::create(garbage);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("bad.key"), std::string::npos) << r.error().message();
+
+  ::chmod(options_.signing_key.c_str(), 0644);
+  r = log::Checkpointer::create(options_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("checkpoint.key"), std::string::npos) << r.error().message();
+
+  // A public key where the secret one belongs.
+  auto swapped = options_;
+  swapped.signing_key = dir_ / "keys/checkpoint.pub";
+  ::chmod(swapped.signing_key.c_str(), 0600);
+  EXPECT_FALSE(log::Checkpointer::create(swapped).ok());
+  EXPECT_FALSE(log::generate_keypair(dir_ / "keys").ok()) << "never overwrites a key";
+}
+
+TEST(CheckpointFormat, RoundTripsAndRejectsNonCanonicalText) {
+  log::Checkpoint c;
+  c.seq = 42;
+  c.hash[0] = 0xab;
+  c.time_micros = kStart;
+  c.key_id = "0123456789abcdef";
+  const std::string text = log::format_checkpoint(c);
+  EXPECT_EQ(text.substr(0, text.find("sig ")),
+            "gridhub-log-checkpoint v1\nseq 42\nhash ab" + std::string(62, '0') + "\ntime 1700000000000000\nkey 0123456789abcdef\n");
+  auto back = log::parse_checkpoint(text);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->seq, 42u);
+  EXPECT_EQ(back->hash, c.hash);
+  std::string padded = text;
+  padded.replace(padded.find("seq 42"), 6, "seq 042");
+  EXPECT_FALSE(log::parse_checkpoint(padded).ok());
+  EXPECT_FALSE(log::parse_checkpoint(text + "extra\n").ok());
+}
+
+}  // namespace
+}  // namespace gridhub::audit

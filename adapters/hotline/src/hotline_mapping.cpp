@@ -12,6 +12,7 @@
 #include "gridhub/text/datetime.hpp"
 #include "gridhub/text/phone.hpp"
 #include "gridhub/text/text_decode.hpp"
+#include "gridhub/text/text_decode.hpp"
 
 namespace gridhub::hotline {
 namespace {
@@ -145,6 +146,7 @@ struct SourceRow {
   bool error = false;              // the container could not read the row cleanly
   std::string_view error_message;  // why, when `error`
   std::string location;            // "<file>:<line>" or "<file>:<sheet>!R<row>"
+  std::string_view error_reason = {};   // rejection reason when `error` (default: bad_csv)
 };
 
 v1::Event map_row(const SourceRow& row, const Layout& layout, const std::string& source_name,
@@ -193,7 +195,7 @@ v1::Event map_row(const SourceRow& row, const Layout& layout, const std::string&
   // Details name columns and counts only, never values, so they are safe to log (no PII).
   const std::string& time_header = layout.header[time_col];
   if (row.error) {
-    reject(event, kReasonBadCsv, "", std::string(row.error_message), location);
+    reject(event, row.error_reason.empty() ? kReasonBadCsv : row.error_reason, "", std::string(row.error_message), location);
   } else if (row.fields.size() != layout.header.size()) {
     reject(event, kReasonColumnCount, "",
            fmt::format("row has {} fields but the header has {} columns", row.fields.size(), layout.header.size()),
@@ -294,7 +296,14 @@ Result<ParseOutput> parse_xlsx_export(std::string_view file_bytes, const std::st
                                                   "with column headers",
                                                   source_name, sheet->name));
   }
-  Result<Layout> layout = resolve_layout(sheet->rows.front().cells, options.columns, source_name);
+  // The sheet name goes into locations and positional keys: it must be valid text too.
+  const std::string shown_sheet = text::replace_invalid_utf8(sheet->name);
+  // Header names become keys of fields.extra (proto3 strings): broken bytes are replaced, not kept.
+  std::vector<std::string> header = sheet->rows.front().cells;
+  for (auto& h : header) {
+    if (!text::is_valid_utf8(h)) h = text::replace_invalid_utf8(h);
+  }
+  Result<Layout> layout = resolve_layout(header, options.columns, source_name);
   if (!layout.ok()) return layout.error();
 
   ParseOutput out;
@@ -306,9 +315,20 @@ Result<ParseOutput> parse_xlsx_export(std::string_view file_bytes, const std::st
     // line is; only cells beyond the header's last column make the width wrong.
     cells = xrow.cells;
     if (cells.size() < layout->header.size()) cells.resize(layout->header.size());
+    // XML parsers do not check UTF-8; a cell with broken bytes must not reach a proto3 string field.
+    std::string bad_cell;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      if (text::is_valid_utf8(cells[c])) continue;
+      if (bad_cell.empty()) {
+        bad_cell = fmt::format("column {} ('{}') is not valid UTF-8", c + 1,
+                               c < layout->header.size() ? layout->header[c] : std::string("?"));
+      }
+      cells[c] = text::replace_invalid_utf8(cells[c]);
+    }
     const std::string raw = xlsx_row_as_csv(xrow.cells);
-    const SourceRow source_row{cells, raw, false, {},
-                               fmt::format("{}:{}!R{}", source_name, sheet->name, xrow.row_number)};
+    SourceRow source_row{cells, raw, !bad_cell.empty(), bad_cell,
+                         fmt::format("{}:{}!R{}", source_name, shown_sheet, xrow.row_number)};
+    if (!bad_cell.empty()) source_row.error_reason = "bad_encoding";
     out.events.push_back(map_row(source_row, *layout, source_name, options));
     if (out.events.back().has_rejection()) ++out.rejected_rows;
   }

@@ -178,3 +178,23 @@ Result<DecodedText> decode_text(std::string_view bytes, std::string_view encodin
 }
 
 }  // namespace gridhub::text
+
+namespace gridhub::text {
+
+std::string replace_invalid_utf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  while (!bytes.empty()) {
+    const std::size_t bad = find_invalid_utf8(bytes);
+    if (bad >= bytes.size()) {
+      out.append(bytes);
+      break;
+    }
+    out.append(bytes.substr(0, bad));
+    out.append("\xEF\xBF\xBD");
+    bytes.remove_prefix(bad + 1);   // skip one byte and resynchronise
+  }
+  return out;
+}
+
+}  // namespace gridhub::text

@@ -36,6 +36,14 @@ std::optional<double> parse_double(std::string_view s) noexcept {
   return v;
 }
 
+std::optional<std::int64_t> parse_unix_seconds(std::string_view s) noexcept {
+  // Up to 9999-12-31: anything later is not a time a chat export can hold, and would overflow µs.
+  constexpr std::int64_t kMax = 253402300799;
+  auto v = parse_int(s);
+  if (!v || *v > kMax || *v < -kMax) return std::nullopt;
+  return v;
+}
+
 void set_unix_seconds(v1::Timestamp& ts, std::int64_t seconds, int utc_offset_minutes) {
   ts.set_unix_micros(seconds * 1'000'000);
   ts.set_utc_offset_minutes(utc_offset_minutes);

@@ -22,6 +22,9 @@ std::optional<std::int64_t> parse_int(std::string_view s) noexcept;
 std::optional<double> parse_double(std::string_view s) noexcept;
 
 /// Unix seconds -> Timestamp, shown at `utc_offset_minutes`.
+/// An integer number of unix seconds no later than 9999-12-31 (so it fits in µs); nullopt otherwise.
+std::optional<std::int64_t> parse_unix_seconds(std::string_view s) noexcept;
+
 void set_unix_seconds(v1::Timestamp& ts, std::int64_t seconds, int utc_offset_minutes);
 
 /// Decodes the HTML entities MemoTrace's exporters produce (&amp; &lt; &gt; &quot; &#39; and

@@ -93,7 +93,7 @@ KeyedEvent map_row(const text::CsvRecord& row, const Layout& layout, const std::
   const std::string_view sub_text = trim(cell(kSubType));
   const std::optional<std::int64_t> sub_type = sub_text.empty() ? std::optional<std::int64_t>(0) : parse_int(sub_text);
   const std::string_view is_sender = trim(cell(kIsSender));
-  const std::optional<std::int64_t> create_time = parse_int(trim(cell(kCreateTime)));
+  const std::optional<std::int64_t> create_time = detail::parse_unix_seconds(trim(cell(kCreateTime)));
 
   if (type && sub_type) {
     const std::string_view kind = message_kind_of(*type, *sub_type);
@@ -135,7 +135,7 @@ KeyedEvent map_row(const text::CsvRecord& row, const Layout& layout, const std::
   } else if (trim(cell(kCreateTime)).empty()) {
     reject(event, kReasonBadDate, column(kCreateTime), "CreateTime is empty", location);
   } else if (!create_time || *create_time <= 0) {
-    reject(event, kReasonBadDate, column(kCreateTime), "CreateTime is not a positive unix time in seconds",
+    reject(event, kReasonBadDate, column(kCreateTime), "CreateTime is not a positive unix time in seconds before year 10000",
            location);
   }
   return out;

@@ -104,7 +104,7 @@ KeyedEvent parse_oa_message(std::string_view body, const std::string& source_nam
   fields.set_message_kind(std::string(msg_type));
   fields.set_conversation(std::string(value("ToUserName")));
   if (!from_user.empty()) fields.set_sender_id(std::string(from_user));
-  const std::optional<std::int64_t> create_time = parse_int(create_text);
+  const std::optional<std::int64_t> create_time = detail::parse_unix_seconds(create_text);
   if (create_time) detail::set_unix_seconds(*fields.mutable_reported_at(), *create_time, options.utc_offset_minutes);
 
   // Elements with a dedicated slot; everything else goes to extra under its own name.
@@ -151,7 +151,7 @@ KeyedEvent parse_oa_message(std::string_view body, const std::string& source_nam
   } else if (create_text.empty()) {
     reject(event, kReasonBadDate, "CreateTime", "CreateTime is missing or empty", location);
   } else if (!create_time || *create_time <= 0) {
-    reject(event, kReasonBadDate, "CreateTime", "CreateTime is not a positive unix time in seconds", location);
+    reject(event, kReasonBadDate, "CreateTime", "CreateTime is not a positive unix time in seconds before year 10000", location);
   } else if (msg_id.empty() && msg_type != "event") {
     reject(event, kReasonMissingField, "MsgId", "MsgId is missing or empty", location);
   } else if (msg_type == "text" && trim(fields.text()).empty()) {

@@ -108,7 +108,9 @@ void StreamServer::pump() {
   constexpr std::size_t kChunk = 256;
   bool more = false;
   std::vector<std::string> gone;
-  for (auto& [id, s] : sessions_) {
+  for (auto& entry : sessions_) {
+    const std::string& id = entry.first;
+    Session& s = entry.second;
     if (s.credit == 0 || s.next_seq > head_) continue;
     const std::size_t want = std::min<std::size_t>(s.credit, kChunk);
     bool unroutable = false;

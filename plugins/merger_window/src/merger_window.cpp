@@ -107,7 +107,8 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
     order_.emplace_back(rec.reported_at_us, key);
     // Bounded memory: forget the oldest incidents beyond max_open.
     while (order_.size() > options_.max_open) {
-      auto [t, k] = order_.front();
+      const std::int64_t t = order_.front().first;
+      const std::string k = order_.front().second;
       order_.pop_front();
       auto it = by_place_.find(k);
       if (it != by_place_.end()) {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "gridhub/text/csv_reader.hpp"
+#include "gridhub/wechat/memotrace.hpp"
 
 namespace gridhub::wechat {
 namespace {
@@ -157,6 +158,30 @@ TEST(OaMessage, EventsWithoutMsgIdAreKeyedBySenderAndTime) {
   EXPECT_EQ(rec.record_key, "o1:1718000000");
   EXPECT_EQ(rec.event.fields().message_kind(), "event");
   EXPECT_EQ(rec.event.fields().extra().at("Event"), "subscribe");
+}
+
+}  // namespace
+}  // namespace gridhub::wechat
+
+namespace gridhub::wechat {
+namespace {
+
+std::string read_bytes(const std::string& rel) {
+  std::ifstream in(std::string(GRIDHUB_SOURCE_DIR) + "/" + rel, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Found by tests/fuzz: a CreateTime beyond year 9999 overflowed the µs conversion (UB).
+TEST(WechatFuzzRegressions, AbsurdCreateTimeIsRejectedNotOverflowed) {
+  const auto oa = parse_oa_message(read_bytes("tests/fuzz/crashes/wechat_oa-createtime-overflow.bin"), "x.xml");
+  ASSERT_TRUE(oa.event.has_rejection());
+  EXPECT_EQ(oa.event.rejection().reason_code(), "bad_date");
+  auto csv = parse_memotrace_csv(read_bytes("tests/fuzz/crashes/wechat_memotrace_csv-createtime-overflow.bin"), "c.csv", {});
+  ASSERT_TRUE(csv.ok());
+  ASSERT_FALSE(csv->events.empty());
+  EXPECT_EQ(csv->events[0].event.rejection().reason_code(), "bad_date");
 }
 
 }  // namespace

@@ -23,6 +23,9 @@ struct DecodedText {
 /// truncated sequences.
 bool is_valid_utf8(std::string_view bytes) noexcept;
 
+/// `bytes` with every invalid UTF-8 sequence replaced by U+FFFD (valid input comes back unchanged).
+std::string replace_invalid_utf8(std::string_view bytes);
+
 /// Byte offset of the first byte that is not part of a valid UTF-8 sequence, or
 /// std::string_view::npos when the whole input is valid.
 std::size_t find_invalid_utf8(std::string_view bytes) noexcept;

@@ -1,28 +1,17 @@
-// gridhub-hotline: imports 12345 work-order exports into the hub through a local outbox.
+// gridhub-hotline: imports 12345 work-order exports (CSV in any of the encodings, or .xlsx) into the
+// hub through a local outbox.
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <spdlog/spdlog.h>
 
-#include <atomic>
-#include <csignal>
-#include <fstream>
 #include <iostream>
-#include <map>
-#include <sstream>
 
 #include "gridhub/adapter/adapter_config.hpp"
-#include "gridhub/adapter/hub_client.hpp"
-#include "gridhub/adapter/outbox.hpp"
-#include "gridhub/common/clock.hpp"
+#include "gridhub/adapter/file_import.hpp"
+#include "gridhub/adapter/read_file.hpp"
 #include "gridhub/common/logging.hpp"
 #include "gridhub/hotline/hotline_mapping.hpp"
 #include "gridhub/hotline/xlsx_reader.hpp"
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop = true; }
 
 /// [hotline] keys, declared next to the code that reads them.
 gridhub::config::Spec hotline_spec() {
@@ -34,26 +23,8 @@ gridhub::config::Spec hotline_spec() {
   return spec;
 }
 
-struct Summary {
-  std::size_t files = 0;
-  std::size_t file_errors = 0;
-  std::size_t rows = 0;
-  std::size_t queued = 0;
-  std::size_t already_known = 0;
-  std::size_t outbox_full = 0;
-  std::map<std::string, std::size_t> rejected;   // by reason
-};
-
-std::string json_summary(const Summary& s, const gridhub::adapter::SendStats& st, std::size_t pending) {
-  std::string rej;
-  std::map<std::string, std::size_t> all = s.rejected;
-  for (const auto& [k, v] : st.refused) all["hub_" + k] += v;
-  for (const auto& [k, v] : all) rej += fmt::format("{}\"{}\":{}", rej.empty() ? "" : ",", k, v);
-  return fmt::format(
-      "{{\"files\":{},\"file_errors\":{},\"rows\":{},\"sent\":{},\"already_known\":{},\"dead_lettered\":{},"
-      "\"outbox_full\":{},\"pending\":{},\"reconnects\":{},\"unreachable_waits\":{},\"rejected\":{{{}}}}}",
-      s.files, s.file_errors, s.rows, st.accepted, s.already_known + st.duplicates, st.dead_lettered, s.outbox_full,
-      pending, st.reconnects, st.unreachable_waits, rej);
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -85,97 +56,24 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-
+  const auto& stop = gridhub::adapter::install_stop_signals();
   gridhub::SystemClock clock;
-  auto outbox = gridhub::adapter::Outbox::open(acfg.outbox, acfg.max_pending, clock);
-  if (!outbox) {
-    spdlog::critical("cannot open outbox: {}", outbox.error().message());
-    return 1;
-  }
-
-  Summary summary;
+  gridhub::adapter::FileImporter importer(acfg, clock, popts.utc_offset_minutes);
+  if (!importer.open()) return 1;
   for (const auto& file : files) {
-    ++summary.files;
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      spdlog::error("{}: cannot open the file; skipped", file);
-      ++summary.file_errors;
+    auto bytes = gridhub::adapter::read_whole_file(file);
+    if (!bytes) {
+      importer.add(file, bytes.error());
       continue;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string bytes = ss.str();
     // Exports come as CSV (any of the encodings) or as the hotline system's .xlsx workbook.
-    const bool xlsx = file.size() > 5 && file.compare(file.size() - 5, 5, ".xlsx") == 0;
-    auto parsed = xlsx ? gridhub::hotline::parse_xlsx_export(bytes, file, popts)
-                       : gridhub::hotline::parse_export(bytes, file, popts);
+    auto parsed = ends_with(file, ".xlsx") ? gridhub::hotline::parse_xlsx_export(bytes.value(), file, popts)
+                                           : gridhub::hotline::parse_export(bytes.value(), file, popts);
     if (!parsed) {
-      spdlog::error("{}", parsed.error().message());
-      ++summary.file_errors;
-      continue;
+      importer.add(file, parsed.error());
+    } else {
+      importer.add(file, std::move(parsed->events));
     }
-    auto& events = parsed->events;
-    const auto now = clock.now_micros();
-    for (auto& ev : events) {
-      ev.mutable_received_at()->set_unix_micros(now);
-      ev.mutable_received_at()->set_utc_offset_minutes(popts.utc_offset_minutes);
-    }
-    auto results = outbox->enqueue(events);
-    if (!results) {
-      spdlog::critical("outbox {}: {}", acfg.outbox.string(), results.error().message());
-      return 1;
-    }
-    summary.rows += events.size();
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      switch (results.value()[i]) {
-        case gridhub::adapter::EnqueueResult::kQueued:
-          ++summary.queued;
-          if (events[i].has_rejection()) {
-            const auto& r = events[i].rejection();
-            ++summary.rejected[r.reason_code()];
-            spdlog::warn("{}: rejected ({} in '{}'): {}", r.location(), r.reason_code(), r.field(), r.detail());
-          }
-          break;
-        case gridhub::adapter::EnqueueResult::kAlreadyKnown:
-          ++summary.already_known;
-          break;
-        case gridhub::adapter::EnqueueResult::kFull:
-          ++summary.outbox_full;
-          break;
-      }
-    }
-    spdlog::info("{}: {} rows ({}), {} rejected", file, events.size(), parsed->encoding, parsed->rejected_rows);
   }
-  if (summary.outbox_full > 0) {
-    spdlog::error("outbox full: {} rows were not taken (adapter.max_pending = {}); they stay in their files — "
-                  "import them again once the hub has caught up", summary.outbox_full, acfg.max_pending);
-  }
-
-  zmq::context_t zmq(1);
-  gridhub::adapter::HubClient client(zmq, outbox.value(), acfg.client);
-  auto stats = client.drain([] { return !g_stop.load(); });
-  if (!stats) {
-    spdlog::critical("outbox {}: {}", acfg.outbox.string(), stats.error().message());
-    return 1;
-  }
-  auto pending = outbox->pending_count();
-  const std::size_t left = pending ? pending.value() : 0;
-
-  if (json) {
-    std::cout << json_summary(summary, stats.value(), left) << std::endl;
-  } else {
-    std::size_t rejected = 0;
-    for (const auto& [k, v] : summary.rejected) rejected += v;
-    std::cout << fmt::format("files {} ({} unreadable), rows {}\n", summary.files, summary.file_errors, summary.rows);
-    std::cout << fmt::format("sent {} new, already known {}, rejected {}", stats->accepted,
-                             summary.already_known + stats->duplicates, rejected);
-    for (const auto& [k, v] : summary.rejected) std::cout << fmt::format(" [{} {}]", k, v);
-    for (const auto& [k, v] : stats->refused) std::cout << fmt::format(" [hub refused {} {}]", k, v);
-    std::cout << "\n";
-    if (left > 0) std::cout << fmt::format("{} events still pending in the outbox (sent on the next run)\n", left);
-  }
-  if (left > 0) return 3;
-  return summary.file_errors > 0 ? 1 : 0;
+  return importer.finish(json, stop);
 }

@@ -6,10 +6,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <zmq.hpp>
 
 #include "gridhub/audit/replay.hpp"
+#include "gridhub/audit/report.hpp"
+#include "gridhub/audit/reroute.hpp"
+#include "gridhub/audit/state.hpp"
 #include "gridhub/audit/verify.hpp"
 #include "gridhub/core/hub_config.hpp"
 #include "gridhub/core/pii.hpp"
@@ -403,6 +407,98 @@ int cmd_replay(const std::string& db_file, std::uint64_t from_seq, const std::st
   return 0;
 }
 
+/// Exit 0 with one JSON line per ticket; 2 when the time does not parse; 1 when the log cannot be read.
+int cmd_state(const std::string& db_file, const std::string& as_of, const std::vector<std::string>& ticket_ids, bool show_pii) {
+  auto t = gridhub::audit::parse_time(as_of);
+  if (!t) {
+    std::cerr << "gridhubctl: --as-of: " << t.error().detail << "\n";
+    return 2;
+  }
+  auto n = gridhub::audit::write_state(db_file, t.value(), ticket_ids, show_pii, stdout);
+  std::fflush(stdout);
+  if (!n) {
+    std::cerr << "gridhubctl: " << n.error().message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+/// Exit 0 whether or not decisions would change (the listing is the answer); 2 on a bad candidate
+/// configuration; 1 when the log cannot be read.
+int cmd_reroute(const std::string& db_file, const std::string& config_file, const std::string& format) {
+  gridhub::core::HubConfig cfg;
+  try {
+    cfg = gridhub::core::load_hub_config(config_file);
+  } catch (const std::exception& e) {
+    std::cerr << "gridhubctl: " << e.what() << "\n";
+    return 2;
+  }
+  if (!cfg.pipeline) {
+    std::cerr << "gridhubctl: " << config_file << " has no [pipeline] section: nothing to route with\n";
+    return 2;
+  }
+  auto pipeline = gridhub::pipeline::Pipeline::create(*cfg.pipeline);
+  if (!pipeline) {
+    std::cerr << "gridhubctl: " << pipeline.error().message() << "\n";
+    return 2;
+  }
+  const bool json = format == "jsonl";
+  auto summary = gridhub::audit::reroute(db_file, *pipeline.value(), [&](const gridhub::audit::DecisionChange& c) {
+    std::printf("%s\n", gridhub::audit::format_change(c, json).c_str());
+  });
+  if (!summary) {
+    std::fflush(stdout);
+    std::cerr << "gridhubctl: " << summary.error().message() << "\n";
+    return 1;
+  }
+  std::printf("%s\n", gridhub::audit::format_summary(summary.value(), json).c_str());
+  std::fflush(stdout);
+  return 0;
+}
+
+int cmd_report(const std::string& db_file, const std::string& since, const std::string& until, const std::string& format,
+               const std::string& out_file, const std::string& categories) {
+  gridhub::audit::ReportOptions opts;
+  for (auto [text, slot] : {std::pair{&since, &opts.since_micros}, std::pair{&until, &opts.until_micros}}) {
+    if (text->empty()) continue;
+    auto t = gridhub::audit::parse_time(*text);
+    if (!t) {
+      std::cerr << "gridhubctl: " << t.error().detail << "\n";
+      return 2;
+    }
+    *slot = t.value();
+  }
+  std::map<std::string, std::string> names;
+  if (!categories.empty()) {
+    auto n = gridhub::audit::load_category_names(categories);
+    if (!n) {
+      std::cerr << "gridhubctl: " << n.error().message() << "\n";
+      return 2;
+    }
+    names = std::move(n.value());
+  }
+  auto data = gridhub::audit::collect_report(db_file, opts);
+  if (!data) {
+    std::cerr << "gridhubctl: " << data.error().message() << "\n";
+    return 1;
+  }
+  const std::string text = format == "html" ? gridhub::audit::render_report_html(data.value(), names)
+                                            : gridhub::audit::render_report_csv(data.value(), names);
+  if (out_file.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return 0;
+  }
+  std::ofstream out(out_file, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    std::cerr << "gridhubctl: " << out_file << ": cannot write\n";
+    return 1;
+  }
+  return 0;
+}
+
 int cmd_keygen(const std::string& out) {
   auto pk = gridhub::log::generate_keypair(out);
   if (!pk) {
@@ -504,6 +600,30 @@ int main(int argc, char** argv) {
   replay->add_option("--format", replay_format, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}));
   replay->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked");
 
+  std::string as_of;
+  std::vector<std::string> ticket_ids;
+  auto* state = app.add_subcommand("state", "every ticket (or the named ones) as it stood at a past time, from the log alone (read-only)");
+  state->add_option("--db", db, "the log database (or a copy)")->required()->check(CLI::ExistingFile);
+  state->add_option("--as-of", as_of, "RFC 3339 or YYYY-MM-DD (UTC); records at or before it count")->required();
+  state->add_option("tickets", ticket_ids, "ticket ids (default: every ticket)");
+  state->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked");
+
+  std::string reroute_format = "text";
+  auto* reroute = app.add_subcommand("reroute", "replay the logged intake through a candidate configuration; list decisions that would change");
+  reroute->add_option("--db", db, "the log database (or a copy)")->required()->check(CLI::ExistingFile);
+  reroute->add_option("-c,--config", config_file, "hub configuration with the candidate [pipeline]")->required()->check(CLI::ExistingFile);
+  reroute->add_option("--format", reroute_format, "text or jsonl")->check(CLI::IsMember({"text", "jsonl"}));
+
+  std::string report_format = "csv";
+  std::string report_out;
+  auto* report = app.add_subcommand("report", "the published figures: tickets by channel, category, community, grid and tier");
+  report->add_option("--db", db, "the log database (or a copy)")->required()->check(CLI::ExistingFile);
+  report->add_option("--since", since, "records at or after this time (RFC 3339 or YYYY-MM-DD, UTC)");
+  report->add_option("--until", until, "records before this time (exclusive)");
+  report->add_option("--format", report_format, "csv or html")->check(CLI::IsMember({"csv", "html"}));
+  report->add_option("--out", report_out, "write here instead of stdout");
+  report->add_option("--categories", categories, "the county's categories.csv, for category names")->check(CLI::ExistingFile);
+
   std::string key_out;
   auto* keygen = app.add_subcommand("keygen", "make an Ed25519 key pair for signed checkpoints");
   keygen->add_option("--out", key_out, "folder for checkpoint.key (secret) and checkpoint.pub")->required();
@@ -512,6 +632,9 @@ int main(int argc, char** argv) {
   if (*verify) return cmd_verify(db, checkpoints_dir, public_key);
   if (*replay) return cmd_replay(db, from_seq, since, until, replay_format, show_pii);
   if (*keygen) return cmd_keygen(key_out);
+  if (*state) return cmd_state(db, as_of, ticket_ids, show_pii);
+  if (*reroute) return cmd_reroute(db, config_file, reroute_format);
+  if (*report) return cmd_report(db, since, until, report_format, report_out, categories);
   if (*train) return cmd_train(inputs, labels, categories, model_out, field_map);
   if (*route) return cmd_route(config_file, inputs, format, chat_groups, labels, field_map);
 

@@ -1,7 +1,5 @@
 #include "gridhub/audit/replay.hpp"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <chrono>
 #include <string>
 
@@ -10,11 +8,15 @@
 #include "gridhub/core/pii.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "gridhub/v1/log.pb.h"
+#include "text_out.hpp"
 
 namespace gridhub::audit {
 namespace {
 
 namespace v1 = gridhub::v1;
+using detail::append_csv;
+using detail::append_json;
+using detail::append_json_string;
 
 /// Digits at text[pos, pos+n) as a number; -1 if any is not a digit or the text is too short.
 int digits(std::string_view text, std::size_t pos, std::size_t n) {
@@ -25,48 +27,6 @@ int digits(std::string_view text, std::size_t pos, std::size_t n) {
     v = v * 10 + (text[i] - '0');
   }
   return v;
-}
-
-void append_json(std::string& out, const google::protobuf::Message& m) {
-  std::string s;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &s, opts);
-  out += s;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
-/// RFC 4180: quoted when it holds a comma, quote or line break.
-void append_csv(std::string& out, std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out += s;
-    return;
-  }
-  out += '"';
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
 }
 
 }  // namespace

@@ -1,0 +1,122 @@
+#include "gridhub/adapter/file_import.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+
+#include "gridhub/adapter/hub_client.hpp"
+
+namespace gridhub::adapter {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop = true; }
+
+}  // namespace
+
+const std::atomic<bool>& install_stop_signals() {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  return g_stop;
+}
+
+FileImporter::FileImporter(AdapterConfig config, const Clock& clock, int utc_offset_minutes)
+    : config_(std::move(config)), clock_(clock), utc_offset_minutes_(utc_offset_minutes) {}
+
+bool FileImporter::open() {
+  auto ob = Outbox::open(config_.outbox, config_.max_pending, clock_);
+  if (!ob) {
+    spdlog::critical("cannot open outbox: {}", ob.error().message());
+    return false;
+  }
+  outbox_.emplace(std::move(ob.value()));
+  return true;
+}
+
+void FileImporter::add(const std::string& file, Result<std::vector<gridhub::v1::Event>> parsed) {
+  ++files_;
+  if (!parsed) {
+    spdlog::error("{}", parsed.error().message());
+    ++file_errors_;
+    return;
+  }
+  auto& events = parsed.value();
+  const auto now = clock_.now_micros();
+  std::size_t rejected = 0;
+  for (auto& ev : events) {
+    ev.set_adapter_id(config_.id);
+    ev.mutable_received_at()->set_unix_micros(now);
+    ev.mutable_received_at()->set_utc_offset_minutes(utc_offset_minutes_);
+  }
+  auto results = outbox_->enqueue(events);
+  if (!results) {
+    spdlog::critical("outbox {}: {}; {} is not imported — run again", config_.outbox.string(), results.error().message(), file);
+    ++file_errors_;
+    return;
+  }
+  rows_ += events.size();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    switch (results.value()[i]) {
+      case EnqueueResult::kQueued:
+        if (events[i].has_rejection()) {
+          const auto& r = events[i].rejection();
+          ++rejected_[r.reason_code()];
+          ++rejected;
+          spdlog::warn("{}: rejected ({} in '{}'): {}", r.location(), r.reason_code(), r.field(), r.detail());
+        }
+        break;
+      case EnqueueResult::kAlreadyKnown:
+        ++already_known_;
+        break;
+      case EnqueueResult::kFull:
+        ++outbox_full_;
+        break;
+    }
+  }
+  spdlog::info("{}: {} records, {} rejected", file, events.size(), rejected);
+}
+
+int FileImporter::finish(bool json, const std::atomic<bool>& stop) {
+  if (outbox_full_ > 0) {
+    spdlog::error("outbox full: {} records were not taken (adapter.max_pending = {}); they stay in their files — "
+                  "import them again once the hub has caught up", outbox_full_, config_.max_pending);
+  }
+  zmq::context_t zmq(1);
+  HubClient client(zmq, *outbox_, config_.client);
+  auto stats = client.drain([&] { return !stop.load(); });
+  if (!stats) {
+    spdlog::critical("outbox {}: {}", config_.outbox.string(), stats.error().message());
+    return 1;
+  }
+  auto pending = outbox_->pending_count();
+  const std::size_t left = pending ? pending.value() : 0;
+  std::map<std::string, std::size_t> all = rejected_;
+  for (const auto& [k, v] : stats->refused) all["hub_" + k] += v;
+  if (json) {
+    std::string rej;
+    for (const auto& [k, v] : all) rej += fmt::format("{}\"{}\":{}", rej.empty() ? "" : ",", k, v);
+    std::cout << fmt::format(
+                     "{{\"files\":{},\"file_errors\":{},\"rows\":{},\"sent\":{},\"already_known\":{},\"dead_lettered\":{},"
+                     "\"outbox_full\":{},\"pending\":{},\"reconnects\":{},\"unreachable_waits\":{},\"rejected\":{{{}}}}}",
+                     files_, file_errors_, rows_, stats->accepted, already_known_ + stats->duplicates,
+                     stats->dead_lettered, outbox_full_, left, stats->reconnects, stats->unreachable_waits, rej)
+              << std::endl;
+  } else {
+    std::size_t rejected = 0;
+    for (const auto& [k, v] : rejected_) rejected += v;
+    std::cout << fmt::format("files {} ({} unreadable), rows {}\n", files_, file_errors_, rows_);
+    std::cout << fmt::format("sent {} new, already known {}, rejected {}", stats->accepted,
+                             already_known_ + stats->duplicates, rejected);
+    for (const auto& [k, v] : rejected_) std::cout << fmt::format(" [{} {}]", k, v);
+    for (const auto& [k, v] : stats->refused) std::cout << fmt::format(" [hub refused {} {}]", k, v);
+    std::cout << "\n";
+    if (left > 0) std::cout << fmt::format("{} events still pending in the outbox (sent on the next run)\n", left);
+  }
+  if (left > 0) return 3;
+  return file_errors_ > 0 ? 1 : 0;
+}
+
+}  // namespace gridhub::adapter

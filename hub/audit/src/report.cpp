@@ -1,0 +1,469 @@
+#include "gridhub/audit/report.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "gridhub/audit/replay.hpp"
+#include "gridhub/text/csv_reader.hpp"
+#include "log_scan.hpp"
+#include "text_out.hpp"
+
+namespace gridhub::audit {
+
+namespace v1 = gridhub::v1;
+
+namespace {
+
+std::string channel_key(v1::Channel c) {
+  switch (c) {
+    case v1::CHANNEL_HOTLINE: return "hotline";
+    case v1::CHANNEL_WECHAT: return "wechat";
+    case v1::CHANNEL_WEBFORM: return "webform";
+    case v1::CHANNEL_UNSPECIFIED: return "unspecified";
+    default: break;   // protobuf's sentinel values
+  }
+  return std::to_string(static_cast<int>(c));
+}
+
+std::string tier_key(v1::Tier t) {
+  switch (t) {
+    case v1::TIER_UNSPECIFIED: return "";
+    case v1::TIER_GRID: return "grid";
+    case v1::TIER_COMMUNITY: return "community";
+    case v1::TIER_COUNTY: return "county";
+    case v1::TIER_CENTER: return "center";
+    default: break;
+  }
+  return std::to_string(static_cast<int>(t));
+}
+
+/// One ticket's figures, kept while the log is read: a few short strings per ticket.
+struct TicketAgg {
+  std::string channel;   // of the record that created it
+  std::string category, community, grid, tier;
+  bool created_in_period = false;
+  std::uint64_t reports = 0;   // records in the period that created or joined it
+  std::set<std::string> channels;
+};
+
+std::string percent(std::uint64_t part, std::uint64_t whole) {
+  if (whole == 0) return "0.0";
+  return fmt::format("{:.1f}", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+}
+
+std::string period_text(const ReportOptions& p, const char* open) {
+  return fmt::format("{} .. {}", p.since_micros ? format_time(*p.since_micros) : open,
+                     p.until_micros ? format_time(*p.until_micros) : open);
+}
+
+std::string join(const std::set<std::string>& s, const char* sep) {
+  std::string out;
+  for (const auto& v : s) out += (out.empty() ? "" : sep) + v;
+  return out;
+}
+
+/// Tables sorted for publication: most tickets first, then by key.
+template <class Map, class Count>
+std::vector<typename Map::const_iterator> by_count(const Map& m, Count count) {
+  std::vector<typename Map::const_iterator> v;
+  for (auto it = m.begin(); it != m.end(); ++it) v.push_back(it);
+  std::stable_sort(v.begin(), v.end(), [&](auto a, auto b) { return count(*a) > count(*b); });
+  return v;
+}
+
+// --- CSV ---------------------------------------------------------------------------------------
+
+class CsvOut {
+ public:
+  void section(const char* name, std::initializer_list<const char*> header) {
+    if (!out_.empty()) out_ += '\n';
+    out_ += fmt::format("# {}\n", name);
+    bool first = true;
+    for (const char* h : header) {
+      out_ += first ? "" : ",";
+      out_ += h;
+      first = false;
+    }
+    out_ += '\n';
+  }
+  template <class... T>
+  void row(const T&... cells) {
+    bool first = true;
+    ((out_ += first ? "" : ",", first = false, cell(cells)), ...);
+    out_ += '\n';
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void cell(std::string_view s) { detail::append_csv(out_, s); }
+  void cell(const std::string& s) { detail::append_csv(out_, s); }
+  void cell(const char* s) { detail::append_csv(out_, s); }
+  void cell(std::uint64_t n) { out_ += std::to_string(n); }
+  std::string out_;
+};
+
+// --- HTML --------------------------------------------------------------------------------------
+
+std::string esc(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+const char* channel_label(const std::string& c) {
+  if (c == "hotline") return "12345热线";
+  if (c == "wechat") return "微信";
+  if (c == "webform") return "网页表单";
+  return "其他";
+}
+
+const char* tier_label(const std::string& t) {
+  if (t == "grid") return "网格";
+  if (t == "community") return "社区";
+  if (t == "county") return "县级部门";
+  if (t == "center") return "12345中心";
+  return "未分派";
+}
+
+std::string code_or_none(const std::string& code) { return code.empty() ? std::string("(未定位)") : code; }
+
+/// A horizontal bar chart, drawn here as inline SVG (no script, no font or image fetched).
+std::string svg_bars(const std::vector<std::pair<std::string, std::uint64_t>>& rows, const char* title) {
+  constexpr int kLabelW = 220, kBarW = 640, kRowH = 24, kTop = 8;
+  const std::uint64_t max = rows.empty() ? 1 : std::max<std::uint64_t>(1, std::max_element(rows.begin(), rows.end(), [](auto& a, auto& b) {
+                                                                         return a.second < b.second;
+                                                                       })->second);
+  const int height = kTop * 2 + static_cast<int>(rows.size()) * kRowH;
+  std::string out = fmt::format("<svg class=\"chart\" role=\"img\" aria-label=\"{}\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">\n",
+                                esc(title), kLabelW + kBarW + 60, height, kLabelW + kBarW + 60, height);
+  int y = kTop;
+  for (const auto& [label, n] : rows) {
+    const int w = static_cast<int>(static_cast<double>(kBarW) * static_cast<double>(n) / static_cast<double>(max));
+    out += fmt::format(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"lbl\">{}</text>"
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" class=\"bar\"/>"
+        "<text x=\"{}\" y=\"{}\" class=\"num\">{}</text>\n",
+        kLabelW - 8, y + 16, esc(label), kLabelW, y + 4, std::max(w, 1), kRowH - 8, kLabelW + std::max(w, 1) + 6, y + 16, n);
+    y += kRowH;
+  }
+  out += "</svg>\n";
+  return out;
+}
+
+class HtmlTable {
+ public:
+  HtmlTable(std::string& out, std::initializer_list<const char*> header) : out_(out) {
+    out_ += "<table>\n<thead><tr>";
+    for (const char* h : header) out_ += fmt::format("<th>{}</th>", h);
+    out_ += "</tr></thead>\n<tbody>\n";
+  }
+  ~HtmlTable() { out_ += "</tbody>\n</table>\n"; }
+  HtmlTable(const HtmlTable&) = delete;
+  HtmlTable& operator=(const HtmlTable&) = delete;
+  template <class... T>
+  void row(const T&... cells) {
+    out_ += "<tr>";
+    (cell(cells), ...);
+    out_ += "</tr>\n";
+  }
+
+ private:
+  void cell(std::string_view s) { out_ += "<td>" + esc(s) + "</td>"; }
+  void cell(const std::string& s) { cell(std::string_view(s)); }
+  void cell(const char* s) { cell(std::string_view(s)); }
+  void cell(std::uint64_t n) { out_ += fmt::format("<td class=\"n\">{}</td>", n); }
+  std::string& out_;
+};
+
+constexpr const char* kCss = R"(body{font-family:"Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei",sans-serif;margin:24px 40px;color:#1d2733;background:#fff}
+h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid #c8102e;padding-bottom:4px}
+p.meta{color:#5a6673;margin:0 0 16px}
+table{border-collapse:collapse;margin:8px 0 12px;min-width:480px}
+th,td{border:1px solid #cfd6dd;padding:4px 10px;text-align:left;font-size:14px}
+th{background:#eef2f5}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.kpi{display:inline-block;border:1px solid #cfd6dd;border-radius:6px;padding:10px 18px;margin:0 12px 12px 0;min-width:150px}
+.kpi b{display:block;font-size:26px;color:#c8102e}.kpi span{color:#5a6673;font-size:13px}
+svg.chart .bar{fill:#c8102e}svg.chart .lbl,svg.chart .num{font-size:13px;fill:#1d2733}
+p.note{background:#fff8e1;border-left:4px solid #f0b400;padding:8px 12px;max-width:900px}
+)";
+
+}  // namespace
+
+Result<ReportData> collect_report(const std::filesystem::path& db_file, const ReportOptions& options) {
+  ReportData data;
+  data.period = options;
+  detail::ScanRange range;
+  if (options.since_micros) range.since = *options.since_micros;
+  if (options.until_micros) {
+    if (*options.until_micros == std::numeric_limits<std::int64_t>::min()) return data;
+    range.until = *options.until_micros - 1;   // --until is exclusive
+  }
+  std::unordered_map<std::string, TicketAgg> tickets;
+  auto n = detail::scan_log(db_file, range, [&](std::uint64_t, std::int64_t, v1::LogRecord& rec) -> Status {
+    if (!rec.has_intake_accepted()) {
+      ++data.other_records;
+      return Ok{};
+    }
+    const auto& intake = rec.intake_accepted();
+    ++data.intake_records;
+    const std::string channel = channel_key(intake.event().channel());
+    auto& ch = data.by_channel[channel];
+    ++ch.reports;
+    if (intake.disposition() == v1::DISPOSITION_NOT_A_TICKET || !intake.has_ticket() || rec.ticket_id().empty()) {
+      ++ch.not_tickets;
+      ++data.not_tickets;
+      return Ok{};
+    }
+    auto& t = tickets[rec.ticket_id()];
+    if (intake.disposition() == v1::DISPOSITION_MERGED) {
+      ++ch.merged;
+      ++data.merged_reports;
+    } else {
+      ++ch.tickets;
+      t.created_in_period = true;
+      t.channel = channel;
+    }
+    const auto& tk = intake.ticket();
+    t.category = tk.category_code();
+    t.community = tk.community_code();
+    t.grid = tk.grid_code();
+    t.tier = tier_key(tk.tier());
+    ++t.reports;
+    t.channels.insert(channel);
+    return Ok{};
+  });
+  if (!n) return n.error();
+  for (const auto& [id, t] : tickets) {
+    if (t.reports >= 2) {
+      data.incidents.push_back(IncidentRow{id, t.category, t.community, t.grid, t.reports, t.channels});
+    }
+    if (!t.created_in_period) continue;   // merged into an incident from before the period: counted above
+    ++data.tickets;
+    ++data.by_category[t.category];
+    auto& c = data.by_community[t.community];
+    ++c.tickets;
+    if (t.tier == "grid") ++c.grid_tier;
+    if (t.tier == "community") ++c.community_tier;
+    ++data.by_grid[{t.grid, t.community}];
+    ++data.by_tier[t.tier];
+  }
+  std::sort(data.incidents.begin(), data.incidents.end(), [](const IncidentRow& a, const IncidentRow& b) {
+    return a.reports != b.reports ? a.reports > b.reports : a.incident_id < b.incident_id;
+  });
+  return data;
+}
+
+Result<std::map<std::string, std::string>> load_category_names(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Error(Errc::io_failed, fmt::format("{}: cannot open", file.string()));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
+  text::CsvReader reader(text);
+  text::CsvRecord rec;
+  std::map<std::string, std::string> out;
+  std::size_t code = SIZE_MAX, name = SIZE_MAX;
+  bool header = true;
+  while (reader.next(rec)) {
+    if (header) {
+      for (std::size_t i = 0; i < rec.fields.size(); ++i) {
+        if (rec.fields[i] == "category_code") code = i;
+        if (rec.fields[i] == "category_name") name = i;
+      }
+      if (code == SIZE_MAX || name == SIZE_MAX) {
+        return Error(Errc::missing_field, fmt::format("{}:1: needs columns category_code and category_name", file.string()));
+      }
+      header = false;
+      continue;
+    }
+    if (rec.error) return Error(Errc::bad_value, fmt::format("{}: {}", file.string(), rec.error_message));
+    if (rec.fields.size() <= std::max(code, name)) continue;
+    out[rec.fields[code]] = rec.fields[name];
+  }
+  return out;
+}
+
+std::string render_report_csv(const ReportData& d, const std::map<std::string, std::string>& names) {
+  CsvOut csv;
+  auto name_of = [&](const std::string& code) {
+    auto it = names.find(code);
+    return it == names.end() ? std::string{} : it->second;
+  };
+  csv.section("summary", {"since", "until", "intake_records", "tickets", "merged_reports", "not_a_ticket"});
+  csv.row(d.period.since_micros ? format_time(*d.period.since_micros) : std::string{},
+          d.period.until_micros ? format_time(*d.period.until_micros) : std::string{}, d.intake_records, d.tickets,
+          d.merged_reports, d.not_tickets);
+
+  csv.section("by_channel", {"channel", "reports", "tickets", "merged_reports", "not_a_ticket"});
+  for (const auto& [c, n] : d.by_channel) csv.row(c, n.reports, n.tickets, n.merged, n.not_tickets);
+
+  csv.section("by_category", {"category_code", "category_name", "tickets", "share_percent"});
+  for (auto it : by_count(d.by_category, [](const auto& kv) { return kv.second; })) {
+    csv.row(it->first, name_of(it->first), it->second, percent(it->second, d.tickets));
+  }
+
+  csv.section("by_community", {"community_code", "tickets", "grid_tier", "community_tier", "kept_local_percent"});
+  for (auto it : by_count(d.by_community, [](const auto& kv) { return kv.second.tickets; })) {
+    const auto& c = it->second;
+    csv.row(it->first, c.tickets, c.grid_tier, c.community_tier, percent(c.grid_tier + c.community_tier, c.tickets));
+  }
+
+  csv.section("by_grid", {"grid_code", "community_code", "tickets"});
+  for (auto it : by_count(d.by_grid, [](const auto& kv) { return kv.second; })) {
+    csv.row(it->first.first, it->first.second, it->second);
+  }
+
+  csv.section("by_tier", {"tier", "tickets", "share_percent"});
+  for (const char* t : {"grid", "community", "county", "center", ""}) {
+    auto it = d.by_tier.find(t);
+    const std::uint64_t n = it == d.by_tier.end() ? 0 : it->second;
+    csv.row(std::string_view(t), n, percent(n, d.tickets));
+  }
+
+  // Today the log knows where each ticket was routed, not where it was resolved.
+  auto tier_n = [&](const char* t) {
+    auto it = d.by_tier.find(t);
+    return it == d.by_tier.end() ? std::uint64_t{0} : it->second;
+  };
+  csv.section("kept_local", {"level", "tickets", "share_percent", "basis"});
+  csv.row("grid", tier_n("grid"), percent(tier_n("grid"), d.tickets), "routing tier at intake");
+  csv.row("community", tier_n("community"), percent(tier_n("community"), d.tickets), "routing tier at intake");
+  const std::uint64_t local = tier_n("grid") + tier_n("community");
+  csv.row("grid_or_community", local, percent(local, d.tickets), "routing tier at intake");
+
+  csv.section("merged_incidents", {"incident_id", "category_code", "category_name", "community_code", "grid_code", "reports", "channels"});
+  for (const auto& i : d.incidents) {
+    csv.row(i.incident_id, i.category_code, name_of(i.category_code), i.community_code, i.grid_code, i.reports, join(i.channels, " "));
+  }
+
+  csv.section("not_yet_recorded", {"measure", "value"});
+  for (const char* m : {"resolved_within_grid", "resolved_within_community", "sla_compliance", "returns_per_department", "time_to_resolve"}) {
+    csv.row(m, kNoStatusUpdates);
+  }
+  return csv.take();
+}
+
+std::string render_report_html(const ReportData& d, const std::map<std::string, std::string>& names) {
+  auto name_of = [&](const std::string& code) {
+    auto it = names.find(code);
+    if (code.empty()) return std::string("(未分类)");
+    return it == names.end() ? code : it->second;
+  };
+  auto tier_n = [&](const char* t) {
+    auto it = d.by_tier.find(t);
+    return it == d.by_tier.end() ? std::uint64_t{0} : it->second;
+  };
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+       "<title>诉求办理统计报告</title>\n<style>\n";
+  h += kCss;
+  h += "</style>\n</head>\n<body>\n<h1>诉求办理统计报告</h1>\n";
+  h += fmt::format("<p class=\"meta\">统计期间（UTC）：{}；依据：事件日志（gridhub），共 {} 条受理记录。</p>\n",
+                   esc(period_text(d.period, "不限")), d.intake_records);
+
+  const std::uint64_t local = tier_n("grid") + tier_n("community");
+  h += "<div>\n";
+  h += fmt::format("<div class=\"kpi\"><b>{}</b><span>工单（新立）</span></div>\n", d.tickets);
+  h += fmt::format("<div class=\"kpi\"><b>{}</b><span>合并到已有事件的诉求</span></div>\n", d.merged_reports);
+  h += fmt::format("<div class=\"kpi\"><b>{}</b><span>非诉求记录（留档）</span></div>\n", d.not_tickets);
+  h += fmt::format("<div class=\"kpi\"><b>{}%</b><span>分派在网格</span></div>\n", percent(tier_n("grid"), d.tickets));
+  h += fmt::format("<div class=\"kpi\"><b>{}%</b><span>分派在网格或社区</span></div>\n", percent(local, d.tickets));
+  h += "</div>\n";
+
+  std::vector<std::pair<std::string, std::uint64_t>> bars;
+  h += "<h2>按渠道</h2>\n";
+  bars.clear();
+  {
+    HtmlTable t(h, {"渠道", "受理记录", "新立工单", "合并", "非诉求"});
+    for (const auto& [c, n] : d.by_channel) {
+      t.row(channel_label(c), n.reports, n.tickets, n.merged, n.not_tickets);
+      bars.emplace_back(channel_label(c), n.reports);
+    }
+  }
+  h += svg_bars(bars, "按渠道的受理记录");
+
+  h += "<h2>按类别</h2>\n";
+  bars.clear();
+  {
+    HtmlTable t(h, {"类别", "代码", "工单", "占比"});
+    for (auto it : by_count(d.by_category, [](const auto& kv) { return kv.second; })) {
+      t.row(name_of(it->first), it->first, it->second, percent(it->second, d.tickets) + "%");
+      bars.emplace_back(name_of(it->first), it->second);
+    }
+  }
+  h += svg_bars(bars, "按类别的工单");
+
+  h += "<h2>按分派层级</h2>\n";
+  bars.clear();
+  {
+    HtmlTable t(h, {"层级", "工单", "占比"});
+    for (const char* tier : {"grid", "community", "county", "center", ""}) {
+      t.row(tier_label(tier), tier_n(tier), percent(tier_n(tier), d.tickets) + "%");
+      bars.emplace_back(tier_label(tier), tier_n(tier));
+    }
+  }
+  h += svg_bars(bars, "按分派层级的工单");
+  h += "<p class=\"note\">“小事不出网格”：此处按受理时的分派层级统计留在网格、社区的工单占比。"
+       "办结层级、超时办结率、各部门退回次数和办理时长需要状态更新记录："
+       "日志中尚无状态更新（no status updates recorded yet）。</p>\n";
+
+  h += "<h2>按社区</h2>\n";
+  bars.clear();
+  {
+    HtmlTable t(h, {"社区代码", "工单", "分派网格", "分派社区", "留在社区内"});
+    for (auto it : by_count(d.by_community, [](const auto& kv) { return kv.second.tickets; })) {
+      const auto& c = it->second;
+      t.row(code_or_none(it->first), c.tickets, c.grid_tier, c.community_tier, percent(c.grid_tier + c.community_tier, c.tickets) + "%");
+      bars.emplace_back(code_or_none(it->first), c.tickets);
+    }
+  }
+  h += svg_bars(bars, "按社区的工单");
+
+  h += "<h2>按网格</h2>\n";
+  {
+    HtmlTable t(h, {"网格代码", "社区代码", "工单"});
+    for (auto it : by_count(d.by_grid, [](const auto& kv) { return kv.second; })) {
+      t.row(code_or_none(it->first.first), code_or_none(it->first.second), it->second);
+    }
+  }
+
+  h += "<h2>同一事件的多次诉求（已合并）</h2>\n";
+  if (d.incidents.empty()) {
+    h += "<p>本期没有合并的诉求。</p>\n";
+  } else {
+    HtmlTable t(h, {"事件", "类别", "社区代码", "网格代码", "诉求次数", "渠道"});
+    for (const auto& i : d.incidents) {
+      std::string chans;
+      for (const auto& c : i.channels) chans += (chans.empty() ? "" : "、") + std::string(channel_label(c));
+      t.row(i.incident_id, name_of(i.category_code), code_or_none(i.community_code), code_or_none(i.grid_code), i.reports, chans);
+    }
+  }
+
+  h += "<h2>办理情况</h2>\n";
+  {
+    HtmlTable t(h, {"指标", "结果"});
+    for (const char* m : {"网格内办结率", "社区内办结率", "按时办结率", "各部门退回次数", "办理时长"}) {
+      t.row(m, "尚无状态更新记录（no status updates recorded yet）");
+    }
+  }
+  h += "</body>\n</html>\n";
+  return h;
+}
+
+}  // namespace gridhub::audit

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The main job on the bundled example county: set up, build, start a hub on a local SQLite file,
-# import Wugong County's 12345 hotline exports through gridhub-hotline, show the resulting tickets.
+# import Wugong County's 12345 hotline exports, WeChat messages and web forms through their adapters,
+# show where the resulting tickets went.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
-scripts/build.sh gridhub gridhubctl gridhub-hotline >/dev/null
+scripts/build.sh gridhub gridhubctl gridhub-hotline gridhub-wechat gridhub-webform >/dev/null
 bin=build/bin
 state=var/wugong           # examples/wugong/hub.toml and hotline.toml keep their state here
 mkdir -p "$state"
@@ -24,7 +25,13 @@ echo "   $ready"
 
 echo "== importing the 12345 work-order exports (CSV in GB18030, UTF-8 with BOM, quoted newlines; XLSX)"
 "$bin/gridhub-hotline" -c examples/wugong/hotline.toml examples/wugong/hotline/*.csv examples/wugong/hotline/*.xlsx 2>>"$state/hotline.log"
-echo "   (rejected rows are listed with file:line and field in $state/hotline.log)"
+echo "== importing the residents' WeChat group exports and Official Account messages"
+"$bin/gridhub-wechat" -c examples/wugong/wechat.toml examples/wugong/wechat/*_utf8.csv \
+  examples/wugong/wechat/grid_group_C.txt examples/wugong/wechat/oa/*.xml 2>>"$state/wechat.log"
+echo "== importing the web-form submissions (form-builder webhooks, the street's H5 page)"
+"$bin/gridhub-webform" -c examples/wugong/webform.toml examples/wugong/webform/jinshuju_push.jsonl \
+  examples/wugong/webform/h5_form_posts.txt 2>>"$state/webform.log"
+echo "   (rejected records are listed with file:line and field in $state/*.log)"
 
 stream=$(sed -n 's/.* stream=\([^ ,]*\).*/\1/p' <<<"$ready")
 ingest=$(sed -n 's/.*ingest=\([^ ,]*\).*/\1/p' <<<"$ready")

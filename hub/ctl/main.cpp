@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <zmq.hpp>
 
 #include "gridhub/audit/replay.hpp"
@@ -114,25 +115,32 @@ int cmd_tail(const std::string& hub, std::uint64_t from_seq, std::uint64_t max, 
   }
 }
 
-int cmd_status(const std::string& hub, int timeout_ms) {
+/// One control request on the ingest endpoint and its answer, or nothing within the timeout.
+std::optional<v1::HubToAdapter> request(const std::string& hub, const v1::AdapterToHub& req, int timeout_ms) {
   zmq::context_t ctx(1);
   zmq::socket_t sock(ctx, zmq::socket_type::dealer);
   gridhub::transport::apply_common_options(sock, 1 << 20);
   sock.connect(hub);
-  v1::AdapterToHub req;
-  req.mutable_status();
   (void)gridhub::transport::send_dealer(sock, req, false);
   zmq::pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
   zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
   zmq::message_t msg;
   v1::HubToAdapter rep;
   if (!(items[0].revents & ZMQ_POLLIN) || !sock.recv(msg, zmq::recv_flags::dontwait) ||
-      !rep.ParseFromArray(msg.data(), static_cast<int>(msg.size())) || !rep.has_status()) {
-    std::cerr << "gridhubctl: no status from " << hub << " within " << timeout_ms << " ms (is the hub running?)\n";
-    return 1;
+      !rep.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) {
+    std::cerr << "gridhubctl: no answer from " << hub << " within " << timeout_ms << " ms (is the hub running?)\n";
+    return std::nullopt;
   }
-  std::cout << "log_head_seq " << rep.status().log_head_seq() << "\n";
-  for (const auto& c : rep.status().counters()) std::cout << c.name() << " " << c.value() << "\n";
+  return rep;
+}
+
+int cmd_status(const std::string& hub, int timeout_ms) {
+  v1::AdapterToHub req;
+  req.mutable_status();
+  auto rep = request(hub, req, timeout_ms);
+  if (!rep || !rep->has_status()) return 1;
+  std::cout << "log_head_seq " << rep->status().log_head_seq() << "\n";
+  for (const auto& c : rep->status().counters()) std::cout << c.name() << " " << c.value() << "\n";
   return 0;
 }
 
@@ -163,25 +171,13 @@ const char* tier_word(v1::Tier t) {
 }
 
 int cmd_reload(const std::string& hub, int timeout_ms) {
-  zmq::context_t ctx(1);
-  zmq::socket_t sock(ctx, zmq::socket_type::dealer);
-  gridhub::transport::apply_common_options(sock, 1 << 20);
-  sock.connect(hub);
   v1::AdapterToHub req;
   req.mutable_reload();
-  (void)gridhub::transport::send_dealer(sock, req, false);
-  zmq::pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
-  zmq::poll(items, 1, std::chrono::milliseconds(timeout_ms));
-  zmq::message_t msg;
-  v1::HubToAdapter rep;
-  if (!(items[0].revents & ZMQ_POLLIN) || !sock.recv(msg, zmq::recv_flags::dontwait) ||
-      !rep.ParseFromArray(msg.data(), static_cast<int>(msg.size())) || !rep.has_reload()) {
-    std::cerr << "gridhubctl: no answer from " << hub << " within " << timeout_ms << " ms (is the hub running?)\n";
-    return 1;
-  }
-  std::cout << (rep.reload().ok() ? "reloaded: " : "refused: ") << rep.reload().message() << "\n";
-  for (const auto& st : rep.reload().stages()) std::cout << "  " << st << "\n";
-  return rep.reload().ok() ? 0 : 1;
+  auto rep = request(hub, req, timeout_ms);
+  if (!rep || !rep->has_reload()) return 1;
+  std::cout << (rep->reload().ok() ? "reloaded: " : "refused: ") << rep->reload().message() << "\n";
+  for (const auto& st : rep->reload().stages()) std::cout << "  " << st << "\n";
+  return rep->reload().ok() ? 0 : 1;
 }
 
 int cmd_tickets(const std::string& db_file, bool show_pii, bool json) {

@@ -1,5 +1,7 @@
 #include "text_index.hpp"
 
+#include "gridhub/text/utf8.hpp"
+
 #include <algorithm>
 #include <deque>
 
@@ -72,23 +74,7 @@ std::u32string to_u32(std::string_view utf8) {
 std::string to_utf8(std::u32string_view cps) {
   std::string out;
   out.reserve(cps.size() * 3);
-  for (char32_t cp : cps) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
+  for (char32_t cp : cps) text::append_utf8(out, cp);
   return out;
 }
 

@@ -9,20 +9,18 @@
 
 #include <gtest/gtest.h>
 
+#include "../../testing/fixtures.hpp"
 #include "gridhub/text/csv_reader.hpp"
 
 namespace gridhub::hotline {
 namespace {
 
-constexpr std::int64_t kMicros = 1'000'000;
-const std::string kFixtureDir = std::string(GRIDHUB_SOURCE_DIR) + "/examples/wugong/";
+using gridhub::fixtures::kFixtureDir;
+using gridhub::fixtures::labelled;
+using gridhub::fixtures::read_file;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+constexpr std::int64_t kMicros = 1'000'000;
+
 
 ParseOptions wugong_options() {
   ParseOptions options;
@@ -45,28 +43,12 @@ const v1::Event* find_event(const ParseOutput& out, std::string_view key) {
   return nullptr;
 }
 
-/// record_key -> malformed, for one hotline file of labels.csv.
-std::map<std::string, bool> labelled_rows(const std::string& file) {
-  const std::string labels = read_file(kFixtureDir + "labels.csv");
-  text::CsvReader reader(labels);
-  text::CsvRecord rec;
-  std::map<std::string, bool> rows;
-  EXPECT_TRUE(reader.next(rec));  // header
-  EXPECT_EQ(rec.fields.at(2), "record_key");
-  EXPECT_EQ(rec.fields.at(4), "malformed");
-  while (reader.next(rec)) {
-    if (rec.fields.at(0) == "hotline" && rec.fields.at(1) == "hotline/" + file) {
-      rows[rec.fields.at(2)] = rec.fields.at(4) == "1";
-    }
-  }
-  return rows;
-}
 
 class WugongExport : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(WugongExport, YieldsExactlyTheLabelledKeysWithMalformedRowsRejected) {
   const std::string file = GetParam();
-  const auto labels = labelled_rows(file);
+  const auto labels = labelled("hotline", "hotline/" + std::string(file));
   ASSERT_FALSE(labels.empty());
   const ParseOutput out = parse_fixture(file);
 

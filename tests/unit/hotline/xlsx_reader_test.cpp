@@ -9,22 +9,20 @@
 
 #include <gtest/gtest.h>
 
+#include "../../testing/fixtures.hpp"
 #include "gridhub/text/csv_reader.hpp"
 #include "gridhub/text/datetime.hpp"
 
 namespace gridhub::hotline {
 namespace {
 
+using gridhub::fixtures::kFixtureDir;
+using gridhub::fixtures::labelled;
+using gridhub::fixtures::read_file;
+
 constexpr std::int64_t kMicros = 1'000'000;
-const std::string kFixtureDir = std::string(GRIDHUB_SOURCE_DIR) + "/examples/wugong/";
 const std::string kXlsx = "export_20240606-20240616.xlsx";
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
 const std::string& xlsx_bytes() {
   static const std::string bytes = read_file(kFixtureDir + "hotline/" + kXlsx);
@@ -47,20 +45,6 @@ const v1::Event* find_event(const ParseOutput& out, std::string_view key) {
   return nullptr;
 }
 
-/// record_key -> malformed for one file of labels.csv.
-std::map<std::string, bool> labelled(const std::string& channel, const std::string& file) {
-  const std::string labels = read_file(kFixtureDir + "labels.csv");
-  text::CsvReader reader(labels);
-  text::CsvRecord rec;
-  std::map<std::string, bool> rows;
-  EXPECT_TRUE(reader.next(rec));
-  EXPECT_EQ(rec.fields.at(2), "record_key");
-  EXPECT_EQ(rec.fields.at(4), "malformed");
-  while (reader.next(rec)) {
-    if (rec.fields.at(0) == channel && rec.fields.at(1) == file) rows[rec.fields.at(2)] = rec.fields.at(4) == "1";
-  }
-  return rows;
-}
 
 std::int64_t local_micros(int y, unsigned mo, unsigned d, int h, int mi, int s, int offset_minutes) {
   return ((text::days_from_civil(y, mo, d) * 86400) + h * 3600 + mi * 60 + s - offset_minutes * 60) * kMicros;

@@ -7,33 +7,18 @@
 
 #include <gtest/gtest.h>
 
+#include "../../testing/fixtures.hpp"
 #include "gridhub/text/csv_reader.hpp"
 
 namespace gridhub::webform {
 namespace {
 
-const std::string kFixtureDir = std::string(GRIDHUB_SOURCE_DIR) + "/examples/wugong/";
+using gridhub::fixtures::kFixtureDir;
+using gridhub::fixtures::labelled;
+using gridhub::fixtures::read_file;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
-std::map<std::string, bool> labelled(const std::string& file) {
-  const std::string labels = read_file(kFixtureDir + "labels.csv");
-  text::CsvReader reader(labels);
-  text::CsvRecord rec;
-  std::map<std::string, bool> rows;
-  EXPECT_TRUE(reader.next(rec));
-  EXPECT_EQ(rec.fields.at(2), "record_key");
-  EXPECT_EQ(rec.fields.at(4), "malformed");
-  while (reader.next(rec)) {
-    if (rec.fields.at(0) == "webform" && rec.fields.at(1) == file) rows[rec.fields.at(2)] = rec.fields.at(4) == "1";
-  }
-  return rows;
-}
+
 
 const FieldMap& wugong_map() {
   static const FieldMap map = [] {
@@ -59,7 +44,7 @@ const KeyedEvent* find(const std::vector<KeyedEvent>& events, std::string_view s
 }
 
 TEST(Jinshuju, FixtureYieldsExactlyTheLabelledSerialNumbersWithTruncatedLinesRejected) {
-  const auto expected = labelled("webform/jinshuju_push.jsonl");
+  const auto expected = labelled("webform", "webform/jinshuju_push.jsonl");
   ASSERT_FALSE(expected.empty());
   const auto events = parse_fixture();
   std::map<std::string, bool> got;

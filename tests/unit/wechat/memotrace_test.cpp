@@ -7,34 +7,18 @@
 
 #include <gtest/gtest.h>
 
+#include "../../testing/fixtures.hpp"
 #include "gridhub/text/csv_reader.hpp"
 
 namespace gridhub::wechat {
 namespace {
 
-const std::string kFixtureDir = std::string(GRIDHUB_SOURCE_DIR) + "/examples/wugong/";
+using gridhub::fixtures::kFixtureDir;
+using gridhub::fixtures::labelled;
+using gridhub::fixtures::read_file;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
-/// record_key -> malformed for one file of labels.csv.
-std::map<std::string, bool> labelled(const std::string& file) {
-  const std::string labels = read_file(kFixtureDir + "labels.csv");
-  text::CsvReader reader(labels);
-  text::CsvRecord rec;
-  std::map<std::string, bool> rows;
-  EXPECT_TRUE(reader.next(rec));
-  EXPECT_EQ(rec.fields.at(2), "record_key");
-  EXPECT_EQ(rec.fields.at(4), "malformed");
-  while (reader.next(rec)) {
-    if (rec.fields.at(0) == "wechat" && rec.fields.at(1) == file) rows[rec.fields.at(2)] = rec.fields.at(4) == "1";
-  }
-  return rows;
-}
+
 
 /// record_key -> has a rejection; every key must be new.
 std::map<std::string, bool> produced(const ExportOutput& out) {
@@ -71,7 +55,7 @@ class MemoTraceCsvFixture : public testing::TestWithParam<const char*> {};
 
 TEST_P(MemoTraceCsvFixture, YieldsExactlyTheLabelledLocalIdsWithoutRejections) {
   const std::string file = GetParam();
-  const auto expected = labelled("wechat/" + file);
+  const auto expected = labelled("wechat", "wechat/" + file);
   ASSERT_FALSE(expected.empty());
   const ExportOutput out = parse_csv_fixture(file);
   EXPECT_EQ(produced(out), expected);
@@ -182,7 +166,7 @@ TEST(MemoTraceCsv, MissingRequiredColumnIsAFileError) {
 }
 
 TEST(MemoTraceTxt, YieldsExactlyTheLabelledBlockLinesWithoutRejections) {
-  const auto expected = labelled("wechat/grid_group_C.txt");
+  const auto expected = labelled("wechat", "wechat/grid_group_C.txt");
   ASSERT_FALSE(expected.empty());
   const ExportOutput out = parse_txt_fixture();
   EXPECT_EQ(produced(out), expected);

@@ -169,6 +169,15 @@ struct PipelineRun {
   double gazetteer_median_us = 0;
   double gazetteer_p99_us = 0;
 };
+struct AuditRun {
+  std::uint64_t records = 0;
+  double raw_read_per_s = 0;   // SELECT of every column of `log`, in seq order
+  double verify_per_s = 0;     // gridhubctl verify's library: chain recomputed, columns checked
+  double replay_per_s = 0;     // gridhubctl replay's library: JSON lines to /dev/null
+};
+/// Measures the auditors' tools on a log written by the hub.
+AuditRun audit_rates(const std::filesystem::path& db_file);
+
 /// The example county's pipeline over its sample records for `seconds` (in process, one core).
 PipelineRun pipeline_throughput(const std::filesystem::path& wugong_dir, double seconds);
 

@@ -119,6 +119,14 @@ void print_ratios(const gb::Figures& f) {
     std::cout << fmt::format("  [{}] gazetteer median < {} us (got {:.2f} us)\n", verdict(*gz < kGazetteerTargetUs),
                              kGazetteerTargetUs, *gz);
   }
+  if (const auto v = f.median("log_verify"); v && f.median("log_seq_read_raw")) {
+    const double ratio = *v / *f.median("log_seq_read_raw");
+    std::cout << fmt::format("  [{}] verify >= 50% of a raw sequential read of the log (got {:.2f}: {} vs {} records/s)\n",
+                             verdict(ratio >= 0.5), ratio, gb::si(*v), gb::si(*f.median("log_seq_read_raw")));
+  }
+  if (const auto rp = f.median("log_replay_jsonl")) {
+    std::cout << fmt::format("  [{}] replay to JSON lines >= 250k records/s (got {})\n", verdict(*rp >= 250000), gb::si(*rp));
+  }
   if (const auto routed = f.median("hub_ingest_durable_routed")) {
     std::cout << fmt::format("  [info ] hub ingest with the example pipeline routing every event: {} events/s ({:.2f} of unrouted)\n",
                              gb::si(*routed), hub ? *routed / *hub : 0.0);
@@ -247,7 +255,14 @@ int main(int argc, char** argv) {
       {
         const auto d = run_dir("hub-ingest");
         const auto r = gb::hub_ingest(paths, sizes, sizes.hub_events, d);
+        // The log the hub just wrote is what auditors verify and replay.
+        const auto audit = gb::audit_rates(d / "log" / "gridhub.db");
         done_with(d);
+        f.add("log_seq_read_raw", "records/s", audit.raw_read_per_s);
+        f.add("log_verify", "records/s", audit.verify_per_s);
+        f.add("log_replay_jsonl", "records/s", audit.replay_per_s);
+        progress(fmt::format("{}: on {} records: raw read {} /s, verify {} /s, replay {} /s", tag, audit.records,
+                             gb::si(audit.raw_read_per_s), gb::si(audit.verify_per_s), gb::si(audit.replay_per_s)));
         f.add("hub_ingest_durable", "events/s", r.events_per_s);
         f.add("hub_cpu_per_event", "us", r.hub_cpu_us_per_event);
         std::string threads;

@@ -1,0 +1,64 @@
+// The auditors' tools on a log the hub just wrote: a raw sequential SQLite read of the same table as
+// the baseline, then `verify` (hash chain) and `replay` (JSON lines to /dev/null).
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "bench.hpp"
+#include "gridhub/audit/replay.hpp"
+#include "gridhub/audit/verify.hpp"
+
+namespace gridhub::bench {
+
+AuditRun audit_rates(const std::filesystem::path& db_file) {
+  using Clock = std::chrono::steady_clock;
+  AuditRun run;
+  {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(db_file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      sqlite3_close(db);
+      throw BenchError(db_file.string() + ": cannot open for the raw read");
+    }
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT seq, recorded_at, body, hash FROM log ORDER BY seq", -1, &st, nullptr);
+    const auto t0 = Clock::now();
+    std::uint64_t rows = 0;
+    std::uint64_t bytes = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      // Touch every column, as verify must.
+      bytes += static_cast<std::uint64_t>(sqlite3_column_int64(st, 0) + sqlite3_column_int64(st, 1));
+      bytes += static_cast<std::uint64_t>(sqlite3_column_bytes(st, 2) + sqlite3_column_bytes(st, 3));
+      (void)sqlite3_column_blob(st, 2);
+      (void)sqlite3_column_blob(st, 3);
+      ++rows;
+    }
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    run.records = rows;
+    run.raw_read_per_s = static_cast<double>(rows) / s;
+    if (bytes == 0) throw BenchError("raw read saw no data");
+  }
+  {
+    const auto t0 = Clock::now();
+    auto r = audit::verify_log(db_file);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (!r) throw BenchError(r.error().message());
+    if (r->problem != audit::Problem::kNone) throw BenchError("verify reported a problem on the hub's own log");
+    run.verify_per_s = static_cast<double>(r->records) / s;
+  }
+  {
+    std::FILE* devnull = std::fopen("/dev/null", "w");
+    if (devnull == nullptr) throw BenchError("cannot open /dev/null");
+    const auto t0 = Clock::now();
+    auto r = audit::replay(db_file, audit::ReplayOptions{}, devnull);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::fclose(devnull);
+    if (!r) throw BenchError(r.error().message());
+    run.replay_per_s = static_cast<double>(r.value()) / s;
+  }
+  return run;
+}
+
+}  // namespace gridhub::bench

@@ -9,8 +9,12 @@
 #include <unordered_map>
 
 #include "gridhub/text/csv_reader.hpp"
+#include "labels_file.hpp"
 
 namespace gridhub::dryrun {
+
+using detail::ends_with_path;
+using detail::read_labels_text;
 
 namespace {
 
@@ -29,12 +33,6 @@ std::string json_escape(std::string_view s) {
   return o;
 }
 
-bool ends_with_path(const std::string& path, const std::string& suffix) {
-  if (path == suffix) return true;
-  return path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-         path[path.size() - suffix.size() - 1] == '/';
-}
-
 }  // namespace
 
 std::string to_json(const RouteRow& r) {
@@ -47,13 +45,9 @@ std::string to_json(const RouteRow& r) {
 }
 
 Result<Score> score(const std::vector<RouteRow>& rows, const std::filesystem::path& labels) {
-  std::ifstream in(labels, std::ios::binary);
-  if (!in) return Error(Errc::io_failed, fmt::format("{}: cannot open labels", labels.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
-  text::CsvReader reader(text);
+  auto text = read_labels_text(labels);
+  if (!text) return text.error();
+  text::CsvReader reader(text.value());
   text::CsvRecord rec;
   std::vector<std::string> header;
   std::map<std::string, std::size_t> col;

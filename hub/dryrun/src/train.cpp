@@ -8,8 +8,12 @@
 
 #include "gridhub/plugins/classifier_ngram.hpp"
 #include "gridhub/text/csv_reader.hpp"
+#include "labels_file.hpp"
 
 namespace gridhub::dryrun {
+
+using detail::ends_with_path;
+using detail::read_labels_text;
 
 namespace {
 
@@ -20,13 +24,9 @@ struct Label {
 };
 
 Result<std::vector<std::pair<std::pair<std::string, std::string>, Label>>> read_labels(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Error(Errc::io_failed, fmt::format("{}: cannot open labels", file.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
-  text::CsvReader reader(text);
+  auto text = read_labels_text(file);
+  if (!text) return text.error();
+  text::CsvReader reader(text.value());
   text::CsvRecord rec;
   std::map<std::string, std::size_t> col;
   std::vector<std::pair<std::pair<std::string, std::string>, Label>> out;
@@ -43,12 +43,6 @@ Result<std::vector<std::pair<std::pair<std::string, std::string>, Label>>> read_
     out.push_back({{rec.fields[col["file"]], rec.fields[col["record_key"]]}, l});
   }
   return out;
-}
-
-bool ends_with_path(const std::string& path, const std::string& suffix) {
-  if (path == suffix) return true;
-  return path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-         path[path.size() - suffix.size() - 1] == '/';
 }
 
 }  // namespace

@@ -86,6 +86,8 @@ void StreamServer::on_readable() {
         s.last_heard = now;
         break;
       }
+      case v1::SubscriberToHub::kAcknowledge:   // durable subscriptions: not handled yet
+      case v1::SubscriberToHub::kUpdate:
       case v1::SubscriberToHub::MSG_NOT_SET:
         ++counters_.bad_requests;
         break;

@@ -116,9 +116,10 @@ Result<VerifyReport> verify_log(const std::filesystem::path& db_file, const Veri
   if (check.value() != "ok") return fail(report, Problem::kIntegrityCheck, 0, fmt::format("quick_check: {}", check.value()));
   auto version = db->query_int("PRAGMA user_version");
   if (!version) return version.error();
-  if (version.value() != 2) {
-    return Error(Errc::bad_value, fmt::format("{}: log schema version {} has no hash chain (need 2; open it once with "
-                                              "this gridhub to migrate)", db_file.string(), version.value()));
+  if (version.value() < 2 || version.value() > 3) {
+    return Error(Errc::bad_value, fmt::format("{}: log schema version {} is not one this gridhub verifies (2 or 3; a version 1 log "
+                                              "has no hash chain: open it once with this gridhub to migrate)",
+                                              db_file.string(), version.value()));
   }
   auto kind = db->query_text("SELECT type FROM sqlite_schema WHERE name = 'log'");
   if (!kind) return kind.error();
@@ -166,6 +167,13 @@ Result<VerifyReport> verify_log(const std::filesystem::path& db_file, const Veri
       column = "kind";
     } else if (fields.ticket_id.empty() ? !st.column_is_null(3) : st.column_text(3) != fields.ticket_id) {
       column = "ticket_id";
+    } else if (!fields.intake_accepted) {
+      // Ticket changes come from no channel: their columns must be empty.
+      if (!st.column_is_null(4)) {
+        column = "channel";
+      } else if (!st.column_is_null(5)) {
+        column = "source_key";
+      }
     } else if (st.column_is_null(4) || st.column_int(4) != fields.channel) {
       column = "channel";
     } else if (st.column_is_null(5) || st.column_text(5) != fields.source_key) {

@@ -23,6 +23,8 @@ struct Hub::Impl {
   // Declared before `log`: the log tells it the head when it closes, so it must outlive the log.
   std::unique_ptr<log::Checkpointer> checkpointer;
   std::unique_ptr<log::EventLog> log;
+  std::unique_ptr<Gatekeeper> gatekeeper;
+  std::unique_ptr<LifecyclePolicy> policy;
   std::unique_ptr<IngestServer> ingest;
   std::unique_ptr<StreamServer> stream;
 };
@@ -51,7 +53,12 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
   auto reader = log::LogReader::open(config.log_db);
   if (!reader) throw std::runtime_error(reader.error().message());
   impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->log, config.ingest, impl_->pipeline.get());
-  impl_->stream = std::make_unique<StreamServer>(io, impl_->zmq, std::move(reader.value()), config.stream);
+  impl_->gatekeeper = std::make_unique<OpenGatekeeper>();
+  impl_->stream = std::make_unique<StreamServer>(
+      io, impl_->zmq, std::move(reader.value()), config.stream, *impl_->gatekeeper, impl_->policy.get(),
+      [ingest = impl_->ingest.get()](log::AppendItem item, std::function<void(const Status&, const log::AppendOutcome&)> done) {
+        ingest->append(std::move(item), std::move(done));
+      });
   impl_->ingest->on_commit([s = impl_->stream.get()](std::uint64_t head) { s->on_commit(head); });
   if (impl_->pipeline) impl_->ingest->on_reload([this] { return reload(); });
   impl_->ingest->on_status([this](v1::StatusReply& r) {
@@ -66,6 +73,13 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     add("stream_sessions_expired_total", sc.sessions_expired);
     add("stream_delivered_total", sc.delivered);
     add("stream_bad_requests_total", sc.bad_requests);
+    add("stream_redelivered_total", sc.redelivered);
+    add("stream_filtered_total", sc.filtered);
+    add("stream_denied_total", sc.denied);
+    add("stream_acks_total", sc.acks);
+    add("stream_cursor_writes_total", sc.cursor_writes);
+    add("stream_updates_ok_total", sc.updates_ok);
+    add("stream_updates_refused_total", sc.updates_refused);
     add("pipeline_reloads_total", impl_->reloads);
     add("pipeline_reload_failures_total", impl_->reload_failures);
   });

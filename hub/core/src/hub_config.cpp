@@ -16,6 +16,7 @@ const config::Spec& hub_config_spec() {
       {"stream.endpoints", Type::kStringArray, true, "ZeroMQ endpoints subscribers connect to"},
       {"stream.max_credit", Type::kInteger, false, "records in flight per subscriber"},
       {"stream.session_timeout_ms", Type::kInteger, false, "silence before a subscriber session is dropped"},
+      {"stream.ack_timeout_ms", Type::kInteger, false, "named subscriptions: unacknowledged records are sent again after this"},
       {"audit.checkpoint_dir", Type::kString, false, "folder for signed checkpoints"},
       {"audit.signing_key", Type::kString, false, "Ed25519 secret key file (gridhubctl keygen)"},
       {"audit.checkpoint_every", Type::kInteger, false, "records between checkpoints"},
@@ -42,6 +43,7 @@ HubConfig hub_config_from(const config::Config& cfg) {
   if (h.stream.endpoints.empty()) throw config::ConfigError(cfg.where("stream.endpoints") + ": needs at least one endpoint");
   h.stream.max_credit = static_cast<std::uint32_t>(cfg.get_int("stream.max_credit", 1000, 1, 100000));
   h.stream.session_timeout = std::chrono::milliseconds(cfg.get_int("stream.session_timeout_ms", 30000, 100, 3600000));
+  h.stream.ack_timeout = std::chrono::milliseconds(cfg.get_int("stream.ack_timeout_ms", 30000, 100, 3600000));
   if (cfg.has("pipeline")) h.pipeline = pipeline::pipeline_options_from(cfg);
   if (cfg.has("audit")) {
     for (const char* key : {"audit.checkpoint_dir", "audit.signing_key"}) {

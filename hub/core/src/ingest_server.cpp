@@ -46,6 +46,10 @@ IngestServer::~IngestServer() = default;
 
 std::uint64_t IngestServer::head_seq() const { return writer_->head_seq(); }
 
+void IngestServer::append(log::AppendItem item, std::function<void(const Status&, const log::AppendOutcome&)> done) {
+  writer_->submit(Pending{{}, 0, std::move(done)}, std::move(item));
+}
+
 void IngestServer::start() {
   socket_.start([this] { on_readable(); });
 }
@@ -133,7 +137,7 @@ void IngestServer::handle(transport::RouterMessage& msg) {
     const auto& rj = ev->rejection();
     log::DeadLetterItem dl{ev->adapter_id(), static_cast<int>(ev->channel()), ev->source_key(), rj.reason_code(),
                            rj.field(), rj.detail(), rj.location(), ev->original_payload()};
-    writer_->submit(Pending{msg.routing_id, corr}, std::move(dl));
+    writer_->submit(Pending{msg.routing_id, corr, {}}, std::move(dl));
     return;
   }
   log::IntakeItem item;
@@ -145,7 +149,7 @@ void IngestServer::handle(transport::RouterMessage& msg) {
     item.hook_state = std::move(a);
   }
   item.body.mutable_event()->Swap(ev);
-  writer_->submit(Pending{msg.routing_id, corr}, std::move(item));
+  writer_->submit(Pending{msg.routing_id, corr, {}}, std::move(item));
 }
 
 void IngestServer::dead_letter_frame(const std::string& routing_id, std::uint64_t correlation, std::string reason_code,
@@ -165,7 +169,7 @@ void IngestServer::dead_letter_frame(const std::string& routing_id, std::uint64_
   nack(routing_id, correlation, code, detail);
   // Keep it findable. No seq, no ack: the nack already told the sender.
   log::DeadLetterItem dl{{}, 0, {}, std::move(reason_code), {}, std::move(detail), "ingest frame", std::move(payload)};
-  writer_->submit(Pending{{}, 0}, std::move(dl));
+  writer_->submit(Pending{{}, 0, {}}, std::move(dl));
 }
 
 void IngestServer::nack(const std::string& routing_id, std::uint64_t correlation, v1::NackCode code, std::string reason) {
@@ -191,6 +195,10 @@ void IngestServer::on_batch_done(std::vector<Pending>&& batch, Status status, st
     spdlog::error("ingest: commit of {} events failed, nacking them as unavailable: {}", batch.size(),
                   status.error().message());
     for (const auto& p : batch) {
+      if (p.done) {
+        p.done(status, log::AppendOutcome{});
+        continue;
+      }
       if (p.routing_id.empty()) continue;
       ++counters_.nacked_unavailable;
       nack(p.routing_id, p.correlation_id, v1::NACK_CODE_UNAVAILABLE, "log append failed; retry later");
@@ -200,6 +208,10 @@ void IngestServer::on_batch_done(std::vector<Pending>&& batch, Status status, st
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& p = batch[i];
       const auto& o = outcomes[i];
+      if (p.done) {
+        p.done(status, o);
+        continue;
+      }
       if (o.dead_lettered) {
         if (!o.duplicate) ++counters_.dead_lettered;
       } else if (o.duplicate) {

@@ -50,6 +50,11 @@ void mask_pii(google::protobuf::Message& msg) {
     }
     if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING) continue;
     if (!f->options().GetExtension(gridhub::v1::pii)) continue;
+    if (f->type() == FieldDescriptor::TYPE_BYTES) {
+      // Raw source bytes cannot be masked piecewise: a subscriber not entitled to them gets none.
+      refl->ClearField(&msg, f);
+      continue;
+    }
     if (f->is_repeated()) {
       for (int j = 0; j < refl->FieldSize(msg, f); ++j) {
         refl->SetRepeatedString(&msg, f, j, mask_value(refl->GetRepeatedString(msg, f, j)));

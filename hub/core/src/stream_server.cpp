@@ -1,13 +1,22 @@
 #include "gridhub/core/stream_server.hpp"
 
 #include <boost/asio/post.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "gridhub/core/pii.hpp"
 
 namespace gridhub::core {
 
 namespace v1 = gridhub::v1;
 
 namespace {
+
+constexpr std::size_t kChunk = 256;             // records read per session per turn: keeps the loop responsive
+constexpr std::size_t kCacheRecords = 4096;     // parsed records kept for fan-out (about 2 KB each)
+constexpr std::size_t kMaxName = 128;
 
 zmq::socket_t make_router(zmq::context_t& zmq, const StreamOptions& o, std::vector<std::string>& bound) {
   zmq::socket_t s(zmq, zmq::socket_type::router);
@@ -22,18 +31,99 @@ zmq::socket_t make_router(zmq::context_t& zmq, const StreamOptions& o, std::vect
   return s;
 }
 
+bool contains(const google::protobuf::RepeatedPtrField<std::string>& list, const std::string& v) {
+  return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+bool filter_empty(const v1::Filter& f) {
+  return f.assignees_size() == 0 && f.communities_size() == 0 && f.grids_size() == 0 && f.categories_size() == 0 &&
+         f.tiers_size() == 0 && !f.include_non_tickets();
+}
+
+/// The subscriber's own filter (entitlement is checked separately, by the gatekeeper).
+bool matches(const v1::Filter& f, const v1::Ticket* t) {
+  if (t == nullptr) return f.include_non_tickets() || filter_empty(f);
+  if (f.assignees_size() > 0) {
+    bool any = contains(f.assignees(), t->assignee_code());
+    for (const auto& a : t->assignee_history()) any = any || contains(f.assignees(), a);
+    if (!any) return false;
+  }
+  if (f.communities_size() > 0 && !contains(f.communities(), t->community_code())) return false;
+  if (f.grids_size() > 0 && !contains(f.grids(), t->grid_code())) return false;
+  if (f.categories_size() > 0 && !contains(f.categories(), t->category_code())) return false;
+  if (f.tiers_size() > 0 && std::find(f.tiers().begin(), f.tiers().end(), t->tier()) == f.tiers().end()) return false;
+  return true;
+}
+
+bool valid_name(const std::string& name) {
+  if (name.size() > kMaxName) return false;
+  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+  });
+}
+
 }  // namespace
 
-StreamServer::StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log::LogReader reader,
-                           StreamOptions options)
+/// The last records read, parsed once and masked once however many sessions they fan out to.
+class StreamServer::RecordCache {
+ public:
+  struct Entry {
+    std::uint64_t seq = 0;
+    bool parsed = false;
+    v1::LogRecord record;
+    std::string masked;
+    bool masked_ready = false;
+  };
+
+  Entry& get(std::uint64_t seq, std::string_view stored) {
+    Entry& e = ring_[seq % ring_.size()];
+    if (e.seq != seq) {
+      e.seq = seq;
+      e.masked_ready = false;
+      e.parsed = e.record.ParseFromArray(stored.data(), static_cast<int>(stored.size()));
+      if (!e.parsed) spdlog::error("stream: log record {} does not parse; only unfiltered operators receive it", seq);
+    }
+    return e;
+  }
+
+  const std::string& masked(Entry& e) {
+    if (!e.masked_ready) {
+      masking_ = e.record;
+      mask_pii(masking_);
+      e.masked.clear();
+      masking_.SerializeToString(&e.masked);
+      e.masked_ready = true;
+    }
+    return e.masked;
+  }
+
+  std::size_t size() const {
+    return static_cast<std::size_t>(std::count_if(ring_.begin(), ring_.end(), [](const Entry& e) { return e.seq != 0; }));
+  }
+
+ private:
+  std::vector<Entry> ring_ = std::vector<Entry>(kCacheRecords);
+  v1::LogRecord masking_;
+};
+
+StreamServer::StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log::LogReader reader, StreamOptions options,
+                           const Gatekeeper& gatekeeper, const LifecyclePolicy* policy, WriteFn write)
     : io_(io),
       options_(std::move(options)),
+      gatekeeper_(gatekeeper),
+      policy_(policy),
+      write_(std::move(write)),
       socket_(io, make_router(zmq, options_, bound_)),
       reader_(std::move(reader)),
+      cache_(std::make_unique<RecordCache>()),
       expiry_timer_(io) {
   auto head = reader_.head_seq();
   head_ = head ? head.value() : 0;
 }
+
+StreamServer::~StreamServer() = default;
+
+std::size_t StreamServer::cached_records() const { return cache_->size(); }
 
 void StreamServer::start() {
   socket_.start([this] { on_readable(); });
@@ -51,6 +141,18 @@ void StreamServer::on_commit(std::uint64_t head) {
   schedule_pump();
 }
 
+void StreamServer::reply(const std::string& peer) {
+  (void)transport::send_router(socket_.socket(), peer, out_, scratch_);
+}
+
+void StreamServer::deny(const std::string& peer, std::string reason) {
+  ++counters_.denied;
+  spdlog::warn("stream: refused: {}", reason);
+  out_.Clear();
+  out_.mutable_denied()->set_reason(std::move(reason));
+  reply(peer);
+}
+
 void StreamServer::on_readable() {
   transport::RouterMessage msg;
   for (int i = 0; i < 256; ++i) {
@@ -62,22 +164,16 @@ void StreamServer::on_readable() {
     }
     const auto now = std::chrono::steady_clock::now();
     switch (in_.msg_case()) {
-      case v1::SubscriberToHub::kSubscribe: {
-        auto& s = sessions_[msg.routing_id];
-        s.next_seq = std::max<std::uint64_t>(1, in_.subscribe().from_seq());
-        s.credit = std::min(in_.subscribe().credit(), options_.max_credit);
-        s.last_heard = now;
-        ++counters_.sessions_opened;
-        spdlog::info("stream: subscriber session from seq {} (credit {}), {} open", s.next_seq, s.credit, sessions_.size());
+      case v1::SubscriberToHub::kSubscribe:
+        subscribe(msg.routing_id, msg);
         break;
-      }
       case v1::SubscriberToHub::kCredit: {
         auto it = sessions_.find(msg.routing_id);
         if (it == sessions_.end()) {
           // We restarted, or the session expired: tell the subscriber to subscribe again from its cursor.
           out_.Clear();
           out_.mutable_session_unknown();
-          (void)transport::send_router(socket_.socket(), msg.routing_id, out_, scratch_);
+          reply(msg.routing_id);
           break;
         }
         auto& s = it->second;
@@ -86,14 +182,217 @@ void StreamServer::on_readable() {
         s.last_heard = now;
         break;
       }
-      case v1::SubscriberToHub::kAcknowledge:   // durable subscriptions: not handled yet
+      case v1::SubscriberToHub::kAcknowledge:
+        acknowledge(msg.routing_id, in_.acknowledge().through_seq());
+        break;
       case v1::SubscriberToHub::kUpdate:
+        update(msg.routing_id, msg);
+        break;
       case v1::SubscriberToHub::MSG_NOT_SET:
         ++counters_.bad_requests;
         break;
     }
   }
   schedule_pump();
+}
+
+void StreamServer::subscribe(const std::string& peer, const transport::RouterMessage& msg) {
+  const v1::Subscribe& req = in_.subscribe();
+  auto who = gatekeeper_.identify(msg.user_id, req.name());
+  if (!who || !who->subscribe) {
+    deny(peer, who ? fmt::format("{} ({}) may not subscribe", who->name, who->role) : std::string("unknown identity"));
+    return;
+  }
+  if (!valid_name(req.name())) {
+    deny(peer, fmt::format("subscribe.name: '{}' is not 1-{} letters, digits, '-', '_' or '.'", req.name().substr(0, kMaxName), kMaxName));
+    return;
+  }
+  Session s;
+  s.who = who;
+  s.name = req.name();
+  s.filter = req.filter();
+  s.plain = who->all && who->pii && filter_empty(s.filter);
+  s.credit = std::min(req.credit(), options_.max_credit);
+  s.last_heard = std::chrono::steady_clock::now();
+
+  Cursor* cursor = nullptr;
+  if (!s.name.empty()) {
+    auto it = cursors_.find(s.name);
+    if (it == cursors_.end()) {
+      auto stored = reader_.cursor(s.name);
+      if (!stored) {
+        spdlog::error("stream: reading the cursor of '{}' failed: {}", s.name, stored.error().message());
+        deny(peer, "the hub cannot read this subscription's cursor now; retry");
+        return;
+      }
+      Cursor c;
+      c.identity = stored->first.empty() ? who->name : stored->first;
+      c.acked = c.written = stored->second;
+      it = cursors_.emplace(s.name, std::move(c)).first;
+    }
+    if (it->second.identity != who->name) {
+      deny(peer, fmt::format("subscription '{}' belongs to {}, not {}", s.name, it->second.identity, who->name));
+      return;
+    }
+    cursor = &it->second;
+    // One session per named subscription: a subscriber that reconnects takes over from its old session.
+    if (auto o = owner_.find(s.name); o != owner_.end() && o->second != peer) sessions_.erase(o->second);
+    owner_[s.name] = peer;
+  }
+
+  std::uint64_t start = std::max<std::uint64_t>(1, req.from_seq());
+  bool rewind = false;
+  switch (req.start()) {
+    case v1::START_POINT_UNSPECIFIED:
+      if (cursor != nullptr) start = cursor->acked + 1;
+      break;
+    case v1::START_POINT_RESUME:
+      start = cursor != nullptr ? cursor->acked + 1 : start;
+      break;
+    case v1::START_POINT_SEQ:
+      rewind = true;
+      break;
+    case v1::START_POINT_TIME: {
+      auto at = reader_.seq_at_time(req.from_time_us());
+      if (!at) {
+        deny(peer, "the hub cannot search the log by time now; retry");
+        return;
+      }
+      start = at.value();
+      rewind = true;
+      break;
+    }
+    case v1::START_POINT_HEAD:
+      start = head_ + 1;
+      rewind = true;
+      break;
+    default:
+      deny(peer, "subscribe.start: unknown start point");
+      return;
+  }
+  if (cursor != nullptr && rewind) {
+    cursor->acked = start - 1;
+    persist_cursor(s.name);
+  }
+  s.next_seq = start;
+  s.acked = start - 1;
+  ++counters_.sessions_opened;
+  spdlog::info("stream: {} ({}) {} from seq {} (credit {}, {}), {} open", who->name, who->role,
+               s.name.empty() ? std::string("session") : fmt::format("subscription '{}'", s.name), start, s.credit,
+               filter_empty(s.filter) ? "no filter" : "filtered", sessions_.size() + 1);
+  out_.Clear();
+  auto* r = out_.mutable_subscribed();
+  r->set_identity(who->name);
+  r->set_role(who->role);
+  r->set_start_seq(start);
+  r->set_acked_seq(cursor != nullptr ? cursor->acked : 0);
+  r->set_head_seq(head_);
+  sessions_[peer] = std::move(s);
+  reply(peer);
+}
+
+void StreamServer::acknowledge(const std::string& peer, std::uint64_t through) {
+  auto it = sessions_.find(peer);
+  if (it == sessions_.end()) {
+    out_.Clear();
+    out_.mutable_session_unknown();
+    reply(peer);
+    return;
+  }
+  Session& s = it->second;
+  s.last_heard = std::chrono::steady_clock::now();
+  ++counters_.acks;
+  // Only what was sent can be acknowledged: a subscriber cannot skip records it never received.
+  through = std::min(through, s.high_sent);
+  if (through <= s.acked) return;
+  s.acked = through;
+  while (!s.inflight.empty() && s.inflight.front().first <= through) s.inflight.pop_front();
+  if (s.name.empty()) return;
+  auto c = cursors_.find(s.name);
+  if (c == cursors_.end()) return;
+  c->second.acked = std::max(c->second.acked, through);
+  persist_cursor(s.name);
+}
+
+void StreamServer::persist_cursor(const std::string& name) {
+  auto it = cursors_.find(name);
+  if (it == cursors_.end()) return;
+  Cursor& c = it->second;
+  if (c.writing || c.acked == c.written) return;
+  c.writing = true;
+  const std::uint64_t target = c.acked;
+  write_(log::CursorItem{name, c.identity, target}, [this, name, target](const Status& st, const log::AppendOutcome&) {
+    auto it = cursors_.find(name);
+    if (it == cursors_.end()) return;
+    Cursor& c = it->second;
+    c.writing = false;
+    if (!st.ok()) {
+      spdlog::error("stream: storing the cursor of '{}' failed (retried on the next ack): {}", name, st.error().message());
+      return;
+    }
+    c.written = target;
+    ++counters_.cursor_writes;
+    if (c.acked != c.written) persist_cursor(name);
+  });
+}
+
+void StreamServer::update(const std::string& peer, const transport::RouterMessage& msg) {
+  const v1::UpdateTicket& req = in_.update();
+  std::shared_ptr<const Principal> who;
+  if (auto it = sessions_.find(peer); it != sessions_.end()) {
+    who = it->second.who;
+    it->second.last_heard = std::chrono::steady_clock::now();
+  } else {
+    who = gatekeeper_.identify(msg.user_id, {});
+  }
+  auto answer = [this, peer](const std::string& request_id, v1::UpdateError error, std::string reason, std::uint64_t seq,
+                             const v1::Ticket* ticket, bool pii) {
+    out_.Clear();
+    auto* r = out_.mutable_update_result();
+    r->set_request_id(request_id);
+    r->set_ok(error == v1::UPDATE_ERROR_NONE);
+    r->set_error(error);
+    r->set_reason(std::move(reason));
+    r->set_seq(seq);
+    if (ticket != nullptr) {
+      *r->mutable_ticket() = *ticket;
+      if (!pii) mask_pii(*r->mutable_ticket());
+    }
+    if (error == v1::UPDATE_ERROR_NONE) {
+      ++counters_.updates_ok;
+    } else {
+      ++counters_.updates_refused;
+    }
+    reply(peer);
+  };
+  if (!who) {
+    ++counters_.denied;
+    answer(req.request_id(), v1::UPDATE_ERROR_NOT_ENTITLED, "unknown identity", 0, nullptr, false);
+    return;
+  }
+  if (auto bad = validate_update(req); !bad.empty()) {
+    answer(req.request_id(), v1::UPDATE_ERROR_INVALID, std::move(bad), 0, nullptr, false);
+    return;
+  }
+  write_(make_update(req, who, gatekeeper_, policy_),
+         [this, answer, who, request_id = req.request_id(), ticket_id = req.ticket_id(), action = req.action()](
+             const Status& st, const log::AppendOutcome& o) {
+           if (!st.ok()) {
+             answer(request_id, v1::UPDATE_ERROR_UNAVAILABLE, "the log could not commit; retry with the same request_id", 0,
+                    nullptr, false);
+             return;
+           }
+           if (o.refused != log::Refusal::kNone) {
+             spdlog::info("stream: {} update {} on {} refused: {}", who->name, v1::UpdateAction_Name(action), ticket_id, o.reason);
+             answer(request_id, update_error(o.refused), o.reason, 0, nullptr, false);
+             return;
+           }
+           auto t = reader_.ticket(ticket_id);
+           spdlog::info("stream: {} {} {} (seq {}{})", who->name, v1::UpdateAction_Name(action), ticket_id, o.seq,
+                        o.duplicate ? ", repeated request" : "");
+           answer(request_id, v1::UPDATE_ERROR_NONE, {}, o.seq, t ? &t.value() : nullptr, who->pii);
+           schedule_pump();
+         });
 }
 
 void StreamServer::schedule_pump() {
@@ -106,30 +405,48 @@ void StreamServer::schedule_pump() {
 }
 
 void StreamServer::pump() {
-  // One bounded read per session per turn keeps the loop responsive during a long catch-up.
-  constexpr std::size_t kChunk = 256;
   bool more = false;
   std::vector<std::string> gone;
   for (auto& entry : sessions_) {
     const std::string& id = entry.first;
     Session& s = entry.second;
     if (s.credit == 0 || s.next_seq > head_) continue;
-    const std::size_t want = std::min<std::size_t>(s.credit, kChunk);
     bool unroutable = false;
-    auto n = reader_.read(s.next_seq, want, [&](std::uint64_t seq, std::string_view body) {
-      if (unroutable) return;
+    bool blocked = false;
+    auto n = reader_.read(s.next_seq, kChunk, [&](std::uint64_t seq, std::string_view body) {
+      if (unroutable || blocked) return;
+      std::string_view bytes = body;
+      if (!s.plain) {
+        auto& e = cache_->get(seq, body);
+        const v1::Ticket* t = e.parsed ? log::record_ticket(e.record) : nullptr;
+        if (!e.parsed || !gatekeeper_.may_see(*s.who, t) || !matches(s.filter, t)) {
+          s.next_seq = seq + 1;
+          ++counters_.filtered;
+          return;
+        }
+        if (!s.who->pii) bytes = cache_->masked(e);
+      }
+      if (s.credit == 0) {
+        blocked = true;
+        return;
+      }
       out_.Clear();
       auto* d = out_.mutable_delivery();
       d->set_seq(seq);
-      d->set_record(body.data(), body.size());
+      d->set_record(bytes.data(), bytes.size());
+      const bool again = seq <= s.high_sent;
+      d->set_redelivered(again);
       auto st = transport::send_router(socket_.socket(), id, out_, scratch_);
-      if (st == transport::SendStatus::kSent) {
-        s.next_seq = seq + 1;
-        --s.credit;
-        ++counters_.delivered;
-      } else {
+      if (st != transport::SendStatus::kSent) {
         unroutable = true;
+        return;
       }
+      s.next_seq = seq + 1;
+      --s.credit;
+      ++counters_.delivered;
+      if (again) ++counters_.redelivered;
+      s.high_sent = std::max(s.high_sent, seq);
+      if (!s.name.empty()) s.inflight.emplace_back(seq, std::chrono::steady_clock::now());
     });
     if (!n) {
       spdlog::error("stream: reading the log failed: {}", n.error().message());
@@ -141,7 +458,11 @@ void StreamServer::pump() {
     }
     if (s.credit > 0 && s.next_seq <= head_) more = true;
   }
-  for (const auto& id : gone) sessions_.erase(id);
+  for (const auto& id : gone) {
+    auto it = sessions_.find(id);
+    if (it != sessions_.end() && !it->second.name.empty()) owner_.erase(it->second.name);
+    sessions_.erase(id);
+  }
   if (more) schedule_pump();
   socket_.poke();
 }
@@ -149,15 +470,27 @@ void StreamServer::pump() {
 void StreamServer::expire() {
   if (stopped_) return;
   const auto now = std::chrono::steady_clock::now();
+  bool rewound = false;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
-    if (now - it->second.last_heard > options_.session_timeout) {
+    Session& s = it->second;
+    if (now - s.last_heard > options_.session_timeout) {
       ++counters_.sessions_expired;
+      if (!s.name.empty()) owner_.erase(s.name);
       it = sessions_.erase(it);
-    } else {
-      ++it;
+      continue;
     }
+    if (!s.inflight.empty() && now - s.inflight.front().second > options_.ack_timeout) {
+      // Not acknowledged in time: send again from the cursor, marked as redelivered.
+      spdlog::warn("stream: {} subscription '{}': seq {} not acknowledged within {} ms, sending again from {}", s.who->name,
+                   s.name, s.inflight.front().first, options_.ack_timeout.count(), s.acked + 1);
+      s.inflight.clear();
+      s.next_seq = s.acked + 1;
+      rewound = true;
+    }
+    ++it;
   }
-  expiry_timer_.expires_after(options_.session_timeout / 2);
+  if (rewound) schedule_pump();
+  expiry_timer_.expires_after(std::min(options_.session_timeout, options_.ack_timeout) / 2);
   expiry_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) expire();
   });

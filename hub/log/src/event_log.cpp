@@ -289,6 +289,63 @@ class SqliteEventLogImpl final : public EventLog {
     return AppendOutcome{0, db_.changes() == 0, true};
   }
 
+  Result<AppendOutcome> put(ChangeItem& item, std::int64_t now) {
+    if (!item.idempotency_key.empty()) {
+      find_change_.bind(1, item.idempotency_key);
+      auto known = find_change_.step();
+      if (!known) return known.error();
+      if (known.value()) {
+        AppendOutcome o{static_cast<std::uint64_t>(find_change_.column_int(0)), true, false};
+        find_change_.reset();
+        return o;
+      }
+      find_change_.reset();
+    }
+    auto current = load_ticket(item.ticket_id);
+    if (!current) return current.error();
+    AppendOutcome refused;
+    if (current->ticket_id().empty()) {
+      refused.refused = Refusal::kNotFound;
+      refused.reason = fmt::format("no ticket {}", item.ticket_id);
+      return refused;
+    }
+    const std::uint64_t seq = head_ + 1;
+    record_.Clear();
+    record_.set_seq(seq);
+    record_.mutable_recorded_at()->set_unix_micros(now);
+    record_.set_ticket_id(item.ticket_id);
+    refused.refused = item.apply ? item.apply(current.value(), record_, refused.reason) : Refusal::kInvalid;
+    if (refused.refused != Refusal::kNone) return refused;
+    auto* ticket = const_cast<gridhub::v1::Ticket*>(record_ticket(record_));
+    if (ticket == nullptr) return Error(Errc::invalid_event, fmt::format("change to {} made no ticket state", item.ticket_id));
+    ticket->set_version(seq);
+    body_.clear();
+    record_.SerializeToString(&body_);
+    ChainHash hash{};
+    if (!hasher_.next(head_hash_, seq, now, body_, hash)) {
+      return Error(Errc::storage_failed, fmt::format("log record {}: SHA-256 failed", seq));
+    }
+    insert_log_.bind(1, static_cast<std::int64_t>(seq)).bind(2, now).bind(3, record_kind(record_)).bind(4, item.ticket_id);
+    insert_log_.bind_null(5).bind_null(6);   // changes come from no channel (verify checks these columns are empty)
+    insert_log_.bind_blob(7, body_).bind_blob(8, std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
+    if (auto s = insert_log_.run(); !s) return s.error();
+    if (!item.idempotency_key.empty()) {
+      insert_change_.bind(1, item.idempotency_key).bind(2, static_cast<std::int64_t>(seq));
+      if (auto s = insert_change_.run(); !s) return s.error();
+    }
+    if (auto s = projection_.put(*ticket, 0, scratch_); !s) return s.error();
+    head_ = seq;
+    head_hash_ = hash;
+    if (observer_ != nullptr) links_.push_back(ChainLink{seq, hash});
+    return AppendOutcome{seq, false, false};
+  }
+
+  Result<AppendOutcome> put(CursorItem& item, std::int64_t now) {
+    upsert_cursor_.bind(1, item.name).bind(2, item.identity).bind(3, static_cast<std::int64_t>(item.acked_seq)).bind(4, now);
+    if (auto s = upsert_cursor_.run(); !s) return s.error();
+    return AppendOutcome{item.acked_seq, false, false};
+  }
+
   Result<gridhub::v1::Ticket> load_ticket(const std::string& ticket_id) {
     gridhub::v1::Ticket t;
     load_ticket_.bind(1, ticket_id);
@@ -303,15 +360,22 @@ class SqliteEventLogImpl final : public EventLog {
   }
 
  public:
-  void set_hook(IntakeHook* hook, Statement load_ticket) {
+  void set_hook(IntakeHook* hook, Statement load_ticket, Statement upsert_cursor, Statement find_change,
+                Statement insert_change) {
     hook_ = hook;
     load_ticket_ = std::move(load_ticket);
+    upsert_cursor_ = std::move(upsert_cursor);
+    find_change_ = std::move(find_change);
+    insert_change_ = std::move(insert_change);
   }
 
  private:
   Database db_;
   IntakeHook* hook_ = nullptr;
   Statement load_ticket_{Statement::null()};
+  Statement upsert_cursor_{Statement::null()};
+  Statement find_change_{Statement::null()};
+  Statement insert_change_{Statement::null()};
   Statement insert_log_;
   Statement find_intake_;
   Statement insert_dead_;
@@ -330,6 +394,32 @@ class SqliteEventLogImpl final : public EventLog {
 }  // namespace
 
 std::string ticket_id_for_seq(std::uint64_t seq) { return fmt::format("T{:08d}", seq); }
+
+std::string_view record_kind(const gridhub::v1::LogRecord& record) {
+  switch (record.body_case()) {
+    case gridhub::v1::LogRecord::kIntakeAccepted: return kKindIntake;
+    case gridhub::v1::LogRecord::kTicketUpdate: return "ticket_update";
+    case gridhub::v1::LogRecord::kEscalation: return "escalation";
+    case gridhub::v1::LogRecord::kErasure: return "erasure";
+    case gridhub::v1::LogRecord::BODY_NOT_SET: return "unknown";
+  }
+  return "unknown";
+}
+
+const gridhub::v1::Ticket* record_ticket(const gridhub::v1::LogRecord& record) {
+  switch (record.body_case()) {
+    case gridhub::v1::LogRecord::kIntakeAccepted:
+      return record.intake_accepted().has_ticket() ? &record.intake_accepted().ticket() : nullptr;
+    case gridhub::v1::LogRecord::kTicketUpdate:
+      return record.ticket_update().has_ticket() ? &record.ticket_update().ticket() : nullptr;
+    case gridhub::v1::LogRecord::kEscalation:
+      return record.escalation().has_ticket() ? &record.escalation().ticket() : nullptr;
+    case gridhub::v1::LogRecord::kErasure:
+      return record.erasure().has_ticket() ? &record.erasure().ticket() : nullptr;
+    case gridhub::v1::LogRecord::BODY_NOT_SET: return nullptr;
+  }
+  return nullptr;
+}
 
 Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& file, const LogOptions& options,
                                                  const Clock& clock, IntakeHook* hook, CommitObserver* observer) {
@@ -371,17 +461,30 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
   if (!projection) return projection.error();
   auto load_ticket = db->prepare("SELECT body FROM tickets WHERE ticket_id = ?");
   if (!load_ticket) return load_ticket.error();
+  auto upsert_cursor = db->prepare(
+      "INSERT INTO subscriptions(name, identity, acked_seq, updated_at) VALUES(?,?,?,?)"
+      " ON CONFLICT(name) DO UPDATE SET identity=excluded.identity, acked_seq=excluded.acked_seq,"
+      " updated_at=excluded.updated_at");
+  if (!upsert_cursor) return upsert_cursor.error();
+  auto find_change = db->prepare("SELECT seq FROM change_keys WHERE key = ?");
+  if (!find_change) return find_change.error();
+  auto insert_change = db->prepare("INSERT INTO change_keys(key, seq) VALUES(?,?)");
+  if (!insert_change) return insert_change.error();
   auto log = std::make_unique<SqliteEventLogImpl>(
       std::move(db.value()), std::move(insert_log.value()), std::move(find_intake.value()),
       std::move(insert_dead.value()), std::move(projection.value()), static_cast<std::uint64_t>(head.value()), head_hash, clock,
       observer);
-  log->set_hook(hook, std::move(load_ticket.value()));
+  log->set_hook(hook, std::move(load_ticket.value()), std::move(upsert_cursor.value()), std::move(find_change.value()),
+                std::move(insert_change.value()));
   return std::unique_ptr<EventLog>(std::move(log));
 }
 
 struct LogReader::Impl {
   Database db;
   Statement range;
+  Statement cursor{Statement::null()};
+  Statement at_time{Statement::null()};
+  Statement ticket{Statement::null()};
 };
 
 LogReader::LogReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -394,7 +497,17 @@ Result<LogReader> LogReader::open(const std::filesystem::path& file) {
   if (!db) return db.error();
   auto range = db->prepare("SELECT seq, body FROM log WHERE seq >= ? ORDER BY seq LIMIT ?");
   if (!range) return range.error();
-  return LogReader(std::make_unique<Impl>(Impl{std::move(db.value()), std::move(range.value())}));
+  auto impl = std::make_unique<Impl>(Impl{std::move(db.value()), std::move(range.value())});
+  // A log written by an older gridhub has no subscriptions table until the hub opens it.
+  auto cursor = impl->db.prepare("SELECT identity, acked_seq FROM subscriptions WHERE name = ?");
+  if (cursor) impl->cursor = std::move(cursor.value());
+  auto at_time = impl->db.prepare("SELECT seq FROM log WHERE recorded_at >= ? ORDER BY seq LIMIT 1");
+  if (!at_time) return at_time.error();
+  impl->at_time = std::move(at_time.value());
+  auto ticket = impl->db.prepare("SELECT body FROM tickets WHERE ticket_id = ?");
+  if (!ticket) return ticket.error();
+  impl->ticket = std::move(ticket.value());
+  return LogReader(std::move(impl));
 }
 
 Result<std::size_t> LogReader::read(std::uint64_t from_seq, std::size_t max,
@@ -422,6 +535,74 @@ Result<std::uint64_t> LogReader::head_seq() {
   return static_cast<std::uint64_t>(r.value());
 }
 
+Result<std::pair<std::string, std::uint64_t>> LogReader::cursor(const std::string& name) {
+  std::pair<std::string, std::uint64_t> out;
+  auto& st = impl_->cursor;
+  if (st.is_null()) return out;
+  st.bind(1, name);
+  auto row = st.step();
+  if (!row) {
+    st.reset();
+    return row.error();
+  }
+  if (row.value()) {
+    out.first = std::string(st.column_text(0));
+    out.second = static_cast<std::uint64_t>(st.column_int(1));
+  }
+  st.reset();
+  return out;
+}
+
+Result<std::uint64_t> LogReader::seq_at_time(std::int64_t unix_micros) {
+  auto& st = impl_->at_time;
+  st.bind(1, unix_micros);
+  auto row = st.step();
+  if (!row) {
+    st.reset();
+    return row.error();
+  }
+  std::uint64_t seq = 0;
+  if (row.value()) seq = static_cast<std::uint64_t>(st.column_int(0));
+  st.reset();
+  if (seq == 0) {
+    auto head = head_seq();
+    if (!head) return head.error();
+    seq = head.value() + 1;
+  }
+  return seq;
+}
+
+Result<gridhub::v1::Ticket> LogReader::ticket(const std::string& ticket_id) {
+  auto& st = impl_->ticket;
+  st.bind(1, ticket_id);
+  gridhub::v1::Ticket t;
+  auto row = st.step();
+  if (!row) {
+    st.reset();
+    return row.error();
+  }
+  if (row.value()) {
+    auto body = st.column_blob(0);
+    t.ParseFromArray(body.data(), static_cast<int>(body.size()));
+  }
+  st.reset();
+  return t;
+}
+
+Status LogReader::for_each_ticket(const std::function<void(const gridhub::v1::Ticket&)>& fn) {
+  auto st = impl_->db.prepare("SELECT body FROM tickets");
+  if (!st) return st.error();
+  gridhub::v1::Ticket t;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!row.value()) break;
+    auto body = st->column_blob(0);
+    if (t.ParseFromArray(body.data(), static_cast<int>(body.size()))) fn(t);
+  }
+  return Ok{};
+}
+
 Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file) {
   auto db = Database::open(file, sqlite::OpenMode::kReadWrite);
   if (!db) return db.error();
@@ -444,11 +625,12 @@ Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file) {
     if (!rec.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       return Error(Errc::malformed_frame, fmt::format("{}: log record {} does not parse", file.string(), seq));
     }
-    if (rec.has_intake_accepted() && rec.intake_accepted().has_ticket()) {
-      const bool merged = rec.intake_accepted().disposition() == gridhub::v1::DISPOSITION_MERGED;
-      if (auto s = projection->put(rec.intake_accepted().ticket(), merged ? 0 : seq, scratch); !s) return s.error();
-      if (!merged) ++tickets;
-    }
+    const gridhub::v1::Ticket* t = record_ticket(rec);
+    if (t == nullptr) continue;
+    // Only an intake record that made a new ticket creates it; every other record updates one.
+    const bool creates = rec.has_intake_accepted() && rec.intake_accepted().disposition() != gridhub::v1::DISPOSITION_MERGED;
+    if (auto s = projection->put(*t, creates ? seq : 0, scratch); !s) return s.error();
+    if (creates) ++tickets;
   }
   if (auto s = tx.commit(); !s) return s.error();
   return tickets;

@@ -3,8 +3,9 @@
 
 namespace gridhub::log::detail {
 
-// 1: the first. 2: `log.hash`, the hash chain (gridhub/log/chain.hpp).
-inline constexpr int kSchemaVersion = 2;
+// 1: the first. 2: `log.hash`, the hash chain (gridhub/log/chain.hpp). 3: `subscriptions` (cursors)
+// and ticket-change records (kinds ticket_update, escalation, erasure).
+inline constexpr int kSchemaVersion = 3;
 
 inline constexpr const char* kCreateSchema = R"sql(
 CREATE TABLE IF NOT EXISTS log(
@@ -42,6 +43,16 @@ CREATE TABLE IF NOT EXISTS dead_letters(
   location    TEXT,
   payload     BLOB
 );
+CREATE TABLE IF NOT EXISTS change_keys(
+  key         TEXT PRIMARY KEY,
+  seq         INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS subscriptions(
+  name        TEXT PRIMARY KEY,
+  identity    TEXT NOT NULL,
+  acked_seq   INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_key ON dead_letters(channel, source_key) WHERE source_key IS NOT NULL;
 )sql";
 

@@ -13,6 +13,7 @@
 /// | stream.endpoints           | [string] | (required)               | ROUTER endpoints subscribers connect to |
 /// | stream.max_credit          | int      | 1000                     | records in flight per subscriber |
 /// | stream.session_timeout_ms  | int      | 30000                    | silent subscribers are dropped after this |
+/// | stream.ack_timeout_ms      | int      | 30000                    | named subscriptions: unacknowledged records are sent again |
 /// | pipeline.*, plugins.*      |          |                          | the routing pipeline (gridhub/pipeline/pipeline.hpp) |
 /// | audit.checkpoint_dir       | string   | (required in [audit])    | folder for signed checkpoints (copy them off the machine) |
 /// | audit.signing_key          | string   | (required in [audit])    | Ed25519 secret key file from `gridhubctl keygen` (mode 0600) |

@@ -54,6 +54,8 @@ class IngestServer {
   struct Pending {
     std::string routing_id;
     std::uint64_t correlation_id = 0;
+    /// Set for writes that are not adapters' events (ticket changes, cursors): told instead of an ack.
+    std::function<void(const Status&, const log::AppendOutcome&)> done;
   };
 
   /// Binds the endpoints; throws zmq::error_t at start-up if an endpoint cannot be bound.
@@ -72,6 +74,10 @@ class IngestServer {
   void on_status(std::function<void(gridhub::v1::StatusReply&)> fn) { on_status_ = std::move(fn); }
   /// Swaps the pipeline the io thread assesses with (io thread only).
   void set_pipeline(const pipeline::Pipeline* p) { pipeline_ = p; }
+
+  /// Other components' writes (ticket changes, subscription cursors) share the writer and its group
+  /// commits; `done` runs on the io thread after the commit (or its failure).
+  void append(log::AppendItem item, std::function<void(const Status&, const log::AppendOutcome&)> done);
 
   void start();
   /// Stops taking new events, lets the writer finish and acks what it committed; then `done`.

@@ -1,20 +1,27 @@
 #pragma once
-/// The stream endpoint: subscribers' DEALERs ask for records from a seq on, with credit; the hub sends
-/// them from the log, so catch-up and live delivery are one mechanism and a slow or absent subscriber
-/// costs a cursor, never a queue. Commits wake the pump.
+/// The stream endpoint: departments, community offices, grid workers and auditors subscribe (DEALER ->
+/// ROUTER) with a filter and a start point; the hub sends the records they are entitled to from the log,
+/// with credit-based flow control, so catch-up and live delivery are one mechanism and a slow or absent
+/// subscriber costs a cursor, never a queue. Named subscriptions acknowledge; their cursors are kept in
+/// the log database and what is not acknowledged in time is sent again. Subscribers also report back on
+/// tickets here (accept, note, resolve, return, extend), through the hub's single writer.
 ///
-/// Config keys ([stream]): endpoints, max_credit, session_timeout_ms (see hub_config.hpp).
+/// Config keys ([stream]): endpoints, max_credit, session_timeout_ms, ack_timeout_ms (see hub_config.hpp).
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
+#include <deque>
+#include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "gridhub/core/gatekeeper.hpp"
+#include "gridhub/core/lifecycle.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/transport/asio_zmq.hpp"
 #include "gridhub/transport/frames.hpp"
@@ -24,8 +31,9 @@ namespace gridhub::core {
 
 struct StreamOptions {
   std::vector<std::string> endpoints;
-  std::uint32_t max_credit = 1000;                 // credit a session may hold
+  std::uint32_t max_credit = 1000;                   // credit a session may hold
   std::chrono::milliseconds session_timeout{30000};  // silence after which a session is dropped
+  std::chrono::milliseconds ack_timeout{30000};      // named subscriptions: unacknowledged this long -> sent again
   std::size_t max_frame_bytes = 64 * 1024;
 };
 
@@ -33,12 +41,25 @@ struct StreamCounters {
   std::uint64_t sessions_opened = 0;
   std::uint64_t sessions_expired = 0;
   std::uint64_t delivered = 0;
+  std::uint64_t redelivered = 0;
+  std::uint64_t filtered = 0;          // records a session skipped (its filter or its entitlement)
   std::uint64_t bad_requests = 0;
+  std::uint64_t denied = 0;            // peers or requests refused by access control
+  std::uint64_t acks = 0;
+  std::uint64_t updates_ok = 0;
+  std::uint64_t updates_refused = 0;
+  std::uint64_t cursor_writes = 0;
 };
+
+/// Writes through the hub's writer (group commit); `done` runs on the io thread after the commit.
+using WriteFn = std::function<void(log::AppendItem, std::function<void(const Status&, const log::AppendOutcome&)>)>;
 
 class StreamServer {
  public:
-  StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log::LogReader reader, StreamOptions options);
+  /// `gatekeeper` and `policy` (may be null: no SLA rules) must outlive the server.
+  StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log::LogReader reader, StreamOptions options,
+               const Gatekeeper& gatekeeper, const LifecyclePolicy* policy, WriteFn write);
+  ~StreamServer();
 
   const std::vector<std::string>& bound_endpoints() const { return bound_; }
   void start();
@@ -48,25 +69,54 @@ class StreamServer {
 
   const StreamCounters& counters() const { return counters_; }
   std::size_t sessions() const { return sessions_.size(); }
+  /// Records parsed and held for fan-out (bounded).
+  std::size_t cached_records() const;
 
  private:
   struct Session {
-    std::uint64_t next_seq = 1;
+    std::shared_ptr<const Principal> who;
+    std::string name;                 // durable subscription name; empty: ephemeral
+    gridhub::v1::Filter filter;
+    bool plain = false;               // no filter, sees everything unmasked: forward stored bytes as they are
+    std::uint64_t next_seq = 1;       // next record to consider
+    std::uint64_t acked = 0;          // named: cumulative acknowledgement
+    std::uint64_t high_sent = 0;      // highest seq ever sent in this session (redelivery marker)
+    std::deque<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> inflight;  // named: sent, unacked
     std::uint32_t credit = 0;
     std::chrono::steady_clock::time_point last_heard;
   };
+  struct Cursor {
+    std::string identity;
+    std::uint64_t acked = 0;      // as the sessions know it
+    std::uint64_t written = 0;    // as the database has it (or is about to)
+    bool writing = false;
+  };
+  class RecordCache;
+
   void on_readable();
+  void subscribe(const std::string& peer, const transport::RouterMessage& msg);
+  void acknowledge(const std::string& peer, std::uint64_t through);
+  void update(const std::string& peer, const transport::RouterMessage& msg);
+  void reply(const std::string& peer);
+  void deny(const std::string& peer, std::string reason);
+  void persist_cursor(const std::string& name);
   void pump();
   void schedule_pump();
   void expire();
 
   boost::asio::io_context& io_;
   StreamOptions options_;
+  const Gatekeeper& gatekeeper_;
+  const LifecyclePolicy* policy_;
+  WriteFn write_;
   std::vector<std::string> bound_;   // before socket_: filled while the socket is made
   transport::AsioZmqSocket socket_;
   log::LogReader reader_;
+  std::unique_ptr<RecordCache> cache_;
   boost::asio::steady_timer expiry_timer_;
-  std::unordered_map<std::string, Session> sessions_;
+  std::unordered_map<std::string, Session> sessions_;        // by routing id
+  std::unordered_map<std::string, Cursor> cursors_;          // by subscription name
+  std::unordered_map<std::string, std::string> owner_;       // subscription name -> routing id of its session
   std::uint64_t head_ = 0;
   bool pump_posted_ = false;
   bool stopped_ = false;

@@ -62,13 +62,48 @@ struct DeadLetterItem {
   std::string payload;
 };
 
-using AppendItem = std::variant<IntakeItem, DeadLetterItem>;
+/// Why a change to a ticket was refused (nothing was written).
+enum class Refusal { kNone, kInvalid, kNotFound, kNotEntitled, kBadTransition };
+
+/// A change to an existing ticket — a subscriber's update, an SLA escalation, an erasure — decided on
+/// the writer thread inside the commit's transaction, against the ticket's state at that point in the
+/// log. Changes to one ticket therefore serialize in log order whatever the io thread saw.
+struct ChangeItem {
+  std::string ticket_id;
+  /// Stored as the record's source_key: a second change with the same key is not applied again and is
+  /// reported as a duplicate with the original seq (a subscriber resending an update). Empty: none.
+  std::string idempotency_key;
+  /// Fills `record`'s body (and may refuse). `record` arrives with seq, recorded_at and ticket_id set;
+  /// `ticket` is the current state (version = the last seq that changed it). The body's ticket is the
+  /// new state, which the log projects. Runs on the writer thread; must not throw.
+  std::function<Refusal(const gridhub::v1::Ticket& ticket, gridhub::v1::LogRecord& record, std::string& reason)> apply;
+};
+
+/// A named subscriber's durable cursor: everything up to acked_seq is handled. Not part of the chain
+/// (operational state), written in the same commit as whatever else is queued.
+struct CursorItem {
+  std::string name;
+  std::string identity;
+  std::uint64_t acked_seq = 0;
+};
+
+using AppendItem = std::variant<IntakeItem, DeadLetterItem, ChangeItem, CursorItem>;
 
 struct AppendOutcome {
+  AppendOutcome() = default;
+  AppendOutcome(std::uint64_t s, bool dup, bool dead) : seq(s), duplicate(dup), dead_lettered(dead) {}
+
   std::uint64_t seq = 0;        // log seq of the record (the original one when duplicate); 0 for dead letters
   bool duplicate = false;
   bool dead_lettered = false;
+  Refusal refused = Refusal::kNone;   // ChangeItem: why nothing was written
+  std::string reason;                 // ... in words (never PII)
 };
+
+/// The log record kinds, as stored in the `kind` column.
+std::string_view record_kind(const gridhub::v1::LogRecord& record);
+/// The ticket state a record leaves behind (null: the record made no ticket).
+const gridhub::v1::Ticket* record_ticket(const gridhub::v1::LogRecord& record);
 
 /// Where events are durably appended. One writer; see LogReader for reading beside it.
 class EventLog {
@@ -96,6 +131,14 @@ class LogReader {
   Result<std::size_t> read(std::uint64_t from_seq, std::size_t max,
                            const std::function<void(std::uint64_t, std::string_view)>& fn);
   Result<std::uint64_t> head_seq();
+  /// A named subscriber's durable cursor: the identity that owns it and its acked seq (empty identity: none yet).
+  Result<std::pair<std::string, std::uint64_t>> cursor(const std::string& name);
+  /// The first seq recorded at or after `unix_micros` (head + 1 when none).
+  Result<std::uint64_t> seq_at_time(std::int64_t unix_micros);
+  /// A ticket's current state from the projection (ticket_id empty: unknown).
+  Result<gridhub::v1::Ticket> ticket(const std::string& ticket_id);
+  /// Calls `fn` for every ticket in the projection (start-up of the SLA clocks).
+  Status for_each_ticket(const std::function<void(const gridhub::v1::Ticket&)>& fn);
 
   LogReader(LogReader&&) noexcept;
   LogReader& operator=(LogReader&&) noexcept;

@@ -53,6 +53,7 @@ class Statement {
  public:
   /// A statement that holds nothing (a placeholder to assign a prepared one into).
   static Statement null() { return Statement(nullptr, nullptr); }
+  bool is_null() const { return stmt_ == nullptr; }
   Statement(Statement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_) {}
   Statement& operator=(Statement&& other) noexcept;
   Statement(const Statement&) = delete;

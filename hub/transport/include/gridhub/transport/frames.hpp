@@ -16,6 +16,7 @@ struct RouterMessage {
   std::string routing_id;
   zmq::message_t payload;
   std::size_t extra_frames = 0;   // frames beyond [id, payload]: a protocol violation
+  std::string user_id;            // the authenticated identity (ZAP User-Id); empty without security
 };
 
 enum class RecvStatus { kMessage, kWouldBlock, kError };

@@ -143,6 +143,7 @@ int watch_drop_folder(FileImporter& importer, const DropFolderOptions& options, 
       const auto report_file = dest.value().string() + ".report.txt";
       std::ofstream rep(report_file, std::ios::binary | std::ios::trunc);
       rep << format_report(outcome, failed ? "failed" : "done", stats->accepted, stats->duplicates, stats->dead_lettered);
+      rep.close();   // complete on disk before the verdict is announced
       if (!rep) spdlog::error("{}: cannot write the report", report_file);
       spdlog::info("{}: {} -> {}", file.filename().string(), failed ? "failed" : "done", dest.value().string());
       out << (failed ? "FAILED " : "DONE ") << dest.value().filename().string() << std::endl;

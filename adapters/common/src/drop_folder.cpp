@@ -56,14 +56,22 @@ std::vector<fs::path> DropFolderScanner::scan(std::int64_t now_ms) {
     if (fe) continue;
     auto prev = seen_.find(name);
     Seen s{size, mtime, now_ms};
-    if (prev != seen_.end() && prev->second.size == size && prev->second.mtime == mtime) s.since_ms = prev->second.since_ms;
-    if (now_ms - s.since_ms >= options_.settle.count()) ready.push_back(it->path());
+    if (prev != seen_.end() && prev->second.size == size && prev->second.mtime == mtime) {
+      s.since_ms = prev->second.since_ms;
+      s.held = prev->second.held;
+    }
+    if (!s.held && now_ms - s.since_ms >= options_.settle.count()) ready.push_back(it->path());
     still.emplace(name, s);
   }
   if (ec) spdlog::error("{}: cannot list the drop folder: {}", options_.dir.string(), ec.message());
   seen_ = std::move(still);
   std::sort(ready.begin(), ready.end());
   return ready;
+}
+
+void DropFolderScanner::hold(const fs::path& file) {
+  auto it = seen_.find(file.filename().string());
+  if (it != seen_.end()) it->second.held = true;
 }
 
 Result<fs::path> move_into(const fs::path& file, const fs::path& folder) {
@@ -137,7 +145,8 @@ int watch_drop_folder(FileImporter& importer, const DropFolderOptions& options, 
       const bool failed = outcome.failed();
       auto dest = move_into(file, options.dir / (failed ? "failed" : "done"));
       if (!dest) {
-        spdlog::error("{}", dest.error().message());
+        spdlog::error("{}; left in the folder until it changes", dest.error().message());
+        scanner.hold(file);
         continue;
       }
       const auto report_file = dest.value().string() + ".report.txt";

@@ -45,6 +45,15 @@ TEST(DropFolder, AFileIsReadyOnlyAfterItsSizeAndTimeHoldStillForTheSettlePeriod)
   scanner.forget(f);
   EXPECT_THAT(scanner.scan(2000), IsEmpty());
   EXPECT_THAT(scanner.scan(3000), ElementsAre(f));
+  // A file that could not be moved away is held until it changes.
+  scanner.hold(f);
+  EXPECT_THAT(scanner.scan(9000), IsEmpty());
+  {
+    std::ofstream out(f, std::ios::app);
+    out << "row 2\n";
+  }
+  EXPECT_THAT(scanner.scan(9001), IsEmpty());
+  EXPECT_THAT(scanner.scan(10001), ElementsAre(f));
 }
 
 TEST(DropFolder, MovesNeverOverwriteAndReportsNameRecordsAndFields) {

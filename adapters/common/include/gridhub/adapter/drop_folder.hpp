@@ -53,12 +53,16 @@ class DropFolderScanner {
   std::vector<std::filesystem::path> scan(std::int64_t now_ms);
   /// Start the settle period of `file` afresh (after a failed attempt).
   void forget(const std::filesystem::path& file) { seen_.erase(file.filename().string()); }
+  /// Never ready again while its size and time stay as they are (a file that cannot be moved away:
+  /// importing it every scan would only flood the log).
+  void hold(const std::filesystem::path& file);
 
  private:
   struct Seen {
     std::uintmax_t size;
     std::filesystem::file_time_type mtime;
     std::int64_t since_ms;
+    bool held = false;
   };
   DropFolderOptions options_;
   std::map<std::string, Seen> seen_;

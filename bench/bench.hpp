@@ -43,6 +43,7 @@ struct Sizes {
   double latency_warmup_seconds = 0.5; // sent and acked, not recorded
   double pipeline_seconds = 2.0;       // routing pipeline throughput run
   std::size_t memory_events = 1'000'000;
+  std::size_t importer_records = 100'000;  // per file importer, fixtures replicated
 
   static Sizes quick();
 };
@@ -185,6 +186,17 @@ struct LatencyRun {
   std::size_t samples = 0;
   double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
 };
+struct ImporterRate {
+  std::string name;                    // "hotline_csv_utf8"
+  std::size_t bytes = 0;
+  std::size_t records = 0;
+  double records_per_s = 0;            // parse + map to Events, one thread, hub excluded
+  double baseline_records_per_s = 0;   // the same bytes split into owned lines (xlsx: inflated, rows found)
+  double baseline_mb_per_s = 0;
+};
+/// Each file importer over its fixture replicated to >= min_records (importer_bench.cpp).
+std::vector<ImporterRate> importer_rates(const std::filesystem::path& wugong_dir, std::size_t min_records);
+
 /// A fresh hub; Submits paced at `rate`/s; each event's time from send to its ack.
 LatencyRun hub_ack_latency(const Paths& paths, const Sizes& sizes, const std::filesystem::path& dir);
 

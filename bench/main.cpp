@@ -30,6 +30,9 @@ constexpr double kAckP99TargetMs = 10.0;
 constexpr double kRssTargetMb = 100.0;
 constexpr double kPipelineTarget = 50000;     // records/s on one core
 constexpr double kGazetteerTargetUs = 20.0;   // median per resolve
+constexpr double kImporterTarget = 50000;     // records/s per file importer, parse + map, hub excluded
+const char* const kImporters[] = {"hotline_csv_utf8", "hotline_csv_gb18030", "hotline_xlsx",
+                                  "memotrace_csv",    "memotrace_txt",       "jinshuju_jsonl"};
 
 /// User, nice, system, ... , steal jiffies from the first line of /proc/stat.
 struct CpuTimes {
@@ -133,6 +136,27 @@ void print_ratios(const gb::Figures& f) {
   }
 }
 
+void measure_importers(gb::Figures& f, std::size_t records, const std::string& tag) {
+  for (const auto& r : gb::importer_rates(std::filesystem::path(GRIDHUB_SOURCE_DIR) / "examples/wugong", records)) {
+    f.add("import_" + r.name, "records/s", r.records_per_s);
+    f.add("import_" + r.name + "_baseline", "records/s", r.baseline_records_per_s);
+    progress(fmt::format("{}: {} {} records/s ({} records, {:.1f} MB); baseline line split {} records/s, {:.0f} MB/s",
+                         tag, r.name, gb::si(r.records_per_s), r.records, static_cast<double>(r.bytes) / 1e6,
+                         gb::si(r.baseline_records_per_s), r.baseline_mb_per_s));
+  }
+}
+
+void print_importer_summary(const gb::Figures& f) {
+  std::cout << "\nFile importers: parse + map / baseline (same bytes split into owned lines; xlsx: inflated, rows found)\n";
+  for (const char* name : kImporters) {
+    const auto v = f.median(std::string("import_") + name);
+    const auto b = f.median(std::string("import_") + name + "_baseline");
+    if (!v || !b) continue;
+    std::cout << fmt::format("  [{}] {:<20} {:>8} records/s >= {} ; ratio to baseline {:.3f}\n",
+                             verdict(*v >= kImporterTarget), name, gb::si(*v), gb::si(kImporterTarget), *v / *b);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -156,6 +180,11 @@ int main(int argc, char** argv) {
   std::size_t window = 0;
   app.add_option("--window", window, "Submits in flight in the hub throughput runs (default 1000)");
   app.add_flag("--keep", keep, "keep the run folders (databases, hub and nats-server logs)");
+  bool importers_only = false;
+  std::size_t importer_records = 0;
+  app.add_flag("--importers", importers_only, "only the file importers' parse rates (no hub, no baselines services)");
+  app.add_option("--importer-records", importer_records,
+                 "records per importer run, fixtures replicated (default 100000; --quick: 5000)");
   // The ZeroMQ baseline re-executes this binary as its sender process.
   std::string zmq_sender;
   std::size_t zmq_sender_count = 0;
@@ -171,6 +200,23 @@ int main(int argc, char** argv) {
   if (memory_events > 0) sizes.memory_events = memory_events;
   if (hub_events > 0) sizes.hub_events = hub_events;
   if (window > 0) sizes.hub_window = window;
+  if (importer_records > 0) sizes.importer_records = importer_records;
+
+  if (importers_only) {
+    std::cout << fmt::format("gridhub-bench --importers: {} records per importer, {} reps, build {}, loadavg {}\n",
+                             sizes.importer_records, sizes.reps, GRIDHUB_BENCH_BUILD_TYPE, read_first_line("/proc/loadavg"));
+    gb::Figures f;
+    try {
+      for (int rep = 1; rep <= sizes.reps; ++rep) measure_importers(f, sizes.importer_records, fmt::format("rep {}/{}", rep, sizes.reps));
+    } catch (const std::exception& e) {
+      std::cerr << "gridhub-bench: FAILED: " << e.what() << "\n";
+      return 1;
+    }
+    std::cout << "\nFigures (" << sizes.reps << " reps; median, min, max)\n";
+    f.print();
+    print_importer_summary(f);
+    return 0;
+  }
 
   gb::Paths paths;
   paths.self_exe = std::filesystem::read_symlink("/proc/self/exe");
@@ -296,6 +342,7 @@ int main(int argc, char** argv) {
         progress(fmt::format("{}: hub ingest, routed {} events/s; hub CPU {:.2f} us/event", tag, gb::si(r.events_per_s),
                              r.hub_cpu_us_per_event));
       }
+      measure_importers(f, sizes.importer_records, tag);
       {
         const auto d = run_dir("hub-latency");
         const auto r = gb::hub_ack_latency(paths, sizes, d);
@@ -328,6 +375,7 @@ int main(int argc, char** argv) {
   f.print();
   if (paths.nats_server.empty()) std::cout << "(nats_js_publish_async skipped: nats-server not found)\n";
   print_ratios(f);
+  print_importer_summary(f);
   const auto total = cpu_after.total - cpu_before.total;
   std::cout << fmt::format("\nCPU steal during the run: {:.1f} %; loadavg at end {}\n",
                            total ? 100.0 * static_cast<double>(cpu_after.steal - cpu_before.steal) /

@@ -36,6 +36,7 @@ Sizes Sizes::quick() {
   s.latency_warmup_seconds = 0.2;
   s.memory_events = 50'000;
   s.pipeline_seconds = 0.3;
+  s.importer_records = 5'000;
   return s;
 }
 

@@ -36,12 +36,15 @@ bool FileImporter::open() {
   return true;
 }
 
-void FileImporter::add(const std::string& file, Result<std::vector<gridhub::v1::Event>> parsed) {
+FileOutcome FileImporter::add(const std::string& file, Result<std::vector<gridhub::v1::Event>> parsed) {
   ++files_;
+  FileOutcome outcome;
+  outcome.file = file;
   if (!parsed) {
     spdlog::error("{}", parsed.error().message());
     ++file_errors_;
-    return;
+    outcome.error = parsed.error().message();
+    return outcome;
   }
   auto& events = parsed.value();
   const auto now = clock_.now_micros();
@@ -55,12 +58,20 @@ void FileImporter::add(const std::string& file, Result<std::vector<gridhub::v1::
   if (!results) {
     spdlog::critical("outbox {}: {}; {} is not imported — run again", config_.outbox.string(), results.error().message(), file);
     ++file_errors_;
-    return;
+    outcome.retry = true;
+    outcome.error = results.error().message();
+    return outcome;
   }
   rows_ += events.size();
+  outcome.records = events.size();
   for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].has_rejection()) {
+      const auto& r = events[i].rejection();
+      outcome.rejected.push_back({r.location(), r.reason_code(), r.field(), r.detail()});
+    }
     switch (results.value()[i]) {
       case EnqueueResult::kQueued:
+        ++outcome.queued;
         if (events[i].has_rejection()) {
           const auto& r = events[i].rejection();
           ++rejected_[r.reason_code()];
@@ -70,13 +81,16 @@ void FileImporter::add(const std::string& file, Result<std::vector<gridhub::v1::
         break;
       case EnqueueResult::kAlreadyKnown:
         ++already_known_;
+        ++outcome.already_known;
         break;
       case EnqueueResult::kFull:
         ++outbox_full_;
+        outcome.retry = true;
         break;
     }
   }
   spdlog::info("{}: {} records, {} rejected", file, events.size(), rejected);
+  return outcome;
 }
 
 int FileImporter::finish(bool json, const std::atomic<bool>& stop) {

@@ -20,6 +20,28 @@
 
 namespace gridhub::adapter {
 
+/// A record the adapter could not map, as the report file and the hub's dead letters name it.
+struct RejectedRecord {
+  std::string location;      // file:line
+  std::string reason_code;   // "bad_date"
+  std::string field;
+  std::string detail;
+};
+
+/// What add() did with one file.
+struct FileOutcome {
+  std::string file;
+  std::string error;                 // file-level: unreadable, undecodable, not an export
+  bool retry = false;                // the outbox could not take the records: leave the file, try again
+  std::size_t records = 0;           // records read (rejected ones included)
+  std::size_t queued = 0;            // new in the outbox (rejections included: they become dead letters)
+  std::size_t already_known = 0;     // the outbox had them from an earlier import
+  std::vector<RejectedRecord> rejected;
+
+  /// Nothing importable: a file-level error, or every record rejected (an empty file included).
+  bool failed() const { return !error.empty() || rejected.size() == records; }
+};
+
 class FileImporter {
  public:
   FileImporter(AdapterConfig config, const Clock& clock, int utc_offset_minutes);
@@ -27,9 +49,13 @@ class FileImporter {
   /// Opens the outbox; false (after logging why) when it cannot.
   bool open();
   /// One file's outcome: its events, or the file-level error that stopped it.
-  void add(const std::string& file, Result<std::vector<gridhub::v1::Event>> parsed);
+  FileOutcome add(const std::string& file, Result<std::vector<gridhub::v1::Event>> parsed);
   /// Delivers everything pending until done or `stop` is set, prints the summary, returns the exit code.
   int finish(bool json, const std::atomic<bool>& stop);
+
+  /// For callers that deliver on their own schedule (the drop-folder watcher); valid after open().
+  Outbox& outbox() { return *outbox_; }
+  const AdapterConfig& config() const { return config_; }
 
  private:
   AdapterConfig config_;

@@ -1,0 +1,66 @@
+#include "gridhub/sla/sla_tracker.hpp"
+
+namespace gridhub::sla {
+
+bool clock_runs(v1::TicketStatus status) noexcept {
+  switch (status) {
+    case v1::TICKET_STATUS_ASSIGNED:
+    case v1::TICKET_STATUS_ACCEPTED:
+    case v1::TICKET_STATUS_RETURNED:
+      return true;
+    case v1::TICKET_STATUS_UNSPECIFIED:
+    case v1::TICKET_STATUS_NEW:
+    case v1::TICKET_STATUS_RESOLVED:
+    case v1::TICKET_STATUS_CLOSED:
+    case v1::TicketStatus_INT_MIN_SENTINEL_DO_NOT_USE_:
+    case v1::TicketStatus_INT_MAX_SENTINEL_DO_NOT_USE_:
+      return false;
+  }
+  return false;
+}
+
+void SlaTracker::disarm(const std::string& id, const Entry& e) {
+  if (!e.fired) order_.erase({e.due, id});
+}
+
+void SlaTracker::observe(const v1::Ticket& t) {
+  const std::string& id = t.ticket_id();
+  if (id.empty()) return;
+  auto it = by_ticket_.find(id);
+  if (it != by_ticket_.end()) {
+    // Same version: the clock (armed or already fired) stands. Older: a stale snapshot.
+    if (t.version() <= it->second.version) return;
+    disarm(id, it->second);
+    by_ticket_.erase(it);
+  }
+  const bool has_due = t.has_sla_due() && t.sla_due().unix_micros() != 0;
+  if (!has_due || !clock_runs(t.status())) return;
+  const std::int64_t due = t.sla_due().unix_micros();
+  by_ticket_.emplace(id, Entry{due, t.version(), false});
+  order_.emplace(due, id);
+}
+
+void SlaTracker::rebuild(const std::vector<v1::Ticket>& tickets) {
+  by_ticket_.clear();
+  order_.clear();
+  for (const auto& t : tickets) observe(t);
+}
+
+std::vector<DueClock> SlaTracker::due_at_or_before(std::int64_t now) {
+  std::vector<DueClock> out;
+  while (!order_.empty() && order_.begin()->first <= now) {
+    auto node = order_.extract(order_.begin());
+    auto& [due, id] = node.value();
+    Entry& e = by_ticket_.at(id);
+    e.fired = true;
+    out.push_back(DueClock{std::move(id), due, e.version});
+  }
+  return out;
+}
+
+std::optional<std::int64_t> SlaTracker::next_due() const {
+  if (order_.empty()) return std::nullopt;
+  return order_.begin()->first;
+}
+
+}  // namespace gridhub::sla

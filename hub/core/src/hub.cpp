@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gridhub/core/routing.hpp"
+#include "gridhub/core/sla_clocks.hpp"
 
 #include <stdexcept>
 
@@ -26,16 +27,22 @@ struct Hub::Impl {
   std::unique_ptr<Gatekeeper> gatekeeper;
   std::unique_ptr<LifecyclePolicy> policy;
   std::unique_ptr<IngestServer> ingest;
+  std::unique_ptr<SlaWatcher> sla;
   std::unique_ptr<StreamServer> stream;
 };
 
 Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& clock) : impl_(std::make_unique<Impl>()) {
   impl_->config_file = config.config_file;
+  if (config.sla) {
+    impl_->policy = SlaLifecyclePolicy::load(*config.sla);
+    spdlog::info("hub: SLA clocks on calendar {} with hours from {}", config.sla->calendar.string(),
+                 config.sla->categories.string());
+  }
   if (config.pipeline) {
     auto p = pipeline::Pipeline::create(*config.pipeline);
     if (!p) throw std::runtime_error(p.error().message());
     impl_->pipeline = std::move(p.value());
-    impl_->hook = std::make_unique<PipelineHook>(*impl_->pipeline);
+    impl_->hook = std::make_unique<PipelineHook>(*impl_->pipeline, impl_->policy.get());
     for (const auto& d : impl_->pipeline->describe()) spdlog::info("hub: pipeline {}", d);
   } else {
     spdlog::warn("hub: no [pipeline] in the config: tickets are stored without routing");
@@ -54,11 +61,17 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
   if (!reader) throw std::runtime_error(reader.error().message());
   impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->log, config.ingest, impl_->pipeline.get());
   impl_->gatekeeper = std::make_unique<OpenGatekeeper>();
-  impl_->stream = std::make_unique<StreamServer>(
-      io, impl_->zmq, std::move(reader.value()), config.stream, *impl_->gatekeeper, impl_->policy.get(),
-      [ingest = impl_->ingest.get()](log::AppendItem item, std::function<void(const Status&, const log::AppendOutcome&)> done) {
-        ingest->append(std::move(item), std::move(done));
-      });
+  WriteFn write = [ingest = impl_->ingest.get()](log::AppendItem item,
+                                                 std::function<void(const Status&, const log::AppendOutcome&)> done) {
+    ingest->append(std::move(item), std::move(done));
+  };
+  if (impl_->policy) {
+    impl_->sla = std::make_unique<SlaWatcher>(io, clock, *impl_->policy, write);
+    if (auto st = impl_->sla->start(reader.value()); !st) throw std::runtime_error("sla: " + st.error().message());
+    impl_->ingest->on_outcomes([w = impl_->sla.get()](const std::vector<log::AppendOutcome>& o) { w->observe(o); });
+  }
+  impl_->stream = std::make_unique<StreamServer>(io, impl_->zmq, std::move(reader.value()), config.stream,
+                                                 *impl_->gatekeeper, impl_->policy.get(), std::move(write));
   impl_->ingest->on_commit([s = impl_->stream.get()](std::uint64_t head) { s->on_commit(head); });
   if (impl_->pipeline) impl_->ingest->on_reload([this] { return reload(); });
   impl_->ingest->on_status([this](v1::StatusReply& r) {
@@ -80,6 +93,12 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     add("stream_cursor_writes_total", sc.cursor_writes);
     add("stream_updates_ok_total", sc.updates_ok);
     add("stream_updates_refused_total", sc.updates_refused);
+    if (impl_->sla) {
+      add("sla_running_clocks", impl_->sla->running());
+      add("sla_escalations_total", impl_->sla->counters().escalations);
+      add("sla_stale_total", impl_->sla->counters().stale);
+      add("sla_write_failures_total", impl_->sla->counters().write_failures);
+    }
     add("pipeline_reloads_total", impl_->reloads);
     add("pipeline_reload_failures_total", impl_->reload_failures);
   });
@@ -94,6 +113,7 @@ void Hub::start() {
 }
 
 void Hub::stop(std::function<void()> done) {
+  if (impl_->sla) impl_->sla->stop();
   impl_->ingest->drain([this, done = std::move(done)] {
     impl_->stream->stop();
     const auto& c = impl_->ingest->counters();

@@ -23,6 +23,11 @@ const config::Spec& hub_config_spec() {
       {"audit.checkpoint_seconds", Type::kInteger, false, "seconds between checkpoints"},
     };
     for (auto& k : pipeline::pipeline_config_spec()) s.push_back(k);
+    // [sla] is optional as a whole; within it, from_config insists on what it needs.
+    for (auto k : sla::SlaSettings::spec()) {
+      k.required = false;
+      s.push_back(std::move(k));
+    }
     return s;
   }();
   return spec;
@@ -45,6 +50,12 @@ HubConfig hub_config_from(const config::Config& cfg) {
   h.stream.session_timeout = std::chrono::milliseconds(cfg.get_int("stream.session_timeout_ms", 30000, 100, 3600000));
   h.stream.ack_timeout = std::chrono::milliseconds(cfg.get_int("stream.ack_timeout_ms", 30000, 100, 3600000));
   if (cfg.has("pipeline")) h.pipeline = pipeline::pipeline_options_from(cfg);
+  if (cfg.has("sla")) {
+    for (const char* key : {"sla.calendar", "sla.categories"}) {
+      if (!cfg.has(key)) throw config::ConfigError(cfg.where("sla") + ": [sla] needs " + key);
+    }
+    h.sla = sla::SlaSettings::from_config(cfg);
+  }
   if (cfg.has("audit")) {
     for (const char* key : {"audit.checkpoint_dir", "audit.signing_key"}) {
       if (!cfg.has(key)) throw config::ConfigError(cfg.where("audit") + ": [audit] needs " + key);

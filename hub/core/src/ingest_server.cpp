@@ -228,6 +228,7 @@ void IngestServer::on_batch_done(std::vector<Pending>&& batch, Status status, st
       a->set_dead_lettered(o.dead_lettered);
       send(p.routing_id, out_);
     }
+    if (on_outcomes_) on_outcomes_(outcomes);
     if (on_commit_) on_commit_(writer_->head_seq());
   }
   if (draining_) {

@@ -31,7 +31,8 @@ void apply_assessment(const pipeline::Assessment& a, v1::IntakeAccepted& body) {
   if (!a.routing.assignee_code.empty()) t->set_status(v1::TICKET_STATUS_ASSIGNED);
 }
 
-void PipelineHook::complete(log::IntakeItem& item, std::uint64_t /*seq*/, const std::string& ticket_id) noexcept {
+void PipelineHook::complete(log::IntakeItem& item, std::uint64_t /*seq*/, const std::string& ticket_id,
+                            std::int64_t now_us) noexcept {
   auto* a = static_cast<pipeline::Assessment*>(item.hook_state.get());
   if (a == nullptr) return;
   if (!a->classification.is_ticket) {
@@ -42,7 +43,11 @@ void PipelineHook::complete(log::IntakeItem& item, std::uint64_t /*seq*/, const 
   auto r = pipeline_.merge(*a, ticket_id);
   for (std::size_t i = before; i < a->decisions.size(); ++i) *item.body.add_decisions() = a->decisions[i];
   item.body.mutable_ticket()->set_incident_id(r.incident_id.empty() ? ticket_id : r.incident_id);
-  if (r.merged) item.body.set_disposition(v1::DISPOSITION_MERGED);
+  if (r.merged) {
+    item.body.set_disposition(v1::DISPOSITION_MERGED);
+    return;
+  }
+  stamp_assignment(*item.body.mutable_ticket(), now_us, policy_);
 }
 
 }  // namespace gridhub::core

@@ -192,7 +192,7 @@ class SqliteEventLogImpl final : public EventLog {
     auto* ticket = item.body.mutable_ticket();
     if (ticket->provenance_size() > 0) ticket->mutable_provenance(0)->set_log_seq(seq);
     item.body.set_disposition(gridhub::v1::DISPOSITION_NEW_TICKET);
-    if (hook_ != nullptr) hook_->complete(item, seq, new_id);
+    if (hook_ != nullptr) hook_->complete(item, seq, new_id, now);
     std::string record_ticket_id;
     switch (item.body.disposition()) {
       case gridhub::v1::DISPOSITION_NOT_A_TICKET:
@@ -270,7 +270,14 @@ class SqliteEventLogImpl final : public EventLog {
     head_ = seq;
     head_hash_ = hash;
     if (observer_ != nullptr) links_.push_back(ChainLink{seq, hash});
-    return AppendOutcome{seq, false, false};
+    AppendOutcome o{seq, false, false};
+    if (item.body.has_ticket()) o.ticket = state_of(*ticket);
+    return o;
+  }
+
+  static TicketState state_of(const gridhub::v1::Ticket& t) {
+    return TicketState{t.ticket_id(), static_cast<int>(t.status()), t.has_sla_due() ? t.sla_due().unix_micros() : 0,
+                       t.version()};
   }
 
   Result<AppendOutcome> put(DeadLetterItem& item, std::int64_t now) {
@@ -337,7 +344,9 @@ class SqliteEventLogImpl final : public EventLog {
     head_ = seq;
     head_hash_ = hash;
     if (observer_ != nullptr) links_.push_back(ChainLink{seq, hash});
-    return AppendOutcome{seq, false, false};
+    AppendOutcome o{seq, false, false};
+    o.ticket = state_of(*ticket);
+    return o;
   }
 
   Result<AppendOutcome> put(CursorItem& item, std::int64_t now) {

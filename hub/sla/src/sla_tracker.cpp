@@ -24,19 +24,20 @@ void SlaTracker::disarm(const std::string& id, const Entry& e) {
 }
 
 void SlaTracker::observe(const v1::Ticket& t) {
-  const std::string& id = t.ticket_id();
+  observe(t.ticket_id(), t.status(), t.has_sla_due() ? t.sla_due().unix_micros() : 0, t.version());
+}
+
+void SlaTracker::observe(const std::string& id, v1::TicketStatus status, std::int64_t due, std::uint64_t version) {
   if (id.empty()) return;
   auto it = by_ticket_.find(id);
   if (it != by_ticket_.end()) {
     // Same version: the clock (armed or already fired) stands. Older: a stale snapshot.
-    if (t.version() <= it->second.version) return;
+    if (version <= it->second.version) return;
     disarm(id, it->second);
     by_ticket_.erase(it);
   }
-  const bool has_due = t.has_sla_due() && t.sla_due().unix_micros() != 0;
-  if (!has_due || !clock_runs(t.status())) return;
-  const std::int64_t due = t.sla_due().unix_micros();
-  by_ticket_.emplace(id, Entry{due, t.version(), false});
+  if (due == 0 || !clock_runs(status)) return;
+  by_ticket_.emplace(id, Entry{due, version, false});
   order_.emplace(due, id);
 }
 

@@ -42,7 +42,7 @@ const std::vector<Row> kRows = {
 
 class ScriptedHook final : public log::IntakeHook {
  public:
-  void complete(log::IntakeItem& item, std::uint64_t, const std::string&) noexcept override {
+  void complete(log::IntakeItem& item, std::uint64_t, const std::string&, std::int64_t) noexcept override {
     for (const auto& r : kRows) {
       if (item.body.event().source_key() != r.key) continue;
       if (std::string(r.merge_into) == "-") item.body.set_disposition(v1::DISPOSITION_NOT_A_TICKET);

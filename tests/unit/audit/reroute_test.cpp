@@ -54,7 +54,7 @@ class RerouteTest : public ::testing::Test {
     // Write the log the way the hub does: assess on intake, merge in log order inside the writer.
     auto p = pipeline::Pipeline::create(wugong_pipeline("world/categories.csv"));
     ASSERT_TRUE(p.ok()) << p.error().message();
-    core::PipelineHook hook(*p.value());
+    core::PipelineHook hook(*p.value(), nullptr);
     auto l = log::open_event_log(db_, log::LogOptions{}, clock_, &hook);
     ASSERT_TRUE(l.ok()) << l.error().message();
     std::int64_t at = kMay6 + 9 * kHour;

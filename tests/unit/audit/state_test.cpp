@@ -23,7 +23,7 @@ constexpr std::int64_t kDay = 86'400'000'000;
 /// Joins every report whose key starts with "M:" to the incident T00000001, like a merger would.
 class JoinFirstHook final : public log::IntakeHook {
  public:
-  void complete(log::IntakeItem& item, std::uint64_t, const std::string&) noexcept override {
+  void complete(log::IntakeItem& item, std::uint64_t, const std::string&, std::int64_t) noexcept override {
     const auto& key = item.body.event().source_key();
     if (key.rfind("NT:", 0) == 0) item.body.set_disposition(v1::DISPOSITION_NOT_A_TICKET);
     if (key.rfind("M:", 0) == 0) {

@@ -15,6 +15,10 @@
 /// | stream.session_timeout_ms  | int      | 30000                    | silent subscribers are dropped after this |
 /// | stream.ack_timeout_ms      | int      | 30000                    | named subscriptions: unacknowledged records are sent again |
 /// | pipeline.*, plugins.*      |          |                          | the routing pipeline (gridhub/pipeline/pipeline.hpp) |
+/// | sla.calendar               | string   | (required in [sla])      | working-hours calendar (docs/lifecycle.md) |
+/// | sla.categories             | string   | (required in [sla])      | categories.csv with each tier's SLA hours |
+/// | sla.max_returns            | int      | 3                        | "not ours" returns before the 12345 centre dispatches by hand |
+/// | sla.center_code            | string   | "CTR_12345"              | the centre's assignee code |
 /// | audit.checkpoint_dir       | string   | (required in [audit])    | folder for signed checkpoints (copy them off the machine) |
 /// | audit.signing_key          | string   | (required in [audit])    | Ed25519 secret key file from `gridhubctl keygen` (mode 0600) |
 /// | audit.checkpoint_every     | int      | 10000                    | a checkpoint at least every this many records |
@@ -31,6 +35,7 @@
 #include "gridhub/core/stream_server.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/pipeline/pipeline.hpp"
+#include "gridhub/sla/sla_policy.hpp"
 
 namespace gridhub::core {
 
@@ -45,6 +50,8 @@ struct HubConfig {
   StreamOptions stream;
   /// Absent when the file has no [pipeline] section: tickets are then stored unrouted.
   std::optional<pipeline::PipelineOptions> pipeline;
+  /// Absent when the file has no [sla] section: no SLA clocks, no escalation.
+  std::optional<sla::SlaSettings> sla;
   /// Absent when the file has no [audit] section: no signed checkpoints.
   std::optional<log::CheckpointOptions> audit;
 };

@@ -68,6 +68,8 @@ class IngestServer {
   const std::vector<std::string>& bound_endpoints() const { return bound_; }
   /// Called on the io thread after each commit with the new log head.
   void on_commit(std::function<void(std::uint64_t)> fn) { on_commit_ = std::move(fn); }
+  /// Called on the io thread after each successful commit with every item's outcome (SLA clocks).
+  void on_outcomes(std::function<void(const std::vector<log::AppendOutcome>&)> fn) { on_outcomes_ = std::move(fn); }
   /// Answers ReloadRequest frames (io thread); null: reloads are refused.
   void on_reload(std::function<gridhub::v1::ReloadReply()> fn) { on_reload_ = std::move(fn); }
   /// Lets the hub add its other components' counters to status replies.
@@ -104,6 +106,7 @@ class IngestServer {
   std::unique_ptr<BatchWriter> writer_;
   IngestCounters counters_;
   std::function<void(std::uint64_t)> on_commit_;
+  std::function<void(const std::vector<log::AppendOutcome>&)> on_outcomes_;
   std::function<gridhub::v1::ReloadReply()> on_reload_;
   std::function<void(gridhub::v1::StatusReply&)> on_status_;
   std::function<void()> drained_;

@@ -2,6 +2,7 @@
 /// Bridges the routing pipeline into the hub: the stateless assessment is applied to the new ticket
 /// on the io thread; merging happens in log order inside the writer (IntakeHook).
 
+#include "gridhub/core/lifecycle.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/pipeline/pipeline.hpp"
 #include "gridhub/v1/log.pb.h"
@@ -11,14 +12,16 @@ namespace gridhub::core {
 /// Copies the assessment's decisions and routing into the intake record and its ticket.
 void apply_assessment(const pipeline::Assessment& a, gridhub::v1::IntakeAccepted& body);
 
-/// Merges in log order and decides each record's disposition.
+/// Merges in log order, decides each record's disposition and starts a new ticket's history and SLA
+/// clock (`policy` may be null: the router's deadline, if any, stands).
 class PipelineHook final : public log::IntakeHook {
  public:
-  explicit PipelineHook(pipeline::Pipeline& pipeline) : pipeline_(pipeline) {}
-  void complete(log::IntakeItem& item, std::uint64_t seq, const std::string& ticket_id) noexcept override;
+  PipelineHook(pipeline::Pipeline& pipeline, const LifecyclePolicy* policy) : pipeline_(pipeline), policy_(policy) {}
+  void complete(log::IntakeItem& item, std::uint64_t seq, const std::string& ticket_id, std::int64_t now_us) noexcept override;
 
  private:
   pipeline::Pipeline& pipeline_;
+  const LifecyclePolicy* policy_;
 };
 
 }  // namespace gridhub::core

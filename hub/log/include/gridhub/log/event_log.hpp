@@ -47,7 +47,7 @@ struct IntakeItem {
 class IntakeHook {
  public:
   virtual ~IntakeHook() = default;
-  virtual void complete(IntakeItem& item, std::uint64_t seq, const std::string& ticket_id) noexcept = 0;
+  virtual void complete(IntakeItem& item, std::uint64_t seq, const std::string& ticket_id, std::int64_t now_us) noexcept = 0;
 };
 
 /// A record that could not be accepted, kept with its reason.
@@ -89,6 +89,14 @@ struct CursorItem {
 
 using AppendItem = std::variant<IntakeItem, DeadLetterItem, ChangeItem, CursorItem>;
 
+/// What a committed record left a ticket as — enough for the SLA clocks, without the whole ticket.
+struct TicketState {
+  std::string ticket_id;   // empty: the record left no ticket
+  int status = 0;          // gridhub.v1.TicketStatus
+  std::int64_t sla_due = 0;
+  std::uint64_t version = 0;
+};
+
 struct AppendOutcome {
   AppendOutcome() = default;
   AppendOutcome(std::uint64_t s, bool dup, bool dead) : seq(s), duplicate(dup), dead_lettered(dead) {}
@@ -98,6 +106,7 @@ struct AppendOutcome {
   bool dead_lettered = false;
   Refusal refused = Refusal::kNone;   // ChangeItem: why nothing was written
   std::string reason;                 // ... in words (never PII)
+  TicketState ticket;                 // a new record that left a ticket: its state
 };
 
 /// The log record kinds, as stored in the `kind` column.

@@ -34,6 +34,8 @@ class SlaTracker {
   /// Adds, moves or removes the ticket's clock. A snapshot older than the one already seen is
   /// ignored. A ticket without sla_due, or not in a running status, has no clock.
   void observe(const v1::Ticket& ticket);
+  /// The same from the few fields the clock needs (the writer reports these after each commit).
+  void observe(const std::string& ticket_id, v1::TicketStatus status, std::int64_t sla_due, std::uint64_t version);
   /// Clears and observes every ticket (the hub's projection at start-up).
   void rebuild(const std::vector<v1::Ticket>& tickets);
 

@@ -339,7 +339,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void write(HttpResponse r) {
     server_->count(r.status);
-    if (r.status >= 500) {
+    if (r.status >= 500 && r.status != 503) {   // 503 is backpressure, not a fault
       spdlog::error("http {}: {}", r.status, trim_line(r.body));
     } else if (r.status >= 400) {
       spdlog::warn("http {}: {}", r.status, trim_line(r.body));

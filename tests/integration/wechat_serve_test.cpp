@@ -1,6 +1,7 @@
 // `gridhub-wechat serve` as WeChat sees it: real hub and adapter processes, real HTTP requests.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -201,6 +202,9 @@ TEST_F(WechatServe, WithTheHubDownMessagesAreAnsweredAndDeliveredOnceItStarts) {
   const std::string m = metrics();
   EXPECT_EQ(metric(m, "gridhub_adapter_outbox_pending"), 0) << m;
   EXPECT_EQ(metric(m, "gridhub_adapter_acked_total"), 3) << m;
+  // SIGTERM stops the server and the delivery thread in order.
+  adapter_->signal(SIGTERM);
+  EXPECT_EQ(adapter_->wait(), 0) << slurp(dir_ / "wechat.stderr");
 }
 
 TEST_F(WechatServe, AFullOutboxAnswers503WithRetryAfterAndNothingIsDropped) {
@@ -227,6 +231,35 @@ TEST_F(WechatServe, AFullOutboxAnswers503WithRetryAfterAndNothingIsDropped) {
   }
   EXPECT_EQ(status, 200u);
   EXPECT_EQ(wait_for(hub_.db(), log_count("'24500000000003003'"), 1), 1);
+}
+
+// File importers can expose the same /metrics (adapter.metrics_listen) while they run.
+TEST(FileImportMetrics, AHotlineImportServesMetricsWhileItWaitsForTheHub) {
+  TempDir dir;
+  std::ofstream(dir / "export.csv")
+      << "工单编号,来电时间,来电人,联系电话,受理渠道,诉求类型,问题分类,诉求内容,事发地址,备注\n"
+      << "GD1,2024-05-06 09:12:33,张,13800000001,电话,投诉,市容,路灯坏了,幸福路1号,\n"
+      << "GD2,2024-05-06 09:13:33,李,13800000002,电话,投诉,市容,井盖丢了,幸福路2号,\n"
+      << "GD3,2024-13-45 99:99:99,王,13800000003,电话,投诉,市容,垃圾没清,幸福路3号,\n";
+  // No hub listens on this endpoint: the importer keeps its events and waits.
+  auto cfg = write_hotline_config(dir.path(), "hotline", "ipc://" + (dir / "nohub.sock").string(),
+                                  "metrics_listen = \"127.0.0.1:0\"");
+  auto p = Process::spawn({bin("gridhub-hotline"), "-c", cfg.string(), (dir / "export.csv").string()}, dir / "hotline.stderr");
+  auto line = p.read_line(std::chrono::seconds(30));
+  ASSERT_TRUE(line && line->starts_with("READY http=")) << slurp(dir / "hotline.stderr");
+  const std::string address = line->substr(std::string("READY http=").size());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string m;
+  while (std::chrono::steady_clock::now() < deadline) {
+    m = http_request(address, "GET", "/metrics").body;
+    if (metric(m, "gridhub_adapter_received_total") == 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(metric(m, "gridhub_adapter_received_total"), 3) << m;
+  EXPECT_EQ(metric(m, "gridhub_adapter_rejected_total{reason=\"bad_date\"}"), 1) << m;
+  EXPECT_EQ(metric(m, "gridhub_adapter_outbox_pending"), 3) << m;   // the rejection goes to the hub's dead letters too
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait(), 3);   // interrupted with events pending
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <thread>
 #include <unordered_map>
 
@@ -95,7 +96,13 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
     }
 
     zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 1, std::chrono::milliseconds(50));
+    try {
+      zmq::poll(items, 1, std::chrono::milliseconds(50));
+    } catch (const zmq::error_t& e) {
+      // A signal (SIGTERM for an orderly stop) interrupted the wait: look at keep_going again.
+      if (e.num() != EINTR) throw;
+      continue;
+    }
     zmq::message_t frame;
     while ((items[0].revents & ZMQ_POLLIN) && socket_.recv(frame, zmq::recv_flags::dontwait)) {
       if (!reply.ParseFromArray(frame.data(), static_cast<int>(frame.size()))) continue;

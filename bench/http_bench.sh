@@ -112,9 +112,18 @@ done
 printf '\n%-34s %10s %9s %9s %9s\n' "figure (best of $REPS)" "req/s" "p50 ms" "p99 ms" "max ms"
 printf '%-34s %10s %9s %9s %9s\n' "baseline GET /healthz" "$(field "$B" rps)" "$(field "$B" p50_ms)" "$(field "$B" p99_ms)" "$(field "$B" max_ms)"
 printf '%-34s %10s %9s %9s %9s\n' "POST /wechat (outbox, fsync)" "$(field "$C" rps)" "$(field "$C" p50_ms)" "$(field "$C" p99_ms)" "$(field "$C" max_ms)"
-awk -v c="$(field "$C" rps)" -v b="$(field "$B" rps)" -v p="$(field "$C" p99_ms)" 'BEGIN {
-  printf "callback / baseline: %.2f\n", c / b;
-  printf "target >= 5000 req/s: %s;  target p99 < 20 ms: %s\n", (c >= 5000 ? "met" : "MISSED"), (p < 20 ? "met" : "MISSED") }'
+# The targets are judged on the worst rep (lowest req/s, highest p99), not the best.
+worst_rps=999999999; worst_p99=0
+for r in "${results[@]}"; do
+  [[ "$r" == callback* ]] || continue
+  worst_rps="$(awk -v a="$worst_rps" -v b="$(field "$r" rps)" 'BEGIN { print (b < a ? b : a) }')"
+  worst_p99="$(awk -v a="$worst_p99" -v b="$(field "$r" p99_ms)" 'BEGIN { print (b > a ? b : a) }')"
+done
+awk -v c="$(field "$C" rps)" -v b="$(field "$B" rps)" -v wr="$worst_rps" -v wp="$worst_p99" 'BEGIN {
+  printf "callback / baseline (best reps): %.2f\n", c / b;
+  printf "worst callback rep: %s req/s, p99 %s ms\n", wr, wp;
+  printf "target >= 5000 req/s: %s;  target p99 < 20 ms: %s  (judged on the worst rep)\n",
+         (wr >= 5000 ? "met" : "MISSED"), (wp < 20 ? "met" : "MISSED") }'
 metrics="$(exec 3<>"/dev/tcp/${ADDR%:*}/${ADDR##*:}"; printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3; cat <&3)"
 echo "adapter: received $(sed -n 's/^gridhub_adapter_received_total //p' <<<"$metrics"), outbox pending $(sed -n 's/^gridhub_adapter_outbox_pending //p' <<<"$metrics") at the end (the hub drains it after the run)"
 exit $bad

@@ -28,7 +28,7 @@ CORPUS="$BUILD/corpus"
 LOGS="$BUILD/fuzz-logs"
 ARTIFACTS="$BUILD/fuzz-artifacts"
 
-ALL_TARGETS=(hotline_csv hotline_xlsx wechat_memotrace_csv wechat_memotrace_txt wechat_oa
+ALL_TARGETS=(hotline_csv hotline_xlsx wechat_memotrace_csv wechat_memotrace_txt wechat_oa wechat_callback
              webform_jinshuju webform_urlencoded text_decode text_csv_reader text_datetime hub_frame)
 TARGETS=("$@")
 [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=("${ALL_TARGETS[@]}")
@@ -63,6 +63,14 @@ cp -f "$SEEDS"/hotline_xlsx/* "$CORPUS/hotline_xlsx/"
 cp -f "$FIX"/wechat/*_utf8.csv "$CORPUS/wechat_memotrace_csv/"
 cp -f "$FIX"/wechat/*.txt "$CORPUS/wechat_memotrace_txt/"
 cp -f "$FIX"/wechat/oa/*.xml "$CORPUS/wechat_oa/"
+# wechat_callback: byte 0 picks the mode (see wechat_callback_fuzz.cpp): 0 signed plaintext body,
+# 3 the same message through encryption; plus Tencent's captured Encrypt and echostr values.
+cp -f "$SEEDS"/wechat_callback/* "$CORPUS/wechat_callback/"
+for f in "$FIX"/wechat/oa/*.xml; do
+  b="$(basename "$f" .xml)"
+  with_selector '\000' "$f" "$CORPUS/wechat_callback/plain_$b.bin"
+  with_selector '\003' "$f" "$CORPUS/wechat_callback/aes_$b.bin"
+done
 split_lines "$FIX/webform/jinshuju_push.jsonl" webform_jinshuju push
 split_lines "$FIX/webform/h5_form_posts.txt" webform_urlencoded post
 cp -f "$FIX"/wechat/*.csv "$FIX"/MANIFEST.csv "$FIX"/labels.csv "$CORPUS/text_csv_reader/"
@@ -82,6 +90,7 @@ with_selector '\001' "$FIX/wechat/owners_group_A_utf8.csv" "$CORPUS/text_decode/
 dict_for() {
   case "$1" in
     wechat_memotrace_csv|wechat_memotrace_txt) echo "$DICTS/wechat_memotrace.dict" ;;
+    wechat_callback) echo "$DICTS/wechat_oa.dict" ;;
     text_decode|text_csv_reader) echo "$DICTS/hotline_csv.dict" ;;
     *) [[ -f "$DICTS/$1.dict" ]] && echo "$DICTS/$1.dict" || true ;;
   esac

@@ -18,6 +18,7 @@ packages=(
   libzip-dev                  # XLSX containers
   libboost-json1.81-dev       # form-builder webhooks, field maps
   nats-server libnats-dev     # the JetStream peer that gridhub-bench measures against
+  wrk                         # HTTP load for bench/http_bench.sh (HTTP adapters)
   clang libclang-rt-14-dev    # libFuzzer targets (tests/fuzz, scripts/fuzz.sh)
   chromium fonts-wqy-zenhei                    # renders the published HTML report headless (tests/integration/report_test.cpp)
 )

@@ -1,15 +1,28 @@
 // gridhub-wechat (file import): residents' group-chat exports (MemoTrace CSV and TXT) and saved
 // Official Account callback bodies (*.xml) into the hub through a local outbox. A location message
 // followed within 10 minutes by a text from the same sender gives that text its coordinates.
+//
+// gridhub-wechat -c FILE serve: the Official Account / WeCom callback URL over HTTP
+// (gridhub/wechat/callback_endpoint.hpp); prints "READY http=HOST:PORT" once it accepts requests.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
 
 #include "gridhub/adapter/adapter_config.hpp"
 #include "gridhub/adapter/file_import.hpp"
+#include "gridhub/adapter/http_intake.hpp"
+#include "gridhub/adapter/http_server.hpp"
+#include "gridhub/adapter/hub_delivery.hpp"
+#include "gridhub/adapter/metrics.hpp"
 #include "gridhub/adapter/read_file.hpp"
 #include "gridhub/common/logging.hpp"
+#include "gridhub/wechat/callback_endpoint.hpp"
 #include "gridhub/wechat/location_pairing.hpp"
 #include "gridhub/wechat/memotrace.hpp"
 #include "gridhub/wechat/oa_message.hpp"
@@ -23,7 +36,113 @@ gridhub::config::Spec wechat_spec() {
   auto spec = gridhub::adapter::adapter_config_spec();
   spec.push_back({"wechat.utc_offset_minutes", Type::kInteger, false, "local time of the exports (480 = UTC+8)"});
   spec.push_back({"wechat.location_window_s", Type::kInteger, false, "a location then a text within this many seconds belong together"});
+  // serve mode: the callback URL
+  spec.push_back({"wechat.listen", Type::kString, false, "serve: HTTP address host:port (port 0: any free port)"});
+  spec.push_back({"wechat.path", Type::kString, false, "serve: the callback URL path registered with WeChat"});
+  spec.push_back({"wechat.token", Type::kString, false, "serve: the Token set in the WeChat console"});
+  spec.push_back({"wechat.token_file", Type::kString, false, "serve: a file holding the Token (instead of wechat.token)"});
+  spec.push_back({"wechat.encoding_aes_key", Type::kString, false, "serve: EncodingAESKey (43 chars); absent: plaintext mode only"});
+  spec.push_back({"wechat.encoding_aes_key_file", Type::kString, false, "serve: a file holding the EncodingAESKey"});
+  spec.push_back({"wechat.appid", Type::kString, false, "serve: the Official Account's AppID (encrypted mode checks it)"});
+  spec.push_back({"wechat.corpid", Type::kString, false, "serve: the WeCom CorpID (instead of appid, for WeCom apps)"});
+  spec.push_back({"wechat.body_limit_bytes", Type::kInteger, false, "serve: larger request bodies are answered 413"});
   return spec;
+}
+
+/// A secret from `key` or, if set, from the file `key_file` (trailing whitespace dropped).
+std::string secret(const gridhub::config::Config& cfg, const std::string& key) {
+  const std::string file_key = key + "_file";
+  if (cfg.has(key) && cfg.has(file_key)) {
+    throw gridhub::config::ConfigError(cfg.where(file_key) + ": set " + key + " or " + file_key + ", not both");
+  }
+  if (!cfg.has(file_key)) return cfg.get_string(key);
+  const auto path = cfg.get_path(file_key);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw gridhub::config::ConfigError(cfg.where(file_key) + ": cannot read " + path.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string v = ss.str();
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+  return v;
+}
+
+struct ServeConfig {
+  gridhub::adapter::HttpServerOptions http;
+  gridhub::wechat::CallbackOptions callback;
+  std::string token;
+  std::string aes_key;
+  std::string receive_id;
+};
+
+ServeConfig serve_config(const gridhub::config::Config& cfg) {
+  ServeConfig s;
+  s.http.listen = cfg.get_string("wechat.listen", "127.0.0.1:8080");
+  try {
+    (void)gridhub::adapter::HttpServer::parse_listen(s.http.listen);
+  } catch (const std::invalid_argument& e) {
+    throw gridhub::config::ConfigError(cfg.where("wechat.listen") + ": " + e.what());
+  }
+  s.http.body_limit = static_cast<std::size_t>(cfg.get_int("wechat.body_limit_bytes", 256 * 1024, 1024, 64 << 20));
+  s.callback.path = cfg.get_string("wechat.path", "/wechat");
+  if (!s.callback.path.starts_with("/")) throw gridhub::config::ConfigError(cfg.where("wechat.path") + ": must start with /");
+  s.token = secret(cfg, "wechat.token");
+  if (s.token.empty()) {
+    throw gridhub::config::ConfigError(cfg.source_name() + ": serve needs wechat.token (or wechat.token_file)");
+  }
+  s.aes_key = secret(cfg, "wechat.encoding_aes_key");
+  if (cfg.has("wechat.appid") && cfg.has("wechat.corpid")) {
+    throw gridhub::config::ConfigError(cfg.where("wechat.corpid") + ": set wechat.appid (Official Account) or wechat.corpid (WeCom), not both");
+  }
+  s.receive_id = cfg.has("wechat.corpid") ? cfg.get_string("wechat.corpid") : cfg.get_string("wechat.appid");
+  if (!s.aes_key.empty() && s.receive_id.empty()) {
+    throw gridhub::config::ConfigError(cfg.source_name() + ": encrypted mode (wechat.encoding_aes_key) needs wechat.appid or wechat.corpid");
+  }
+  return s;
+}
+
+int serve(const gridhub::adapter::AdapterConfig& acfg, const ServeConfig& scfg) {
+  namespace ad = gridhub::adapter;
+  auto crypto = gridhub::wechat::CallbackCrypto::create(scfg.token, scfg.aes_key, scfg.receive_id);
+  if (!crypto) {
+    std::cerr << "gridhub-wechat: [wechat]: " << crypto.error().detail << "\n";
+    return 2;
+  }
+  gridhub::SystemClock clock;
+  auto outbox = ad::Outbox::open(acfg.outbox, acfg.max_pending, clock);
+  if (!outbox) {
+    spdlog::critical("cannot open outbox: {}", outbox.error().message());
+    return 1;
+  }
+  boost::asio::io_context io;
+  ad::Metrics metrics;
+  ad::AdapterCounters counters(metrics);
+  ad::HubDelivery delivery(outbox.value(), acfg.client, counters);
+  ad::IntakeOptions io_opts;
+  io_opts.adapter_id = acfg.id;
+  io_opts.utc_offset_minutes = scfg.callback.utc_offset_minutes;
+  io_opts.retry_after = acfg.retry_after;
+  ad::HttpIntake intake(io, outbox.value(), clock, counters, io_opts, &delivery);
+  ad::HttpServer server(io, scfg.http, &metrics);
+  gridhub::wechat::CallbackEndpoint endpoint(std::move(crypto.value()), intake, counters, scfg.callback);
+  endpoint.install(server);
+  if (auto s = server.start(); !s) {
+    spdlog::critical("{}", s.error().message());
+    return 1;
+  }
+  delivery.start();
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping; pending events stay in the outbox {}", sig, acfg.outbox.string());
+    server.stop();
+  });
+  std::cout << server.ready_line() << std::endl;
+  spdlog::info("{} (callback path {}, {} mode, outbox bound {})", server.ready_line(), scfg.callback.path,
+               scfg.aes_key.empty() ? "plaintext" : "plaintext+encrypted", acfg.max_pending);
+  io.run();
+  delivery.stop();
+  spdlog::info("stopped");
+  return 0;
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {
@@ -40,20 +159,34 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_file, "adapter configuration (TOML)")->required()->check(CLI::ExistingFile);
   app.add_option("files", files, "MemoTrace exports (.csv, .txt) and callback bodies (.xml); none: only deliver the outbox");
   app.add_flag("--json-summary", json, "print the summary as one JSON line");
+  auto* serve_cmd = app.add_subcommand("serve", "serve the Official Account / WeCom callback URL over HTTP ([wechat] listen, token, ...)");
   CLI11_PARSE(app, argc, argv);
 
   gridhub::adapter::AdapterConfig acfg;
   int offset = 480;
   std::int64_t window_s = 600;
+  ServeConfig scfg;
   try {
     auto cfg = gridhub::config::Config::load_file(config_file, wechat_spec());
     acfg = gridhub::adapter::adapter_config_from(cfg);
     gridhub::logging::setup("gridhub-wechat", acfg.log_level);
     offset = static_cast<int>(cfg.get_int("wechat.utc_offset_minutes", 480, -720, 840));
     window_s = cfg.get_int("wechat.location_window_s", 600, 0, 86400);
+    if (*serve_cmd) {
+      scfg = serve_config(cfg);
+      scfg.callback.utc_offset_minutes = offset;
+      scfg.callback.location_window_us = window_s * 1000000;
+    }
   } catch (const std::exception& e) {
     std::cerr << "gridhub-wechat: " << e.what() << "\n";
     return 2;
+  }
+  if (*serve_cmd) {
+    if (!files.empty()) {
+      std::cerr << "gridhub-wechat: serve takes no files\n";
+      return 2;
+    }
+    return serve(acfg, scfg);
   }
 
   const auto& stop = gridhub::adapter::install_stop_signals();

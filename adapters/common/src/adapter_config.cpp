@@ -13,6 +13,8 @@ config::Spec adapter_config_spec() {
       {"adapter.ack_timeout_ms", Type::kInteger, false, "silence from the hub before reconnecting"},
       {"adapter.backoff_max_ms", Type::kInteger, false, "longest pause between reconnects"},
       {"adapter.log_level", Type::kString, false, "trace | debug | info | warn | error"},
+      {"adapter.retry_after_s", Type::kInteger, false, "HTTP adapters: Retry-After (s) of the 503 while the outbox is full"},
+      {"adapter.metrics_listen", Type::kString, false, "file importers: host:port serving GET /metrics while importing"},
   };
 }
 
@@ -22,6 +24,8 @@ AdapterConfig adapter_config_from(const config::Config& cfg) {
   if (a.id.empty()) throw config::ConfigError(cfg.where("adapter.id") + ": must not be empty");
   a.outbox = cfg.get_path("adapter.outbox");
   a.max_pending = static_cast<std::size_t>(cfg.get_int("adapter.max_pending", 1000000, 1, 1000000000));
+  a.retry_after = std::chrono::seconds(cfg.get_int("adapter.retry_after_s", 5, 1, 3600));
+  a.metrics_listen = cfg.get_string("adapter.metrics_listen");
   a.log_level = cfg.get_enum("adapter.log_level", "info", {"trace", "debug", "info", "warn", "error"});
   a.client.endpoint = config::resolve_endpoint(cfg.get_string("adapter.hub"), cfg.base_dir());
   if (a.client.endpoint.find("://") == std::string::npos) {

@@ -6,6 +6,12 @@
 #include <csignal>
 #include <iostream>
 
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "gridhub/adapter/http_server.hpp"
 #include "gridhub/adapter/hub_client.hpp"
 
 namespace gridhub::adapter {
@@ -23,8 +29,32 @@ const std::atomic<bool>& install_stop_signals() {
   return g_stop;
 }
 
+/// GET /metrics for a file import: its own io_context on its own thread, so the importer's
+/// synchronous parse and drain never wait on HTTP.
+class MetricsServer {
+ public:
+  MetricsServer(Metrics& metrics, std::string listen) : server_(io_, HttpServerOptions{.listen = std::move(listen)}, &metrics) {}
+  ~MetricsServer() {
+    boost::asio::post(io_, [this] { server_.stop(); });
+    if (thread_.joinable()) thread_.join();
+  }
+  Status start() {
+    if (auto s = server_.start(); !s) return s;
+    std::cout << server_.ready_line() << std::endl;
+    thread_ = std::thread([this] { io_.run(); });
+    return Ok{};
+  }
+
+ private:
+  boost::asio::io_context io_;
+  HttpServer server_;
+  std::thread thread_;
+};
+
 FileImporter::FileImporter(AdapterConfig config, const Clock& clock, int utc_offset_minutes)
     : config_(std::move(config)), clock_(clock), utc_offset_minutes_(utc_offset_minutes) {}
+
+FileImporter::~FileImporter() = default;
 
 bool FileImporter::open() {
   auto ob = Outbox::open(config_.outbox, config_.max_pending, clock_);
@@ -33,6 +63,18 @@ bool FileImporter::open() {
     return false;
   }
   outbox_.emplace(std::move(ob.value()));
+  if (!config_.metrics_listen.empty()) {
+    auto* outbox = &*outbox_;
+    metrics_.gauge_fn("gridhub_adapter_outbox_pending", "events in the outbox not yet acknowledged by the hub", [outbox] {
+      auto n = outbox->pending_count();
+      return n ? static_cast<double>(n.value()) : -1.0;
+    });
+    metrics_server_ = std::make_unique<MetricsServer>(metrics_, config_.metrics_listen);
+    if (auto s = metrics_server_->start(); !s) {
+      spdlog::critical("adapter.metrics_listen: {}", s.error().message());
+      return false;
+    }
+  }
   return true;
 }
 
@@ -75,6 +117,7 @@ FileOutcome FileImporter::add(const std::string& file, Result<std::vector<gridhu
         if (events[i].has_rejection()) {
           const auto& r = events[i].rejection();
           ++rejected_[r.reason_code()];
+          counters_.rejected(r.reason_code()).inc();
           ++rejected;
           spdlog::warn("{}: rejected ({} in '{}'): {}", r.location(), r.reason_code(), r.field(), r.detail());
         }
@@ -82,13 +125,17 @@ FileOutcome FileImporter::add(const std::string& file, Result<std::vector<gridhu
       case EnqueueResult::kAlreadyKnown:
         ++already_known_;
         ++outcome.already_known;
+        counters_.duplicates_outbox.inc();
         break;
       case EnqueueResult::kFull:
         ++outbox_full_;
         outcome.retry = true;
+        counters_.refused_outbox_full.inc();
         break;
     }
   }
+  // Counted after the per-record outcomes, so a scrape that sees them received sees their rejections.
+  counters_.received.inc(events.size());
   spdlog::info("{}: {} records, {} rejected", file, events.size(), rejected);
   return outcome;
 }
@@ -99,7 +146,7 @@ int FileImporter::finish(bool json, const std::atomic<bool>& stop) {
                   "import them again once the hub has caught up", outbox_full_, config_.max_pending);
   }
   zmq::context_t zmq(1);
-  HubClient client(zmq, *outbox_, config_.client);
+  HubClient client(zmq, *outbox_, config_.client, &counters_);
   auto stats = client.drain([&] { return !stop.load(); });
   if (!stats) {
     spdlog::critical("outbox {}: {}", config_.outbox.string(), stats.error().message());

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <thread>
 #include <unordered_map>
 
+#include "gridhub/adapter/metrics.hpp"
 #include "gridhub/transport/frames.hpp"
 #include "gridhub/v1/wire.pb.h"
 
@@ -13,8 +15,8 @@ namespace gridhub::adapter {
 namespace v1 = gridhub::v1;
 using Clock = std::chrono::steady_clock;
 
-HubClient::HubClient(zmq::context_t& zmq, Outbox& outbox, HubClientOptions options)
-    : zmq_(zmq), outbox_(outbox), options_(std::move(options)) {
+HubClient::HubClient(zmq::context_t& zmq, Outbox& outbox, HubClientOptions options, AdapterCounters* counters)
+    : zmq_(zmq), outbox_(outbox), options_(std::move(options)), counters_(counters) {
   reconnect();
   options_.window = std::max<std::size_t>(options_.window, 1);
 }
@@ -79,6 +81,7 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
         in_flight.emplace(e.id, Clock::now());
         cursor = e.id;
         ++stats.sent;
+        if (counters_ != nullptr) counters_->sent.inc();
       }
     }
     if (in_flight.empty() && exhausted) {
@@ -93,7 +96,13 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
     }
 
     zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 1, std::chrono::milliseconds(50));
+    try {
+      zmq::poll(items, 1, std::chrono::milliseconds(50));
+    } catch (const zmq::error_t& e) {
+      // A signal (SIGTERM for an orderly stop) interrupted the wait: look at keep_going again.
+      if (e.num() != EINTR) throw;
+      continue;
+    }
     zmq::message_t frame;
     while ((items[0].revents & ZMQ_POLLIN) && socket_.recv(frame, zmq::recv_flags::dontwait)) {
       if (!reply.ParseFromArray(frame.data(), static_cast<int>(frame.size()))) continue;
@@ -104,6 +113,12 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
         auto id = static_cast<std::int64_t>(a.correlation_id());
         if (in_flight.erase(id) == 0) continue;  // a late ack for an entry already resent and acked
         done.push_back(Delivery{id, a.log_seq(), a.duplicate(), a.dead_lettered(), {}});
+        // An HTTP adapter keeps enqueueing while this runs: look at the outbox again for more.
+        exhausted = false;
+        if (counters_ != nullptr) {
+          counters_->acked.inc();
+          if (a.duplicate()) counters_->duplicates_hub.inc();
+        }
         if (a.dead_lettered()) {
           ++stats.dead_lettered;
         } else if (a.duplicate()) {
@@ -126,6 +141,7 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
         }
         const std::string code = v1::NackCode_Name(n.code());
         ++stats.refused[code];
+        if (counters_ != nullptr) counters_->rejected("hub_" + code).inc();
         spdlog::error("hub refused outbox entry {}: {}: {}", id, code, n.reason());
         done.push_back(Delivery{id, 0, false, false, code + ": " + n.reason()});
       }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <mutex>
+
 #include "gridhub/sqlite/sqlite.hpp"
 
 namespace gridhub::adapter {
@@ -38,6 +40,9 @@ struct Outbox::Impl {
   std::size_t max_pending;
   const Clock& clock;
   std::size_t pending_cache;
+  // HTTP adapters enqueue on the io thread while the delivery thread reads and completes: one
+  // connection, its prepared statements and pending_cache are shared, so every call holds this.
+  std::mutex mu;
 };
 
 Outbox::Outbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -71,13 +76,14 @@ Result<Outbox> Outbox::open(const std::filesystem::path& file, std::size_t max_p
   }
   auto count = db->query_int("SELECT count(*) FROM outbox WHERE state = 0");
   if (!count) return count.error();
-  return Outbox(std::make_unique<Impl>(Impl{std::move(db.value()), std::move(insert.value()),
+  return Outbox(std::unique_ptr<Impl>(new Impl{std::move(db.value()), std::move(insert.value()),
                                             std::move(select_pending.value()), std::move(complete.value()),
                                             std::move(refuse.value()), std::move(exists.value()), max_pending, clock,
-                                            static_cast<std::size_t>(count.value())}));
+                                            static_cast<std::size_t>(count.value()), {}}));
 }
 
 Result<std::vector<EnqueueResult>> Outbox::enqueue(std::span<const gridhub::v1::Event> events) {
+  std::lock_guard lock(impl_->mu);
   std::vector<EnqueueResult> out;
   out.reserve(events.size());
   sqlite::Transaction tx(impl_->db);
@@ -112,6 +118,7 @@ Result<std::vector<EnqueueResult>> Outbox::enqueue(std::span<const gridhub::v1::
 }
 
 Result<std::vector<OutboxEntry>> Outbox::pending(std::int64_t after_id, std::size_t limit) {
+  std::lock_guard lock(impl_->mu);
   std::vector<OutboxEntry> out;
   auto& st = impl_->select_pending;
   st.bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
@@ -130,6 +137,7 @@ Result<std::vector<OutboxEntry>> Outbox::pending(std::int64_t after_id, std::siz
 
 Status Outbox::complete(std::span<const Delivery> deliveries) {
   if (deliveries.empty()) return Ok{};
+  std::lock_guard lock(impl_->mu);
   sqlite::Transaction tx(impl_->db);
   if (!tx.begun().ok()) return tx.begun();
   const auto now = impl_->clock.now_micros();
@@ -153,6 +161,9 @@ Status Outbox::complete(std::span<const Delivery> deliveries) {
   return Ok{};
 }
 
-Result<std::size_t> Outbox::pending_count() { return impl_->pending_cache; }
+Result<std::size_t> Outbox::pending_count() {
+  std::lock_guard lock(impl_->mu);
+  return impl_->pending_cache;
+}
 
 }  // namespace gridhub::adapter

@@ -1,9 +1,15 @@
 #include "gridhub/wechat/location_pairing.hpp"
 
+#include <algorithm>
+
 namespace gridhub::wechat {
 
 bool LocationPairer::feed(gridhub::v1::Event& event) {
   auto* f = event.mutable_fields();
+  if (f->has_reported_at()) newest_us_ = std::max(newest_us_, f->reported_at().unix_micros());
+  if (++fed_ % kSweepEvery == 0) {
+    std::erase_if(last_location_, [&](const auto& kv) { return newest_us_ - kv.second.at_us > window_us_; });
+  }
   if (f->sender_id().empty() || event.has_rejection()) return false;
   const std::int64_t at = f->has_reported_at() ? f->reported_at().unix_micros() : 0;
   if (f->message_kind() == "location" && f->has_location()) {

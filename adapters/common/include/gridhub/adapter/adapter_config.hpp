@@ -11,6 +11,8 @@
 /// | adapter.ack_timeout_ms | int    | 3000      | silence from the hub before reconnecting and resending |
 /// | adapter.backoff_max_ms | int    | 5000      | longest pause between reconnects |
 /// | adapter.log_level      | string | "info"    | trace, debug, info, warn, error |
+/// | adapter.retry_after_s  | int    | 5         | HTTP adapters: Retry-After of the 503 sent while the outbox is at max_pending |
+/// | adapter.metrics_listen | string | none      | file importers: serve GET /metrics on host:port while importing (prints READY http=...) |
 
 #include <filesystem>
 #include <string>
@@ -27,6 +29,8 @@ struct AdapterConfig {
   std::string id;
   std::filesystem::path outbox;
   std::size_t max_pending = 1000000;
+  std::chrono::seconds retry_after{5};
+  std::string metrics_listen;   // empty: no /metrics for a file import
   std::string log_level;
   HubClientOptions client;
 };

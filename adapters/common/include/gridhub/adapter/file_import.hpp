@@ -3,22 +3,29 @@
 /// report rejected records with their location, deliver the outbox to the hub, and end with a
 /// summary — sent, already known, rejected by reason — as text or one JSON line.
 ///
+/// With adapter.metrics_listen set, GET /metrics is served (on a thread of its own) from open() to
+/// the end of finish(), and "READY http=HOST:PORT" is printed on stdout before anything else.
+///
 /// Exit codes (returned by finish()): 0 done, 1 a file could not be read or parsed, 3 interrupted with
 /// events still pending in the outbox (they go on the next run). Configuration errors are the
 /// caller's (exit 2).
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gridhub/adapter/adapter_config.hpp"
+#include "gridhub/adapter/metrics.hpp"
 #include "gridhub/adapter/outbox.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/common/result.hpp"
 #include "gridhub/v1/event.pb.h"
 
 namespace gridhub::adapter {
+
+class MetricsServer;
 
 /// A record the adapter could not map, as the report file and the hub's dead letters name it.
 struct RejectedRecord {
@@ -45,6 +52,7 @@ struct FileOutcome {
 class FileImporter {
  public:
   FileImporter(AdapterConfig config, const Clock& clock, int utc_offset_minutes);
+  ~FileImporter();
 
   /// Opens the outbox; false (after logging why) when it cannot.
   bool open();
@@ -68,6 +76,9 @@ class FileImporter {
   std::size_t already_known_ = 0;
   std::size_t outbox_full_ = 0;
   std::map<std::string, std::size_t> rejected_;
+  Metrics metrics_;
+  AdapterCounters counters_{metrics_};
+  std::unique_ptr<MetricsServer> metrics_server_;
 };
 
 /// Installs SIGINT/SIGTERM handlers that set the returned flag (the importer stops delivering and

@@ -35,9 +35,13 @@ struct SendStats {
   std::uint64_t unreachable_waits = 0;  // times the hub could not be reached at all (warned each time)
 };
 
+struct AdapterCounters;
+
 class HubClient {
  public:
-  HubClient(zmq::context_t& zmq, Outbox& outbox, HubClientOptions options);
+  /// `counters` (optional) are updated live — sent, acked, hub duplicates, hub refusals — for
+  /// /metrics while drain() runs; SendStats is the same story told once at the end.
+  HubClient(zmq::context_t& zmq, Outbox& outbox, HubClientOptions options, AdapterCounters* counters = nullptr);
   ~HubClient();
 
   /// Sends until the outbox has nothing pending, or `keep_going` returns false. Errors are outbox
@@ -50,6 +54,7 @@ class HubClient {
   zmq::context_t& zmq_;
   Outbox& outbox_;
   HubClientOptions options_;
+  AdapterCounters* counters_;
   zmq::socket_t socket_;
 };
 

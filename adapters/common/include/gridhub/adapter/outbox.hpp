@@ -3,6 +3,7 @@
 /// pending until the hub acknowledges it. Restarting the adapter resends what is pending, so delivery
 /// is at-least-once across adapter and hub crashes; the hub's dedup makes it effectively once.
 /// A (channel, source_key) enters the outbox once: re-importing a file adds nothing.
+/// Thread-safe: an HTTP adapter's io thread enqueues while its delivery thread sends (one mutex).
 
 #include <cstdint>
 #include <filesystem>

@@ -20,6 +20,12 @@ class LocationPairer {
   /// Remembers locations; completes texts. Returns true when `event` received a location.
   bool feed(gridhub::v1::Event& event);
 
+  /// Locations still waiting for a text. A long-running adapter (`gridhub-wechat serve`) would
+  /// otherwise keep one per sender forever: locations older than the window (relative to the newest
+  /// event fed) can never pair and are dropped every kSweepEvery feeds.
+  std::size_t waiting() const { return last_location_.size(); }
+  static constexpr std::size_t kSweepEvery = 1024;
+
  private:
   struct Pending {
     std::int64_t at_us;
@@ -27,6 +33,8 @@ class LocationPairer {
     std::string source_key;
   };
   std::int64_t window_us_;
+  std::int64_t newest_us_ = 0;
+  std::size_t fed_ = 0;
   std::unordered_map<std::string, Pending> last_location_;   // by sender
 };
 

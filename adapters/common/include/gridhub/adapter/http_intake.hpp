@@ -1,0 +1,79 @@
+#pragma once
+/// How an HTTP adapter takes events in: stamp them, write them to the outbox in group commits,
+/// answer the caller only once the event is durably there — and refuse (503 + Retry-After) when
+/// the outbox already holds adapter.max_pending unacknowledged events.
+///
+/// Group commit: submit() runs on the io thread and adds the event to the open batch; the batch is
+/// written in one outbox transaction (one fsync) by a handler posted to the same io_context, so
+/// every request that arrived while the previous write ran shares the next one. Each request's
+/// `done` callback then runs, on the io thread, with its own outcome. The write blocks the io thread
+/// for one fsync; at loopback rates that is what bounds latency, and batching is what keeps it from
+/// bounding throughput (see bench/http_bench.sh). The constructor registers the
+/// gridhub_adapter_outbox_pending gauge.
+///
+/// Delivery to the hub runs on its own thread (HubDelivery), so an unreachable hub never delays an
+/// answer: the outbox is the buffer, and its bound is the backpressure.
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "gridhub/adapter/http_server.hpp"
+#include "gridhub/adapter/metrics.hpp"
+#include "gridhub/adapter/outbox.hpp"
+#include "gridhub/common/clock.hpp"
+#include "gridhub/v1/event.pb.h"
+
+namespace gridhub::adapter {
+
+class HubDelivery;
+
+enum class IntakeResult {
+  kQueued,        // new, durably in the outbox
+  kAlreadyKnown,  // the outbox has this (channel, source_key) already: a retry
+  kFull,          // the outbox is at its bound: refused, nothing stored
+  kFailed,        // the outbox could not be written (logged)
+};
+
+struct IntakeOptions {
+  std::string adapter_id;
+  int utc_offset_minutes = 480;               // how received_at is displayed
+  std::chrono::seconds retry_after{5};        // Retry-After on a 503
+  std::size_t max_batch = 512;                // events per outbox transaction at most
+};
+
+class HttpIntake {
+ public:
+  /// `delivery` (optional) is woken after each commit so it sends without waiting for its poll.
+  HttpIntake(boost::asio::io_context& io, Outbox& outbox, const Clock& clock, AdapterCounters& counters,
+             IntakeOptions options, HubDelivery* delivery = nullptr);
+
+  /// Sets adapter_id and received_at, counts it received (and rejected{reason} if it carries a
+  /// rejection), and queues it for the next commit. `done` runs on the io thread.
+  void submit(gridhub::v1::Event event, std::function<void(IntakeResult)> done);
+
+  /// The answer for an outcome: 200 `ok_body` for queued or already known (a retry is answered as
+  /// the original was), 503 with Retry-After when full, 500 when the outbox failed. Counts
+  /// duplicates and refusals. `request` names the request in error bodies (HttpRequest::describe()).
+  HttpResponse answer(IntakeResult result, std::string_view request, std::string ok_body) const;
+
+  const IntakeOptions& options() const { return options_; }
+
+ private:
+  void flush();
+
+  boost::asio::io_context& io_;
+  Outbox& outbox_;
+  const Clock& clock_;
+  AdapterCounters& counters_;
+  IntakeOptions options_;
+  HubDelivery* delivery_;
+  std::vector<gridhub::v1::Event> batch_;
+  std::vector<std::function<void(IntakeResult)>> waiting_;
+  bool flush_posted_ = false;
+};
+
+}  // namespace gridhub::adapter

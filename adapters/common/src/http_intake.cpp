@@ -1,0 +1,91 @@
+#include "gridhub/adapter/http_intake.hpp"
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "gridhub/adapter/hub_delivery.hpp"
+
+namespace gridhub::adapter {
+
+HttpIntake::HttpIntake(boost::asio::io_context& io, Outbox& outbox, const Clock& clock, AdapterCounters& counters,
+                       IntakeOptions options, HubDelivery* delivery)
+    : io_(io), outbox_(outbox), clock_(clock), counters_(counters), options_(std::move(options)), delivery_(delivery) {
+  counters_.metrics.gauge_fn("gridhub_adapter_outbox_pending", "events in the outbox not yet acknowledged by the hub",
+                             [&outbox] {
+                               auto n = outbox.pending_count();
+                               return n ? static_cast<double>(n.value()) : -1.0;
+                             });
+}
+
+void HttpIntake::submit(gridhub::v1::Event event, std::function<void(IntakeResult)> done) {
+  event.set_adapter_id(options_.adapter_id);
+  event.mutable_received_at()->set_unix_micros(clock_.now_micros());
+  event.mutable_received_at()->set_utc_offset_minutes(options_.utc_offset_minutes);
+  counters_.received.inc();
+  if (event.has_rejection()) counters_.rejected(event.rejection().reason_code()).inc();
+  batch_.push_back(std::move(event));
+  waiting_.push_back(std::move(done));
+  if (batch_.size() >= options_.max_batch) {
+    flush();
+  } else if (!flush_posted_) {
+    flush_posted_ = true;
+    boost::asio::post(io_, [this] {
+      flush_posted_ = false;
+      flush();
+    });
+  }
+}
+
+void HttpIntake::flush() {
+  if (batch_.empty()) return;
+  std::vector<gridhub::v1::Event> events;
+  std::vector<std::function<void(IntakeResult)>> waiting;
+  events.swap(batch_);
+  waiting.swap(waiting_);
+  auto results = outbox_.enqueue(events);
+  if (!results) {
+    spdlog::error("outbox {}: {}; {} requests answered 500", outbox_.file().string(), results.error().message(),
+                  events.size());
+  }
+  bool queued = false;
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    IntakeResult r = IntakeResult::kFailed;
+    if (results) {
+      switch (results.value()[i]) {
+        case EnqueueResult::kQueued: r = IntakeResult::kQueued; queued = true; break;
+        case EnqueueResult::kAlreadyKnown: r = IntakeResult::kAlreadyKnown; break;
+        case EnqueueResult::kFull: r = IntakeResult::kFull; break;
+      }
+    }
+    try {
+      waiting[i](r);
+    } catch (const std::exception& e) {
+      spdlog::error("intake callback for {}: {}", events[i].source_key(), e.what());
+    }
+  }
+  if (queued && delivery_ != nullptr) delivery_->notify();
+}
+
+HttpResponse HttpIntake::answer(IntakeResult result, std::string_view request, std::string ok_body) const {
+  switch (result) {
+    case IntakeResult::kQueued:
+      return HttpResponse::text(200, std::move(ok_body));
+    case IntakeResult::kAlreadyKnown:
+      counters_.duplicates_outbox.inc();
+      return HttpResponse::text(200, std::move(ok_body));
+    case IntakeResult::kFull: {
+      counters_.refused_outbox_full.inc();
+      auto r = HttpResponse::error(503, fmt::format("{}: the outbox holds adapter.max_pending unacknowledged events "
+                                                    "(the hub is not keeping up or is unreachable); retry later",
+                                                    request));
+      r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after.count()));
+      return r;
+    }
+    case IntakeResult::kFailed:
+      return HttpResponse::error(500, fmt::format("{}: the outbox could not be written; retry later", request));
+  }
+  return HttpResponse::error(500, "unreachable");
+}
+
+}  // namespace gridhub::adapter

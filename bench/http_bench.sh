@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# HTTP adapter throughput on loopback: a hub and `gridhub-wechat serve` in a temp dir, Debian's wrk
+# POSTing signed plaintext callbacks with unique MsgIds (bench/http/wechat_post.lua), and — in the
+# same run, against the same server — wrk GETting /healthz as the baseline (what the machine and
+# Beast give with no outbox write). Prints both, the ratio, and the issue's target (>= 5,000 req/s,
+# p99 < 20 ms). Missed targets exit 0; a run that fails to measure (a process dies, socket errors,
+# non-2xx answers) exits 1.
+#
+#   bench/http_bench.sh [BUILD_DIR]        (default: build)
+#
+# Environment: DURATION (s per run, default 10), CONNECTIONS (default 32), THREADS (wrk, default 2),
+# REPS (default 2; baseline and callback runs alternate), KEEP=1 keeps the temp dir.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${1:-$ROOT/build}"
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-32}"
+THREADS="${THREADS:-2}"
+REPS="${REPS:-2}"
+command -v wrk >/dev/null || { echo "http_bench: wrk is not installed (scripts/setup.sh)" >&2; exit 1; }
+for b in gridhub gridhub-wechat; do
+  [[ -x "$BUILD/bin/$b" ]] || { echo "http_bench: $BUILD/bin/$b missing (ninja -C $BUILD $b)" >&2; exit 1; }
+done
+
+DIR="$(mktemp -d "${TMPDIR:-/tmp}/gridhub-http-bench-XXXXXX")"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [[ "${KEEP:-0}" == 1 ]] && echo "kept $DIR" >&2 || rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+# Waits for a READY line on a process's stdout file; prints the line.
+wait_ready() {
+  local file="$1" pid="$2"
+  for _ in $(seq 1 300); do
+    if grep -q '^READY ' "$file"; then grep -m1 '^READY ' "$file"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || { echo "http_bench: process $pid died; see $DIR" >&2; KEEP=1; exit 1; }
+    sleep 0.1
+  done
+  echo "http_bench: no READY line in $file" >&2; KEEP=1; exit 1
+}
+
+cat > "$DIR/hub.toml" <<TOML
+[hub]
+log_db = "gridhub.db"
+log_level = "warn"
+[ingest]
+endpoints = ["ipc://ingest.sock"]
+[stream]
+endpoints = ["ipc://stream.sock"]
+TOML
+TOKEN=benchtoken
+cat > "$DIR/wechat.toml" <<TOML
+[adapter]
+id = "wechat-bench"
+hub = "ipc://ingest.sock"
+outbox = "wechat-outbox.db"
+log_level = "warn"
+[wechat]
+listen = "127.0.0.1:0"
+token = "$TOKEN"
+TOML
+
+"$BUILD/bin/gridhub" -c "$DIR/hub.toml" > "$DIR/hub.out" 2> "$DIR/hub.log" &
+pids+=($!)
+wait_ready "$DIR/hub.out" "${pids[-1]}" > /dev/null
+"$BUILD/bin/gridhub-wechat" -c "$DIR/wechat.toml" serve > "$DIR/wechat.out" 2> "$DIR/wechat.log" &
+pids+=($!)
+ADDR="$(wait_ready "$DIR/wechat.out" "${pids[-1]}" | sed 's/^READY http=//')"
+
+TS=1718000000
+NONCE=bench
+SIG="$(printf '%s\n' "$TOKEN" "$TS" "$NONCE" | LC_ALL=C sort | tr -d '\n' | sha1sum | cut -d' ' -f1)"
+export QUERY="signature=$SIG&timestamp=$TS&nonce=$NONCE"
+
+run() {   # $1 label, then wrk arguments after the URL
+  local label="$1"; shift
+  local out
+  out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s "$@")"
+  local line
+  line="$(grep '^RESULT ' <<<"$out" || true)"
+  [[ -n "$line" ]] || { echo "http_bench: wrk gave no result for $label:"$'\n'"$out" >&2; KEEP=1; exit 1; }
+  echo "$label $line"
+}
+
+echo "http_bench: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s x $REPS reps" >&2
+results=()
+for rep in $(seq 1 "$REPS"); do
+  results+=("$(run baseline "http://$ADDR/healthz" -s "$ROOT/bench/http/get.lua")")
+  echo "rep $rep: ${results[-1]}" >&2
+  results+=("$(run callback "http://$ADDR/wechat" -s "$ROOT/bench/http/wechat_post.lua")")
+  echo "rep $rep: ${results[-1]}" >&2
+done
+
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+best() {   # the rep with the highest rps for a label
+  printf '%s\n' "${results[@]}" | grep "^$1 " | sort -t= -k4 -n | awk -v l="$1" '
+    { split($0, a, " rps="); split(a[2], b, " "); if (b[1] + 0 >= max) { max = b[1] + 0; line = $0 } } END { print line }'
+}
+B="$(best baseline)"
+C="$(best callback)"
+bad=0
+for r in "${results[@]}"; do
+  if [[ "$(field "$r" non2xx)" != 0 || "$(field "$r" sock_err)" != 0 ]]; then
+    echo "http_bench: errors in: $r" >&2; bad=1
+  fi
+done
+
+printf '\n%-34s %10s %9s %9s %9s\n' "figure (best of $REPS)" "req/s" "p50 ms" "p99 ms" "max ms"
+printf '%-34s %10s %9s %9s %9s\n' "baseline GET /healthz" "$(field "$B" rps)" "$(field "$B" p50_ms)" "$(field "$B" p99_ms)" "$(field "$B" max_ms)"
+printf '%-34s %10s %9s %9s %9s\n' "POST /wechat (outbox, fsync)" "$(field "$C" rps)" "$(field "$C" p50_ms)" "$(field "$C" p99_ms)" "$(field "$C" max_ms)"
+# The targets are judged on the worst rep (lowest req/s, highest p99), not the best.
+worst_rps=999999999; worst_p99=0
+for r in "${results[@]}"; do
+  [[ "$r" == callback* ]] || continue
+  worst_rps="$(awk -v a="$worst_rps" -v b="$(field "$r" rps)" 'BEGIN { print (b < a ? b : a) }')"
+  worst_p99="$(awk -v a="$worst_p99" -v b="$(field "$r" p99_ms)" 'BEGIN { print (b > a ? b : a) }')"
+done
+awk -v c="$(field "$C" rps)" -v b="$(field "$B" rps)" -v wr="$worst_rps" -v wp="$worst_p99" 'BEGIN {
+  printf "callback / baseline (best reps): %.2f\n", c / b;
+  printf "worst callback rep: %s req/s, p99 %s ms\n", wr, wp;
+  printf "target >= 5000 req/s: %s;  target p99 < 20 ms: %s  (judged on the worst rep)\n",
+         (wr >= 5000 ? "met" : "MISSED"), (wp < 20 ? "met" : "MISSED") }'
+metrics="$(exec 3<>"/dev/tcp/${ADDR%:*}/${ADDR##*:}"; printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3; cat <&3)"
+echo "adapter: received $(sed -n 's/^gridhub_adapter_received_total //p' <<<"$metrics"), outbox pending $(sed -n 's/^gridhub_adapter_outbox_pending //p' <<<"$metrics") at the end (the hub drains it after the run)"
+exit $bad

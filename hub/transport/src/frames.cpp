@@ -9,6 +9,13 @@ RecvStatus recv_router(zmq::socket_t& socket, RouterMessage& out) {
     zmq::message_t id;
     if (!socket.recv(id, zmq::recv_flags::dontwait)) return RecvStatus::kWouldBlock;
     out.routing_id.assign(static_cast<const char*>(id.data()), id.size());
+    // The peer's metadata rides on every frame, the routing id too: one small map lookup, and
+    // assign() reuses the string's capacity, so the hot path does not allocate.
+    if (const char* uid = zmq_msg_gets(id.handle(), "User-Id")) {
+      out.user_id.assign(uid);
+    } else {
+      out.user_id.clear();
+    }
     out.extra_frames = 0;
     out.payload.rebuild();
     bool have_payload = false;

@@ -16,6 +16,8 @@ struct RouterMessage {
   std::string routing_id;
   zmq::message_t payload;
   std::size_t extra_frames = 0;   // frames beyond [id, payload]: a protocol violation
+  /// Who the ZAP handler said the peer is (its identity's name); empty without security.
+  std::string user_id;
 };
 
 enum class RecvStatus { kMessage, kWouldBlock, kError };

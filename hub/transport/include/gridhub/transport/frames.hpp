@@ -16,7 +16,8 @@ struct RouterMessage {
   std::string routing_id;
   zmq::message_t payload;
   std::size_t extra_frames = 0;   // frames beyond [id, payload]: a protocol violation
-  /// Who the ZAP handler said the peer is (its identity's name); empty without security.
+  /// Who the ZAP handler said the peer is (its identity's name, from the payload frame's metadata);
+  /// empty without security.
   std::string user_id;
 };
 

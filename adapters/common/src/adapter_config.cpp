@@ -1,5 +1,7 @@
 #include "gridhub/adapter/adapter_config.hpp"
 
+#include "gridhub/auth/directory.hpp"
+
 namespace gridhub::adapter {
 
 config::Spec adapter_config_spec() {
@@ -13,6 +15,8 @@ config::Spec adapter_config_spec() {
       {"adapter.ack_timeout_ms", Type::kInteger, false, "silence from the hub before reconnecting"},
       {"adapter.backoff_max_ms", Type::kInteger, false, "longest pause between reconnects"},
       {"adapter.log_level", Type::kString, false, "trace | debug | info | warn | error"},
+      {"adapter.server_public_key", Type::kString, false, "the hub's CURVE public key (Z85)"},
+      {"adapter.secret_key_file", Type::kString, false, "this adapter's CURVE secret key file"},
   };
 }
 
@@ -31,6 +35,20 @@ AdapterConfig adapter_config_from(const config::Config& cfg) {
   a.client.ack_timeout = std::chrono::milliseconds(cfg.get_int("adapter.ack_timeout_ms", 3000, 10, 600000));
   a.client.backoff_max = std::chrono::milliseconds(cfg.get_int("adapter.backoff_max_ms", 5000, 10, 600000));
   a.client.backoff_initial = std::min(a.client.backoff_initial, a.client.backoff_max);
+  if (cfg.has("adapter.server_public_key") != cfg.has("adapter.secret_key_file")) {
+    throw config::ConfigError(cfg.where(cfg.has("adapter.server_public_key") ? "adapter.server_public_key"
+                                                                             : "adapter.secret_key_file") +
+                              ": CURVE needs both adapter.server_public_key and adapter.secret_key_file");
+  }
+  if (cfg.has("adapter.server_public_key")) {
+    a.client.server_public_key = cfg.get_string("adapter.server_public_key");
+    if (!auth::is_z85_key(a.client.server_public_key)) {
+      throw config::ConfigError(cfg.where("adapter.server_public_key") + ": not a CURVE public key (40 characters of Z85)");
+    }
+    auto k = auth::load_curve_secret_key(cfg.get_path("adapter.secret_key_file"));
+    if (!k) throw config::ConfigError(cfg.where("adapter.secret_key_file") + ": " + k.error().detail);
+    a.client.curve_key = std::move(k.value());
+  }
   return a;
 }
 

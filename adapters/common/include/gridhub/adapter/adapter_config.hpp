@@ -11,6 +11,8 @@
 /// | adapter.ack_timeout_ms | int    | 3000      | silence from the hub before reconnecting and resending |
 /// | adapter.backoff_max_ms | int    | 5000      | longest pause between reconnects |
 /// | adapter.log_level      | string | "info"    | trace, debug, info, warn, error |
+/// | adapter.server_public_key | string | none   | the hub's CURVE public key (Z85), when the hub runs [security] mode "curve" |
+/// | adapter.secret_key_file   | string | none   | this adapter's CURVE secret key (`gridhubctl keygen --curve`, mode 0600); with server_public_key |
 
 #include <filesystem>
 #include <string>

@@ -81,6 +81,15 @@ TEST(Directory, MissingFileIsAnError) {
   EXPECT_NE(d.error().detail.find("/nonexistent/identities.toml"), std::string::npos);
 }
 
+TEST(Directory, ExampleIdentitiesFileLoads) {
+  auto d = Directory::load_file(GRIDHUB_SOURCE_DIR "/examples/wugong/identities.toml");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  const Identity* cgj = d->find_by_name("cgj");
+  ASSERT_NE(cgj, nullptr);
+  EXPECT_EQ(cgj->role, Role::kDepartment);
+  EXPECT_EQ(d->find_by_key(cgj->public_key), cgj);
+}
+
 TEST(Roles, OneTableRoundTripsEveryName) {
   for (const auto& r : kRoles) {
     auto parsed = parse_role(r.name);

@@ -166,7 +166,7 @@ bool IngestServer::allowed(const transport::RouterMessage& msg, v1::AdapterToHub
   const std::string who = id != nullptr ? fmt::format("identity \"{}\" has role {}", id->name, auth::role_name(id->role))
                                         : fmt::format("identity \"{}\" is not in the identities file", msg.user_id);
   const std::string reason = fmt::format("{} requires role {}; {}", submit ? "submit" : "status and reload",
-                                         submit ? "adapter" : "operator", who);
+                                         auth::role_name(submit ? auth::Role::kAdapter : auth::Role::kOperator), who);
   // Not dead-lettered: what an identity may not send is not stored. Counted, and logged sparingly.
   if (denied <= 10 || denied % 1000 == 0) spdlog::warn("ingest: refused #{}: {}", denied, reason);
   nack(msg.routing_id, submit ? in_.submit().correlation_id() : 0, v1::NACK_CODE_FORBIDDEN, reason);

@@ -16,6 +16,8 @@
 #include "gridhub/audit/reroute.hpp"
 #include "gridhub/audit/state.hpp"
 #include "gridhub/audit/verify.hpp"
+#include "gridhub/auth/curve.hpp"
+#include "gridhub/auth/directory.hpp"
 #include "gridhub/core/hub_config.hpp"
 #include "gridhub/core/pii.hpp"
 #include "gridhub/dryrun/dry_run.hpp"
@@ -29,6 +31,36 @@
 namespace {
 
 namespace v1 = gridhub::v1;
+
+/// `--server-key Z85 --key FILE`: talk CURVE to a hub in [security] mode "curve" (both or neither).
+struct CurveClient {
+  std::string server_key;
+  std::string key_file;
+  std::optional<gridhub::auth::CurveKeyPair> keys;
+
+  /// Loads the key file; false (with the reason on stderr) when the options are unusable.
+  bool load() {
+    if (server_key.empty() && key_file.empty()) return true;
+    if (server_key.empty() || key_file.empty()) {
+      std::cerr << "gridhubctl: --server-key and --key go together\n";
+      return false;
+    }
+    if (!gridhub::auth::is_z85_key(server_key)) {
+      std::cerr << "gridhubctl: --server-key: not a CURVE public key (40 characters of Z85)\n";
+      return false;
+    }
+    auto k = gridhub::auth::load_curve_secret_key(key_file);
+    if (!k) {
+      std::cerr << "gridhubctl: --key: " << k.error().detail << "\n";
+      return false;
+    }
+    keys = std::move(k.value());
+    return true;
+  }
+  void apply(zmq::socket_t& s) const {
+    if (keys) gridhub::auth::apply_curve_client(s, server_key, *keys);
+  }
+};
 
 std::string to_json(const google::protobuf::Message& m) {
   std::string out;
@@ -58,10 +90,12 @@ bool print_record(std::uint64_t seq, std::string_view body, bool show_pii) {
   return true;
 }
 
-int cmd_tail(const std::string& hub, std::uint64_t from_seq, std::uint64_t max, int idle_exit_ms, bool show_pii) {
+int cmd_tail(const std::string& hub, std::uint64_t from_seq, std::uint64_t max, int idle_exit_ms, bool show_pii,
+             const CurveClient& curve) {
   zmq::context_t ctx(1);
   zmq::socket_t sock(ctx, zmq::socket_type::dealer);
   gridhub::transport::apply_common_options(sock, 64 << 20);
+  curve.apply(sock);
   sock.connect(hub);
   constexpr std::uint32_t kWindow = 512;
   std::uint64_t next = std::max<std::uint64_t>(from_seq, 1);
@@ -116,10 +150,12 @@ int cmd_tail(const std::string& hub, std::uint64_t from_seq, std::uint64_t max, 
 }
 
 /// One control request on the ingest endpoint and its answer, or nothing within the timeout.
-std::optional<v1::HubToAdapter> request(const std::string& hub, const v1::AdapterToHub& req, int timeout_ms) {
+std::optional<v1::HubToAdapter> request(const std::string& hub, const v1::AdapterToHub& req, int timeout_ms,
+                                        const CurveClient& curve) {
   zmq::context_t ctx(1);
   zmq::socket_t sock(ctx, zmq::socket_type::dealer);
   gridhub::transport::apply_common_options(sock, 1 << 20);
+  curve.apply(sock);
   sock.connect(hub);
   (void)gridhub::transport::send_dealer(sock, req, false);
   zmq::pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
@@ -128,16 +164,22 @@ std::optional<v1::HubToAdapter> request(const std::string& hub, const v1::Adapte
   v1::HubToAdapter rep;
   if (!(items[0].revents & ZMQ_POLLIN) || !sock.recv(msg, zmq::recv_flags::dontwait) ||
       !rep.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) {
-    std::cerr << "gridhubctl: no answer from " << hub << " within " << timeout_ms << " ms (is the hub running?)\n";
+    std::cerr << "gridhubctl: no answer from " << hub << " within " << timeout_ms << " ms (is the hub running?"
+              << (curve.keys ? " Is this key in its identities file, and --server-key the hub's public key?" : "")
+              << ")\n";
+    return std::nullopt;
+  }
+  if (rep.has_nack()) {
+    std::cerr << "gridhubctl: refused by " << hub << ": " << rep.nack().reason() << "\n";
     return std::nullopt;
   }
   return rep;
 }
 
-int cmd_status(const std::string& hub, int timeout_ms) {
+int cmd_status(const std::string& hub, int timeout_ms, const CurveClient& curve) {
   v1::AdapterToHub req;
   req.mutable_status();
-  auto rep = request(hub, req, timeout_ms);
+  auto rep = request(hub, req, timeout_ms, curve);
   if (!rep || !rep->has_status()) return 1;
   std::cout << "log_head_seq " << rep->status().log_head_seq() << "\n";
   for (const auto& c : rep->status().counters()) std::cout << c.name() << " " << c.value() << "\n";
@@ -170,10 +212,10 @@ const char* tier_word(v1::Tier t) {
   }
 }
 
-int cmd_reload(const std::string& hub, int timeout_ms) {
+int cmd_reload(const std::string& hub, int timeout_ms, const CurveClient& curve) {
   v1::AdapterToHub req;
   req.mutable_reload();
-  auto rep = request(hub, req, timeout_ms);
+  auto rep = request(hub, req, timeout_ms, curve);
   if (!rep || !rep->has_reload()) return 1;
   std::cout << (rep->reload().ok() ? "reloaded: " : "refused: ") << rep->reload().message() << "\n";
   for (const auto& st : rep->reload().stages()) std::cout << "  " << st << "\n";
@@ -508,6 +550,23 @@ int cmd_keygen(const std::string& out) {
   return 0;
 }
 
+/// A CURVE key pair for a hub, adapter or subscriber: PREFIX.key (secret) and PREFIX.pub; the public
+/// key is printed for the identities file (or, for the hub's own key, for its clients).
+int cmd_keygen_curve(const std::string& prefix) {
+  auto k = gridhub::auth::generate_curve_keypair();
+  if (!k) {
+    std::cerr << "gridhubctl: " << k.error().message() << "\n";
+    return 1;
+  }
+  if (auto s = gridhub::auth::write_curve_key_files(prefix, k.value()); !s) {
+    std::cerr << "gridhubctl: " << s.error().message() << "\n";
+    return 1;
+  }
+  std::cerr << "wrote " << prefix << ".key (secret, mode 0600) and " << prefix << ".pub\n";
+  std::cout << k->public_key << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -529,14 +588,24 @@ int main(int argc, char** argv) {
   tail->add_option("--idle-exit-ms", idle_exit_ms, "exit when nothing arrived for this long");
   tail->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked");
 
+  CurveClient curve;
+  auto add_curve = [&](CLI::App* cmd) {
+    cmd->add_option("--server-key", curve.server_key, "the hub's CURVE public key (Z85), when it runs [security] mode \"curve\"");
+    cmd->add_option("--key", curve.key_file, "this client's CURVE secret key file (gridhubctl keygen --curve)")
+        ->check(CLI::ExistingFile);
+  };
+  add_curve(tail);
+
   auto* status = app.add_subcommand("status", "the hub's log head and counters");
   status->add_option("--hub", hub, "the hub's ingest endpoint")->required();
   status->add_option("--timeout-ms", timeout_ms, "how long to wait for the answer");
+  add_curve(status);
 
   bool tickets_json = false;
   auto* reload = app.add_subcommand("reload", "make the hub re-read its pipeline config and reference data (like SIGHUP)");
   reload->add_option("--hub", hub, "the hub's ingest endpoint")->required();
   reload->add_option("--timeout-ms", timeout_ms, "how long to wait for the answer");
+  add_curve(reload);
 
   auto* tickets = app.add_subcommand("tickets", "current state of every ticket (the projection), one line each");
   tickets->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
@@ -621,22 +690,28 @@ int main(int argc, char** argv) {
   report->add_option("--categories", categories, "the county's categories.csv, for category names")->check(CLI::ExistingFile);
 
   std::string key_out;
-  auto* keygen = app.add_subcommand("keygen", "make an Ed25519 key pair for signed checkpoints");
-  keygen->add_option("--out", key_out, "folder for checkpoint.key (secret) and checkpoint.pub")->required();
+  bool keygen_curve = false;
+  auto* keygen = app.add_subcommand("keygen", "make an Ed25519 key pair for signed checkpoints, or (--curve) a CURVE key pair");
+  keygen->add_option("--out", key_out,
+                     "folder for checkpoint.key (secret) and checkpoint.pub; with --curve: PREFIX for PREFIX.key and PREFIX.pub")
+      ->required();
+  keygen->add_flag("--curve", keygen_curve,
+                   "a CurveZMQ key pair for the hub, an adapter or a subscriber; prints the public key (Z85)");
 
   CLI11_PARSE(app, argc, argv);
   if (*verify) return cmd_verify(db, checkpoints_dir, public_key);
   if (*replay) return cmd_replay(db, from_seq, since, until, replay_format, show_pii);
-  if (*keygen) return cmd_keygen(key_out);
+  if (*keygen) return keygen_curve ? cmd_keygen_curve(key_out) : cmd_keygen(key_out);
   if (*state) return cmd_state(db, as_of, ticket_ids, show_pii);
   if (*reroute) return cmd_reroute(db, config_file, reroute_format);
   if (*report) return cmd_report(db, since, until, report_format, report_out, categories);
   if (*train) return cmd_train(inputs, labels, categories, model_out, field_map);
   if (*route) return cmd_route(config_file, inputs, format, chat_groups, labels, field_map);
 
-  if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii);
-  if (*status) return cmd_status(hub, timeout_ms);
-  if (*reload) return cmd_reload(hub, timeout_ms);
+  if ((*tail || *status || *reload) && !curve.load()) return 2;
+  if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii, curve);
+  if (*status) return cmd_status(hub, timeout_ms, curve);
+  if (*reload) return cmd_reload(hub, timeout_ms, curve);
   if (*tickets) return cmd_tickets(db, show_pii, tickets_json);
   if (*dead) return cmd_dead_letters(db, json);
   if (*rebuild) {

@@ -1,5 +1,7 @@
 #include "gridhub/adapter/adapter_config.hpp"
 
+#include "gridhub/auth/directory.hpp"
+
 namespace gridhub::adapter {
 
 config::Spec adapter_config_spec() {
@@ -15,6 +17,8 @@ config::Spec adapter_config_spec() {
       {"adapter.log_level", Type::kString, false, "trace | debug | info | warn | error"},
       {"adapter.retry_after_s", Type::kInteger, false, "HTTP adapters: Retry-After (s) of the 503 while the outbox is full"},
       {"adapter.metrics_listen", Type::kString, false, "file importers: host:port serving GET /metrics while importing"},
+      {"adapter.server_public_key", Type::kString, false, "the hub's CURVE public key (Z85)"},
+      {"adapter.secret_key_file", Type::kString, false, "this adapter's CURVE secret key file"},
   };
 }
 
@@ -35,6 +39,20 @@ AdapterConfig adapter_config_from(const config::Config& cfg) {
   a.client.ack_timeout = std::chrono::milliseconds(cfg.get_int("adapter.ack_timeout_ms", 3000, 10, 600000));
   a.client.backoff_max = std::chrono::milliseconds(cfg.get_int("adapter.backoff_max_ms", 5000, 10, 600000));
   a.client.backoff_initial = std::min(a.client.backoff_initial, a.client.backoff_max);
+  if (cfg.has("adapter.server_public_key") != cfg.has("adapter.secret_key_file")) {
+    throw config::ConfigError(cfg.where(cfg.has("adapter.server_public_key") ? "adapter.server_public_key"
+                                                                             : "adapter.secret_key_file") +
+                              ": CURVE needs both adapter.server_public_key and adapter.secret_key_file");
+  }
+  if (cfg.has("adapter.server_public_key")) {
+    a.client.server_public_key = cfg.get_string("adapter.server_public_key");
+    if (!auth::is_z85_key(a.client.server_public_key)) {
+      throw config::ConfigError(cfg.where("adapter.server_public_key") + ": not a CURVE public key (40 characters of Z85)");
+    }
+    auto k = auth::load_curve_secret_key(cfg.get_path("adapter.secret_key_file"));
+    if (!k) throw config::ConfigError(cfg.where("adapter.secret_key_file") + ": " + k.error().detail);
+    a.client.curve_key = std::move(k.value());
+  }
   return a;
 }
 

@@ -29,6 +29,7 @@ void HubClient::reconnect() {
   // Queued frames for a dead connection are dropped, not delivered late: we resend from the outbox.
   socket_.set(zmq::sockopt::immediate, 1);
   socket_.set(zmq::sockopt::sndhwm, static_cast<int>(options_.window) * 2);
+  if (!options_.server_public_key.empty()) auth::apply_curve_client(socket_, options_.server_public_key, options_.curve_key);
   socket_.connect(options_.endpoint);
 }
 
@@ -130,9 +131,15 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
         const auto& n = reply.nack();
         auto id = static_cast<std::int64_t>(n.correlation_id());
         if (in_flight.erase(id) == 0) continue;
-        if (n.code() == v1::NACK_CODE_UNAVAILABLE) {
-          // The hub could not store it now; it stays pending and goes again after a pause.
-          spdlog::warn("hub unavailable ({}); retrying in {} ms", n.reason(), backoff.count());
+        if (n.code() == v1::NACK_CODE_UNAVAILABLE || n.code() == v1::NACK_CODE_FORBIDDEN) {
+          // The hub could not store it now, or this adapter's identity may not submit (a wrong role
+          // in the identities file, fixed by its operator): it stays pending and goes again later.
+          if (n.code() == v1::NACK_CODE_FORBIDDEN) {
+            spdlog::error("hub refused this adapter: {}; events stay in the outbox, retrying in {} ms", n.reason(),
+                          backoff.count());
+          } else {
+            spdlog::warn("hub unavailable ({}); retrying in {} ms", n.reason(), backoff.count());
+          }
           cursor = std::min(cursor, id - 1);
           exhausted = false;
           std::this_thread::sleep_for(backoff);
@@ -151,8 +158,11 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
     }
     if (!in_flight.empty() && Clock::now() - last_answer > options_.ack_timeout) {
       if (auto s = flush(); !s) return s.error();
-      spdlog::warn("hub at {} did not answer for {} ms ({} events unacknowledged); reconnecting in {} ms",
-                   options_.endpoint, options_.ack_timeout.count(), in_flight.size(), backoff.count());
+      spdlog::warn("hub at {} did not answer for {} ms ({} events unacknowledged); reconnecting in {} ms{}",
+                   options_.endpoint, options_.ack_timeout.count(), in_flight.size(), backoff.count(),
+                   options_.server_public_key.empty() ? ""
+                                                      : " (CURVE: is this adapter's public key in the hub's identities "
+                                                        "file, and server_public_key the hub's?)");
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, options_.backoff_max);
       in_flight.clear();

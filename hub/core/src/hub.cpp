@@ -21,6 +21,9 @@ struct Hub::Impl {
   std::uint64_t reloads = 0;
   std::uint64_t reload_failures = 0;
   zmq::context_t zmq{1};
+  // Before the endpoints: they are configured by it, and the ZAP handler must outlive them.
+  // The stream server asks it who a subscriber is: security->identify(msg), or claim(name) when off.
+  std::unique_ptr<auth::Security> security;
   // Declared before `log`: the log tells it the head when it closes, so it must outlive the log.
   std::unique_ptr<log::Checkpointer> checkpointer;
   std::unique_ptr<log::EventLog> log;
@@ -33,6 +36,8 @@ struct Hub::Impl {
 
 Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& clock) : impl_(std::make_unique<Impl>()) {
   impl_->config_file = config.config_file;
+  // First: a hub configured for CURVE whose keys or identities are broken must not open anything.
+  impl_->security = std::make_unique<auth::Security>(io, impl_->zmq, config.security);
   if (config.sla) {
     impl_->policy = SlaLifecyclePolicy::load(*config.sla);
     spdlog::info("hub: SLA clocks on calendar {} with hours from {}", config.sla->calendar.string(),
@@ -59,8 +64,9 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
   impl_->log = std::move(log.value());
   auto reader = log::LogReader::open(config.log_db);
   if (!reader) throw std::runtime_error(reader.error().message());
-  impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->log, config.ingest, impl_->pipeline.get());
-  impl_->gatekeeper = std::make_unique<OpenGatekeeper>();
+  impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->log, config.ingest, impl_->pipeline.get(),
+                                                 impl_->security.get());
+  impl_->gatekeeper = std::make_unique<SecurityGatekeeper>(*impl_->security);
   WriteFn write = [ingest = impl_->ingest.get()](log::AppendItem item,
                                                  std::function<void(const Status&, const log::AppendOutcome&)> done) {
     ingest->append(std::move(item), std::move(done));
@@ -71,7 +77,8 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     impl_->ingest->on_outcomes([w = impl_->sla.get()](const std::vector<log::AppendOutcome>& o) { w->observe(o); });
   }
   impl_->stream = std::make_unique<StreamServer>(io, impl_->zmq, std::move(reader.value()), config.stream,
-                                                 *impl_->gatekeeper, impl_->policy.get(), std::move(write));
+                                                 *impl_->gatekeeper, impl_->policy.get(), std::move(write),
+                                                 impl_->security.get());
   impl_->ingest->on_commit([s = impl_->stream.get()](std::uint64_t head) { s->on_commit(head); });
   if (impl_->pipeline) impl_->ingest->on_reload([this] { return reload(); });
   impl_->ingest->on_status([this](v1::StatusReply& r) {
@@ -101,6 +108,12 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     }
     add("pipeline_reloads_total", impl_->reloads);
     add("pipeline_reload_failures_total", impl_->reload_failures);
+    if (const auto* z = impl_->security->zap_counters()) {
+      add("auth_accepted_total", z->accepted);
+      add("auth_rejected_unknown_key_total", z->rejected_unknown_key);
+      add("auth_rejected_mechanism_total", z->rejected_mechanism);
+      add("auth_malformed_total", z->malformed);
+    }
   });
   spdlog::info("hub: log {} at seq {}", config.log_db.string(), impl_->log->head_seq());
 }

@@ -21,6 +21,9 @@ const config::Spec& hub_config_spec() {
       {"audit.signing_key", Type::kString, false, "Ed25519 secret key file (gridhubctl keygen)"},
       {"audit.checkpoint_every", Type::kInteger, false, "records between checkpoints"},
       {"audit.checkpoint_seconds", Type::kInteger, false, "seconds between checkpoints"},
+      {"security.mode", Type::kString, false, "off | curve"},
+      {"security.secret_key_file", Type::kString, false, "the hub's CURVE secret key (gridhubctl keygen --curve)"},
+      {"security.identities", Type::kString, false, "identities file: keys, names, roles, codes"},
     };
     for (auto& k : pipeline::pipeline_config_spec()) s.push_back(k);
     // [sla] is optional as a whole; within it, from_config insists on what it needs.
@@ -67,6 +70,14 @@ HubConfig hub_config_from(const config::Config& cfg) {
     a.every_seconds = cfg.get_int("audit.checkpoint_seconds", 60, 1, 86400 * 365);
     h.audit = std::move(a);
   }
+  if (cfg.get_enum("security.mode", "off", {"off", "curve"}) == "curve") {
+    for (const char* key : {"security.secret_key_file", "security.identities"}) {
+      if (!cfg.has(key)) throw config::ConfigError(cfg.where("security.mode") + ": mode \"curve\" needs " + key);
+    }
+    h.security.mode = auth::SecurityMode::kCurve;
+  }
+  if (cfg.has("security.secret_key_file")) h.security.secret_key_file = cfg.get_path("security.secret_key_file");
+  if (cfg.has("security.identities")) h.security.identities = cfg.get_path("security.identities");
   return h;
 }
 

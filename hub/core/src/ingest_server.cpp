@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "batch_writer.hpp"
+#include "gridhub/auth/entitlement.hpp"
 #include "gridhub/core/routing.hpp"
 
 namespace gridhub::core {
@@ -16,9 +17,11 @@ class BatchWriter : public GroupCommitWriter<IngestServer::Pending> {
 
 namespace {
 
-zmq::socket_t make_router(zmq::context_t& zmq, const IngestOptions& o, std::vector<std::string>& bound) {
+zmq::socket_t make_router(zmq::context_t& zmq, const IngestOptions& o, const auth::Security* security,
+                          std::vector<std::string>& bound) {
   zmq::socket_t s(zmq, zmq::socket_type::router);
   transport::apply_common_options(s, o.max_frame_bytes);
+  if (security != nullptr) security->configure_server(s);
   // Unroutable acks (the adapter went away) must be reported, not silently dropped.
   s.set(zmq::sockopt::router_mandatory, 1);
   s.set(zmq::sockopt::sndhwm, 100000);
@@ -33,8 +36,12 @@ zmq::socket_t make_router(zmq::context_t& zmq, const IngestOptions& o, std::vect
 }  // namespace
 
 IngestServer::IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options,
-                           const pipeline::Pipeline* pipeline)
-    : io_(io), options_(std::move(options)), pipeline_(pipeline), socket_(io, make_router(zmq, options_, bound_)) {
+                           const pipeline::Pipeline* pipeline, const auth::Security* security)
+    : io_(io),
+      options_(std::move(options)),
+      pipeline_(pipeline),
+      security_(security),
+      socket_(io, make_router(zmq, options_, security, bound_)) {
   writer_ = std::make_unique<BatchWriter>(
       io, log, options_.max_batch,
       [this](std::vector<Pending>&& batch, Status status, std::vector<log::AppendOutcome>&& outcomes) {
@@ -99,6 +106,7 @@ void IngestServer::handle(transport::RouterMessage& msg) {
                       v1::NACK_CODE_MALFORMED_FRAME);
     return;
   }
+  if (!allowed(msg, in_.msg_case())) return;
   switch (in_.msg_case()) {
     case v1::AdapterToHub::kStatus:
       reply_status(msg.routing_id);
@@ -150,6 +158,24 @@ void IngestServer::handle(transport::RouterMessage& msg) {
   }
   item.body.mutable_event()->Swap(ev);
   writer_->submit(Pending{msg.routing_id, corr, {}}, std::move(item));
+}
+
+bool IngestServer::allowed(const transport::RouterMessage& msg, v1::AdapterToHub::MsgCase what) {
+  if (security_ == nullptr || !security_->curve() || what == v1::AdapterToHub::MSG_NOT_SET) return true;
+  const auth::Identity* id = security_->identify(msg);
+  const bool submit = what == v1::AdapterToHub::kSubmit;
+  if (id != nullptr && (submit ? auth::may_submit(*id) : auth::may_control(*id))) return true;
+  std::uint64_t& denied = submit ? counters_.denied_submit : counters_.denied_control;
+  ++denied;
+  const std::string who = id != nullptr ? fmt::format("identity \"{}\" has role {}", id->name, auth::role_name(id->role))
+                                        : fmt::format("identity \"{}\" is not in the identities file", msg.user_id);
+  const std::string reason = fmt::format("{} requires role {}; {}", submit ? "submit" : "status and reload",
+                                         auth::role_name(submit ? auth::Role::kAdapter : auth::Role::kOperator), who);
+  // Not dead-lettered: what an identity may not send is not stored. Counted, and logged sparingly.
+  if (denied <= 10 || denied % 1000 == 0) spdlog::warn("ingest: refused #{}: {}", denied, reason);
+  nack(msg.routing_id, submit ? in_.submit().correlation_id() : 0, v1::NACK_CODE_FORBIDDEN, reason);
+  socket_.poke();
+  return false;
 }
 
 void IngestServer::dead_letter_frame(const std::string& routing_id, std::uint64_t correlation, std::string reason_code,
@@ -263,6 +289,10 @@ void IngestServer::reply_status(const std::string& routing_id) {
   add("ingest_commit_failures_total", counters_.commit_failures);
   add("ingest_acks_unroutable_total", counters_.acks_unroutable);
   add("ingest_pending", writer_->pending());
+  if (security_ != nullptr && security_->curve()) {
+    add("ingest_denied_submit_total", counters_.denied_submit);
+    add("ingest_denied_control_total", counters_.denied_control);
+  }
   if (on_status_) on_status_(*s);
   send(routing_id, out_);
   socket_.poke();

@@ -237,9 +237,4 @@ v1::UpdateError update_error(log::Refusal refusal) {
   return v1::UPDATE_ERROR_INVALID;
 }
 
-std::shared_ptr<const Principal> OpenGatekeeper::identify(std::string_view /*user_id*/, std::string_view /*claimed*/) const {
-  static const auto kOperator = std::make_shared<const Principal>(Principal{"operator", "operator", true, true, true});
-  return kOperator;
-}
-
 }  // namespace gridhub::core

@@ -18,8 +18,10 @@ constexpr std::size_t kChunk = 256;             // records read per session per 
 constexpr std::size_t kCacheRecords = 4096;     // parsed records kept for fan-out (about 2 KB each)
 constexpr std::size_t kMaxName = 128;
 
-zmq::socket_t make_router(zmq::context_t& zmq, const StreamOptions& o, std::vector<std::string>& bound) {
+zmq::socket_t make_router(zmq::context_t& zmq, const StreamOptions& o, std::vector<std::string>& bound,
+                          const auth::Security* security) {
   zmq::socket_t s(zmq, zmq::socket_type::router);
+  if (security != nullptr) security->configure_server(s);
   transport::apply_common_options(s, o.max_frame_bytes);
   s.set(zmq::sockopt::router_mandatory, 1);
   // Credit bounds what is in flight per session, so the HWM only has to exceed max_credit.
@@ -107,13 +109,14 @@ class StreamServer::RecordCache {
 };
 
 StreamServer::StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log::LogReader reader, StreamOptions options,
-                           const Gatekeeper& gatekeeper, const LifecyclePolicy* policy, WriteFn write)
+                           const Gatekeeper& gatekeeper, const LifecyclePolicy* policy, WriteFn write,
+                           const auth::Security* security)
     : io_(io),
       options_(std::move(options)),
       gatekeeper_(gatekeeper),
       policy_(policy),
       write_(std::move(write)),
-      socket_(io, make_router(zmq, options_, bound_)),
+      socket_(io, make_router(zmq, options_, bound_, security)),
       reader_(std::move(reader)),
       cache_(std::make_unique<RecordCache>()),
       expiry_timer_(io) {
@@ -198,7 +201,7 @@ void StreamServer::on_readable() {
 
 void StreamServer::subscribe(const std::string& peer, const transport::RouterMessage& msg) {
   const v1::Subscribe& req = in_.subscribe();
-  auto who = gatekeeper_.identify(msg.user_id, req.name());
+  auto who = gatekeeper_.identify(msg, req.name());
   if (!who || !who->subscribe) {
     deny(peer, who ? fmt::format("{} ({}) may not subscribe", who->name, who->role) : std::string("unknown identity"));
     return;
@@ -343,7 +346,7 @@ void StreamServer::update(const std::string& peer, const transport::RouterMessag
     who = it->second.who;
     it->second.last_heard = std::chrono::steady_clock::now();
   } else {
-    who = gatekeeper_.identify(msg.user_id, {});
+    who = gatekeeper_.identify(msg, {});
   }
   auto answer = [this, peer](const std::string& request_id, v1::UpdateError error, std::string reason, std::uint64_t seq,
                              const v1::Ticket* ticket, bool pii) {

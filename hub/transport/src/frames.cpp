@@ -11,6 +11,7 @@ RecvStatus recv_router(zmq::socket_t& socket, RouterMessage& out) {
     out.routing_id.assign(static_cast<const char*>(id.data()), id.size());
     out.extra_frames = 0;
     out.payload.rebuild();
+    out.user_id.clear();
     bool have_payload = false;
     while (socket.get(zmq::sockopt::rcvmore)) {
       zmq::message_t part;
@@ -19,6 +20,11 @@ RecvStatus recv_router(zmq::socket_t& socket, RouterMessage& out) {
       if (!have_payload) {
         out.payload = std::move(part);
         have_payload = true;
+        // The peer's metadata rides on the frames it sent. Not on the routing id frame: ROUTER makes
+        // that one itself, and copies the metadata onto it only on some paths (not when ZMQ_EVENTS
+        // prefetched the message, as AsioZmqSocket's readiness check does). One small map lookup;
+        // assign() reuses the string's capacity, so the hot path does not allocate.
+        if (const char* uid = zmq_msg_gets(out.payload.handle(), "User-Id")) out.user_id.assign(uid);
       } else {
         ++out.extra_frames;
       }

@@ -13,6 +13,8 @@
 /// | adapter.log_level      | string | "info"    | trace, debug, info, warn, error |
 /// | adapter.retry_after_s  | int    | 5         | HTTP adapters: Retry-After of the 503 sent while the outbox is at max_pending |
 /// | adapter.metrics_listen | string | none      | file importers: serve GET /metrics on host:port while importing (prints READY http=...) |
+/// | adapter.server_public_key | string | none   | the hub's CURVE public key (Z85), when the hub runs [security] mode "curve" |
+/// | adapter.secret_key_file   | string | none   | this adapter's CURVE secret key (`gridhubctl keygen --curve`, mode 0600); with server_public_key |
 
 #include <filesystem>
 #include <string>

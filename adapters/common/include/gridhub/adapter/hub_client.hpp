@@ -12,6 +12,7 @@
 #include <zmq.hpp>
 
 #include "gridhub/adapter/outbox.hpp"
+#include "gridhub/auth/curve.hpp"
 #include "gridhub/common/result.hpp"
 
 namespace gridhub::adapter {
@@ -23,6 +24,10 @@ struct HubClientOptions {
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{5000};
   std::size_t max_frame_bytes = 1 << 20;
+  /// CURVE (hub [security] mode "curve"): the hub's public key (Z85) and this adapter's key pair.
+  /// Empty server_public_key: plain connection.
+  std::string server_public_key;
+  auth::CurveKeyPair curve_key;
 };
 
 struct SendStats {

@@ -5,7 +5,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
+#include "gridhub/auth/security.hpp"
+#include "gridhub/transport/frames.hpp"
 #include "gridhub/v1/ticket.pb.h"
 
 namespace gridhub::core {
@@ -17,14 +20,15 @@ struct Principal {
   bool pii = false;       // may read reporters' personal data unmasked
   bool all = false;       // may see every record (auditors, the centre, the operator): no per-record check
   bool subscribe = true;  // may open streams at all (adapters may not)
+  const void* handle = nullptr;   // the gatekeeper's own reference to the identity behind it
 };
 
 class Gatekeeper {
  public:
   virtual ~Gatekeeper() = default;
-  /// The peer behind a message: `user_id` is the authenticated identity ZeroMQ reports (empty without
-  /// security); `claimed` is the subscription name it asked for. Null: refuse the peer.
-  virtual std::shared_ptr<const Principal> identify(std::string_view user_id, std::string_view claimed) const = 0;
+  /// The peer behind a message (its authenticated identity, if security is on); `claimed` is the
+  /// subscription name it asked for. Null: refuse the peer.
+  virtual std::shared_ptr<const Principal> identify(const transport::RouterMessage& msg, std::string_view claimed) const = 0;
   /// May this principal receive a record leaving `ticket` in this state (null: a record that made no ticket)?
   virtual bool may_see(const Principal& who, const gridhub::v1::Ticket* ticket) const = 0;
   /// May it report on this ticket now (accept, note, resolve, return, extend)? Must be thread-safe: the
@@ -32,13 +36,21 @@ class Gatekeeper {
   virtual bool may_update(const Principal& who, const gridhub::v1::Ticket& ticket) const = 0;
 };
 
-/// Security mode "off": every peer is the local operator, who sees and may change everything. For a
-/// single trusted machine only (docs/wire-protocol.md, "Security").
-class OpenGatekeeper final : public Gatekeeper {
+/// The hub's gatekeeper: identities and entitlement from [security] (hub/auth). With security off,
+/// every peer is the local operator unless its subscription name claims a configured identity (for
+/// trying out what a department would see on a trusted machine; not authentication).
+class SecurityGatekeeper final : public Gatekeeper {
  public:
-  std::shared_ptr<const Principal> identify(std::string_view user_id, std::string_view claimed) const override;
-  bool may_see(const Principal&, const gridhub::v1::Ticket*) const override { return true; }
-  bool may_update(const Principal&, const gridhub::v1::Ticket&) const override { return true; }
+  explicit SecurityGatekeeper(const auth::Security& security) : security_(security) {}
+  std::shared_ptr<const Principal> identify(const transport::RouterMessage& msg, std::string_view claimed) const override;
+  bool may_see(const Principal& who, const gridhub::v1::Ticket* ticket) const override;
+  /// The centre and the operator may report on any ticket; others only on tickets now assigned to one of
+  /// their codes; auditors on none.
+  bool may_update(const Principal& who, const gridhub::v1::Ticket& ticket) const override;
+
+ private:
+  const auth::Security& security_;
+  mutable std::unordered_map<const auth::Identity*, std::shared_ptr<const Principal>> principals_;  // io thread only
 };
 
 }  // namespace gridhub::core

@@ -23,6 +23,9 @@
 /// | audit.signing_key          | string   | (required in [audit])    | Ed25519 secret key file from `gridhubctl keygen` (mode 0600) |
 /// | audit.checkpoint_every     | int      | 10000                    | a checkpoint at least every this many records |
 /// | audit.checkpoint_seconds   | int      | 60                       | ... or at the first commit this long after the last one |
+/// | security.mode              | string   | "off"                    | "off" (single trusted machine) or "curve" (gridhub/auth/security.hpp) |
+/// | security.secret_key_file   | string   | (required for curve)     | the hub's CURVE secret key (`gridhubctl keygen --curve`, mode 0600) |
+/// | security.identities        | string   | (required for curve)     | identities file: keys, names, roles, codes (gridhub/auth/directory.hpp) |
 ///
 /// Without [audit] the log still keeps its hash chain, but no checkpoints are written (docs/audit.md).
 
@@ -30,6 +33,7 @@
 #include <optional>
 #include <string>
 
+#include "gridhub/auth/security.hpp"
 #include "gridhub/common/config.hpp"
 #include "gridhub/core/ingest_server.hpp"
 #include "gridhub/core/stream_server.hpp"
@@ -54,6 +58,8 @@ struct HubConfig {
   std::optional<sla::SlaSettings> sla;
   /// Absent when the file has no [audit] section: no signed checkpoints.
   std::optional<log::CheckpointOptions> audit;
+  /// Off unless [security] says "curve".
+  auth::SecurityOptions security;
 };
 
 /// Loads and validates; throws config::ConfigError naming file, key and line.

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "gridhub/auth/security.hpp"
 #include "gridhub/core/normalizer.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/pipeline/pipeline.hpp"
@@ -44,6 +45,8 @@ struct IngestCounters {
   std::uint64_t commits = 0;
   std::uint64_t commit_failures = 0;
   std::uint64_t acks_unroutable = 0;
+  std::uint64_t denied_submit = 0;    // Submit from an identity whose role is not adapter (curve mode)
+  std::uint64_t denied_control = 0;   // status or reload from an identity whose role is not operator
 };
 
 class BatchWriter;
@@ -60,8 +63,10 @@ class IngestServer {
 
   /// Binds the endpoints; throws zmq::error_t at start-up if an endpoint cannot be bound.
   /// `pipeline` may be null (no routing); when set, the log must have been opened with its PipelineHook.
+  /// `security` (null: off) makes the endpoint a CURVE server and checks each frame's role: Submit
+  /// only from adapters, status and reload only from operators.
   IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options,
-               const pipeline::Pipeline* pipeline = nullptr);
+               const pipeline::Pipeline* pipeline = nullptr, const auth::Security* security = nullptr);
   ~IngestServer();
 
   /// The endpoints actually bound (tcp://127.0.0.1:* resolved to its port).
@@ -97,10 +102,12 @@ class IngestServer {
   void send(const std::string& routing_id, const gridhub::v1::HubToAdapter& msg);
   void on_batch_done(std::vector<Pending>&& batch, Status status, std::vector<log::AppendOutcome>&& outcomes);
   void reply_status(const std::string& routing_id);
+  bool allowed(const transport::RouterMessage& msg, gridhub::v1::AdapterToHub::MsgCase what);
 
   boost::asio::io_context& io_;
   IngestOptions options_;
   const pipeline::Pipeline* pipeline_;
+  const auth::Security* security_;
   std::vector<std::string> bound_;   // before socket_: filled while the socket is made
   transport::AsioZmqSocket socket_;
   std::unique_ptr<BatchWriter> writer_;

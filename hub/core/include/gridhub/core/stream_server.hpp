@@ -56,9 +56,11 @@ using WriteFn = std::function<void(log::AppendItem, std::function<void(const Sta
 
 class StreamServer {
  public:
-  /// `gatekeeper` and `policy` (may be null: no SLA rules) must outlive the server.
+  /// `gatekeeper`, `policy` (may be null: no SLA rules) and `security` (null: none; else its CURVE
+  /// server settings are applied before binding) must outlive the server.
   StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log::LogReader reader, StreamOptions options,
-               const Gatekeeper& gatekeeper, const LifecyclePolicy* policy, WriteFn write);
+               const Gatekeeper& gatekeeper, const LifecyclePolicy* policy, WriteFn write,
+               const auth::Security* security = nullptr);
   ~StreamServer();
 
   const std::vector<std::string>& bound_endpoints() const { return bound_; }

@@ -16,7 +16,9 @@ struct RouterMessage {
   std::string routing_id;
   zmq::message_t payload;
   std::size_t extra_frames = 0;   // frames beyond [id, payload]: a protocol violation
-  std::string user_id;            // the authenticated identity (ZAP User-Id); empty without security
+  /// Who the ZAP handler said the peer is (its identity's name, from the payload frame's metadata);
+  /// empty without security.
+  std::string user_id;
 };
 
 enum class RecvStatus { kMessage, kWouldBlock, kError };

@@ -3,8 +3,9 @@
 
 namespace gridhub::log::detail {
 
-// 1: the first. 2: `log.hash`, the hash chain (gridhub/log/chain.hpp).
-inline constexpr int kSchemaVersion = 2;
+// 1: the first. 2: `log.hash`, the hash chain (gridhub/log/chain.hpp). 3: `pii_keys`, the per-ticket
+// keys that seal personal data (gridhub/log/pii_vault.hpp); from 2 the step is only the CREATE below.
+inline constexpr int kSchemaVersion = 3;
 
 inline constexpr const char* kCreateSchema = R"sql(
 CREATE TABLE IF NOT EXISTS log(
@@ -42,6 +43,10 @@ CREATE TABLE IF NOT EXISTS dead_letters(
   location    TEXT,
   payload     BLOB
 );
+CREATE TABLE IF NOT EXISTS pii_keys(
+  key_id TEXT PRIMARY KEY,
+  key    BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_key ON dead_letters(channel, source_key) WHERE source_key IS NOT NULL;
 )sql";
 

@@ -384,7 +384,7 @@ TEST_F(VerifyTest, VersionOneLogMigratesAndVerifies) {
   EXPECT_TRUE(r.ok()) << r.detail;
   EXPECT_EQ(r.records, 21u);
   Tamper t(db_);
-  EXPECT_EQ(t.blob("PRAGMA user_version"), "2");
+  EXPECT_EQ(t.blob("PRAGMA user_version"), "3");
 }
 
 TEST_F(VerifyTest, CheckpointsOnlyWhenDueAndAtClose) {

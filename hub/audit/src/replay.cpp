@@ -8,6 +8,7 @@
 #include "gridhub/core/pii.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "gridhub/v1/log.pb.h"
+#include "body_scan.hpp"
 #include "pii_reader.hpp"
 #include "text_out.hpp"
 
@@ -113,7 +114,11 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
   if (csv) std::fputs("seq,recorded_at,kind,ticket_id,disposition,channel,source_key\n", out);
   detail::PiiReader pii_reader(db.value(), options.show_pii);
   detail::PiiFilter* pii = &pii_reader;
-  v1::LogRecord rec;
+  // The parts replay prints, parsed one by one from the wire format: the intake event (the largest
+  // part, with the source row) is skipped, never parsed.
+  v1::Ticket ticket;
+  std::vector<v1::StageDecision> decisions;
+  v1::Erasure erasure;
   std::string line;
   // Lines are gathered into blocks of about 256 KiB before each write: one stdio call per block.
   constexpr std::size_t kBlock = 256 * 1024;
@@ -130,12 +135,41 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
     if (!row.value()) break;
     const auto seq = static_cast<std::uint64_t>(st.column_int(0));
     const auto body = st.column_blob(6);
-    const bool parsed = rec.ParseFromArray(body.data(), static_cast<int>(body.size()));
+    bool intake = false;
+    bool has_ticket = false;
+    bool has_erasure = false;
+    std::size_t n_decisions = 0;
+    int disposition_number = 0;
+    auto parse_into = [](google::protobuf::MessageLite& m, std::string_view bytes) {
+      return m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+    };
+    const bool parsed = wire::for_each_field(body, [&](std::uint32_t f, int type, std::uint64_t, std::string_view bytes) {
+      if (f == 13 && type == 2) {   // LogRecord.erasure
+        has_erasure = true;
+        return parse_into(erasure, bytes);
+      }
+      if (f != 10 || type != 2) return true;   // LogRecord.intake_accepted
+      intake = true;
+      return wire::for_each_field(bytes, [&](std::uint32_t af, int at, std::uint64_t av, std::string_view ab) {
+        if (af == 2 && at == 2) {   // IntakeAccepted.ticket
+          has_ticket = true;
+          return parse_into(ticket, ab);
+        }
+        if (af == 3 && at == 2) {   // IntakeAccepted.decisions
+          if (n_decisions == decisions.size()) decisions.emplace_back();
+          return parse_into(decisions[n_decisions++], ab);
+        }
+        if (af == 4 && at == 0) disposition_number = static_cast<int>(av);   // IntakeAccepted.disposition
+        return true;
+      });
+    });
     const auto channel_number = st.column_int(4);
     const auto channel = static_cast<v1::Channel>(channel_number);
+    const auto disposition_enum = static_cast<v1::Disposition>(disposition_number);
     const std::string_view disposition =
-        parsed && rec.has_intake_accepted() ? std::string_view(v1::Disposition_Name(rec.intake_accepted().disposition()))
-                                            : std::string_view();
+        !parsed || !intake ? std::string_view()
+        : v1::Disposition_IsValid(disposition_enum) ? std::string_view(v1::Disposition_Name(disposition_enum))
+                                                   : std::string_view();
     auto append_channel = [&] {
       if (v1::Channel_IsValid(channel)) {
         line += v1::Channel_Name(channel);
@@ -171,21 +205,20 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
       append_json_string(line, st.column_text(5));
       if (!parsed) {
         line += ",\"error\":\"body does not parse\"";
-      } else if (rec.has_intake_accepted()) {
-        const auto& intake = rec.intake_accepted();
-        if (intake.has_ticket()) {
+      } else if (intake) {
+        if (has_ticket) {
           line += ",\"ticket\":";
-          detail::append_message_json(line, intake.ticket(), pii);
+          detail::append_message_json(line, ticket, pii);
         }
         line += ",\"decisions\":[";
-        for (int i = 0; i < intake.decisions_size(); ++i) {
+        for (std::size_t i = 0; i < n_decisions; ++i) {
           if (i > 0) line += ',';
-          detail::append_message_json(line, intake.decisions(i));
+          detail::append_message_json(line, decisions[i]);
         }
         line += ']';
-      } else if (rec.has_erasure()) {
+      } else if (has_erasure) {
         line += ",\"erasure\":";
-        detail::append_message_json(line, rec.erasure(), pii);
+        detail::append_message_json(line, erasure, pii);
       }
       line += '}';
     }

@@ -1,6 +1,11 @@
 #include "gridhub/audit/verify.hpp"
 
+#include <array>
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <map>
 #include <optional>
 #include <thread>
@@ -156,48 +161,182 @@ Result<VerifyReport> verify_log(const std::filesystem::path& db_file, const Veri
 
 namespace {
 
-Status walk_chain(sqlite::Database& db_conn, const std::map<std::uint64_t, TrustedCheckpoint>& checkpoints,
+/// One record handed from the reading thread to the hashing thread.
+struct PendingLink {
+  std::uint64_t seq;
+  std::int64_t recorded_at;
+  std::size_t offset;   // of the body in Batch::bytes
+  std::size_t size;
+  std::size_t hash_size;   // of the stored hash; 32 unless damaged
+  log::ChainHash stored;
+};
+
+struct Batch {
+  std::vector<PendingLink> links;
+  std::string bytes;
+};
+
+/// The hash chain over records in seq order, on its own thread: SHA-256 of every body is about as
+/// much work as SQLite's read of it, so reading (and the column checks) and hashing overlap.
+class ChainWorker {
+ public:
+  ChainWorker(const std::map<std::uint64_t, TrustedCheckpoint>& checkpoints, VerifyReport& report)
+      : checkpoints_(checkpoints), next_checkpoint_(checkpoints.begin()), report_(report) {
+    for (auto& b : pool_) free_.push_back(&b);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~ChainWorker() { close(); }
+
+  /// An empty batch to fill (waits while the worker is behind).
+  Batch* take() {
+    std::unique_lock lock(m_);
+    cv_.wait(lock, [&] { return !free_.empty(); });
+    Batch* b = free_.back();
+    free_.pop_back();
+    b->links.clear();
+    b->bytes.clear();
+    return b;
+  }
+  void give(Batch* b) {
+    {
+      std::lock_guard lock(m_);
+      full_.push_back(b);
+    }
+    cv_.notify_all();
+  }
+  /// Waits until every batch given is hashed.
+  void close() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(m_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  /// Set once the worker found a problem (it then skips the rest).
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  /// The worker's problem, if any: read after close().
+  const VerifyReport& result() const { return found_; }
+
+ private:
+  void run() {
+    for (;;) {
+      Batch* b = nullptr;
+      {
+        std::unique_lock lock(m_);
+        cv_.wait(lock, [&] { return !full_.empty() || closed_; });
+        if (full_.empty()) return;
+        b = full_.front();
+        full_.pop_front();
+      }
+      if (!failed()) hash(*b);
+      {
+        std::lock_guard lock(m_);
+        free_.push_back(b);
+      }
+      cv_.notify_all();
+    }
+  }
+
+  void fail(Problem p, std::uint64_t seq, std::string detail) {
+    found_.problem = p;
+    found_.first_bad_seq = seq;
+    found_.detail = std::move(detail);
+    failed_.store(true, std::memory_order_relaxed);
+  }
+
+  void hash(const Batch& b) {
+    log::ChainHash& prev = report_.head_hash;
+    log::ChainHash computed{};
+    for (const auto& l : b.links) {
+      const std::string_view body(b.bytes.data() + l.offset, l.size);
+      if (!hasher_.next(prev, l.seq, l.recorded_at, body, computed)) return fail(Problem::kHashMismatch, l.seq, "SHA-256 failed");
+      if (l.hash_size != computed.size()) return fail(Problem::kHashMissing, l.seq, fmt::format("record {} has no 32-byte hash", l.seq));
+      if (l.stored != computed) {
+        return fail(Problem::kHashMismatch, l.seq,
+                    fmt::format("record {}: stored hash differs from the recomputed chain (the record's seq, time or "
+                                "body was changed, or a record was inserted, removed or moved here)", l.seq));
+      }
+      if (next_checkpoint_ != checkpoints_.end() && next_checkpoint_->first == l.seq) {
+        if (next_checkpoint_->second.checkpoint.hash != computed) {
+          return fail(Problem::kCheckpointMismatch, last_matched_ + 1,
+                      fmt::format("the chain at seq {} differs from the signed {}: records {}..{} were rewritten "
+                                  "(and the chain recomputed) after the checkpoint",
+                                  l.seq, next_checkpoint_->second.file.string(), last_matched_ + 1, l.seq));
+        }
+        last_matched_ = l.seq;
+        ++report_.checkpoints_matched;
+        ++next_checkpoint_;
+      }
+      prev = computed;
+      report_.head_seq = l.seq;
+      ++report_.records;
+    }
+  }
+
+ public:
+  /// After close(): the first checkpoint beyond the records hashed (end() if none).
+  std::map<std::uint64_t, TrustedCheckpoint>::const_iterator next_checkpoint() const { return next_checkpoint_; }
+
+ private:
+  const std::map<std::uint64_t, TrustedCheckpoint>& checkpoints_;
+  std::map<std::uint64_t, TrustedCheckpoint>::const_iterator next_checkpoint_;
+  std::uint64_t last_matched_ = 0;
+  VerifyReport& report_;    // records, head_seq, head_hash, checkpoints_matched: the worker's alone until close()
+  VerifyReport found_;
+  log::ChainHasher hasher_;
+  std::array<Batch, 4> pool_;
+  std::vector<Batch*> free_;
+  std::deque<Batch*> full_;
+  bool closed_ = false;
+  std::atomic<bool> failed_{false};
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+Status walk_chain(sqlite::Database& db, const std::map<std::uint64_t, TrustedCheckpoint>& checkpoints,
                   const VerifyOptions& options, VerifyReport& report) {
-  auto* db = &db_conn;
-  auto done = [&](Problem p, std::uint64_t seq, std::string detail) -> Status {
-    if (options.progress != nullptr) options.progress->finish(report.records);
-    fail(report, p, seq, std::move(detail));
-    return Ok{};
-  };
-  auto rows = db->prepare("SELECT seq, recorded_at, kind, ticket_id, channel, source_key, body, hash FROM log ORDER BY seq");
+  constexpr std::size_t kBatchRecords = 512;
+  auto rows = db.prepare("SELECT seq, recorded_at, kind, ticket_id, channel, source_key, body, hash FROM log ORDER BY seq");
   if (!rows) return rows.error();
   auto& st = rows.value();
-  log::ChainHasher hasher;
-  log::ChainHash computed{};
-  log::ChainHash& prev = report.head_hash;
-  auto next_checkpoint = checkpoints.begin();
-  std::uint64_t last_matched = 0;
+  ChainWorker worker(checkpoints, report);
+  // A problem this thread sees (gap, body, columns) at `mine.first_bad_seq`; the worker may still
+  // find an earlier one (or, at the same seq, a hash problem, which comes first for a record).
+  VerifyReport mine;
+  Batch* batch = worker.take();
   std::uint64_t expected = 1;
   BodyFields fields;
+  Status read_error = Ok{};
   for (;;) {
+    if (worker.failed()) break;
     auto row = st.step();
-    if (!row) return row.error();
+    if (!row) {
+      read_error = row.error();
+      break;
+    }
     if (!row.value()) break;
     const auto seq = static_cast<std::uint64_t>(st.column_int(0));
     if (seq != expected) {
-      return done(Problem::kSeqGap, expected,
-                  seq > expected ? fmt::format("records {}..{} are missing (next record is {})", expected, seq - 1, seq)
-                                 : fmt::format("seq {} out of order", seq));
+      fail(mine, Problem::kSeqGap, expected,
+           seq > expected ? fmt::format("records {}..{} are missing (next record is {})", expected, seq - 1, seq)
+                          : fmt::format("seq {} out of order", seq));
+      break;
     }
     const std::int64_t recorded_at = st.column_int(1);
     const std::string_view body = st.column_blob(6);
     const std::string_view stored = st.column_blob(7);
-    if (!hasher.next(prev, seq, recorded_at, body, computed)) return Error(Errc::storage_failed, "SHA-256 failed");
-    if (stored.size() != computed.size()) {
-      return done(Problem::kHashMissing, seq, fmt::format("record {} has no 32-byte hash", seq));
-    }
-    if (std::memcmp(stored.data(), computed.data(), computed.size()) != 0) {
-      return done(Problem::kHashMismatch, seq,
-                  fmt::format("record {}: stored hash differs from the recomputed chain (the record's seq, time or "
-                              "body was changed, or a record was inserted, removed or moved here)", seq));
-    }
-    if (!scan_body(body, fields)) return done(Problem::kBodyMalformed, seq, fmt::format("record {}: body does not parse", seq));
+    PendingLink link{seq, recorded_at, batch->bytes.size(), body.size(), stored.size(), {}};
+    if (stored.size() == link.stored.size()) std::memcpy(link.stored.data(), stored.data(), stored.size());
+    batch->bytes.append(body);
+    batch->links.push_back(link);
     const char* column = nullptr;
+    if (!scan_body(body, fields)) {
+      fail(mine, Problem::kBodyMalformed, seq, fmt::format("record {}: body does not parse", seq));
+      break;
+    }
     if (fields.seq != seq) {
       column = "seq";
     } else if (fields.recorded_at != recorded_at) {
@@ -213,33 +352,45 @@ Status walk_chain(sqlite::Database& db_conn, const std::map<std::uint64_t, Trust
       column = "source_key";
     }
     if (column != nullptr) {
-      return done(Problem::kColumnMismatch, seq,
-                  fmt::format("record {}: column {} disagrees with the record's body", seq, column));
+      fail(mine, Problem::kColumnMismatch, seq, fmt::format("record {}: column {} disagrees with the record's body", seq, column));
+      break;
     }
-    prev = computed;
-    report.head_seq = seq;
-    ++report.records;
     ++expected;
     if (options.progress != nullptr) options.progress->update(seq);
-    if (next_checkpoint != checkpoints.end() && next_checkpoint->first == seq) {
-      if (next_checkpoint->second.checkpoint.hash != computed) {
-        return done(Problem::kCheckpointMismatch, last_matched + 1,
-                    fmt::format("the chain at seq {} differs from the signed {}: records {}..{} were rewritten "
-                                "(and the chain recomputed) after the checkpoint",
-                                seq, next_checkpoint->second.file.string(), last_matched + 1, seq));
-      }
-      last_matched = seq;
-      ++report.checkpoints_matched;
-      ++next_checkpoint;
+    if (batch->links.size() == kBatchRecords) {
+      worker.give(batch);
+      batch = worker.take();
     }
   }
+  worker.give(batch);   // what was read, including the record a problem was seen in: its hash is checked first
+  worker.close();
   if (options.progress != nullptr) options.progress->finish(report.records);
-  if (next_checkpoint != checkpoints.end()) {
-    const auto& [seq, c] = *next_checkpoint;
-    return done(Problem::kCheckpointBeyondHead, report.head_seq + 1,
-                fmt::format("the log ends at seq {} but {} attests seq {}: records {}..{} are gone (truncated, or an "
-                            "older copy of the database)",
-                            report.head_seq, c.file.string(), seq, report.head_seq + 1, seq));
+  const VerifyReport& theirs = worker.result();
+  const bool their_first =
+      theirs.problem != Problem::kNone &&
+      (mine.problem == Problem::kNone || theirs.first_bad_seq < mine.first_bad_seq ||
+       (theirs.first_bad_seq == mine.first_bad_seq &&
+        (theirs.problem == Problem::kHashMissing || theirs.problem == Problem::kHashMismatch)));
+  if (their_first) {
+    fail(report, theirs.problem, theirs.first_bad_seq, theirs.detail);
+    return Ok{};
+  }
+  if (mine.problem != Problem::kNone) {
+    // The worker hashed the record the problem is in too: count only those before it.
+    if (report.head_seq >= mine.first_bad_seq) {
+      report.records = mine.first_bad_seq - 1;
+      report.head_seq = mine.first_bad_seq - 1;
+    }
+    fail(report, mine.problem, mine.first_bad_seq, mine.detail);
+    return Ok{};
+  }
+  if (!read_error.ok()) return read_error;
+  if (auto next = worker.next_checkpoint(); next != checkpoints.end()) {
+    const auto& [seq, c] = *next;
+    fail(report, Problem::kCheckpointBeyondHead, report.head_seq + 1,
+         fmt::format("the log ends at seq {} but {} attests seq {}: records {}..{} are gone (truncated, or an "
+                     "older copy of the database)",
+                     report.head_seq, c.file.string(), seq, report.head_seq + 1, seq));
   }
   return Ok{};
 }

@@ -3,7 +3,7 @@
 #include <sodium.h>
 
 #include <cstring>
-#include <list>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -20,6 +20,26 @@ constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr int kBase64 = sodium_base64_VARIANT_ORIGINAL;
 
+/// Whether a message type holds a pii field anywhere below it. Memoized per thread: the writer seals
+/// every intake record, and most of a record (locations, provenance, decisions, timestamps) has none,
+/// so the walk skips those submessages without touching their fields.
+bool has_pii(const google::protobuf::Descriptor* desc) {
+  thread_local std::unordered_map<const google::protobuf::Descriptor*, bool> known;
+  if (auto it = known.find(desc); it != known.end()) return it->second;
+  known[desc] = false;   // a recursive type reaches itself: counts as none until proven otherwise
+  bool any = false;
+  for (int i = 0; i < desc->field_count() && !any; ++i) {
+    const FieldDescriptor* f = desc->field(i);
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      any = has_pii(f->message_type());
+    } else {
+      any = f->cpp_type() == FieldDescriptor::CPPTYPE_STRING && f->options().GetExtension(gridhub::v1::pii);
+    }
+  }
+  known[desc] = any;
+  return any;
+}
+
 /// Calls fn(msg, reflection, field, index) for every value of every pii string/bytes field; index -1
 /// for a singular field. Unset singular fields are skipped.
 template <class Fn>
@@ -29,6 +49,7 @@ void for_each_pii(Message& msg, Fn&& fn) {
   for (int i = 0; i < desc->field_count(); ++i) {
     const FieldDescriptor* f = desc->field(i);
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (!has_pii(f->message_type())) continue;
       if (f->is_repeated()) {
         for (int j = 0; j < refl->FieldSize(msg, f); ++j) for_each_pii(*refl->MutableRepeatedMessage(&msg, f, j), fn);
       } else if (refl->HasField(msg, f)) {
@@ -113,13 +134,20 @@ std::optional<std::string> open_sealed(std::string_view sealed, std::string_view
 bool seal_pii(Message& msg, std::string_view key_id, const PiiKey& key) {
   bool ok = true;
   std::string raw;
+  // One random 192-bit nonce base per call, the value's index folded into its last bytes: nonces stay
+  // unique with overwhelming probability, for one getrandom per record instead of one per field.
+  unsigned char nonce_base[kNonce];
+  randombytes_buf(nonce_base, kNonce);
+  std::uint64_t counter = 0;
   for_each_pii(msg, [&](Message& m, const Reflection* r, const FieldDescriptor* f, int index) {
     std::string v = get(m, r, f, index);
     if (v.empty() || pii_value_state(v) != PiiValueState::kPlain) return;
     const std::string ad = associated_data(key_id, f->full_name());
     raw.resize(kNonce + v.size() + kTag);
     auto* nonce = reinterpret_cast<unsigned char*>(raw.data());
-    randombytes_buf(nonce, kNonce);   // 192-bit random nonces: no counter to keep across restarts
+    std::memcpy(nonce, nonce_base, kNonce);   // random per call: no counter to keep across restarts
+    ++counter;
+    for (int b = 0; b < 8; ++b) nonce[kNonce - 1 - b] ^= static_cast<unsigned char>(counter >> (8 * b));
     unsigned long long c_len = 0;
     if (crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonce, &c_len, reinterpret_cast<const unsigned char*>(v.data()),
                                                    v.size(), reinterpret_cast<const unsigned char*>(ad.data()), ad.size(),
@@ -168,29 +196,33 @@ struct PiiKeyStore::Impl {
   sqlite3_stmt* load = nullptr;
   sqlite3_stmt* put = nullptr;      // null on a read-only connection
   sqlite3_stmt* remove = nullptr;
-  // Recent answers, newest first: replay and state read many records of a few tickets in a row.
-  std::list<std::pair<std::string, std::optional<PiiKey>>> cache;
-  static constexpr std::size_t kCacheSize = 64;
+  // Answers so far (present or absent), dropped whole when full: readers look the same few keys up
+  // for every field of a record, and a merged report's key again later.
+  std::unordered_map<std::string, std::optional<PiiKey>> cache;
+  static constexpr std::size_t kCacheSize = 4096;
 
   ~Impl() {
     sqlite3_finalize(load);
     sqlite3_finalize(put);
     sqlite3_finalize(remove);
+    forget();
+  }
+
+  void forget() {
     for (auto& [id, key] : cache) {
       if (key) sodium_memzero(key->data(), key->size());
     }
+    cache.clear();
+    last_id.clear();
   }
 
   void remember(std::string_view id, const std::optional<PiiKey>& key) {
-    for (auto it = cache.begin(); it != cache.end(); ++it) {
-      if (it->first == id) {
-        cache.erase(it);
-        break;
-      }
-    }
-    cache.emplace_front(std::string(id), key);
-    if (cache.size() > kCacheSize) cache.pop_back();
+    if (cache.size() >= kCacheSize) forget();
+    cache.insert_or_assign(std::string(id), key);
+    last_id.clear();   // create/destroy change answers: the one-entry shortcut starts over
   }
+  std::string last_id;
+  std::optional<PiiKey> last;
 };
 
 Result<PiiKeyStore> PiiKeyStore::open(sqlite3* db) {
@@ -217,14 +249,14 @@ PiiKeyStore::PiiKeyStore(PiiKeyStore&&) noexcept = default;
 PiiKeyStore& PiiKeyStore::operator=(PiiKeyStore&&) noexcept = default;
 PiiKeyStore::~PiiKeyStore() = default;
 
-void PiiKeyStore::clear_cache() { impl_->cache.clear(); }
+void PiiKeyStore::clear_cache() { impl_->forget(); }
 
 Result<std::optional<PiiKey>> PiiKeyStore::load(std::string_view key_id) {
-  for (auto it = impl_->cache.begin(); it != impl_->cache.end(); ++it) {
-    if (it->first == key_id) {
-      if (it != impl_->cache.begin()) impl_->cache.splice(impl_->cache.begin(), impl_->cache, it);
-      return impl_->cache.front().second;
-    }
+  if (!impl_->last_id.empty() && impl_->last_id == key_id) return impl_->last;   // the record's other fields
+  if (auto it = impl_->cache.find(std::string(key_id)); it != impl_->cache.end()) {
+    impl_->last_id = it->first;
+    impl_->last = it->second;
+    return it->second;
   }
   sqlite3_stmt* st = impl_->load;
   sqlite3_bind_text64(st, 1, key_id.data(), key_id.size(), SQLITE_STATIC, SQLITE_UTF8);
@@ -238,6 +270,8 @@ Result<std::optional<PiiKey>> PiiKeyStore::load(std::string_view key_id) {
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error(impl_->db, "load");
   impl_->remember(key_id, key);
+  impl_->last_id = std::string(key_id);
+  impl_->last = key;
   return key;
 }
 

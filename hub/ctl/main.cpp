@@ -39,8 +39,9 @@ std::string to_json(const google::protobuf::Message& m) {
   return out;
 }
 
-/// One JSON line per log record: the seq and the ticket as the record left it.
-bool print_record(std::uint64_t seq, std::string_view body, bool show_pii) {
+/// One JSON line per log record: the seq and the ticket as the record left it. Sealed personal data
+/// opens with `keys` (from --db) or shows "[sealed]"; "[erased]" once its key is destroyed.
+bool print_record(std::uint64_t seq, std::string_view body, bool show_pii, gridhub::log::PiiKeyStore* keys) {
   v1::LogRecord rec;
   if (!rec.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     std::cerr << "gridhubctl: log record " << seq << " does not parse; skipped\n";
@@ -49,7 +50,9 @@ bool print_record(std::uint64_t seq, std::string_view body, bool show_pii) {
   if (!rec.has_intake_accepted() || !rec.intake_accepted().has_ticket()) return false;   // not a ticket
   const auto& intake = rec.intake_accepted();
   v1::Ticket t = intake.ticket();
-  if (!show_pii) gridhub::core::mask_pii(t);
+  if (keys != nullptr) (void)gridhub::log::unseal_pii(t, *keys);   // a key table it cannot read: left sealed
+  // Without the keys --show-pii has nothing to show: sealed values print as "[sealed]".
+  if (!show_pii || keys == nullptr) gridhub::core::mask_pii(t);
   // Each stage's decision, so a reader sees why the ticket went where it went.
   std::string decisions;
   for (const auto& d : intake.decisions()) decisions += (decisions.empty() ? "" : ",") + to_json(d);
@@ -59,7 +62,24 @@ bool print_record(std::uint64_t seq, std::string_view body, bool show_pii) {
   return true;
 }
 
-int cmd_tail(const std::string& hub, std::uint64_t from_seq, std::uint64_t max, int idle_exit_ms, bool show_pii) {
+int cmd_tail(const std::string& hub, std::uint64_t from_seq, std::uint64_t max, int idle_exit_ms, bool show_pii,
+             const std::string& db_file) {
+  std::optional<gridhub::sqlite::Database> keys_db;
+  std::optional<gridhub::log::PiiKeyStore> keys;
+  if (!db_file.empty()) {
+    auto db = gridhub::sqlite::Database::open(db_file, gridhub::sqlite::OpenMode::kReadOnly);
+    if (!db) {
+      std::cerr << "gridhubctl: " << db.error().message() << "\n";
+      return 1;
+    }
+    keys_db.emplace(std::move(db.value()));
+    auto k = gridhub::log::PiiKeyStore::open(keys_db->handle());
+    if (!k) {
+      std::cerr << "gridhubctl: " << k.error().message() << "\n";
+      return 1;
+    }
+    keys.emplace(std::move(k.value()));
+  }
   zmq::context_t ctx(1);
   zmq::socket_t sock(ctx, zmq::socket_type::dealer);
   gridhub::transport::apply_common_options(sock, 64 << 20);
@@ -103,7 +123,7 @@ int cmd_tail(const std::string& hub, std::uint64_t from_seq, std::uint64_t max, 
       ++consumed;
       if (seq < next) continue;  // a redelivery after resubscribing; already printed
       next = seq + 1;
-      if (print_record(seq, in.delivery().record(), show_pii)) ++printed;
+      if (print_record(seq, in.delivery().record(), show_pii, keys ? &*keys : nullptr)) ++printed;
       std::fflush(stdout);
       if (max > 0 && printed >= max) return 0;
     }
@@ -575,7 +595,8 @@ int main(int argc, char** argv) {
   tail->add_option("--from-seq", from_seq, "first log seq to print (default 1: everything)");
   tail->add_option("--max", max, "exit after this many tickets");
   tail->add_option("--idle-exit-ms", idle_exit_ms, "exit when nothing arrived for this long");
-  tail->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked");
+  tail->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked (needs --db)");
+  tail->add_option("--db", db, "the hub's log database, for the keys that open sealed personal data")->check(CLI::ExistingFile);
 
   auto* status = app.add_subcommand("status", "the hub's log head and counters");
   status->add_option("--hub", hub, "the hub's ingest endpoint")->required();
@@ -692,7 +713,7 @@ int main(int argc, char** argv) {
   if (*train) return cmd_train(inputs, labels, categories, model_out, field_map);
   if (*route) return cmd_route(config_file, inputs, format, chat_groups, labels, field_map);
 
-  if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii);
+  if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii, db);
   if (*status) return cmd_status(hub, timeout_ms);
   if (*reload) return cmd_reload(hub, timeout_ms);
   if (*tickets) return cmd_tickets(db, show_pii, tickets_json);

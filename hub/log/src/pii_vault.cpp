@@ -140,7 +140,8 @@ bool seal_pii(Message& msg, std::string_view key_id, const PiiKey& key) {
   randombytes_buf(nonce_base, kNonce);
   std::uint64_t counter = 0;
   for_each_pii(msg, [&](Message& m, const Reflection* r, const FieldDescriptor* f, int index) {
-    std::string v = get(m, r, f, index);
+    std::string scratch;
+    const std::string& v = index < 0 ? r->GetStringReference(m, f, &scratch) : r->GetRepeatedStringReference(m, f, index, &scratch);
     if (v.empty() || pii_value_state(v) != PiiValueState::kPlain) return;
     const std::string ad = associated_data(key_id, f->full_name());
     raw.resize(kNonce + v.size() + kTag);
@@ -286,7 +287,10 @@ Result<PiiKey> PiiKeyStore::create(std::string_view key_id) {
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_DONE) return sqlite_error(impl_->db, "create");
-  impl_->remember(key_id, key);
+  // Not remembered: the writer creates one key per new ticket and rarely reads it back (a merge
+  // loads it from the table); only a stale answer must go.
+  impl_->cache.erase(std::string(key_id));
+  impl_->last_id.clear();
   return key;
 }
 
@@ -298,7 +302,8 @@ Result<bool> PiiKeyStore::destroy(std::string_view key_id) {
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_DONE) return sqlite_error(impl_->db, "destroy");
-  impl_->remember(key_id, std::nullopt);
+  impl_->cache.erase(std::string(key_id));
+  impl_->last_id.clear();
   return sqlite3_changes64(impl_->db) > 0;
 }
 

@@ -23,6 +23,7 @@
 #include "gridhub/dryrun/dry_run.hpp"
 #include "gridhub/dryrun/train.hpp"
 #include "gridhub/log/event_log.hpp"
+#include "gridhub/log/pii_vault.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "gridhub/transport/frames.hpp"
 #include "gridhub/v1/log.pb.h"
@@ -70,8 +71,9 @@ std::string to_json(const google::protobuf::Message& m) {
   return out;
 }
 
-/// One JSON line per log record: the seq and the ticket as the record left it.
-bool print_record(std::uint64_t seq, std::string_view body, bool show_pii) {
+/// One JSON line per log record: the seq and the ticket as the record left it. Sealed personal data
+/// opens with `keys` (from --db) or shows "[sealed]"; "[erased]" once its key is destroyed.
+bool print_record(std::uint64_t seq, std::string_view body, bool show_pii, gridhub::log::PiiKeyStore* keys) {
   v1::LogRecord rec;
   if (!rec.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     std::cerr << "gridhubctl: log record " << seq << " does not parse; skipped\n";
@@ -80,7 +82,9 @@ bool print_record(std::uint64_t seq, std::string_view body, bool show_pii) {
   if (!rec.has_intake_accepted() || !rec.intake_accepted().has_ticket()) return false;   // not a ticket
   const auto& intake = rec.intake_accepted();
   v1::Ticket t = intake.ticket();
-  if (!show_pii) gridhub::core::mask_pii(t);
+  if (keys != nullptr) (void)gridhub::log::unseal_pii(t, *keys);   // a key table it cannot read: left sealed
+  // Without the keys --show-pii has nothing to show: sealed values print as "[sealed]".
+  if (!show_pii || keys == nullptr) gridhub::core::mask_pii(t);
   // Each stage's decision, so a reader sees why the ticket went where it went.
   std::string decisions;
   for (const auto& d : intake.decisions()) decisions += (decisions.empty() ? "" : ",") + to_json(d);
@@ -91,7 +95,23 @@ bool print_record(std::uint64_t seq, std::string_view body, bool show_pii) {
 }
 
 int cmd_tail(const std::string& hub, std::uint64_t from_seq, std::uint64_t max, int idle_exit_ms, bool show_pii,
-             const CurveClient& curve) {
+             const CurveClient& curve, const std::string& db_file) {
+  std::optional<gridhub::sqlite::Database> keys_db;
+  std::optional<gridhub::log::PiiKeyStore> keys;
+  if (!db_file.empty()) {
+    auto db = gridhub::sqlite::Database::open(db_file, gridhub::sqlite::OpenMode::kReadOnly);
+    if (!db) {
+      std::cerr << "gridhubctl: " << db.error().message() << "\n";
+      return 1;
+    }
+    keys_db.emplace(std::move(db.value()));
+    auto k = gridhub::log::PiiKeyStore::open(keys_db->handle());
+    if (!k) {
+      std::cerr << "gridhubctl: " << k.error().message() << "\n";
+      return 1;
+    }
+    keys.emplace(std::move(k.value()));
+  }
   zmq::context_t ctx(1);
   zmq::socket_t sock(ctx, zmq::socket_type::dealer);
   gridhub::transport::apply_common_options(sock, 64 << 20);
@@ -136,7 +156,7 @@ int cmd_tail(const std::string& hub, std::uint64_t from_seq, std::uint64_t max, 
       ++consumed;
       if (seq < next) continue;  // a redelivery after resubscribing; already printed
       next = seq + 1;
-      if (print_record(seq, in.delivery().record(), show_pii)) ++printed;
+      if (print_record(seq, in.delivery().record(), show_pii, keys ? &*keys : nullptr)) ++printed;
       std::fflush(stdout);
       if (max > 0 && printed >= max) return 0;
     }
@@ -228,6 +248,8 @@ int cmd_tickets(const std::string& db_file, bool show_pii, bool json) {
     std::cerr << "gridhubctl: " << db.error().message() << "\n";
     return 1;
   }
+  std::optional<gridhub::log::PiiKeyStore> keys;
+  if (auto k = gridhub::log::PiiKeyStore::open(db->handle()); k) keys.emplace(std::move(k.value()));   // none: nothing sealed
   auto st = db->prepare("SELECT last_seq, body FROM tickets ORDER BY created_seq");
   if (!st) {
     std::cerr << "gridhubctl: " << db_file << " is not a gridhub log: " << st.error().message() << "\n";
@@ -243,6 +265,13 @@ int cmd_tickets(const std::string& db_file, bool show_pii, bool json) {
     v1::Ticket t;
     auto body = st->column_blob(1);
     if (!t.ParseFromArray(body.data(), static_cast<int>(body.size()))) continue;
+    // Sealed personal data opens with the ticket's key; once erased it reads "[erased]".
+    if (keys) {
+      if (auto s = gridhub::log::unseal_pii(t, *keys); !s) {
+        std::cerr << "gridhubctl: " << s.error().message() << "\n";
+        return 1;
+      }
+    }
     if (!show_pii) gridhub::core::mask_pii(t);
     if (json) {
       std::printf("%s\n", to_json(t).c_str());
@@ -396,6 +425,8 @@ int cmd_verify(const std::string& db_file, const std::string& checkpoints, const
   gridhub::audit::VerifyOptions opts;
   if (!checkpoints.empty()) opts.checkpoints_dir = checkpoints;
   if (!public_key.empty()) opts.public_key = public_key;
+  auto progress = gridhub::Progress::on_terminal(stderr, "verify");
+  opts.progress = &progress;
   auto r = gridhub::audit::verify_log(db_file, opts);
   if (!r) {
     std::cerr << "gridhubctl: cannot verify: " << r.error().message() << "\n";
@@ -435,7 +466,8 @@ int cmd_replay(const std::string& db_file, std::uint64_t from_seq, const std::st
     }
     *slot = t.value();
   }
-  if (::isatty(STDERR_FILENO)) opts.progress = stderr;
+  auto progress = gridhub::Progress::on_terminal(stderr, "replay");
+  opts.progress = &progress;
   auto n = gridhub::audit::replay(db_file, opts, stdout);
   std::fflush(stdout);
   if (!n) {
@@ -452,7 +484,8 @@ int cmd_state(const std::string& db_file, const std::string& as_of, const std::v
     std::cerr << "gridhubctl: --as-of: " << t.error().detail << "\n";
     return 2;
   }
-  auto n = gridhub::audit::write_state(db_file, t.value(), ticket_ids, show_pii, stdout);
+  auto progress = gridhub::Progress::on_terminal(stderr, "state");
+  auto n = gridhub::audit::write_state(db_file, t.value(), ticket_ids, show_pii, stdout, &progress);
   std::fflush(stdout);
   if (!n) {
     std::cerr << "gridhubctl: " << n.error().message() << "\n";
@@ -481,9 +514,11 @@ int cmd_reroute(const std::string& db_file, const std::string& config_file, cons
     return 2;
   }
   const bool json = format == "jsonl";
-  auto summary = gridhub::audit::reroute(db_file, *pipeline.value(), [&](const gridhub::audit::DecisionChange& c) {
-    std::printf("%s\n", gridhub::audit::format_change(c, json).c_str());
-  });
+  auto progress = gridhub::Progress::on_terminal(stderr, "reroute");
+  auto summary = gridhub::audit::reroute(
+      db_file, *pipeline.value(),
+      [&](const gridhub::audit::DecisionChange& c) { std::printf("%s\n", gridhub::audit::format_change(c, json).c_str()); },
+      &progress);
   if (!summary) {
     std::fflush(stdout);
     std::cerr << "gridhubctl: " << summary.error().message() << "\n";
@@ -515,6 +550,8 @@ int cmd_report(const std::string& db_file, const std::string& since, const std::
     }
     names = std::move(n.value());
   }
+  auto progress = gridhub::Progress::on_terminal(stderr, "report");
+  opts.progress = &progress;
   auto data = gridhub::audit::collect_report(db_file, opts);
   if (!data) {
     std::cerr << "gridhubctl: " << data.error().message() << "\n";
@@ -534,6 +571,36 @@ int cmd_report(const std::string& db_file, const std::string& since, const std::
     std::cerr << "gridhubctl: " << out_file << ": cannot write\n";
     return 1;
   }
+  return 0;
+}
+
+/// Erases a ticket's personal data in a stopped hub's log (docs/audit.md, "Erasure"). Exit 0 done; 3 when
+/// a running hub holds the log; 1 otherwise (no such ticket, storage error).
+int cmd_erase(const std::string& db_file, const std::string& ticket_id, const std::string& request_ref,
+              const std::string& requested_by) {
+  const gridhub::SystemClock clock;
+  // Opened as the hub's writer opens it: the single-writer lock, the schema, the chain head.
+  auto log = gridhub::log::open_event_log(db_file, gridhub::log::LogOptions{}, clock);
+  if (!log) {
+    std::cerr << "gridhubctl: cannot erase: " << log.error().message() << "\n";
+    return log.error().code == gridhub::make_error_code(gridhub::Errc::unavailable) ? 3 : 1;
+  }
+  std::vector<gridhub::log::AppendItem> items;
+  items.emplace_back(gridhub::log::ErasureItem{ticket_id, request_ref, requested_by});
+  std::vector<gridhub::log::AppendOutcome> out;
+  if (auto s = log.value()->append(items, out); !s) {
+    std::cerr << "gridhubctl: cannot erase: " << s.error().message() << "\n";
+    return 1;
+  }
+  log.value().reset();
+  // Old page images holding the key can sit in the WAL until a checkpoint: fold it into the database
+  // (where secure_delete zeroed the key) and truncate it.
+  auto db = gridhub::sqlite::Database::open(db_file, gridhub::sqlite::OpenMode::kReadWrite);
+  if (!db || !db->exec("PRAGMA wal_checkpoint(TRUNCATE)")) {
+    std::cerr << "gridhubctl: erased, but the write-ahead log could not be checkpointed; run it again when idle\n";
+  }
+  std::printf("erased personal data of %s: log record %llu, key %s destroyed\n", ticket_id.c_str(),
+              static_cast<unsigned long long>(out.front().seq), ticket_id.c_str());
   return 0;
 }
 
@@ -586,7 +653,8 @@ int main(int argc, char** argv) {
   tail->add_option("--from-seq", from_seq, "first log seq to print (default 1: everything)");
   tail->add_option("--max", max, "exit after this many tickets");
   tail->add_option("--idle-exit-ms", idle_exit_ms, "exit when nothing arrived for this long");
-  tail->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked");
+  tail->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked (needs --db)");
+  tail->add_option("--db", db, "the hub's log database, for the keys that open sealed personal data")->check(CLI::ExistingFile);
 
   CurveClient curve;
   auto add_curve = [&](CLI::App* cmd) {
@@ -689,6 +757,15 @@ int main(int argc, char** argv) {
   report->add_option("--out", report_out, "write here instead of stdout");
   report->add_option("--categories", categories, "the county's categories.csv, for category names")->check(CLI::ExistingFile);
 
+  std::string erase_ticket;
+  std::string erase_ref;
+  std::string erase_by;
+  auto* erase = app.add_subcommand("erase", "erase a ticket's personal data on lawful request (hub stopped): a logged, chained erasure");
+  erase->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
+  erase->add_option("--ticket", erase_ticket, "the ticket, e.g. T00000042 (its merged reports go with it)")->required();
+  erase->add_option("--ref", erase_ref, "the lawful request's reference (case number)")->required();
+  erase->add_option("--by", erase_by, "who ordered the erasure")->required();
+
   std::string key_out;
   bool keygen_curve = false;
   auto* keygen = app.add_subcommand("keygen", "make an Ed25519 key pair for signed checkpoints, or (--curve) a CURVE key pair");
@@ -702,6 +779,7 @@ int main(int argc, char** argv) {
   if (*verify) return cmd_verify(db, checkpoints_dir, public_key);
   if (*replay) return cmd_replay(db, from_seq, since, until, replay_format, show_pii);
   if (*keygen) return keygen_curve ? cmd_keygen_curve(key_out) : cmd_keygen(key_out);
+  if (*erase) return cmd_erase(db, erase_ticket, erase_ref, erase_by);
   if (*state) return cmd_state(db, as_of, ticket_ids, show_pii);
   if (*reroute) return cmd_reroute(db, config_file, reroute_format);
   if (*report) return cmd_report(db, since, until, report_format, report_out, categories);
@@ -709,13 +787,14 @@ int main(int argc, char** argv) {
   if (*route) return cmd_route(config_file, inputs, format, chat_groups, labels, field_map);
 
   if ((*tail || *status || *reload) && !curve.load()) return 2;
-  if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii, curve);
+  if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii, curve, db);
   if (*status) return cmd_status(hub, timeout_ms, curve);
   if (*reload) return cmd_reload(hub, timeout_ms, curve);
   if (*tickets) return cmd_tickets(db, show_pii, tickets_json);
   if (*dead) return cmd_dead_letters(db, json);
   if (*rebuild) {
-    auto n = gridhub::log::rebuild_projection(db);
+    auto progress = gridhub::Progress::on_terminal(stderr, "rebuild-projection");
+    auto n = gridhub::log::rebuild_projection(db, &progress);
     if (!n) {
       std::cerr << "gridhubctl: " << n.error().message() << "\n";
       return 1;

@@ -110,3 +110,113 @@ TEST_F(AuditTest, HubRefusesToStartWithAnUnusableSigningKey) {
 
 }  // namespace
 }  // namespace gridhub::testing
+
+namespace gridhub::testing {
+namespace {
+
+/// The JSON line of `ticket_id` in `gridhubctl tickets --json` output ("" if absent).
+std::string line_with(const std::string& out, const std::string& needle) {
+  std::istringstream in(out);
+  for (std::string l; std::getline(in, l);) {
+    if (l.find(needle) != std::string::npos) return l;
+  }
+  return {};
+}
+
+/// The value of `sql` (one text/blob cell) from the database, through a plain read-only connection.
+std::string query(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  std::string v;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_blob(st, 0) != nullptr) {
+      v.assign(static_cast<const char*>(sqlite3_column_blob(st, 0)), static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(h);
+  return v;
+}
+
+TEST_F(AuditTest, ErasureShredsOneTicketsPersonalDataAndTheLogStillVerifies) {
+  HubProcess hub(dir_.path());
+  hub.start();
+  auto cfg = write_hotline_config(dir_.path(), "hotline", hub.ingest());
+  auto [rc, out] = run({bin("gridhub-hotline"), "-c", cfg.string(), kExports[0]},
+                       dir_ / "hotline.stderr");
+  ASSERT_EQ(rc, 0) << out << slurp(dir_ / "hotline.stderr");
+  const auto db = hub.db().string();
+  // GD202405060005 was reported from 135-3395-3116, GD202405060003 from 173 3924 0674; the adapter
+  // keeps the number normalized and the source row (with the number as written) as the payload.
+  const std::string kErasedPhone = "13533953116";
+  const std::string kKeptPhone = "17339240674";
+  const std::string erased_id = query(hub.db(), "SELECT ticket_id FROM log WHERE source_key = 'GD202405060005'");
+  const std::string kept_id = query(hub.db(), "SELECT ticket_id FROM log WHERE source_key = 'GD202405060003'");
+  ASSERT_FALSE(erased_id.empty());
+  ASSERT_FALSE(kept_id.empty());
+  ASSERT_NE(erased_id, kept_id);
+
+  const std::vector<std::string> erase = {bin("gridhubctl"), "erase", "--db", db, "--ticket", erased_id,
+                                          "--ref", "case 2024-17", "--by", "county DPO"};
+  // The running hub is the log's single writer: erase refuses rather than fork the chain.
+  auto [busy_rc, busy_out] = run(erase, dir_ / "erase-busy.stderr");
+  EXPECT_EQ(busy_rc, 3) << busy_out;
+  EXPECT_NE(slurp(dir_ / "erase-busy.stderr").find("stop it first"), std::string::npos) << slurp(dir_ / "erase-busy.stderr");
+
+  // Personal data is sealed at rest from intake on: no phone number in plain in the database.
+  auto [b_rc, before] = run({bin("gridhubctl"), "tickets", "--db", db, "--json", "--show-pii"}, dir_ / "tickets.stderr");
+  ASSERT_EQ(b_rc, 0) << slurp(dir_ / "tickets.stderr");
+  EXPECT_NE(line_with(before, erased_id).find(kErasedPhone), std::string::npos) << line_with(before, erased_id);
+  ASSERT_EQ(hub.terminate(), 0) << slurp(hub.stderr_file());
+  const std::string file_before = slurp(hub.db());
+  for (const char* plain : {"13533953116", "135-3395-3116", "17339240674", "173 3924 0674"}) {
+    EXPECT_EQ(file_before.find(plain), std::string::npos) << plain;
+  }
+
+  auto [erc, eout] = run(erase, dir_ / "erase.stderr");
+  ASSERT_EQ(erc, 0) << eout << slurp(dir_ / "erase.stderr");
+  EXPECT_NE(eout.find("erased personal data of " + erased_id), std::string::npos) << eout;
+  EXPECT_EQ(query(hub.db(), "SELECT count(*) FROM pii_keys WHERE key_id = '" + erased_id + "'"), "0");
+
+  auto [vrc, vout] = run({bin("gridhubctl"), "verify", "--db", db}, dir_ / "verify.stderr");
+  EXPECT_EQ(vrc, 0) << vout << slurp(dir_ / "verify.stderr");
+
+  // Replay: the erasure is the last record, chained like any other; the erased ticket's records
+  // read "[erased]" even with --show-pii, the other tickets' personal data still opens.
+  auto [rrc, replayed] = run({bin("gridhubctl"), "replay", "--db", db, "--show-pii"}, dir_ / "replay.stderr");
+  ASSERT_EQ(rrc, 0) << slurp(dir_ / "replay.stderr");
+  const std::string last = replayed.substr(replayed.rfind('\n', replayed.size() - 2) + 1);
+  EXPECT_NE(last.find("\"kind\":\"erasure\""), std::string::npos) << last;
+  EXPECT_NE(last.find("\"request_ref\":\"case 2024-17\""), std::string::npos) << last;
+  EXPECT_NE(last.find("\"pii_erased\":true"), std::string::npos) << last;
+  const std::string intake_line = line_with(replayed, "\"source_key\":\"GD202405060005\"");
+  ASSERT_FALSE(intake_line.empty());
+  EXPECT_EQ(intake_line.find(kErasedPhone), std::string::npos) << intake_line;
+  EXPECT_NE(intake_line.find("[erased]"), std::string::npos) << intake_line;
+  EXPECT_NE(line_with(replayed, "\"source_key\":\"GD202405060003\"").find(kKeptPhone), std::string::npos);
+  EXPECT_EQ(replayed.find(kErasedPhone), std::string::npos);
+  EXPECT_EQ(replayed.find("135-3395-3116"), std::string::npos) << "the source row is sealed too";
+
+  // The projection and the as-of view agree.
+  auto [arc, after] = run({bin("gridhubctl"), "tickets", "--db", db, "--json", "--show-pii"}, dir_ / "tickets.stderr");
+  ASSERT_EQ(arc, 0);
+  EXPECT_EQ(line_with(after, erased_id).find(kErasedPhone), std::string::npos) << line_with(after, erased_id);
+  EXPECT_NE(line_with(after, erased_id).find("\"pii_erased\":true"), std::string::npos) << line_with(after, erased_id);
+  EXPECT_NE(line_with(after, kept_id).find(kKeptPhone), std::string::npos) << line_with(after, kept_id);
+  auto [src, state] = run({bin("gridhubctl"), "state", "--db", db, "--as-of", "2100-01-01", erased_id, kept_id, "--show-pii"},
+                          dir_ / "state.stderr");
+  ASSERT_EQ(src, 0) << slurp(dir_ / "state.stderr");
+  EXPECT_EQ(state.find(kErasedPhone), std::string::npos) << state;
+  EXPECT_NE(state.find(kKeptPhone), std::string::npos) << state;
+  EXPECT_EQ(slurp(hub.db()).find(kErasedPhone), std::string::npos);
+
+  // The projection rebuilt from the log alone keeps the erasure.
+  auto [prc, pout] = run({bin("gridhubctl"), "rebuild-projection", "--db", db}, dir_ / "rebuild.stderr");
+  ASSERT_EQ(prc, 0) << slurp(dir_ / "rebuild.stderr");
+  auto [t2rc, rebuilt] = run({bin("gridhubctl"), "tickets", "--db", db, "--json", "--show-pii"}, dir_ / "tickets.stderr");
+  EXPECT_EQ(line_with(rebuilt, erased_id), line_with(after, erased_id));
+}
+
+}  // namespace
+}  // namespace gridhub::testing

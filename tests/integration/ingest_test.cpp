@@ -95,7 +95,8 @@ TEST_F(IngestTest, HotlineExportsBecomeTicketsAndMalformedRowsBecomeDeadLetters)
   EXPECT_NE(slurp(dir_ / "hotline.stderr").find("export_20240527-20240605.csv:31: rejected (column_count"), std::string::npos);
 
   // The GB18030 export's rare characters arrived intact (䶮 is outside GB2312, 𠮷 outside the BMP).
-  auto [trc, tout] = run({bin("gridhubctl"), "tail", "--hub", hub_.stream(), "--max", std::to_string(kTickets), "--show-pii"},
+  auto [trc, tout] = run({bin("gridhubctl"), "tail", "--hub", hub_.stream(), "--max", std::to_string(kTickets), "--show-pii",
+                          "--db", hub_.db().string()},
                          dir_ / "tail.stderr");
   ASSERT_EQ(trc, 0);
   auto lines = lines_of(tout);
@@ -147,10 +148,19 @@ TEST_F(IngestTest, TailCatchesUpFromTheLogThenFollowsLive) {
 
 TEST_F(IngestTest, TailFromSeqStartsThereAndMasksPersonalData) {
   ASSERT_EQ(import("a", {kExports[0]}).first, 0);
-  auto [rc, out] = run({bin("gridhubctl"), "tail", "--hub", hub_.stream(), "--from-seq", "50", "--max", "1"}, dir_ / "t.stderr");
+  // Personal data is sealed in the log; with the log's keys (--db) tail opens it, then masks it.
+  auto [rc, out] = run({bin("gridhubctl"), "tail", "--hub", hub_.stream(), "--from-seq", "50", "--max", "1", "--db",
+                        hub_.db().string()},
+                       dir_ / "t.stderr");
   ASSERT_EQ(rc, 0);
   EXPECT_NE(out.find("\"seq\":50,"), std::string::npos) << out;
   EXPECT_TRUE(phones_masked(out)) << out;
+  // Without the keys nothing personal shows, not even as ciphertext.
+  auto [src, sealed] = run({bin("gridhubctl"), "tail", "--hub", hub_.stream(), "--from-seq", "50", "--max", "1", "--show-pii"},
+                           dir_ / "t.stderr");
+  ASSERT_EQ(src, 0);
+  EXPECT_NE(sealed.find("\"phone\":\"[sealed]\""), std::string::npos) << sealed;
+  EXPECT_EQ(sealed.find("sealed:v1:"), std::string::npos) << sealed;
 }
 
 TEST_F(IngestTest, SubscriberKeepsItsPlaceAcrossHubRestart) {

@@ -12,11 +12,12 @@ struct BodyFields {
   std::uint64_t seq = 0;
   std::int64_t recorded_at = 0;
   std::string_view ticket_id;
-  bool intake_accepted = false;
-  std::uint32_t body_field = 0;   // LogRecord's body oneof: 10 intake_accepted, 11 ticket_update, 12 escalation, 13 erasure
-  std::int64_t channel = 0;
-  std::string_view source_key;
+  std::uint32_t body_field = 0;   // the LogRecord.body case's field number; 0: none
+  std::int64_t channel = 0;       // intake records only
+  std::string_view source_key;    // intake records only
 
+  bool intake_accepted() const { return body_field == 10; }
+  /// The `log.kind` column the writer derives from the body case: its field name.
   std::string_view kind() const {
     switch (body_field) {
       case 10: return "intake_accepted";
@@ -91,10 +92,9 @@ inline bool scan_body(std::string_view body, BodyFields& out) {
       });
     } else if (f == 3 && type == 2) {   // LogRecord.ticket_id
       out.ticket_id = bytes;
-    } else if (f >= 11 && f <= 13 && type == 2) {  // ticket_update, escalation, erasure: no channel or key
+    } else if (f >= 11 && f <= 13 && type == 2) {   // ticket_update, escalation, erasure
       out.body_field = f;
     } else if (f == 10 && type == 2) {  // LogRecord.intake_accepted: IntakeAccepted.event = 1
-      out.intake_accepted = true;
       out.body_field = f;
       return wire::for_each_field(bytes, [&](std::uint32_t af, int at, std::uint64_t, std::string_view ab) {
         if (af != 1 || at != 2) return true;

@@ -8,6 +8,8 @@
 #include "gridhub/core/pii.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "gridhub/v1/log.pb.h"
+#include "body_scan.hpp"
+#include "pii_reader.hpp"
 #include "text_out.hpp"
 
 namespace gridhub::audit {
@@ -15,7 +17,6 @@ namespace {
 
 namespace v1 = gridhub::v1;
 using detail::append_csv;
-using detail::append_json;
 using detail::append_json_string;
 
 /// Digits at text[pos, pos+n) as a number; -1 if any is not a digit or the text is too short.
@@ -68,16 +69,22 @@ Result<std::int64_t> parse_time(std::string_view t) {
   return bad();
 }
 
-std::string format_time(std::int64_t micros) {
+void append_time(std::string& out, std::int64_t micros) {
   using namespace std::chrono;
   const sys_time<microseconds> tp{microseconds{micros}};
   const auto day_start = floor<days>(tp);
   const year_month_day ymd{day_start};
   const auto in_day = (tp - day_start).count();   // µs, non-negative thanks to floor
   const auto secs = in_day / 1'000'000;
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), secs / 3600, secs / 60 % 60,
-                     secs % 60, in_day % 1'000'000);
+  fmt::format_to(std::back_inserter(out), "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z", static_cast<int>(ymd.year()),
+                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), secs / 3600, secs / 60 % 60,
+                 secs % 60, in_day % 1'000'000);
+}
+
+std::string format_time(std::int64_t micros) {
+  std::string s;
+  append_time(s, micros);
+  return s;
 }
 
 Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayOptions& options, std::FILE* out) {
@@ -86,8 +93,15 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
   auto db = sqlite::Database::open(db_file, sqlite::OpenMode::kReadOnly);
   if (!db) return db.error();
   if (auto s = db->exec("PRAGMA query_only=1"); !s) return s.error();
-  auto head = db->query_int("SELECT coalesce(max(seq), 0) FROM log");
-  if (!head) return head.error();
+  // Pages through a memory map: no pread and copy per page on a long sequential read.
+  if (auto s = db->exec("PRAGMA mmap_size=1073741824"); !s) return s.error();
+  if (options.progress != nullptr) {
+    // An estimate for the ETA: the records from --from-seq on (time bounds are not counted ahead).
+    auto head = db->query_int("SELECT coalesce(max(seq), 0) FROM log");
+    if (!head) return head.error();
+    const auto last = static_cast<std::uint64_t>(head.value());
+    options.progress->set_total(last >= options.from_seq ? last - options.from_seq + 1 : 0);
+  }
   auto rows = db->prepare(
       "SELECT seq, recorded_at, kind, coalesce(ticket_id, ''), coalesce(channel, 0), coalesce(source_key, ''), body"
       " FROM log WHERE seq >= ? AND recorded_at >= ? AND recorded_at < ? ORDER BY seq");
@@ -98,75 +112,123 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
       .bind(3, options.until_micros.value_or(INT64_MAX));
   const bool csv = options.format == ReplayFormat::kCsv;
   if (csv) std::fputs("seq,recorded_at,kind,ticket_id,disposition,channel,source_key\n", out);
-  v1::LogRecord rec;
+  detail::PiiReader pii_reader(db.value(), options.show_pii);
+  detail::PiiFilter* pii = &pii_reader;
+  // The parts replay prints, parsed one by one from the wire format: the intake event (the largest
+  // part, with the source row) is skipped, never parsed.
   v1::Ticket ticket;
+  std::vector<v1::StageDecision> decisions;
+  v1::Erasure erasure;
   std::string line;
+  // Lines are gathered into blocks of about 256 KiB before each write: one stdio call per block.
+  constexpr std::size_t kBlock = 256 * 1024;
+  line.reserve(kBlock + 64 * 1024);
   std::uint64_t n = 0;
+  auto flush = [&]() -> bool {
+    const bool written = std::fwrite(line.data(), 1, line.size(), out) == line.size();
+    line.clear();
+    return written;
+  };
   for (;;) {
     auto row = st.step();
     if (!row) return row.error();
     if (!row.value()) break;
     const auto seq = static_cast<std::uint64_t>(st.column_int(0));
     const auto body = st.column_blob(6);
-    const bool parsed = rec.ParseFromArray(body.data(), static_cast<int>(body.size()));
-    const auto channel = static_cast<v1::Channel>(st.column_int(4));
-    const std::string channel_name = v1::Channel_IsValid(channel) ? v1::Channel_Name(channel) : std::to_string(channel);
-    const std::string disposition =
-        parsed && rec.has_intake_accepted() ? v1::Disposition_Name(rec.intake_accepted().disposition()) : "";
-    line.clear();
+    bool intake = false;
+    bool has_ticket = false;
+    bool has_erasure = false;
+    std::size_t n_decisions = 0;
+    int disposition_number = 0;
+    auto parse_into = [](google::protobuf::MessageLite& m, std::string_view bytes) {
+      return m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+    };
+    const bool parsed = wire::for_each_field(body, [&](std::uint32_t f, int type, std::uint64_t, std::string_view bytes) {
+      if (f == 13 && type == 2) {   // LogRecord.erasure
+        has_erasure = true;
+        return parse_into(erasure, bytes);
+      }
+      if (f != 10 || type != 2) return true;   // LogRecord.intake_accepted
+      intake = true;
+      return wire::for_each_field(bytes, [&](std::uint32_t af, int at, std::uint64_t av, std::string_view ab) {
+        if (af == 2 && at == 2) {   // IntakeAccepted.ticket
+          has_ticket = true;
+          return parse_into(ticket, ab);
+        }
+        if (af == 3 && at == 2) {   // IntakeAccepted.decisions
+          if (n_decisions == decisions.size()) decisions.emplace_back();
+          return parse_into(decisions[n_decisions++], ab);
+        }
+        if (af == 4 && at == 0) disposition_number = static_cast<int>(av);   // IntakeAccepted.disposition
+        return true;
+      });
+    });
+    const auto channel_number = st.column_int(4);
+    const auto channel = static_cast<v1::Channel>(channel_number);
+    const auto disposition_enum = static_cast<v1::Disposition>(disposition_number);
+    const std::string_view disposition =
+        !parsed || !intake ? std::string_view()
+        : v1::Disposition_IsValid(disposition_enum) ? std::string_view(v1::Disposition_Name(disposition_enum))
+                                                   : std::string_view();
+    auto append_channel = [&] {
+      if (v1::Channel_IsValid(channel)) {
+        line += v1::Channel_Name(channel);
+      } else {
+        fmt::format_to(std::back_inserter(line), "{}", channel_number);
+      }
+    };
     if (csv) {
-      line += fmt::format("{},{},", seq, format_time(st.column_int(1)));
+      fmt::format_to(std::back_inserter(line), "{},", seq);
+      append_time(line, st.column_int(1));
+      line += ',';
       append_csv(line, st.column_text(2));
       line += ',';
       append_csv(line, st.column_text(3));
       line += ',';
       line += disposition;
       line += ',';
-      line += channel_name;
+      append_channel();
       line += ',';
       append_csv(line, st.column_text(5));
     } else {
-      line += fmt::format("{{\"seq\":{},\"recorded_at\":\"{}\",\"kind\":", seq, format_time(st.column_int(1)));
+      fmt::format_to(std::back_inserter(line), "{{\"seq\":{},\"recorded_at\":\"", seq);
+      append_time(line, st.column_int(1));
+      line += "\",\"kind\":";
       append_json_string(line, st.column_text(2));
       line += ",\"ticket_id\":";
       append_json_string(line, st.column_text(3));
       line += ",\"disposition\":";
       append_json_string(line, disposition);
-      line += ",\"channel\":";
-      append_json_string(line, channel_name);
-      line += ",\"source_key\":";
+      line += ",\"channel\":\"";
+      append_channel();
+      line += "\",\"source_key\":";
       append_json_string(line, st.column_text(5));
       if (!parsed) {
         line += ",\"error\":\"body does not parse\"";
-      } else if (rec.has_intake_accepted()) {
-        const auto& intake = rec.intake_accepted();
-        if (intake.has_ticket()) {
-          ticket = intake.ticket();
-          if (!options.show_pii) core::mask_pii(ticket);
+      } else if (intake) {
+        if (has_ticket) {
           line += ",\"ticket\":";
-          append_json(line, ticket);
+          detail::append_message_json(line, ticket, pii);
         }
         line += ",\"decisions\":[";
-        for (int i = 0; i < intake.decisions_size(); ++i) {
+        for (std::size_t i = 0; i < n_decisions; ++i) {
           if (i > 0) line += ',';
-          append_json(line, intake.decisions(i));
+          detail::append_message_json(line, decisions[i]);
         }
         line += ']';
+      } else if (has_erasure) {
+        line += ",\"erasure\":";
+        detail::append_message_json(line, erasure, pii);
       }
       line += '}';
     }
     line += '\n';
-    if (std::fwrite(line.data(), 1, line.size(), out) != line.size()) {
-      return Error(Errc::io_failed, "cannot write the output");
-    }
+    if (line.size() >= kBlock && !flush()) return Error(Errc::io_failed, "cannot write the output");
     ++n;
-    if (options.progress != nullptr && (n & 0x3fff) == 0) {
-      std::fprintf(options.progress, "\rreplay: seq %llu of %lld", static_cast<unsigned long long>(seq),
-                   static_cast<long long>(head.value()));
-      std::fflush(options.progress);
-    }
+    if (options.progress != nullptr) options.progress->update(n);
   }
-  if (options.progress != nullptr && n >= 0x4000) std::fputs("\n", options.progress);
+  if (!line.empty() && !flush()) return Error(Errc::io_failed, "cannot write the output");
+  if (options.progress != nullptr) options.progress->finish(n);
   return n;
 }
 

@@ -206,6 +206,7 @@ p.note{background:#fff8e1;border-left:4px solid #f0b400;padding:8px 12px;max-wid
 Result<ReportData> collect_report(const std::filesystem::path& db_file, const ReportOptions& options) {
   ReportData data;
   data.period = options;
+  data.period.progress = nullptr;   // the report outlives the run it was collected with
   detail::ScanRange range;
   if (options.since_micros) range.since = *options.since_micros;
   if (options.until_micros) {
@@ -245,7 +246,7 @@ Result<ReportData> collect_report(const std::filesystem::path& db_file, const Re
     ++t.reports;
     t.channels.insert(channel);
     return Ok{};
-  });
+  }, options.progress);
   if (!n) return n.error();
   for (const auto& [id, t] : tickets) {
     if (t.reports >= 2) {

@@ -54,7 +54,7 @@ std::string_view field_name(DecisionField f) {
 }
 
 Result<RerouteSummary> reroute(const std::filesystem::path& db_file, pipeline::Pipeline& candidate,
-                               const std::function<void(const DecisionChange&)>& on_change) {
+                               const std::function<void(const DecisionChange&)>& on_change, Progress* progress) {
   RerouteSummary summary;
   // The candidate's own tickets by id, for merges: a merged report stores its incident's ticket.
   std::unordered_map<std::string, Fields> candidate_tickets;
@@ -102,7 +102,7 @@ Result<RerouteSummary> reroute(const std::filesystem::path& db_file, pipeline::P
     }
     if (changed) ++summary.changed_records;
     return Ok{};
-  });
+  }, progress);
   if (!n) return n.error();
   return summary;
 }

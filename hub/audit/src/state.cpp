@@ -7,6 +7,7 @@
 #include "gridhub/audit/replay.hpp"
 #include "gridhub/core/pii.hpp"
 #include "log_scan.hpp"
+#include "pii_reader.hpp"
 #include "text_out.hpp"
 
 namespace gridhub::audit {
@@ -14,24 +15,28 @@ namespace gridhub::audit {
 namespace v1 = gridhub::v1;
 
 Result<std::vector<TicketAsOf>> state_as_of(const std::filesystem::path& db_file, std::int64_t as_of_micros,
-                                            const std::vector<std::string>& only) {
+                                            const std::vector<std::string>& only, Progress* progress) {
   const std::unordered_set<std::string> wanted(only.begin(), only.end());
   std::map<std::string, TicketAsOf> tickets;
   detail::ScanRange range;
   range.until = as_of_micros;
   auto n = detail::scan_log(db_file, range, [&](std::uint64_t seq, std::int64_t, v1::LogRecord& rec) -> Status {
-    if (!rec.has_intake_accepted()) return Ok{};   // later record kinds: not yet written by any hub
-    auto& intake = *rec.mutable_intake_accepted();
-    if (!intake.has_ticket() || rec.ticket_id().empty()) return Ok{};   // not a ticket
+    v1::Ticket* record_ticket = nullptr;
+    if (rec.has_intake_accepted()) {
+      record_ticket = rec.mutable_intake_accepted()->has_ticket() ? rec.mutable_intake_accepted()->mutable_ticket() : nullptr;
+    } else if (rec.has_erasure()) {   // the ticket after its personal data was erased
+      record_ticket = rec.mutable_erasure()->has_ticket() ? rec.mutable_erasure()->mutable_ticket() : nullptr;
+    }
+    if (record_ticket == nullptr || rec.ticket_id().empty()) return Ok{};   // not a ticket (or a later kind)
     if (!wanted.empty() && !wanted.contains(rec.ticket_id())) return Ok{};
     // NEW_TICKET creates; MERGED carries the incident ticket as the record left it: either way the
     // record's ticket is the ticket's whole state after it.
     auto& t = tickets[rec.ticket_id()];
     t.ticket_id = rec.ticket_id();
     t.last_seq = seq;
-    t.ticket.Swap(intake.mutable_ticket());
+    t.ticket.Swap(record_ticket);
     return Ok{};
-  });
+  }, progress);
   if (!n) return n.error();
   std::vector<TicketAsOf> out;
   if (only.empty()) {
@@ -51,10 +56,15 @@ Result<std::vector<TicketAsOf>> state_as_of(const std::filesystem::path& db_file
 }
 
 Result<std::uint64_t> write_state(const std::filesystem::path& db_file, std::int64_t as_of_micros,
-                                  const std::vector<std::string>& only, bool show_pii, std::FILE* out) {
-  auto tickets = state_as_of(db_file, as_of_micros, only);
+                                  const std::vector<std::string>& only, bool show_pii, std::FILE* out,
+                                  Progress* progress) {
+  auto tickets = state_as_of(db_file, as_of_micros, only, progress);
   if (!tickets) return tickets.error();
   const std::string as_of = format_time(as_of_micros);
+  // Sealed personal data is opened with the log's keys ("[erased]" once destroyed), then masked.
+  auto keys_db = sqlite::Database::open(db_file, sqlite::OpenMode::kReadOnly);
+  if (!keys_db) return keys_db.error();
+  detail::PiiReader pii(keys_db.value(), show_pii);
   std::string line;
   for (auto& t : tickets.value()) {
     line.clear();
@@ -64,8 +74,7 @@ Result<std::uint64_t> write_state(const std::filesystem::path& db_file, std::int
     if (t.last_seq == 0) {
       line += "null";
     } else {
-      if (!show_pii) core::mask_pii(t.ticket);
-      detail::append_json(line, t.ticket);
+      detail::append_message_json(line, t.ticket, &pii);
     }
     line += "}\n";
     if (std::fwrite(line.data(), 1, line.size(), out) != line.size()) return Error(Errc::io_failed, "cannot write the output");

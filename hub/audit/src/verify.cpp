@@ -1,7 +1,14 @@
 #include "gridhub/audit/verify.hpp"
 
+#include <array>
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <map>
+#include <optional>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -93,6 +100,9 @@ Result<bool> load_checkpoints(const VerifyOptions& options, std::map<std::uint64
   return true;
 }
 
+Status walk_chain(sqlite::Database& db, const std::map<std::uint64_t, TrustedCheckpoint>& checkpoints,
+                  const VerifyOptions& options, VerifyReport& report);
+
 }  // namespace
 
 Result<VerifyReport> verify_log(const std::filesystem::path& db_file, const VerifyOptions& options) {
@@ -111,54 +121,223 @@ Result<VerifyReport> verify_log(const std::filesystem::path& db_file, const Veri
   auto db = sqlite::Database::open(db_file, sqlite::OpenMode::kReadOnly);
   if (!db) return db.error();
   if (auto s = db->exec("PRAGMA query_only=1"); !s) return s.error();
-  auto check = db->query_text("PRAGMA quick_check");
-  if (!check) return check.error();
-  if (check.value() != "ok") return fail(report, Problem::kIntegrityCheck, 0, fmt::format("quick_check: {}", check.value()));
   auto version = db->query_int("PRAGMA user_version");
   if (!version) return version.error();
-  if (version.value() < 2 || version.value() > 3) {
-    return Error(Errc::bad_value, fmt::format("{}: log schema version {} is not one this gridhub verifies (2 or 3; a version 1 log "
-                                              "has no hash chain: open it once with this gridhub to migrate)",
-                                              db_file.string(), version.value()));
+  if (version.value() < 2) {
+    return Error(Errc::bad_value, fmt::format("{}: log schema version {} has no hash chain (need 2; open it once with "
+                                              "this gridhub to migrate)", db_file.string(), version.value()));
   }
   auto kind = db->query_text("SELECT type FROM sqlite_schema WHERE name = 'log'");
   if (!kind) return kind.error();
   if (kind.value() != "table") return Error(Errc::bad_value, fmt::format("{}: not a gridhub log (no log table)", db_file.string()));
+  // The chain walk reads pages through a memory map: no copy into SQLite's page cache per page.
+  if (auto s = db->exec("PRAGMA mmap_size=1073741824"); !s) return s.error();
+  auto total = db->query_int("SELECT coalesce(max(seq), 0) FROM log");
+  if (!total) return total.error();
+  if (options.progress != nullptr) options.progress->set_total(static_cast<std::uint64_t>(total.value()));
 
-  auto rows = db->prepare("SELECT seq, recorded_at, kind, ticket_id, channel, source_key, body, hash FROM log ORDER BY seq");
+  // SQLite's quick_check reads the whole file too; it runs beside the chain walk on its own
+  // connection (the second core), and its verdict comes first: a damaged file explains any other finding.
+  std::optional<Result<std::string>> check;
+  std::thread checker([&] {
+    auto conn = sqlite::Database::open(db_file, sqlite::OpenMode::kReadOnly);
+    if (!conn) {
+      check.emplace(conn.error());
+      return;
+    }
+    (void)conn->exec("PRAGMA mmap_size=1073741824");
+    // The log table and its index only: the projection and key tables are not what verify attests.
+    check.emplace(conn->query_text("PRAGMA quick_check(log)"));
+  });
+  auto walked = walk_chain(db.value(), checkpoints, options, report);
+  checker.join();
+  if (!check->ok()) return check->error();
+  if (check->value() != "ok") {
+    report = VerifyReport{};
+    return fail(report, Problem::kIntegrityCheck, 0, fmt::format("quick_check: {}", check->value()));
+  }
+  if (!walked) return walked.error();
+  return report;
+}
+
+namespace {
+
+/// One record handed from the reading thread to the hashing thread.
+struct PendingLink {
+  std::uint64_t seq;
+  std::int64_t recorded_at;
+  std::size_t offset;   // of the body in Batch::bytes
+  std::size_t size;
+  std::size_t hash_size;   // of the stored hash; 32 unless damaged
+  log::ChainHash stored;
+};
+
+struct Batch {
+  std::vector<PendingLink> links;
+  std::string bytes;
+};
+
+/// The hash chain over records in seq order, on its own thread: SHA-256 of every body is about as
+/// much work as SQLite's read of it, so reading (and the column checks) and hashing overlap.
+class ChainWorker {
+ public:
+  ChainWorker(const std::map<std::uint64_t, TrustedCheckpoint>& checkpoints, VerifyReport& report)
+      : checkpoints_(checkpoints), next_checkpoint_(checkpoints.begin()), report_(report) {
+    for (auto& b : pool_) free_.push_back(&b);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~ChainWorker() { close(); }
+
+  /// An empty batch to fill (waits while the worker is behind).
+  Batch* take() {
+    std::unique_lock lock(m_);
+    cv_.wait(lock, [&] { return !free_.empty(); });
+    Batch* b = free_.back();
+    free_.pop_back();
+    b->links.clear();
+    b->bytes.clear();
+    return b;
+  }
+  void give(Batch* b) {
+    {
+      std::lock_guard lock(m_);
+      full_.push_back(b);
+    }
+    cv_.notify_all();
+  }
+  /// Waits until every batch given is hashed.
+  void close() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(m_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  /// Set once the worker found a problem (it then skips the rest).
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  /// The worker's problem, if any: read after close().
+  const VerifyReport& result() const { return found_; }
+
+ private:
+  void run() {
+    for (;;) {
+      Batch* b = nullptr;
+      {
+        std::unique_lock lock(m_);
+        cv_.wait(lock, [&] { return !full_.empty() || closed_; });
+        if (full_.empty()) return;
+        b = full_.front();
+        full_.pop_front();
+      }
+      if (!failed()) hash(*b);
+      {
+        std::lock_guard lock(m_);
+        free_.push_back(b);
+      }
+      cv_.notify_all();
+    }
+  }
+
+  void fail(Problem p, std::uint64_t seq, std::string detail) {
+    found_.problem = p;
+    found_.first_bad_seq = seq;
+    found_.detail = std::move(detail);
+    failed_.store(true, std::memory_order_relaxed);
+  }
+
+  void hash(const Batch& b) {
+    log::ChainHash& prev = report_.head_hash;
+    log::ChainHash computed{};
+    for (const auto& l : b.links) {
+      const std::string_view body(b.bytes.data() + l.offset, l.size);
+      if (!hasher_.next(prev, l.seq, l.recorded_at, body, computed)) return fail(Problem::kHashMismatch, l.seq, "SHA-256 failed");
+      if (l.hash_size != computed.size()) return fail(Problem::kHashMissing, l.seq, fmt::format("record {} has no 32-byte hash", l.seq));
+      if (l.stored != computed) {
+        return fail(Problem::kHashMismatch, l.seq,
+                    fmt::format("record {}: stored hash differs from the recomputed chain (the record's seq, time or "
+                                "body was changed, or a record was inserted, removed or moved here)", l.seq));
+      }
+      if (next_checkpoint_ != checkpoints_.end() && next_checkpoint_->first == l.seq) {
+        if (next_checkpoint_->second.checkpoint.hash != computed) {
+          return fail(Problem::kCheckpointMismatch, last_matched_ + 1,
+                      fmt::format("the chain at seq {} differs from the signed {}: records {}..{} were rewritten "
+                                  "(and the chain recomputed) after the checkpoint",
+                                  l.seq, next_checkpoint_->second.file.string(), last_matched_ + 1, l.seq));
+        }
+        last_matched_ = l.seq;
+        ++report_.checkpoints_matched;
+        ++next_checkpoint_;
+      }
+      prev = computed;
+      report_.head_seq = l.seq;
+      ++report_.records;
+    }
+  }
+
+ public:
+  /// After close(): the first checkpoint beyond the records hashed (end() if none).
+  std::map<std::uint64_t, TrustedCheckpoint>::const_iterator next_checkpoint() const { return next_checkpoint_; }
+
+ private:
+  const std::map<std::uint64_t, TrustedCheckpoint>& checkpoints_;
+  std::map<std::uint64_t, TrustedCheckpoint>::const_iterator next_checkpoint_;
+  std::uint64_t last_matched_ = 0;
+  VerifyReport& report_;    // records, head_seq, head_hash, checkpoints_matched: the worker's alone until close()
+  VerifyReport found_;
+  log::ChainHasher hasher_;
+  std::array<Batch, 4> pool_;
+  std::vector<Batch*> free_;
+  std::deque<Batch*> full_;
+  bool closed_ = false;
+  std::atomic<bool> failed_{false};
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+Status walk_chain(sqlite::Database& db, const std::map<std::uint64_t, TrustedCheckpoint>& checkpoints,
+                  const VerifyOptions& options, VerifyReport& report) {
+  constexpr std::size_t kBatchRecords = 512;
+  auto rows = db.prepare("SELECT seq, recorded_at, kind, ticket_id, channel, source_key, body, hash FROM log ORDER BY seq");
   if (!rows) return rows.error();
   auto& st = rows.value();
-  log::ChainHasher hasher;
-  log::ChainHash computed{};
-  log::ChainHash& prev = report.head_hash;
-  auto next_checkpoint = checkpoints.begin();
-  std::uint64_t last_matched = 0;
+  ChainWorker worker(checkpoints, report);
+  // A problem this thread sees (gap, body, columns) at `mine.first_bad_seq`; the worker may still
+  // find an earlier one (or, at the same seq, a hash problem, which comes first for a record).
+  VerifyReport mine;
+  Batch* batch = worker.take();
   std::uint64_t expected = 1;
   BodyFields fields;
+  Status read_error = Ok{};
   for (;;) {
+    if (worker.failed()) break;
     auto row = st.step();
-    if (!row) return row.error();
+    if (!row) {
+      read_error = row.error();
+      break;
+    }
     if (!row.value()) break;
     const auto seq = static_cast<std::uint64_t>(st.column_int(0));
     if (seq != expected) {
-      return fail(report, Problem::kSeqGap, expected,
-                  seq > expected ? fmt::format("records {}..{} are missing (next record is {})", expected, seq - 1, seq)
-                                 : fmt::format("seq {} out of order", seq));
+      fail(mine, Problem::kSeqGap, expected,
+           seq > expected ? fmt::format("records {}..{} are missing (next record is {})", expected, seq - 1, seq)
+                          : fmt::format("seq {} out of order", seq));
+      break;
     }
     const std::int64_t recorded_at = st.column_int(1);
     const std::string_view body = st.column_blob(6);
     const std::string_view stored = st.column_blob(7);
-    if (!hasher.next(prev, seq, recorded_at, body, computed)) return Error(Errc::storage_failed, "SHA-256 failed");
-    if (stored.size() != computed.size()) {
-      return fail(report, Problem::kHashMissing, seq, fmt::format("record {} has no 32-byte hash", seq));
-    }
-    if (std::memcmp(stored.data(), computed.data(), computed.size()) != 0) {
-      return fail(report, Problem::kHashMismatch, seq,
-                  fmt::format("record {}: stored hash differs from the recomputed chain (the record's seq, time or "
-                              "body was changed, or a record was inserted, removed or moved here)", seq));
-    }
-    if (!scan_body(body, fields)) return fail(report, Problem::kBodyMalformed, seq, fmt::format("record {}: body does not parse", seq));
+    PendingLink link{seq, recorded_at, batch->bytes.size(), body.size(), stored.size(), {}};
+    if (stored.size() == link.stored.size()) std::memcpy(link.stored.data(), stored.data(), stored.size());
+    batch->bytes.append(body);
+    batch->links.push_back(link);
     const char* column = nullptr;
+    if (!scan_body(body, fields)) {
+      fail(mine, Problem::kBodyMalformed, seq, fmt::format("record {}: body does not parse", seq));
+      break;
+    }
     if (fields.seq != seq) {
       column = "seq";
     } else if (fields.recorded_at != recorded_at) {
@@ -167,46 +346,55 @@ Result<VerifyReport> verify_log(const std::filesystem::path& db_file, const Veri
       column = "kind";
     } else if (fields.ticket_id.empty() ? !st.column_is_null(3) : st.column_text(3) != fields.ticket_id) {
       column = "ticket_id";
-    } else if (!fields.intake_accepted) {
-      // Ticket changes come from no channel: their columns must be empty.
-      if (!st.column_is_null(4)) {
-        column = "channel";
-      } else if (!st.column_is_null(5)) {
-        column = "source_key";
-      }
-    } else if (st.column_is_null(4) || st.column_int(4) != fields.channel) {
+    } else if (fields.intake_accepted() ? st.column_is_null(4) || st.column_int(4) != fields.channel : !st.column_is_null(4)) {
       column = "channel";
-    } else if (st.column_is_null(5) || st.column_text(5) != fields.source_key) {
+    } else if (fields.intake_accepted() ? st.column_is_null(5) || st.column_text(5) != fields.source_key
+                                        : !st.column_is_null(5)) {
       column = "source_key";
     }
     if (column != nullptr) {
-      return fail(report, Problem::kColumnMismatch, seq,
-                  fmt::format("record {}: column {} disagrees with the record's body", seq, column));
+      fail(mine, Problem::kColumnMismatch, seq, fmt::format("record {}: column {} disagrees with the record's body", seq, column));
+      break;
     }
-    prev = computed;
-    report.head_seq = seq;
-    ++report.records;
     ++expected;
-    if (next_checkpoint != checkpoints.end() && next_checkpoint->first == seq) {
-      if (next_checkpoint->second.checkpoint.hash != computed) {
-        return fail(report, Problem::kCheckpointMismatch, last_matched + 1,
-                    fmt::format("the chain at seq {} differs from the signed {}: records {}..{} were rewritten "
-                                "(and the chain recomputed) after the checkpoint",
-                                seq, next_checkpoint->second.file.string(), last_matched + 1, seq));
-      }
-      last_matched = seq;
-      ++report.checkpoints_matched;
-      ++next_checkpoint;
+    if (options.progress != nullptr) options.progress->update(seq);
+    if (batch->links.size() == kBatchRecords) {
+      worker.give(batch);
+      batch = worker.take();
     }
   }
-  if (next_checkpoint != checkpoints.end()) {
-    const auto& [seq, c] = *next_checkpoint;
-    return fail(report, Problem::kCheckpointBeyondHead, report.head_seq + 1,
-                fmt::format("the log ends at seq {} but {} attests seq {}: records {}..{} are gone (truncated, or an "
-                            "older copy of the database)",
-                            report.head_seq, c.file.string(), seq, report.head_seq + 1, seq));
+  worker.give(batch);   // what was read, including the record a problem was seen in: its hash is checked first
+  worker.close();
+  if (options.progress != nullptr) options.progress->finish(report.records);
+  const VerifyReport& theirs = worker.result();
+  const bool their_first =
+      theirs.problem != Problem::kNone &&
+      (mine.problem == Problem::kNone || theirs.first_bad_seq < mine.first_bad_seq ||
+       (theirs.first_bad_seq == mine.first_bad_seq &&
+        (theirs.problem == Problem::kHashMissing || theirs.problem == Problem::kHashMismatch)));
+  if (their_first) {
+    fail(report, theirs.problem, theirs.first_bad_seq, theirs.detail);
+    return Ok{};
   }
-  return report;
+  if (mine.problem != Problem::kNone) {
+    // The worker hashed the record the problem is in too: count only those before it.
+    if (report.head_seq >= mine.first_bad_seq) {
+      report.records = mine.first_bad_seq - 1;
+      report.head_seq = mine.first_bad_seq - 1;
+    }
+    fail(report, mine.problem, mine.first_bad_seq, mine.detail);
+    return Ok{};
+  }
+  if (!read_error.ok()) return read_error;
+  if (auto next = worker.next_checkpoint(); next != checkpoints.end()) {
+    const auto& [seq, c] = *next;
+    fail(report, Problem::kCheckpointBeyondHead, report.head_seq + 1,
+         fmt::format("the log ends at seq {} but {} attests seq {}: records {}..{} are gone (truncated, or an "
+                     "older copy of the database)",
+                     report.head_seq, c.file.string(), seq, report.head_seq + 1, seq));
+  }
+  return Ok{};
 }
 
+}  // namespace
 }  // namespace gridhub::audit

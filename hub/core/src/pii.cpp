@@ -1,5 +1,6 @@
 #include "gridhub/core/pii.hpp"
 
+#include "gridhub/log/pii_vault.hpp"
 #include "gridhub/v1/common.pb.h"
 
 namespace gridhub::core {
@@ -15,7 +16,10 @@ std::size_t utf8_chars(const std::string& s) {
 }  // namespace
 
 std::string mask_value(const std::string& value) {
-  if (value.empty()) return value;
+  // Nothing personal left to hide: erased (gridhub/log/pii_vault.hpp), or sealed and shown as such
+  // (the ciphertext means nothing to a reader; one without the keys sees "[sealed]").
+  if (value.empty() || log::pii_value_state(value) == log::PiiValueState::kErased) return value;
+  if (log::pii_value_state(value) == log::PiiValueState::kSealed) return "[sealed]";
   const bool digits = value.find_first_not_of("0123456789+-* ") == std::string::npos;
   if (digits && value.size() >= 7) {
     // At least four digits hidden whatever the length: 13800000001 -> 138****0001, 6543210 -> 6****10.

@@ -1,7 +1,14 @@
 #include "gridhub/log/event_log.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <optional>
+
 #include <fmt/format.h>
 
+#include "gridhub/log/pii_vault.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "schema.hpp"
 
@@ -12,6 +19,37 @@ using sqlite::Database;
 using sqlite::Statement;
 
 constexpr std::string_view kKindIntake = "intake_accepted";
+constexpr std::string_view kKindErasure = "erasure";
+
+/// The single writer's lock: an exclusive flock on FILE-writer.lock for the writer's lifetime (a
+/// separate file, because a second descriptor on the database itself would drop SQLite's own POSIX
+/// locks when closed). SQLite's locks last one transaction; this one says "a writer owns the head".
+class WriterLock {
+ public:
+  static Result<WriterLock> take(const std::filesystem::path& db_file) {
+    const std::string name = db_file.string() + "-writer.lock";
+    const int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Error(Errc::io_failed, fmt::format("{}: cannot open the writer lock", name));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return Error(Errc::unavailable,
+                   fmt::format("{}: another writer (a running hub?) holds {}; stop it first", db_file.string(), name));
+    }
+    return WriterLock(fd);
+  }
+  WriterLock(WriterLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  WriterLock& operator=(WriterLock&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  ~WriterLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit WriterLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
 
 /// Version 1 -> 2: adds `log.hash` and chains the existing records, in one transaction.
 Status migrate_v1_to_v2(Database& db) {
@@ -80,6 +118,8 @@ Status init_schema(Database& db, Durability durability) {
     }
   }
   if (auto s = db.exec(detail::kCreateSchema); !s) return s;
+  // A destroyed PII key (and any freed page) is overwritten with zeros, not left in the file.
+  if (auto s = db.exec("PRAGMA secure_delete=ON"); !s) return s;
   return db.exec(fmt::format("PRAGMA user_version={}", detail::kSchemaVersion));
 }
 
@@ -155,6 +195,7 @@ class SqliteEventLogImpl final : public EventLog {
       if (!r) {
         head_ = head_before;  // the transaction rolls back; so do the seqs it took, and their chain links
         head_hash_ = hash_before;
+        if (keys_) keys_->clear_cache();   // and the keys it created or destroyed
         out.clear();
         return r.error();
       }
@@ -163,6 +204,7 @@ class SqliteEventLogImpl final : public EventLog {
     if (auto s = tx.commit(); !s) {
       head_ = head_before;
       head_hash_ = hash_before;
+      if (keys_) keys_->clear_cache();
       out.clear();
       return s;
     }
@@ -225,6 +267,27 @@ class SqliteEventLogImpl final : public EventLog {
         if (ticket->incident_id().empty()) ticket->set_incident_id(new_id);
         item.body.set_disposition(gridhub::v1::DISPOSITION_NEW_TICKET);
         break;
+    }
+
+    if (keys_) {
+      // Personal data is sealed under the ticket's key before the record's bytes exist: the chain and
+      // every reader see only sealed values (pii_vault.hpp). A merged report uses its incident's key.
+      const bool merged = item.body.disposition() == gridhub::v1::DISPOSITION_MERGED;
+      const std::string key_id = record_ticket_id.empty() ? record_key_id(seq) : record_ticket_id;
+      std::optional<PiiKey> key;
+      if (merged) {
+        auto known = keys_->load(key_id);
+        if (!known) return known.error();
+        key = known.value();
+      }
+      if (!key) {
+        auto made = keys_->create(key_id);
+        if (!made) return made.error();
+        key = made.value();
+      }
+      if (!seal_pii(item.body, key_id, *key)) {
+        return Error(Errc::storage_failed, fmt::format("log record {}: sealing personal data failed", seq));
+      }
     }
 
     record_.Clear();
@@ -355,6 +418,54 @@ class SqliteEventLogImpl final : public EventLog {
     return AppendOutcome{item.acked_seq, false, false};
   }
 
+  Result<AppendOutcome> put(ErasureItem& item, std::int64_t now) {
+    if (!keys_) return Error(Errc::storage_failed, "erasure: the log has no key table");
+    const std::uint64_t seq = head_ + 1;
+    auto existing = load_ticket(item.ticket_id);
+    if (!existing) return existing.error();
+    if (existing->ticket_id().empty()) {
+      return Error(Errc::bad_value, fmt::format("erasure: no ticket {} in the log's projection", item.ticket_id));
+    }
+    gridhub::v1::Ticket ticket = std::move(existing.value());
+    clear_pii(ticket);
+    ticket.set_pii_erased(true);
+    ticket.set_version(seq);
+    record_.Clear();
+    record_.set_seq(seq);
+    record_.mutable_recorded_at()->set_unix_micros(now);
+    record_.set_ticket_id(item.ticket_id);
+    auto* erasure = record_.mutable_erasure();
+    erasure->set_request_ref(item.request_ref);
+    erasure->set_requested_by(item.requested_by);
+    erasure->set_key_id(item.ticket_id);
+    *erasure->mutable_ticket() = ticket;
+    body_.clear();
+    record_.SerializeToString(&body_);
+    ChainHash hash{};
+    if (!hasher_.next(head_hash_, seq, now, body_, hash)) {
+      return Error(Errc::storage_failed, fmt::format("log record {}: SHA-256 failed", seq));
+    }
+    insert_log_.bind(1, static_cast<std::int64_t>(seq))
+        .bind(2, now)
+        .bind(3, kKindErasure)
+        .bind(4, item.ticket_id)
+        .bind_null(5)
+        .bind_null(6)
+        .bind_blob(7, body_)
+        .bind_blob(8, std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
+    if (auto s = insert_log_.run(); !s) return s.error();
+    if (auto s = projection_.put(ticket, 0, scratch_); !s) return s.error();
+    // The key goes in the same transaction: either the erasure is on record and the key gone, or neither.
+    auto destroyed = keys_->destroy(item.ticket_id);
+    if (!destroyed) return destroyed.error();
+    head_ = seq;
+    head_hash_ = hash;
+    if (observer_ != nullptr) links_.push_back(ChainLink{seq, hash});
+    AppendOutcome o{seq, false, false};
+    o.ticket = state_of(ticket);
+    return o;
+  }
+
   Result<gridhub::v1::Ticket> load_ticket(const std::string& ticket_id) {
     gridhub::v1::Ticket t;
     load_ticket_.bind(1, ticket_id);
@@ -377,6 +488,10 @@ class SqliteEventLogImpl final : public EventLog {
     find_change_ = std::move(find_change);
     insert_change_ = std::move(insert_change);
   }
+  void set_vault(WriterLock lock, PiiKeyStore keys) {
+    lock_.emplace(std::move(lock));
+    keys_.emplace(std::move(keys));
+  }
 
  private:
   Database db_;
@@ -398,6 +513,11 @@ class SqliteEventLogImpl final : public EventLog {
   gridhub::v1::LogRecord record_;
   std::string body_;
   std::string scratch_;
+  // Declared after db_, so destroyed before it: the key store's statements are finalized before the
+  // connection closes. The lock is released a moment before the connection closes, when nothing more
+  // is written.
+  std::optional<PiiKeyStore> keys_;
+  std::optional<WriterLock> lock_;
 };
 
 }  // namespace
@@ -437,6 +557,8 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
     std::filesystem::create_directories(file.parent_path(), ec);
     if (ec) return Error(Errc::io_failed, fmt::format("{}: cannot create folder: {}", file.parent_path().string(), ec.message()));
   }
+  auto lock = WriterLock::take(file);
+  if (!lock) return lock.error();
   auto db = Database::open(file, sqlite::OpenMode::kReadWrite);
   if (!db) return db.error();
   if (auto s = init_schema(db.value(), options.durability); !s) return s.error();
@@ -479,12 +601,15 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
   if (!find_change) return find_change.error();
   auto insert_change = db->prepare("INSERT INTO change_keys(key, seq) VALUES(?,?)");
   if (!insert_change) return insert_change.error();
+  auto keys = PiiKeyStore::open(db->handle());
+  if (!keys) return keys.error();
   auto log = std::make_unique<SqliteEventLogImpl>(
       std::move(db.value()), std::move(insert_log.value()), std::move(find_intake.value()),
       std::move(insert_dead.value()), std::move(projection.value()), static_cast<std::uint64_t>(head.value()), head_hash, clock,
       observer);
   log->set_hook(hook, std::move(load_ticket.value()), std::move(upsert_cursor.value()), std::move(find_change.value()),
                 std::move(insert_change.value()));
+  log->set_vault(std::move(lock.value()), std::move(keys.value()));
   return std::unique_ptr<EventLog>(std::move(log));
 }
 
@@ -612,7 +737,9 @@ Status LogReader::for_each_ticket(const std::function<void(const gridhub::v1::Ti
   return Ok{};
 }
 
-Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file) {
+Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file, Progress* progress) {
+  auto lock = WriterLock::take(file);   // the hub must be stopped: it writes the projection too
+  if (!lock) return lock.error();
   auto db = Database::open(file, sqlite::OpenMode::kReadWrite);
   if (!db) return db.error();
   sqlite::Transaction tx(db.value());
@@ -622,9 +749,15 @@ Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file) {
   if (!projection) return projection.error();
   auto all = db->prepare("SELECT seq, body FROM log ORDER BY seq");
   if (!all) return all.error();
+  if (progress != nullptr) {
+    auto head = db->query_int("SELECT coalesce(max(seq), 0) FROM log");
+    if (!head) return head.error();
+    progress->set_total(static_cast<std::uint64_t>(head.value()));
+  }
   gridhub::v1::LogRecord rec;
   std::string scratch;
   std::uint64_t tickets = 0;
+  std::uint64_t last_seq = 0;
   for (;;) {
     auto row = all->step();
     if (!row) return row.error();
@@ -634,13 +767,17 @@ Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file) {
     if (!rec.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       return Error(Errc::malformed_frame, fmt::format("{}: log record {} does not parse", file.string(), seq));
     }
-    const gridhub::v1::Ticket* t = record_ticket(rec);
-    if (t == nullptr) continue;
-    // Only an intake record that made a new ticket creates it; every other record updates one.
-    const bool creates = rec.has_intake_accepted() && rec.intake_accepted().disposition() != gridhub::v1::DISPOSITION_MERGED;
-    if (auto s = projection->put(*t, creates ? seq : 0, scratch); !s) return s.error();
-    if (creates) ++tickets;
+    if (const gridhub::v1::Ticket* t = record_ticket(rec)) {
+      // Only an intake record that made a new ticket creates it; every other record updates one.
+      const bool creates =
+          rec.has_intake_accepted() && rec.intake_accepted().disposition() != gridhub::v1::DISPOSITION_MERGED;
+      if (auto s = projection->put(*t, creates ? seq : 0, scratch); !s) return s.error();
+      if (creates) ++tickets;
+    }
+    if (progress != nullptr) progress->update(seq);
+    last_seq = seq;
   }
+  if (progress != nullptr) progress->finish(last_seq);
   if (auto s = tx.commit(); !s) return s.error();
   return tickets;
 }

@@ -3,8 +3,10 @@
 
 namespace gridhub::log::detail {
 
-// 1: the first. 2: `log.hash`, the hash chain (gridhub/log/chain.hpp). 3: `subscriptions` (cursors)
-// and ticket-change records (kinds ticket_update, escalation, erasure).
+// 1: the first. 2: `log.hash`, the hash chain (gridhub/log/chain.hpp). 3: `pii_keys`, the per-ticket
+// keys that seal personal data (gridhub/log/pii_vault.hpp); `subscriptions` (cursors), `change_keys`
+// and ticket-change records (kinds ticket_update, escalation, erasure); from 2 the step is only the
+// CREATEs below.
 inline constexpr int kSchemaVersion = 3;
 
 inline constexpr const char* kCreateSchema = R"sql(
@@ -52,6 +54,11 @@ CREATE TABLE IF NOT EXISTS subscriptions(
   identity    TEXT NOT NULL,
   acked_seq   INTEGER NOT NULL,
   updated_at  INTEGER NOT NULL
+
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pii_keys(
+  key_id TEXT PRIMARY KEY,
+  key    BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_key ON dead_letters(channel, source_key) WHERE source_key IS NOT NULL;
 )sql";

@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <string_view>
 
+#include "gridhub/common/progress.hpp"
 #include "gridhub/common/result.hpp"
 
 namespace gridhub::audit {
@@ -20,8 +22,8 @@ struct ReplayOptions {
   std::optional<std::int64_t> until_micros;   // recorded_at < until
   ReplayFormat format = ReplayFormat::kJsonl;
   bool show_pii = false;
-  /// Where progress goes (e.g. stderr when it is a terminal); nullptr: none.
-  std::FILE* progress = nullptr;
+  /// Records written so far, for a terminal (gridhub/common/progress.hpp); nullptr: none.
+  Progress* progress = nullptr;
 };
 
 /// Writes one line per record (after a header line for CSV) to `out`; returns the number of records.
@@ -31,5 +33,7 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
 Result<std::int64_t> parse_time(std::string_view text);
 /// µs since the epoch -> RFC 3339 UTC with microseconds: "2024-05-06T08:30:00.000000Z".
 std::string format_time(std::int64_t micros);
+/// format_time appended to `out`, without a temporary.
+void append_time(std::string& out, std::int64_t micros);
 
 }  // namespace gridhub::audit

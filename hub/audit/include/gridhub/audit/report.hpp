@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "gridhub/common/progress.hpp"
 #include "gridhub/common/result.hpp"
 
 namespace gridhub::audit {
@@ -24,6 +25,7 @@ namespace gridhub::audit {
 struct ReportOptions {
   std::optional<std::int64_t> since_micros;   // recorded_at >= since
   std::optional<std::int64_t> until_micros;   // recorded_at < until
+  Progress* progress = nullptr;               // records read, for a terminal; nullptr: none
 };
 
 struct ChannelCounts {

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "gridhub/common/progress.hpp"
 #include "gridhub/common/result.hpp"
 #include "gridhub/pipeline/pipeline.hpp"
 
@@ -41,7 +42,7 @@ struct RerouteSummary {
 /// have stored — for a merged report that is the incident's ticket — field by field and calls
 /// `on_change` for each difference; when is_ticket differs only that is reported (the rest is moot).
 Result<RerouteSummary> reroute(const std::filesystem::path& db_file, pipeline::Pipeline& candidate,
-                               const std::function<void(const DecisionChange&)>& on_change);
+                               const std::function<void(const DecisionChange&)>& on_change, Progress* progress = nullptr);
 
 /// `12  GD202405060003  assignee_code  CTY_SWJ -> CTY_ZJJ` (tab-separated; an empty value prints as "-"),
 /// or a JSON object {"seq","source_key","field","logged","candidate"}. No trailing newline.

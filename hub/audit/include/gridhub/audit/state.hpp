@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gridhub/common/progress.hpp"
 #include "gridhub/common/result.hpp"
 #include "gridhub/v1/ticket.pb.h"
 
@@ -25,11 +26,12 @@ struct TicketAsOf {
 /// those (in the order given, a ticket that did not exist yet with last_seq 0). Memory: the tickets
 /// kept, never the log.
 Result<std::vector<TicketAsOf>> state_as_of(const std::filesystem::path& db_file, std::int64_t as_of_micros,
-                                            const std::vector<std::string>& only = {});
+                                            const std::vector<std::string>& only = {}, Progress* progress = nullptr);
 
 /// One JSON line per ticket: {"ticket_id","as_of","last_seq","ticket"}; "ticket":null for a named
 /// ticket that did not exist at T. Personal data masked unless `show_pii`.
 Result<std::uint64_t> write_state(const std::filesystem::path& db_file, std::int64_t as_of_micros,
-                                  const std::vector<std::string>& only, bool show_pii, std::FILE* out);
+                                  const std::vector<std::string>& only, bool show_pii, std::FILE* out,
+                                  Progress* progress = nullptr);
 
 }  // namespace gridhub::audit

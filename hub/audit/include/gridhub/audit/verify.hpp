@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "gridhub/common/progress.hpp"
 #include "gridhub/common/result.hpp"
 #include "gridhub/log/chain.hpp"
 
@@ -37,6 +38,8 @@ struct VerifyOptions {
   /// Folder of checkpoint files (checkpoint-*.txt); needs `public_key`.
   std::optional<std::filesystem::path> checkpoints_dir;
   std::optional<std::filesystem::path> public_key;
+  /// Records checked so far, for a terminal (gridhub/common/progress.hpp); nullptr: none.
+  Progress* progress = nullptr;
 };
 
 struct VerifyReport {

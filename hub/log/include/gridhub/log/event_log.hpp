@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gridhub/common/clock.hpp"
+#include "gridhub/common/progress.hpp"
 #include "gridhub/common/result.hpp"
 #include "gridhub/log/checkpoint.hpp"
 #include "gridhub/v1/log.pb.h"
@@ -87,7 +88,17 @@ struct CursorItem {
   std::uint64_t acked_seq = 0;
 };
 
-using AppendItem = std::variant<IntakeItem, DeadLetterItem, ChangeItem, CursorItem>;
+/// Erase a ticket's personal data on lawful request (docs/audit.md, "Erasure"): appends a chained
+/// `erasure` record carrying the ticket with its personal fields cleared, updates the projection and
+/// destroys the ticket's key (gridhub/log/pii_vault.hpp), all in the append's transaction. Fails the
+/// append when the ticket is not in the projection.
+struct ErasureItem {
+  std::string ticket_id;
+  std::string request_ref;    // the lawful request's reference (case number)
+  std::string requested_by;   // who ordered it
+};
+
+using AppendItem = std::variant<IntakeItem, DeadLetterItem, ChangeItem, CursorItem, ErasureItem>;
 
 /// What a committed record left a ticket as — enough for the SLA clocks, without the whole ticket.
 struct TicketState {
@@ -128,6 +139,9 @@ class SqliteEventLog;
 
 /// Opens (creating if needed, migrating an older schema) the log database for writing. `observer`, if
 /// given, must outlive the log: it hears the chain head at open, after every commit and at close.
+/// There is one writer per file: it holds an exclusive lock on `FILE-writer.lock` (flock) while open,
+/// and a second open_event_log of the same file — another hub, `gridhubctl erase` beside a running
+/// hub — fails with Errc::unavailable, naming the lock file.
 Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& file, const LogOptions& options,
                                                  const Clock& clock, IntakeHook* hook = nullptr,
                                                  CommitObserver* observer = nullptr);
@@ -159,8 +173,8 @@ class LogReader {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Recomputes the `tickets` table from `log`; returns the number of tickets.
-Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file);
+/// Recomputes the `tickets` table from `log`; returns the number of tickets. `progress`: nullptr, none.
+Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file, Progress* progress = nullptr);
 
 /// The ticket id the log gives the ticket created by record `seq`.
 std::string ticket_id_for_seq(std::uint64_t seq);

@@ -1,0 +1,94 @@
+#pragma once
+/// Crypto-shredding of personal data (docs/audit.md, "Erasure").
+///
+/// Every field marked `(gridhub.v1.pii)` in the schemas is stored sealed: XChaCha20-Poly1305 (libsodium)
+/// under a per-ticket key kept in the log database's `pii_keys` table, apart from the chained records.
+/// Erasing a ticket's personal data destroys its key; the sealed bytes stay in the log, so the hash
+/// chain (which covers them) still verifies, but nobody can read them again.
+///
+/// A sealed value is self-describing text, so readers tell plain, sealed and erased apart:
+///
+///   sealed:v1:<key id>:<base64 (standard, padded) of nonce[24] || ciphertext || tag[16]>
+///
+/// The key id is the ticket id (a report merged into an incident is sealed under the incident's key;
+/// a record that made no ticket gets its own id, `R` + 8-digit seq). The AEAD's associated data is
+/// "<key id>\0<field full name>", so a sealed value cannot be moved to another field or ticket unnoticed.
+/// A value that cannot be unsealed (its key destroyed, or the wrong key) reads as "[erased]", never as
+/// garbage.
+
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <google/protobuf/message.h>
+
+#include "gridhub/common/result.hpp"
+
+namespace gridhub::log {
+
+inline constexpr std::string_view kSealedPrefix = "sealed:v1:";
+inline constexpr std::string_view kErasedText = "[erased]";
+
+using PiiKey = std::array<unsigned char, 32>;
+
+/// The key id for a record that created no ticket.
+std::string record_key_id(std::uint64_t seq);
+
+enum class PiiValueState { kPlain, kSealed, kErased };
+/// kSealed: has the sealed prefix; kErased: is "[erased]"; anything else is plain.
+PiiValueState pii_value_state(std::string_view value) noexcept;
+
+/// The `pii_keys` table on the caller's connection, inside whatever transaction the caller has open:
+/// keys are created and destroyed atomically with the records that use or erase them. The table is
+/// created by the log's schema (open_event_log); the store only prepares statements. The writer's
+/// connection runs with `PRAGMA secure_delete=ON`, so a destroyed key is overwritten, not left in a
+/// free page. Not thread-safe; `db` must outlive the store.
+class PiiKeyStore {
+ public:
+  /// Prepares the statements; a read-only connection can load but not create or destroy.
+  static Result<PiiKeyStore> open(sqlite3* db);
+
+  PiiKeyStore(PiiKeyStore&&) noexcept;
+  PiiKeyStore& operator=(PiiKeyStore&&) noexcept;
+  ~PiiKeyStore();
+
+  /// The key, or nullopt when there is none (never made, or destroyed). Remembers recent answers.
+  Result<std::optional<PiiKey>> load(std::string_view key_id);
+  /// A fresh random key stored under `key_id`, replacing any (a destroyed id used again gets a new
+  /// key: what the old one sealed stays unreadable).
+  Result<PiiKey> create(std::string_view key_id);
+  /// Deletes the key; false if there was none.
+  Result<bool> destroy(std::string_view key_id);
+  /// Forgets remembered answers (after a rolled-back transaction).
+  void clear_cache();
+
+ private:
+  struct Impl;
+  explicit PiiKeyStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Seals every plain, non-empty pii field of `msg` (recursively) under `key`. Sealed and erased values
+/// are left alone, so sealing twice is harmless. False only if libsodium fails.
+bool seal_pii(google::protobuf::Message& msg, std::string_view key_id, const PiiKey& key);
+
+/// Opens every sealed pii field of `msg` in place: the plaintext when its key is in `keys`, "[erased]"
+/// otherwise (key destroyed, wrong key, damaged value). Plain values are left as they are. An error
+/// only when the key table cannot be read.
+Status unseal_pii(google::protobuf::Message& msg, PiiKeyStore& keys);
+
+/// One sealed value opened with `key`; nullopt when it does not open (wrong key or field, damaged).
+std::optional<std::string> open_sealed(std::string_view sealed, std::string_view field_full_name, const PiiKey& key);
+/// The key id inside a sealed value ("" if it is not one).
+std::string_view sealed_key_id(std::string_view sealed) noexcept;
+
+/// Clears every pii field of `msg` (recursively): what a ticket keeps after erasure.
+void clear_pii(google::protobuf::Message& msg);
+
+}  // namespace gridhub::log

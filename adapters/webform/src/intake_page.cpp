@@ -16,7 +16,7 @@ h1{font-size:22px;margin:8px 0 4px}
 p.hint{color:#4e5969;margin:0 0 16px;font-size:14px}
 form,.card{background:#fff;border-radius:8px;padding:16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 label{display:block;font-weight:600;margin:14px 0 6px}
-label:first-child{margin-top:0}
+form>label:first-of-type{margin-top:0}
 .req{color:#d4380d}
 input[type=text],input[type=tel],select,textarea{width:100%;padding:10px;font:inherit;border:1px solid #c9cdd4;border-radius:6px;background:#fff}
 textarea{min-height:140px;resize:vertical}

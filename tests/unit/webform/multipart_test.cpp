@@ -8,7 +8,7 @@ namespace gridhub::webform {
 namespace {
 
 // What Chromium sends for the intake page: CRLF everywhere, a file part with its own Content-Type.
-const std::string kBody =
+constexpr char kRaw[] =
     "------WebKitFormBoundaryAbC123\r\n"
     "Content-Disposition: form-data; name=\"_charset_\"\r\n\r\n"
     "UTF-8\r\n"
@@ -23,6 +23,7 @@ const std::string kBody =
     "Content-Disposition: form-data; name=\"photo\"; filename=\"\"\r\n"
     "Content-Type: application/octet-stream\r\n\r\n"
     "\r\n------WebKitFormBoundaryAbC123--\r\n";
+const std::string kBody(kRaw, sizeof kRaw - 1);
 
 TEST(Multipart, BoundaryComesFromTheContentTypeQuotedOrNot) {
   EXPECT_EQ(multipart_boundary("multipart/form-data; boundary=----WebKitFormBoundaryAbC123").value(),
@@ -45,7 +46,7 @@ TEST(Multipart, SplitsTextAndFilePartsKeepingBinaryDataExactly) {
   EXPECT_EQ((*parts)[2].name, "photo");
   EXPECT_EQ((*parts)[2].filename, "IMG 1.jpg");
   EXPECT_EQ((*parts)[2].content_type, "image/jpeg");
-  EXPECT_EQ((*parts)[2].data, std::string("\xFF\xD8\xFF\xE0\r\n--not-a-boundary\0binary", 30));
+  EXPECT_EQ((*parts)[2].data, std::string("\xFF\xD8\xFF\xE0\r\n--not-a-boundary\0binary", 29));
   EXPECT_TRUE((*parts)[3].has_filename);   // an empty file input
   EXPECT_EQ((*parts)[3].filename, "");
   EXPECT_EQ((*parts)[3].data, "");

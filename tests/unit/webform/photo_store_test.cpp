@@ -23,7 +23,7 @@ std::string slurp(const std::filesystem::path& p) {
 TEST(PhotoStore, SniffsTheTypeFromTheBytesNotTheName) {
   EXPECT_EQ(sniff_image("\xFF\xD8\xFF\xE0rest"), "jpg");
   EXPECT_EQ(sniff_image(std::string("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16)), "png");
-  EXPECT_EQ(sniff_image("RIFF\x10\0\0\0WEBPVP8 "), "webp");
+  EXPECT_EQ(sniff_image(std::string("RIFF\x10\0\0\0WEBPVP8 ", 16)), "webp");
   EXPECT_EQ(sniff_image(std::string("\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24)), "heic");
   EXPECT_EQ(sniff_image(std::string("\0\0\0\x1c" "ftypmif1\0\0\0\0mif1miaf", 24)), "heic");   // HEIF by compatible brand
   EXPECT_EQ(sniff_image(std::string("\0\0\0\x18" "ftypisom\0\0\0\0isommp41", 24)), "");      // MP4 video

@@ -1,6 +1,7 @@
 -- wrk script: POSTs urlencoded web forms (the H5 page's fields, UTF-8) with a submission_id no other
--- request of the run uses (thread id * 10^12 + counter, offset by the run's start second so reruns
--- against the same outbox are new too): every request is a new event in the outbox.
+-- request of the run uses ("<start second>-<thread>-<counter>", formatted as integers: LuaJIT's
+-- numbers are doubles and would print large ids as 1.2e+17), so every request is a new event in
+-- the outbox, reruns against the same outbox included.
 local threads = {}
 local next_id = 0
 
@@ -12,7 +13,7 @@ end
 
 function init(args)
   counter = 0
-  base = (os.time() % 100000) * 10000000000000 + tid * 1000000000000
+  base = string.format("b%d-%d-", os.time(), tid)
 end
 
 -- 幸福路12号门口垃圾三天没人清运 / 张先生, percent-encoded UTF-8
@@ -22,8 +23,8 @@ local name = "%E5%BC%A0%E5%85%88%E7%94%9F"
 
 function request()
   counter = counter + 1
-  local id = base + counter
-  local body = "src=h5&submission_id=b" .. id .. "&name=" .. name .. "&tel=138+0000+0001&content=" .. content ..
+  local id = base .. string.format("%d", counter)
+  local body = "src=h5&submission_id=" .. id .. "&name=" .. name .. "&tel=138+0000+0001&content=" .. content ..
     "+" .. id .. "&addr=&lat=34.263356&lng=108.205395&coord=gcj02"
   return wrk.format("POST", "/form", {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
 end

@@ -311,18 +311,27 @@ TEST_F(WebformServe, WithTheHubDownPostsAreAcceptedAndDeliveredOnceItStarts) {
 }
 
 TEST_F(WebformServe, AFullOutboxRefusesWith503AndRetryAfterInEachEndpointsFormat) {
-  start_adapter({}, "max_pending = 1\nretry_after_s = 7\n");   // no hub: nothing drains
+  start_adapter("open311_api_key = \"key-1\"", "max_pending = 1\nretry_after_s = 7\n");   // no hub: nothing drains
+  // With an api_key configured, Open311 clients without it are refused in Open311's format.
+  for (const char* body : {"service_code=0102&address_string=x", "service_code=0102&address_string=x&api_key=key-2"}) {
+    auto refused = post("/open311/v2/requests.json", body, "application/x-www-form-urlencoded");
+    EXPECT_EQ(refused.status, 403u) << body;
+    EXPECT_EQ(boost::json::parse(refused.body).as_array().at(0).as_object().at("code").as_int64(), 403) << refused.body;
+  }
   EXPECT_EQ(post("/form", "submission_id=full-1&content=a", "application/x-www-form-urlencoded").status, 200u);
   auto form = post("/form", "submission_id=full-2&content=b", "application/x-www-form-urlencoded");
   EXPECT_EQ(form.status, 503u);
   EXPECT_EQ(form.header("Retry-After"), "7");
-  auto o311 = post("/open311/v2/requests.json", "service_code=0102&address_string=x", "application/x-www-form-urlencoded");
+  auto o311 = post("/open311/v2/requests.json", "service_code=0102&address_string=x&api_key=key-1",
+                   "application/x-www-form-urlencoded");
   EXPECT_EQ(o311.status, 503u);
   EXPECT_EQ(o311.header("Retry-After"), "7");
   EXPECT_EQ(boost::json::parse(o311.body).as_array().at(0).as_object().at("code").as_int64(), 503) << o311.body;
   // A resubmission of what the outbox holds is not new work: still accepted.
   EXPECT_EQ(post("/form", "submission_id=full-1&content=a", "application/x-www-form-urlencoded").status, 200u);
-  EXPECT_EQ(metric(metrics(), "gridhub_adapter_refused_total{reason=\"outbox_full\"}"), 2);
+  const std::string m = metrics();
+  EXPECT_EQ(metric(m, "gridhub_adapter_refused_total{reason=\"outbox_full\"}"), 2) << m;
+  EXPECT_EQ(metric(m, "gridhub_adapter_rejected_total{reason=\"bad_api_key\"}"), 2) << m;
 }
 
 TEST_F(WebformServe, TheIntakePageIsSubmittedByHeadlessChromiumWithoutJavaScript) {

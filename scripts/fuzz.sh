@@ -29,7 +29,7 @@ LOGS="$BUILD/fuzz-logs"
 ARTIFACTS="$BUILD/fuzz-artifacts"
 
 ALL_TARGETS=(hotline_csv hotline_xlsx wechat_memotrace_csv wechat_memotrace_txt wechat_oa wechat_callback
-             webform_jinshuju webform_urlencoded text_decode text_csv_reader text_datetime hub_frame)
+             webform_jinshuju webform_urlencoded webform_multipart text_decode text_csv_reader text_datetime hub_frame)
 TARGETS=("$@")
 [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=("${ALL_TARGETS[@]}")
 for t in "${TARGETS[@]}"; do
@@ -73,6 +73,8 @@ for f in "$FIX"/wechat/oa/*.xml; do
 done
 split_lines "$FIX/webform/jinshuju_push.jsonl" webform_jinshuju push
 split_lines "$FIX/webform/h5_form_posts.txt" webform_urlencoded post
+# webform_multipart: first line the Content-Type, then the body (webform_multipart_fuzz.cpp).
+cp -f "$SEEDS"/webform_multipart/* "$CORPUS/webform_multipart/"
 cp -f "$FIX"/wechat/*.csv "$FIX"/MANIFEST.csv "$FIX"/labels.csv "$CORPUS/text_csv_reader/"
 cp -f "$FIX"/hotline/export_20240506-20240516.csv "$CORPUS/text_csv_reader/hotline_gb18030.csv"
 cp -f "$SEEDS"/text_datetime/* "$CORPUS/text_datetime/"

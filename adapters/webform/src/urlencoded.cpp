@@ -62,13 +62,17 @@ std::string ascii_lower(std::string_view s) {
 }
 
 /// The decode_text encoding for a declared charset; empty when unsupported.
-std::string_view text_encoding_of(std::string_view charset) {
+}  // namespace
+
+std::string_view form_text_encoding(std::string_view charset) {
   const std::string c = ascii_lower(charset);
   if (c.empty() || c == "utf-8" || c == "utf8") return "utf-8";
   // GB2312 and GBK are subsets of GB18030: decoding as the superset loses nothing.
   if (c == "gbk" || c == "gb2312" || c == "gb18030" || c == "cp936" || c == "x-gbk") return "gb18030";
   return {};
 }
+
+namespace {
 
 std::optional<double> parse_double(std::string_view s) noexcept {
   double v = 0;
@@ -87,26 +91,10 @@ std::string safe_name(std::string_view name) {
   return out;
 }
 
-struct Pair {
-  std::string name;   // UTF-8
-  std::string value;  // UTF-8
-};
-
 }  // namespace
 
-KeyedEvent parse_urlencoded_post(std::string_view body, const std::string& source_name,
-                                 const std::string& record_key, const UrlencodedOptions& options) {
-  const std::string location = fmt::format("{}:{}", source_name, record_key);
-  KeyedEvent out;
-  out.record_key = record_key;
-  v1::Event& event = out.event;
-  event.set_channel(v1::CHANNEL_WEBFORM);
-  event.set_adapter_id(options.adapter_id);
-  event.set_source_name(source_name);
-  event.set_content_type(std::string(kContentType));
-  event.set_original_payload(std::string(body));
-  event.set_source_key(location);
-
+std::vector<FormPair> decode_urlencoded(std::string_view body, v1::Event& event, const std::string& location,
+                                        const UrlencodedOptions& options) {
   // Pass 1: split and percent-decode to bytes; the first problem becomes the rejection.
   struct RawPair {
     std::string name;
@@ -155,10 +143,10 @@ KeyedEvent parse_urlencoded_post(std::string_view body, const std::string& sourc
       break;
     }
   }
-  const std::string_view encoding = text_encoding_of(charset);
+  const std::string_view encoding = form_text_encoding(charset);
 
   // Pass 2: bytes -> UTF-8 in that charset.
-  std::vector<Pair> pairs;
+  std::vector<FormPair> pairs;
   if (encoding.empty()) {
     if (!event.has_rejection()) {
       reject(event, kReasonUnknownCharset, charset_field,
@@ -194,14 +182,30 @@ KeyedEvent parse_urlencoded_post(std::string_view body, const std::string& sourc
     }
   }
 
-  // Pass 3: map. Fields are filled even on a rejected post, so the dead letter is readable.
+  return pairs;
+}
+
+Result<std::string> decode_form_text(std::string_view bytes, std::string_view encoding) {
+  if (encoding == "utf-8") {
+    const std::size_t bad = text::find_invalid_utf8(bytes);
+    if (bad != std::string_view::npos) return Error(Errc::decode_failed, fmt::format("byte {} is not UTF-8", bad));
+    return std::string(bytes);
+  }
+  Result<text::DecodedText> decoded = text::decode_text(bytes, encoding);
+  if (!decoded) return decoded.error();
+  return std::move(decoded->utf8);
+}
+
+void map_form_fields(std::vector<FormPair>& pairs, v1::Event& event, const std::string& location,
+                     const UrlencodedOptions& options) {
+  // Fields are filled even on a rejected post, so the dead letter is readable.
   v1::ExtractedFields& fields = *event.mutable_fields();
   auto& extra = *fields.mutable_extra();
   std::optional<std::string> lat_text;
   std::optional<std::string> lng_text;
   std::optional<std::string> coord;
   std::optional<std::string> ts;
-  for (Pair& p : pairs) {
+  for (FormPair& p : pairs) {
     const std::string& n = p.name;
     if (n == "_charset_" || n == "charset") continue;
     std::string& v = p.value;
@@ -217,6 +221,8 @@ KeyedEvent parse_urlencoded_post(std::string_view body, const std::string& sourc
       fields.set_text(std::move(v));
     } else if (n == "addr") {
       fields.set_address_text(std::move(v));
+    } else if (n == "community") {
+      fields.set_community_hint(std::move(v));
     } else if (n == "lat") {
       lat_text = std::move(v);
     } else if (n == "lng") {
@@ -252,17 +258,24 @@ KeyedEvent parse_urlencoded_post(std::string_view body, const std::string& sourc
     point.set_datum(datum);
   }
 
+  const bool ts_missing = !ts || ts->empty();
   Result<text::ParsedTime> time = text::parse_datetime(ts.value_or(""), options.utc_offset_minutes);
   if (time.ok()) {
     fields.mutable_reported_at()->set_unix_micros(time->unix_micros);
     fields.mutable_reported_at()->set_utc_offset_minutes(time->utc_offset_minutes);
+  } else if (ts_missing && options.now_micros != 0) {
+    // A live post without its own time was reported when it arrived.
+    fields.mutable_reported_at()->set_unix_micros(options.now_micros);
+    fields.mutable_reported_at()->set_utc_offset_minutes(options.utc_offset_minutes);
   }
 
-  if (event.has_rejection()) return out;
+  if (event.has_rejection()) return;
   const bool has_lat = lat_text && !lat_text->empty();
   const bool has_lng = lng_text && !lng_text->empty();
-  if (!ts || ts->empty()) {
+  if (ts_missing && options.now_micros == 0) {
     reject(event, kReasonBadDate, "ts", "ts is missing or empty", location);
+  } else if (ts_missing) {
+    // reported now (above)
   } else if (!time.ok()) {
     reject(event, kReasonBadDate, "ts", fmt::format("ts: {}", time.error().detail), location);
   } else if (has_lat != has_lng) {
@@ -274,6 +287,22 @@ KeyedEvent parse_urlencoded_post(std::string_view body, const std::string& sourc
   } else if (!coord_known) {
     reject(event, kReasonBadValue, "coord", "coord is not wgs84, gcj02 or bd09", location);
   }
+}
+
+KeyedEvent parse_urlencoded_post(std::string_view body, const std::string& source_name,
+                                 const std::string& record_key, const UrlencodedOptions& options) {
+  const std::string location = fmt::format("{}:{}", source_name, record_key);
+  KeyedEvent out;
+  out.record_key = record_key;
+  v1::Event& event = out.event;
+  event.set_channel(v1::CHANNEL_WEBFORM);
+  event.set_adapter_id(options.adapter_id);
+  event.set_source_name(source_name);
+  event.set_content_type(std::string(kContentType));
+  event.set_original_payload(std::string(body));
+  event.set_source_key(location);
+  std::vector<FormPair> pairs = decode_urlencoded(body, event, location, options);
+  map_form_fields(pairs, event, location, options);
   return out;
 }
 

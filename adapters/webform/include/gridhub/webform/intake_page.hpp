@@ -1,0 +1,28 @@
+#pragma once
+/// The built-in intake page of `gridhub-webform serve`, for counties without a form of their own,
+/// and its answer pages. Plain HTML5: no JavaScript, no external resources (inline CSS, no web
+/// fonts, no images), a viewport meta for phones, Chinese UI. The form posts multipart/form-data
+/// (photos) in UTF-8 with a hidden _charset_ (filled by the browser) and a hidden submission_id,
+/// generated per page load, that makes a double submit one ticket.
+///
+/// Fields: content 问题描述 (required), addr 地址/小区, community 所在社区 (a select when the
+/// county lists its communities, else free text), name 联系人, tel 联系电话, photo 照片 (file
+/// input, several images).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gridhub::webform {
+
+std::string intake_page_html(std::string_view title, std::string_view action, const std::vector<std::string>& communities,
+                             std::string_view submission_id);
+
+/// 提交成功 with the reference number (受理编号) and a link back to the page.
+std::string thanks_page_html(std::string_view title, std::string_view page_path, std::string_view reference);
+
+/// 提交未成功: what is wrong (`field_label` is the page's label of the field at fault) and a link back.
+std::string error_page_html(std::string_view title, std::string_view page_path, unsigned status, std::string_view reason,
+                            std::string_view field_label, std::string_view detail);
+
+}  // namespace gridhub::webform

@@ -1,0 +1,400 @@
+#include "gridhub/webform/form_endpoint.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "gridhub/webform/intake_page.hpp"
+#include "gridhub/webform/multipart.hpp"
+#include "gridhub/webform/signature.hpp"
+#include "gridhub/webform/urlencoded.hpp"
+
+namespace gridhub::webform {
+namespace {
+
+namespace json = boost::json;
+
+/// Field labels as the intake page shows them, for error pages.
+std::string_view label_of(std::string_view field) {
+  if (field == "content") return "问题描述";
+  if (field == "addr") return "地址/小区";
+  if (field == "community") return "所在社区";
+  if (field == "name") return "联系人";
+  if (field == "tel") return "联系电话";
+  if (field == "photo") return "照片";
+  return field;
+}
+
+bool wants_html(const adapter::HttpRequest& r) { return r.header("accept").find("text/html") != std::string_view::npos; }
+
+/// submission_id as a key: short and plain, so it cannot smuggle anything into logs or keys.
+bool valid_submission_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+std::string printable(std::string_view s) {
+  std::string out;
+  for (const char c : s.substr(0, 80)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u >= 0x20 && u < 0x7F) ? c : '?';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string random_submission_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format("{:016x}{:016x}", rng(), rng());
+}
+
+FormEndpoints::FormEndpoints(adapter::HttpIntake& intake, adapter::AdapterCounters& counters, const Clock& clock,
+                             const PhotoStore& photos, const FieldMap* field_map, std::vector<Open311Service> services,
+                             ServeOptions options, std::function<std::string()> new_id)
+    : intake_(intake),
+      counters_(counters),
+      clock_(clock),
+      photos_(photos),
+      field_map_(field_map),
+      services_(std::move(services)),
+      services_json_(open311_services_json(services_)),
+      options_(std::move(options)),
+      new_id_(std::move(new_id)),
+      photos_stored_(counters.metrics.counter("gridhub_webform_photos_stored_total", "photos written to the photo directory")),
+      photos_known_(counters.metrics.counter("gridhub_webform_photos_known_total",
+                                             "photos posted again (same SHA-256): nothing new written")) {}
+
+void FormEndpoints::install(adapter::HttpServer& server) {
+  server.route("GET", "/", [this](const adapter::HttpRequest& r) { return page(r); });
+  if (options_.page_path != "/") {
+    server.route("GET", options_.page_path, [this](const adapter::HttpRequest& r) { return page(r); });
+  }
+  server.route_async("POST", options_.form_path,
+                     [this](const adapter::HttpRequest& r, adapter::HttpResponder respond) { form(r, std::move(respond)); });
+  if (field_map_ != nullptr) {
+    for (const auto& [id, spec] : field_map_->forms()) {
+      server.route_async("POST", "/webhook/" + id, [this, id = id](const adapter::HttpRequest& r, adapter::HttpResponder respond) {
+        webhook(id, r, std::move(respond));
+      });
+    }
+  }
+  if (!options_.open311_prefix.empty() && !services_.empty()) {
+    server.route("GET", options_.open311_prefix + "/services.json", [this](const adapter::HttpRequest& r) { return services(r); });
+    server.route_async("POST", options_.open311_prefix + "/requests.json",
+                       [this](const adapter::HttpRequest& r, adapter::HttpResponder respond) {
+                         open311_request(r, std::move(respond));
+                       });
+  }
+}
+
+adapter::HttpResponse FormEndpoints::page(const adapter::HttpRequest&) {
+  adapter::HttpResponse r;
+  r.status = 200;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = intake_page_html(options_.page_title, options_.form_path, options_.communities, new_id_());
+  r.headers.emplace_back("Cache-Control", "no-store");   // a fresh submission_id per load
+  return r;
+}
+
+adapter::HttpResponse FormEndpoints::refuse(const adapter::HttpRequest& request, unsigned status, std::string_view reason,
+                                            std::string_view field, const std::string& detail, bool html) {
+  counters_.rejected(reason).inc();
+  const std::string message = fmt::format("{}: {} ({}): {}", request.describe(), reason, field, detail);
+  if (!html) return adapter::HttpResponse::error(status, message);
+  spdlog::warn("{}", message);
+  adapter::HttpResponse r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = error_page_html(options_.page_title, options_.page_path, status, reason, label_of(field), detail);
+  return r;
+}
+
+void FormEndpoints::form(const adapter::HttpRequest& request, adapter::HttpResponder respond) {
+  const bool html = wants_html(request);
+  const std::string content_type(request.header("content-type"));
+  const std::string type = media_type(content_type);
+  const std::string source_name = "POST " + options_.form_path;
+  const std::int64_t now = clock_.now_micros();
+
+  UrlencodedOptions uo;
+  uo.charset = content_type_param(content_type, "charset");
+  if (uo.charset.empty()) uo.charset = options_.charset;
+  uo.utc_offset_minutes = options_.utc_offset_minutes;
+  uo.now_micros = now;
+
+  v1::Event event;
+  event.set_channel(v1::CHANNEL_WEBFORM);
+  event.set_source_name(source_name);
+  event.set_content_type(content_type.empty() ? type : content_type);
+  const std::string location = request.describe();
+  std::vector<FormPair> pairs;
+  std::vector<std::string> photo_names;
+
+  if (type == "application/x-www-form-urlencoded") {
+    event.set_original_payload(request.body);
+    pairs = decode_urlencoded(request.body, event, location, uo);
+  } else if (type == "multipart/form-data") {
+    auto boundary = multipart_boundary(content_type);
+    if (!boundary) return respond(refuse(request, 400, "bad_multipart", "Content-Type", boundary.error().detail, html));
+    auto parts = parse_multipart(request.body, boundary.value());
+    if (!parts) return respond(refuse(request, 400, "bad_multipart", "body", parts.error().detail, html));
+    // The page's charset: its _charset_ field (browsers fill it), else the request's, else config.
+    std::string charset = uo.charset;
+    for (const auto& p : parts.value()) {
+      if (!p.has_filename && p.name == "_charset_" && !p.data.empty()) charset = std::string(p.data);
+    }
+    const std::string_view encoding = form_text_encoding(charset);
+    if (encoding.empty()) {
+      return respond(refuse(request, 400, "unknown_charset", "_charset_",
+                            fmt::format("charset '{}' is not supported (utf-8, gbk, gb2312, gb18030)", printable(charset)), html));
+    }
+    struct Photo {
+      std::string_view bytes;
+      std::string_view ext;
+    };
+    std::vector<Photo> photos;
+    std::string payload;   // the text fields as the original payload (photos are stored apart)
+    for (const auto& p : parts.value()) {
+      auto name = decode_form_text(p.name, encoding);
+      if (!name) return respond(refuse(request, 400, "bad_encoding", printable(p.name), name.error().detail, html));
+      if (p.has_filename) {
+        if (p.data.empty()) continue;   // a file input left empty
+        if (photos.size() >= options_.max_photos) {
+          return respond(refuse(request, 413, "too_many_photos", name.value(),
+                                fmt::format("more than {} photos in one post", options_.max_photos), html));
+        }
+        if (p.data.size() > options_.photo_max_bytes) {
+          return respond(refuse(request, 413, "photo_too_large", name.value(),
+                                fmt::format("file '{}' has {} bytes; the limit is {} per photo", printable(p.filename),
+                                            p.data.size(), options_.photo_max_bytes),
+                                html));
+        }
+        const std::string_view ext = sniff_image(p.data);
+        if (ext.empty()) {
+          return respond(refuse(request, 415, "unsupported_photo", name.value(),
+                                fmt::format("file '{}' is not a JPEG, PNG, WebP or HEIC image", printable(p.filename)), html));
+        }
+        photos.push_back({p.data, ext});
+        continue;
+      }
+      auto value = decode_form_text(p.data, encoding);
+      if (!value) {
+        return respond(refuse(request, 400, "bad_encoding", name.value(),
+                              fmt::format("{}: not valid {} ({})", name.value(), charset, value.error().detail), html));
+      }
+      if (!payload.empty()) payload += '&';
+      payload += name.value() + "=" + value.value();
+      pairs.push_back({std::move(name.value()), std::move(value.value())});
+    }
+    // Written before the event, so an event never names a photo that is not on disk.
+    for (const auto& ph : photos) {
+      auto stored = photos_.store(ph.bytes, ph.ext);
+      if (!stored) {
+        spdlog::error("{}: {}", request.describe(), stored.error().detail);
+        return respond(adapter::HttpResponse::error(500, request.describe() + ": the photo could not be stored; retry later"));
+      }
+      (stored->created ? photos_stored_ : photos_known_).inc();
+      photo_names.push_back(stored->file_name);
+    }
+    event.set_original_payload(payload);
+  } else {
+    return respond(refuse(request, 415, "unsupported_media_type", "Content-Type",
+                          fmt::format("'{}' is not application/x-www-form-urlencoded or multipart/form-data", printable(type)),
+                          html));
+  }
+
+  // Identity before mapping (mapping moves values out).
+  std::string submission_id;
+  for (const auto& p : pairs) {
+    if (p.name == "submission_id") {
+      submission_id = p.value;
+      break;
+    }
+  }
+  if (!submission_id.empty() && !valid_submission_id(submission_id)) {
+    return respond(refuse(request, 400, "bad_value", "submission_id",
+                          "submission_id must be 1-64 letters, digits, '-' or '_'", html));
+  }
+  if (!event.has_rejection()) {
+    const auto content = std::find_if(pairs.begin(), pairs.end(), [](const FormPair& p) { return p.name == "content"; });
+    if (content == pairs.end() || content->value.find_first_not_of(" \t\r\n") == std::string::npos) {
+      return respond(refuse(request, 400, "missing_field", "content", "请填写问题描述 (content is required)", html));
+    }
+  }
+  if (!submission_id.empty()) {
+    event.set_source_key("form:" + submission_id);
+  } else {
+    std::vector<FormPair> keyed = pairs;
+    for (const auto& n : photo_names) keyed.push_back({"photo", n});
+    std::erase_if(keyed, [](const FormPair& p) { return p.name == "_charset_" || p.name == "ts"; });
+    event.set_source_key("form:sha256:" + normalized_digest(std::move(keyed)));
+  }
+  map_form_fields(pairs, event, location, uo);
+  if (!photo_names.empty()) {
+    std::string joined;
+    for (const auto& n : photo_names) joined += (joined.empty() ? "" : ",") + n;
+    (*event.mutable_fields()->mutable_extra())["photos"] = joined;
+  }
+  event.mutable_fields()->mutable_extra()->erase("submission_id");
+
+  std::string rejection;
+  std::string rejected_field;
+  std::string rejected_reason;
+  if (event.has_rejection()) {
+    const auto& rj = event.rejection();
+    rejection = fmt::format("{}: {} ({}): {}", request.describe(), rj.reason_code(), rj.field(), rj.detail());
+    rejected_field = rj.field();
+    rejected_reason = rj.reason_code();
+  }
+  const std::string reference = submission_id.empty() ? event.source_key().substr(std::string("form:sha256:").size(), 16)
+                                                      : submission_id;
+  std::string who = request.describe();
+  intake_.submit(std::move(event), [this, respond = std::move(respond), who = std::move(who), html, reference,
+                                    rejection = std::move(rejection), rejected_field = std::move(rejected_field),
+                                    rejected_reason = std::move(rejected_reason)](adapter::IntakeResult r) {
+    const bool stored = r == adapter::IntakeResult::kQueued || r == adapter::IntakeResult::kAlreadyKnown;
+    if (!rejection.empty() && stored) {
+      // Stored for the hub's dead letters (counted by the intake); the sender is told what was wrong.
+      if (!html) return respond(adapter::HttpResponse::error(400, rejection));
+      adapter::HttpResponse page;
+      page.status = 400;
+      page.content_type = "text/html; charset=utf-8";
+      page.body = error_page_html(options_.page_title, options_.page_path, 400, rejected_reason, label_of(rejected_field),
+                                  rejection);
+      return respond(std::move(page));
+    }
+    adapter::HttpResponse answer = intake_.answer(r, who, "ok " + reference + "\n");
+    if (html && stored) {
+      answer.content_type = "text/html; charset=utf-8";
+      answer.body = thanks_page_html(options_.page_title, options_.page_path, reference);
+    }
+    respond(std::move(answer));
+  });
+}
+
+void FormEndpoints::webhook(const std::string& form_id, const adapter::HttpRequest& request, adapter::HttpResponder respond) {
+  const auto auth = options_.webhooks.find(form_id);
+  if (auth != options_.webhooks.end() && !auth->second.secret.empty()) {
+    const SignatureCheck check = verify_signature(request.header(auth->second.header), auth->second.secret, request.body);
+    if (check != SignatureCheck::kValid) {
+      counters_.rejected(reason_code(check)).inc();
+      return respond(adapter::HttpResponse::error(
+          401, fmt::format("{}: {} ({}): the body's HMAC-SHA256 under form {}'s secret, hex or base64, is required",
+                           request.describe(), reason_code(check), auth->second.header, form_id)));
+    }
+  }
+  JinshujuOptions jo;
+  const std::string source_name = "POST /webhook/" + form_id;
+  KeyedEvent ke = parse_jinshuju_push(request.body, *field_map_, source_name, 0, jo);
+  auto& event = ke.event;
+  if (!event.has_rejection() && !event.source_key().starts_with(form_id + ":")) {
+    counters_.rejected("wrong_form").inc();
+    return respond(adapter::HttpResponse::error(
+        400, fmt::format("{}: wrong_form (form): the body is not a submission of form {}", request.describe(), form_id)));
+  }
+  if (event.source_key() == source_name) {
+    // No serial_number recoverable: key the dead letter by its content, so retries are one.
+    event.set_source_key(form_id + ":sha256:" + sha256_hex(request.body));
+  }
+  std::string rejection;
+  if (event.has_rejection()) {
+    const auto& rj = event.rejection();
+    rejection = fmt::format("{}: {} ({}): {}", request.describe(), rj.reason_code(), rj.field(), rj.detail());
+  }
+  std::string who = request.describe();
+  intake_.submit(std::move(event), [this, respond = std::move(respond), who = std::move(who),
+                                    rejection = std::move(rejection)](adapter::IntakeResult r) {
+    const bool stored = r == adapter::IntakeResult::kQueued || r == adapter::IntakeResult::kAlreadyKnown;
+    if (!rejection.empty() && stored) return respond(adapter::HttpResponse::error(400, rejection));
+    respond(intake_.answer(r, who, "ok\n"));
+  });
+}
+
+adapter::HttpResponse FormEndpoints::services(const adapter::HttpRequest&) {
+  adapter::HttpResponse r;
+  r.content_type = "application/json; charset=utf-8";
+  r.body = services_json_;
+  return r;
+}
+
+adapter::HttpResponse FormEndpoints::open311_refuse(const adapter::HttpRequest& request, unsigned status,
+                                                    std::string_view reason, const std::string& detail) {
+  counters_.rejected(reason).inc();
+  spdlog::warn("{}: {}: {}", request.describe(), reason, detail);
+  adapter::HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json; charset=utf-8";
+  r.body = open311_error_json(status, detail);
+  return r;
+}
+
+void FormEndpoints::open311_request(const adapter::HttpRequest& request, adapter::HttpResponder respond) {
+  const std::string content_type(request.header("content-type"));
+  if (media_type(content_type) != "application/x-www-form-urlencoded") {
+    return respond(open311_refuse(request, 400, "open311_bad_request",
+                                  "POST requests.json takes application/x-www-form-urlencoded (GeoReport v2)"));
+  }
+  v1::Event scratch;
+  UrlencodedOptions uo;
+  uo.charset = "utf-8";   // the spec: everything is UTF-8
+  std::vector<FormPair> pairs = decode_urlencoded(request.body, scratch, request.describe(), uo);
+  if (scratch.has_rejection()) {
+    return respond(open311_refuse(request, 400, "open311_" + scratch.rejection().reason_code(),
+                                  fmt::format("{}: {}", scratch.rejection().field(), scratch.rejection().detail())));
+  }
+  if (!options_.open311_api_key.empty()) {
+    const auto key = std::find_if(pairs.begin(), pairs.end(), [](const FormPair& p) { return p.name == "api_key"; });
+    const bool ok = key != pairs.end() && constant_time_equal(key->value, options_.open311_api_key);
+    if (!ok) return respond(open311_refuse(request, 403, "bad_api_key", "api_key: missing or not valid"));
+  }
+  std::erase_if(pairs, [](const FormPair& p) { return p.name == "api_key"; });
+  auto mapped = map_open311_request(pairs, services_, clock_.now_micros(), options_.utc_offset_minutes);
+  if (!mapped) return respond(open311_refuse(request, 400, "open311_bad_request", mapped.error().detail));
+  v1::Event& event = mapped->event;
+  event.set_source_name("POST " + options_.open311_prefix + "/requests.json");
+  event.set_content_type("application/x-www-form-urlencoded");
+  event.set_original_payload(request.body);
+  const std::string id = mapped->service_request_id;
+  std::string who = request.describe();
+  intake_.submit(std::move(event), [this, respond = std::move(respond), who = std::move(who), id](adapter::IntakeResult r) {
+    adapter::HttpResponse answer = intake_.answer(r, who, "");
+    answer.content_type = "application/json; charset=utf-8";
+    if (answer.status == 200) {
+      json::array arr;
+      json::object o;
+      o["service_request_id"] = id;
+      o["service_notice"] = "已受理，我们会尽快转交相关部门处理";
+      o["account_id"] = nullptr;
+      arr.push_back(std::move(o));
+      answer.body = json::serialize(arr);
+    } else {
+      answer.body = open311_error_json(answer.status, answer.body.substr(0, answer.body.find('\n')));
+    }
+    respond(std::move(answer));
+  });
+}
+
+}  // namespace gridhub::webform

@@ -1,0 +1,97 @@
+#include "gridhub/webform/intake_page.hpp"
+
+#include <fmt/format.h>
+
+#include "gridhub/webform/form_endpoint.hpp"
+
+namespace gridhub::webform {
+namespace {
+
+// One stylesheet for all three pages: readable on a phone, large touch targets, system fonts only.
+constexpr std::string_view kStyle = R"css(
+*{box-sizing:border-box}
+body{margin:0;background:#f4f5f7;color:#1d2129;font:16px/1.6 "PingFang SC","Noto Sans CJK SC","WenQuanYi Zen Hei","Microsoft YaHei",sans-serif}
+main{max-width:640px;margin:0 auto;padding:16px}
+h1{font-size:22px;margin:8px 0 4px}
+p.hint{color:#4e5969;margin:0 0 16px;font-size:14px}
+form,.card{background:#fff;border-radius:8px;padding:16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+label{display:block;font-weight:600;margin:14px 0 6px}
+form>label:first-of-type{margin-top:0}
+.req{color:#d4380d}
+input[type=text],input[type=tel],select,textarea{width:100%;padding:10px;font:inherit;border:1px solid #c9cdd4;border-radius:6px;background:#fff}
+textarea{min-height:140px;resize:vertical}
+input[type=file]{width:100%;font-size:15px}
+button{display:block;width:100%;margin-top:20px;padding:12px;font:inherit;font-size:18px;color:#fff;background:#1664ff;border:0;border-radius:6px}
+.ref{font-size:20px;font-weight:700;letter-spacing:1px;word-break:break-all}
+.err{color:#d4380d}
+a{color:#1664ff}
+)css";
+
+std::string head(std::string_view title) {
+  return fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>{}</title><style>{}</style></head><body><main>\n",
+      html_escape(title), kStyle);
+}
+
+constexpr std::string_view kTail = "</main></body></html>\n";
+
+}  // namespace
+
+std::string intake_page_html(std::string_view title, std::string_view action, const std::vector<std::string>& communities,
+                             std::string_view submission_id) {
+  std::string community;
+  if (communities.empty()) {
+    community = "<input type=\"text\" id=\"community\" name=\"community\" maxlength=\"60\" placeholder=\"如：麦香社区\">";
+  } else {
+    community = "<select id=\"community\" name=\"community\"><option value=\"\">请选择（不清楚可不选）</option>";
+    for (const auto& c : communities) community += fmt::format("<option>{}</option>", html_escape(c));
+    community += "</select>";
+  }
+  return head(title) + fmt::format(
+      "<h1>{}</h1><p class=\"hint\">请如实填写，带<span class=\"req\">*</span>的为必填项。提交后会显示受理编号，请妥善保存。</p>\n"
+      "<form method=\"post\" action=\"{}\" enctype=\"multipart/form-data\" accept-charset=\"utf-8\">\n"
+      "<input type=\"hidden\" name=\"_charset_\">"
+      "<input type=\"hidden\" name=\"submission_id\" value=\"{}\">"
+      "<input type=\"hidden\" name=\"src\" value=\"intake_page\">\n"
+      "<label for=\"content\">问题描述<span class=\"req\">*</span></label>"
+      "<textarea id=\"content\" name=\"content\" required maxlength=\"2000\" placeholder=\"请描述遇到的问题、时间和具体情况\"></textarea>\n"
+      "<label for=\"addr\">地址/小区</label>"
+      "<input type=\"text\" id=\"addr\" name=\"addr\" maxlength=\"200\" placeholder=\"如：迎宾路35号春晖名居3号楼\">\n"
+      "<label for=\"community\">所在社区</label>{}\n"
+      "<label for=\"name\">联系人</label><input type=\"text\" id=\"name\" name=\"name\" maxlength=\"40\" autocomplete=\"name\">\n"
+      "<label for=\"tel\">联系电话</label><input type=\"tel\" id=\"tel\" name=\"tel\" maxlength=\"30\" autocomplete=\"tel\">\n"
+      "<label for=\"photo\">照片</label>"
+      "<input type=\"file\" id=\"photo\" name=\"photo\" accept=\"image/jpeg,image/png,image/webp,image/heic\" multiple>\n"
+      "<button type=\"submit\">提交</button>\n</form>\n",
+      html_escape(title), html_escape(action), html_escape(submission_id), community) + std::string(kTail);
+}
+
+std::string thanks_page_html(std::string_view title, std::string_view page_path, std::string_view reference) {
+  return head(title) + fmt::format(
+      "<h1>提交成功</h1><div class=\"card\"><p>感谢您的反映，我们已收到，会尽快转交相关部门处理。</p>"
+      "<p>受理编号：</p><p class=\"ref\" id=\"reference\">{}</p>"
+      "<p class=\"hint\">查询办理进度时请提供此编号。</p><p><a href=\"{}\">再反映一个问题</a></p></div>\n",
+      html_escape(reference), html_escape(page_path)) + std::string(kTail);
+}
+
+std::string error_page_html(std::string_view title, std::string_view page_path, unsigned status, std::string_view reason,
+                            std::string_view field_label, std::string_view detail) {
+  std::string what;
+  if (reason == "missing_field") {
+    what = fmt::format("请填写：{}", html_escape(field_label));
+  } else if (reason == "photo_too_large" || reason == "too_many_photos") {
+    what = fmt::format("{}太大或太多，请压缩后重新上传。", html_escape(field_label));
+  } else if (reason == "unsupported_photo") {
+    what = fmt::format("{}只支持 JPG、PNG、WebP、HEIC 格式的图片。", html_escape(field_label));
+  } else {
+    what = fmt::format("“{}”填写有误，请检查后重新提交。", html_escape(field_label));
+  }
+  return head(title) + fmt::format(
+      "<h1>提交未成功</h1><div class=\"card\"><p class=\"err\" id=\"problem\">{}</p>"
+      "<p class=\"hint\">错误代码 {} {}：{}</p><p><a href=\"{}\">返回重新填写</a></p></div>\n",
+      what, status, html_escape(reason), html_escape(detail), html_escape(page_path)) + std::string(kTail);
+}
+
+}  // namespace gridhub::webform

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "gridhub/core/pii.hpp"
+#include "gridhub/log/pii_vault.hpp"
 
 namespace gridhub::core {
 
@@ -66,14 +67,20 @@ bool valid_name(const std::string& name) {
 
 }  // namespace
 
-/// The last records read, parsed once and masked once however many sessions they fan out to.
+/// The last records read, parsed, opened and masked once however many sessions they fan out to.
+/// Personal fields are stored sealed (pii_vault.hpp): subscribers entitled to them get them opened,
+/// the others get them opened and masked (138****0001), never the sealed text.
 class StreamServer::RecordCache {
  public:
+  explicit RecordCache(log::LogReader& reader) : reader_(reader) {}
+
   struct Entry {
     std::uint64_t seq = 0;
     bool parsed = false;
-    v1::LogRecord record;
-    std::string masked;
+    v1::LogRecord record;          // personal fields opened
+    std::string clear;             // serialized, personal fields opened (for entitled subscribers)
+    std::string masked;            // serialized, personal fields masked
+    bool clear_ready = false;
     bool masked_ready = false;
   };
 
@@ -81,11 +88,26 @@ class StreamServer::RecordCache {
     Entry& e = ring_[seq % ring_.size()];
     if (e.seq != seq) {
       e.seq = seq;
-      e.masked_ready = false;
+      e.clear_ready = e.masked_ready = false;
       e.parsed = e.record.ParseFromArray(stored.data(), static_cast<int>(stored.size()));
-      if (!e.parsed) spdlog::error("stream: log record {} does not parse; only unfiltered operators receive it", seq);
+      if (!e.parsed) {
+        spdlog::error("stream: log record {} does not parse; no subscriber receives it (run gridhubctl verify)", seq);
+      } else if (auto st = reader_.unseal(e.record); !st) {
+        // The key table could not be read: deliver nothing personal rather than the sealed text.
+        spdlog::error("stream: opening record {}'s personal fields failed: {}", seq, st.error().message());
+        log::clear_pii(e.record);
+      }
     }
     return e;
+  }
+
+  const std::string& clear(Entry& e) {
+    if (!e.clear_ready) {
+      e.clear.clear();
+      e.record.SerializeToString(&e.clear);
+      e.clear_ready = true;
+    }
+    return e.clear;
   }
 
   const std::string& masked(Entry& e) {
@@ -104,6 +126,7 @@ class StreamServer::RecordCache {
   }
 
  private:
+  log::LogReader& reader_;
   std::vector<Entry> ring_ = std::vector<Entry>(kCacheRecords);
   v1::LogRecord masking_;
 };
@@ -118,7 +141,7 @@ StreamServer::StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log
       write_(std::move(write)),
       socket_(io, make_router(zmq, options_, bound_, security)),
       reader_(std::move(reader)),
-      cache_(std::make_unique<RecordCache>()),
+      cache_(std::make_unique<RecordCache>(reader_)),
       expiry_timer_(io) {
   auto head = reader_.head_seq();
   head_ = head ? head.value() : 0;
@@ -214,7 +237,6 @@ void StreamServer::subscribe(const std::string& peer, const transport::RouterMes
   s.who = who;
   s.name = req.name();
   s.filter = req.filter();
-  s.plain = who->all && who->pii && filter_empty(s.filter);
   s.credit = std::min(req.credit(), options_.max_credit);
   s.last_heard = std::chrono::steady_clock::now();
 
@@ -359,6 +381,7 @@ void StreamServer::update(const std::string& peer, const transport::RouterMessag
     r->set_seq(seq);
     if (ticket != nullptr) {
       *r->mutable_ticket() = *ticket;
+      if (!reader_.unseal(*r->mutable_ticket()).ok()) log::clear_pii(*r->mutable_ticket());
       if (!pii) mask_pii(*r->mutable_ticket());
     }
     if (error == v1::UPDATE_ERROR_NONE) {
@@ -418,17 +441,14 @@ void StreamServer::pump() {
     bool blocked = false;
     auto n = reader_.read(s.next_seq, kChunk, [&](std::uint64_t seq, std::string_view body) {
       if (unroutable || blocked) return;
-      std::string_view bytes = body;
-      if (!s.plain) {
-        auto& e = cache_->get(seq, body);
-        const v1::Ticket* t = e.parsed ? log::record_ticket(e.record) : nullptr;
-        if (!e.parsed || !gatekeeper_.may_see(*s.who, t) || !matches(s.filter, t)) {
-          s.next_seq = seq + 1;
-          ++counters_.filtered;
-          return;
-        }
-        if (!s.who->pii) bytes = cache_->masked(e);
+      auto& e = cache_->get(seq, body);
+      const v1::Ticket* t = e.parsed ? log::record_ticket(e.record) : nullptr;
+      if (!e.parsed || !gatekeeper_.may_see(*s.who, t) || !matches(s.filter, t)) {
+        s.next_seq = seq + 1;
+        ++counters_.filtered;
+        return;
       }
+      const std::string& bytes = s.who->pii ? cache_->clear(e) : cache_->masked(e);
       if (s.credit == 0) {
         blocked = true;
         return;

@@ -619,6 +619,7 @@ struct LogReader::Impl {
   Statement cursor{Statement::null()};
   Statement at_time{Statement::null()};
   Statement ticket{Statement::null()};
+  std::optional<PiiKeyStore> keys;   // opened at first use
 };
 
 LogReader::LogReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -631,7 +632,7 @@ Result<LogReader> LogReader::open(const std::filesystem::path& file) {
   if (!db) return db.error();
   auto range = db->prepare("SELECT seq, body FROM log WHERE seq >= ? ORDER BY seq LIMIT ?");
   if (!range) return range.error();
-  auto impl = std::make_unique<Impl>(Impl{std::move(db.value()), std::move(range.value())});
+  auto impl = std::make_unique<Impl>(Impl{std::move(db.value()), std::move(range.value()), Statement::null(), Statement::null(), Statement::null(), std::nullopt});
   // A log written by an older gridhub has no subscriptions table until the hub opens it.
   auto cursor = impl->db.prepare("SELECT identity, acked_seq FROM subscriptions WHERE name = ?");
   if (cursor) impl->cursor = std::move(cursor.value());
@@ -721,6 +722,15 @@ Result<gridhub::v1::Ticket> LogReader::ticket(const std::string& ticket_id) {
   }
   st.reset();
   return t;
+}
+
+Status LogReader::unseal(google::protobuf::Message& msg) {
+  if (!impl_->keys) {
+    auto keys = PiiKeyStore::open(impl_->db.handle());
+    if (!keys) return keys.error();
+    impl_->keys.emplace(std::move(keys.value()));
+  }
+  return unseal_pii(msg, *impl_->keys);
 }
 
 Status LogReader::for_each_ticket(const std::function<void(const gridhub::v1::Ticket&)>& fn) {

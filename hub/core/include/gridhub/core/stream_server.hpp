@@ -79,7 +79,6 @@ class StreamServer {
     std::shared_ptr<const Principal> who;
     std::string name;                 // durable subscription name; empty: ephemeral
     gridhub::v1::Filter filter;
-    bool plain = false;               // no filter, sees everything unmasked: forward stored bytes as they are
     std::uint64_t next_seq = 1;       // next record to consider
     std::uint64_t acked = 0;          // named: cumulative acknowledgement
     std::uint64_t high_sent = 0;      // highest seq ever sent in this session (redelivery marker)

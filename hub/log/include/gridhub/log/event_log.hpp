@@ -160,6 +160,9 @@ class LogReader {
   Result<std::uint64_t> seq_at_time(std::int64_t unix_micros);
   /// A ticket's current state from the projection (ticket_id empty: unknown).
   Result<gridhub::v1::Ticket> ticket(const std::string& ticket_id);
+  /// Opens the sealed personal fields of `msg` in place with the log's keys ("[erased]" where the key is
+  /// gone); see pii_vault.hpp.
+  Status unseal(google::protobuf::Message& msg);
   /// Calls `fn` for every ticket in the projection (start-up of the SLA clocks).
   Status for_each_ticket(const std::function<void(const gridhub::v1::Ticket&)>& fn);
 

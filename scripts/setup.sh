@@ -19,6 +19,7 @@ packages=(
   libboost-json1.81-dev       # form-builder webhooks, field maps
   nats-server libnats-dev     # the JetStream peer that gridhub-bench measures against
   clang libclang-rt-14-dev    # libFuzzer targets (tests/fuzz, scripts/fuzz.sh)
+  python3-zmq python3-protobuf                 # examples/python's department subscriber and its test
   chromium fonts-wqy-zenhei                    # renders the published HTML report headless (tests/integration/report_test.cpp)
 )
 

@@ -212,6 +212,8 @@ struct FanOutRun {
   std::size_t events = 0;
   double p50_ms = 0, p99_ms = 0, max_ms = 0;   // send of the Submit -> receipt at a subscriber
   double ack_to_receipt_p99_ms = 0;            // ingest ack at the sender -> receipt
+  double wall_s = 0;                           // from the first send to the last receipt
+  std::vector<ThreadCpu> hub_threads;          // CPU seconds each hub thread spent in that time
 };
 /// `subscribers` named subscribers (4 receiving threads) while Submits are paced at `rate`/s.
 FanOutRun stream_fan_out(const Paths& paths, const Sizes& sizes, std::size_t subscribers, double rate, double seconds,

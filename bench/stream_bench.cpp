@@ -220,6 +220,8 @@ FanOutRun stream_fan_out(const Paths& paths, const Sizes& sizes, std::size_t sub
     });
   }
   while (ready < subscribers && !failed) std::this_thread::yield();
+  const auto cpu_before = read_thread_cpu(hub.pid());
+  const auto wall_start = Clock::now();
   // Paced sender: the schedule alone decides when an event goes (no coordinated omission).
   try {
     zmq::context_t ctx(1);
@@ -254,6 +256,15 @@ FanOutRun stream_fan_out(const Paths& paths, const Sizes& sizes, std::size_t sub
   for (auto& th : pool) th.join();
   if (failed) throw BenchError(failure);
   FanOutRun r;
+  // Where the hub's time went: each thread's CPU over the run's wall time (1.0 = a saturated core).
+  r.wall_s = std::chrono::duration<double>(Clock::now() - wall_start).count();
+  for (const auto& t : read_thread_cpu(hub.pid())) {
+    double before = 0;
+    for (const auto& b : cpu_before) {
+      if (b.tid == t.tid) before = b.seconds;
+    }
+    r.hub_threads.push_back(ThreadCpu{t.tid, t.name, t.seconds - before});
+  }
   r.subscribers = subscribers;
   r.events = events;
   std::vector<double> from_send, from_ack;

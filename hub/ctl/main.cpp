@@ -9,11 +9,12 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <random>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <random>
 #include <zmq.hpp>
 
 #include "gridhub/audit/replay.hpp"
@@ -85,12 +86,13 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
-/// Interrupts a blocking poll (no SA_RESTART) so the stream loop sees the flag promptly.
+/// poll() returns EINTR whatever SA_RESTART says, so the stream loop sees the flag promptly; SA_RESTART
+/// keeps a signal from failing a write to stdout halfway.
 void install_stop_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;
+  sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 }
@@ -216,8 +218,12 @@ int cmd_subscribe(const SubscribeArgs& a) {
   const bool jsonl = a.format == "jsonl";
   return gridhub::ctl::run_stream(o, [&](const v1::Delivery& d) {
     print_delivery(d, jsonl);
-    // Acknowledged only after the line left the process.
-    std::fflush(stdout);
+    // Acknowledged only after the line left the process. If it cannot leave (stdout closed or
+    // full disk), exit without acknowledging it: the cursor keeps it for the next run.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      std::cerr << "gridhubctl: cannot write record " << d.seq() << " to stdout; exiting without acknowledging it\n";
+      std::_Exit(1);
+    }
     return true;
   });
 }

@@ -383,6 +383,47 @@ TEST_F(Subscriptions, ThePythonExampleDepartmentStreamsAndAcceptsItsTickets) {
   EXPECT_EQ(d.query_int("SELECT count(*) FROM tickets WHERE status = 3").value(), static_cast<std::int64_t>(projected.size()));
 }
 
+TEST_F(Subscriptions, UnacknowledgedRecordsComeAgainMarkedRedelivered) {
+  namespace v1 = gridhub::v1;
+  start_hub("ack_timeout_ms = 300\n");
+  import({kCsv1});
+  zmq::context_t ctx(1);
+  zmq::socket_t sub(ctx, zmq::socket_type::dealer);
+  transport::apply_common_options(sub, 1 << 20);
+  sub.set(zmq::sockopt::rcvtimeo, 10000);
+  sub.connect(hub_->stream());
+  v1::SubscriberToHub m;
+  m.mutable_subscribe()->set_name("forgetful");
+  m.mutable_subscribe()->set_credit(5);
+  ASSERT_EQ(transport::send_dealer(sub, m, false), transport::SendStatus::kSent);
+  v1::SubscriberToHub one;
+  one.mutable_credit()->set_credit(1);
+  // Never acknowledges: after ack_timeout_ms the hub starts again at seq 1, marked redelivered.
+  std::vector<std::pair<std::uint64_t, bool>> got;
+  while (got.size() < 1000) {   // the log holds ~100 records: a redelivery must come before this
+    zmq::message_t msg;
+    ASSERT_TRUE(sub.recv(msg)) << "nothing for 10 s after " << got.size() << " deliveries";
+    v1::HubToSubscriber h;
+    ASSERT_TRUE(h.ParseFromArray(msg.data(), static_cast<int>(msg.size())));
+    if (!h.has_delivery()) continue;
+    got.emplace_back(h.delivery().seq(), h.delivery().redelivered());
+    if (h.delivery().redelivered()) break;
+    ASSERT_EQ(transport::send_dealer(sub, one, false), transport::SendStatus::kSent);
+  }
+  ASSERT_TRUE(got.back().second) << "no redelivery within " << got.size() << " deliveries";
+  EXPECT_EQ(got.back().first, 1u) << "redelivery starts after the cursor (0)";
+  for (std::size_t i = 0; i + 1 < got.size(); ++i) {
+    EXPECT_EQ(got[i].first, i + 1);
+    EXPECT_FALSE(got[i].second);
+  }
+  // Acknowledged records do not come again.
+  const std::uint64_t through = got.size() - 1;
+  v1::SubscriberToHub ack;
+  ack.mutable_acknowledge()->set_through_seq(through);
+  ASSERT_EQ(transport::send_dealer(sub, ack, false), transport::SendStatus::kSent);
+  wait_cursor("forgetful", through);
+}
+
 /// VmRSS of a process in KiB.
 long rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

@@ -197,6 +197,36 @@ struct ImporterRate {
 /// Each file importer over its fixture replicated to >= min_records (importer_bench.cpp).
 std::vector<ImporterRate> importer_rates(const std::filesystem::path& wugong_dir, std::size_t min_records);
 
+// ---- streams (stream_bench.cpp) ----
+
+struct CatchUpRun {
+  std::uint64_t records = 0;
+  double stream_per_s = 0;     // a named subscriber from seq 1, credit 10000, acking as it goes
+  double raw_read_per_s = 0;   // log::LogReader::read over the same database, same run
+};
+/// A fresh hub holding `events` records; one subscriber reads them all from seq 1.
+CatchUpRun stream_catch_up(const Paths& paths, const Sizes& sizes, std::size_t events, const std::filesystem::path& dir);
+
+struct FanOutRun {
+  std::size_t subscribers = 0;
+  std::size_t events = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;   // send of the Submit -> receipt at a subscriber
+  double ack_to_receipt_p99_ms = 0;            // ingest ack at the sender -> receipt
+  double wall_s = 0;                           // from the first send to the last receipt
+  std::vector<ThreadCpu> hub_threads;          // CPU seconds each hub thread spent in that time
+};
+/// `subscribers` named subscribers (4 receiving threads) while Submits are paced at `rate`/s.
+FanOutRun stream_fan_out(const Paths& paths, const Sizes& sizes, std::size_t subscribers, double rate, double seconds,
+                         const std::filesystem::path& dir);
+
+struct StallRun {
+  std::size_t events = 0;
+  Memory before, after, after_catch_up;   // of the hub
+  double catch_up_per_s = 0;
+};
+/// A subscriber that takes ten records and stops granting credit while `events` flow; then it catches up.
+StallRun stream_stalled(const Paths& paths, const Sizes& sizes, std::size_t events, const std::filesystem::path& dir);
+
 /// A fresh hub; Submits paced at `rate`/s; each event's time from send to its ack.
 LatencyRun hub_ack_latency(const Paths& paths, const Sizes& sizes, const std::filesystem::path& dir);
 

@@ -157,6 +157,86 @@ void print_importer_summary(const gb::Figures& f) {
   }
 }
 
+constexpr double kFanOutP99TargetMs = 20.0;
+constexpr double kCatchUpTarget = 200'000;   // records/s
+
+/// `gridhub-bench --streams`: the subscription figures of the subscriptions issue, each with its baseline.
+int run_streams(const gb::Paths& paths, const gb::Sizes& sizes, std::size_t subscribers, double rate, double seconds, bool keep,
+                bool own_dir) {
+  std::cout << fmt::format(
+      "gridhub-bench --streams: fan-out {} subscribers at {} tickets/s for {} s; catch-up over {} records; stalled "
+      "subscriber while {} events flow; {} reps, build {}, loadavg {}\n",
+      subscribers, rate, seconds, sizes.hub_events, sizes.memory_events, sizes.reps, GRIDHUB_BENCH_BUILD_TYPE,
+      read_first_line("/proc/loadavg"));
+  gb::Figures f;
+  int rc = 0;
+  try {
+    auto run_dir = [&](const std::string& what) { return gb::make_run_dir(paths.work_dir, what); };
+    auto done_with = [&](const std::filesystem::path& d) {
+      if (!keep) std::filesystem::remove_all(d);
+    };
+    for (int rep = 1; rep <= sizes.reps; ++rep) {
+      const std::string tag = fmt::format("rep {}/{}", rep, sizes.reps);
+      {
+        const auto d = run_dir("stream-catch-up");
+        const auto r = gb::stream_catch_up(paths, sizes, sizes.hub_events, d);
+        done_with(d);
+        f.add("stream_catch_up", "records/s", r.stream_per_s);
+        f.add("log_reader_read_raw", "records/s", r.raw_read_per_s);
+        progress(fmt::format("{}: catch-up {} records/s; LogReader raw {} records/s ({} records)", tag, gb::si(r.stream_per_s),
+                             gb::si(r.raw_read_per_s), r.records));
+      }
+      {
+        const auto d = run_dir("stream-fan-out");
+        const auto r = gb::stream_fan_out(paths, sizes, subscribers, rate, seconds, d);
+        done_with(d);
+        f.add("stream_fan_out_p50", "ms", r.p50_ms);
+        f.add("stream_fan_out_p99", "ms", r.p99_ms);
+        f.add("stream_fan_out_max", "ms", r.max_ms);
+        f.add("stream_fan_out_ack_to_receipt_p99", "ms", r.ack_to_receipt_p99_ms);
+        std::string threads;
+        for (const auto& t : r.hub_threads) threads += fmt::format(" {}[{}] {:.2f}", t.name, t.tid, t.seconds / r.wall_s);
+        progress(fmt::format("{}: fan-out to {}: send->receipt p50 {:.2f} p99 {:.2f} max {:.2f} ms; ack->receipt p99 {:.2f} ms ({} events); "
+                             "hub CPU/wall per thread:{}",
+                             tag, r.subscribers, r.p50_ms, r.p99_ms, r.max_ms, r.ack_to_receipt_p99_ms, r.events, threads));
+      }
+      {
+        const auto d = run_dir("stream-stalled");
+        const auto r = gb::stream_stalled(paths, sizes, sizes.memory_events, d);
+        done_with(d);
+        f.add("stream_stalled_rss_before", "MB", r.before.rss_mb);
+        f.add("stream_stalled_rss_after", "MB", r.after.rss_mb);
+        f.add("stream_stalled_rss_after_catch_up", "MB", r.after_catch_up.rss_mb);
+        f.add("stream_stalled_catch_up", "records/s", r.catch_up_per_s);
+        progress(fmt::format("{}: stalled subscriber, {} events: hub VmRSS {:.1f} -> {:.1f} MB (HWM {:.1f}); caught up at {} records/s, "
+                             "VmRSS then {:.1f} MB",
+                             tag, r.events, r.before.rss_mb, r.after.rss_mb, r.after.hwm_mb, gb::si(r.catch_up_per_s),
+                             r.after_catch_up.rss_mb));
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "gridhub-bench: FAILED: " << e.what() << "\n";
+    rc = 1;
+  }
+  std::cout << "\nFigures (" << sizes.reps << " reps; median, min, max)\n";
+  f.print();
+  // Delivery latency is measured from the ingest ack (the record is committed and announced to the
+  // stream server at the same moment); send->receipt adds the fsync'd commit and is printed above.
+  const auto p99 = f.median("stream_fan_out_ack_to_receipt_p99");
+  const auto cu = f.median("stream_catch_up");
+  const auto raw = f.median("log_reader_read_raw");
+  if (p99) std::cout << fmt::format("  [{}] fan-out delivery (ack->receipt) p99 {:.2f} ms < {:.0f} ms\n", verdict(*p99 < kFanOutP99TargetMs), *p99, kFanOutP99TargetMs);
+  if (cu && raw) {
+    std::cout << fmt::format("  [{}] catch-up {} records/s >= {} ; ratio to raw LogReader {:.3f}\n", verdict(*cu >= kCatchUpTarget),
+                             gb::si(*cu), gb::si(kCatchUpTarget), *cu / *raw);
+  }
+  if (!keep && rc == 0 && own_dir) {
+    std::error_code ec;
+    std::filesystem::remove_all(paths.work_dir, ec);
+  }
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -185,6 +265,14 @@ int main(int argc, char** argv) {
   app.add_flag("--importers", importers_only, "only the file importers' parse rates (no hub, no baselines services)");
   app.add_option("--importer-records", importer_records,
                  "records per importer run, fixtures replicated (default 100000; --quick: 5000)");
+  bool streams_only = false;
+  std::size_t stream_subscribers = 50;
+  double stream_rate = 10'000;
+  double stream_seconds = 0;
+  app.add_flag("--streams", streams_only, "only the stream figures: fan-out latency, catch-up rate, stalled-subscriber memory");
+  app.add_option("--stream-subscribers", stream_subscribers, "named subscribers in the fan-out run (default 50)");
+  app.add_option("--stream-rate", stream_rate, "tickets/s in the fan-out run (default 10000)");
+  app.add_option("--stream-seconds", stream_seconds, "length of the fan-out run (default 3; --quick: 0.5)");
   // The ZeroMQ baseline re-executes this binary as its sender process.
   std::string zmq_sender;
   std::size_t zmq_sender_count = 0;
@@ -241,6 +329,11 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "gridhub-bench: " << e.what() << "\n";
     return 2;
+  }
+
+  if (streams_only) {
+    if (stream_seconds <= 0) stream_seconds = quick ? 0.5 : 3.0;
+    return run_streams(paths, sizes, stream_subscribers, stream_rate, stream_seconds, keep, own_dir);
   }
 
   int major = 0, minor = 0, patch = 0;

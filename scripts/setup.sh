@@ -20,6 +20,7 @@ packages=(
   nats-server libnats-dev     # the JetStream peer that gridhub-bench measures against
   wrk                         # HTTP load for bench/http_bench.sh (HTTP adapters)
   clang libclang-rt-14-dev    # libFuzzer targets (tests/fuzz, scripts/fuzz.sh)
+  python3-zmq python3-protobuf                 # examples/python's department subscriber and its test
   chromium fonts-wqy-zenhei                    # renders the published HTML report headless (tests/integration/report_test.cpp)
 )
 

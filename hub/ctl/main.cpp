@@ -2,13 +2,19 @@
 #include <CLI/CLI.hpp>
 #include <google/protobuf/util/json_util.h>
 
+#include <signal.h>
 #include <unistd.h>
+#include <zmq.h>
 
+#include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <random>
 #include <zmq.hpp>
 
 #include "gridhub/audit/replay.hpp"
@@ -28,6 +34,7 @@
 #include "gridhub/transport/frames.hpp"
 #include "gridhub/v1/log.pb.h"
 #include "gridhub/v1/wire.pb.h"
+#include "stream_client.hpp"
 
 namespace {
 
@@ -71,9 +78,12 @@ std::string to_json(const google::protobuf::Message& m) {
   return out;
 }
 
-/// One JSON line per log record: the seq and the ticket as the record left it. Sealed personal data
-/// opens with `keys` (from --db) or shows "[sealed]"; "[erased]" once its key is destroyed.
-bool print_record(std::uint64_t seq, std::string_view body, bool show_pii, gridhub::log::PiiKeyStore* keys) {
+std::string head_chars(const std::string& s, std::size_t n);
+const char* tier_word(v1::Tier t);
+std::string json_quote(std::string_view s);
+
+/// One JSON line per log record: the seq and the ticket as the record left it.
+bool print_record(std::uint64_t seq, std::string_view body, bool show_pii) {
   v1::LogRecord rec;
   if (!rec.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     std::cerr << "gridhubctl: log record " << seq << " does not parse; skipped\n";
@@ -82,9 +92,9 @@ bool print_record(std::uint64_t seq, std::string_view body, bool show_pii, gridh
   if (!rec.has_intake_accepted() || !rec.intake_accepted().has_ticket()) return false;   // not a ticket
   const auto& intake = rec.intake_accepted();
   v1::Ticket t = intake.ticket();
-  if (keys != nullptr) (void)gridhub::log::unseal_pii(t, *keys);   // a key table it cannot read: left sealed
-  // Without the keys --show-pii has nothing to show: sealed values print as "[sealed]".
-  if (!show_pii || keys == nullptr) gridhub::core::mask_pii(t);
+  // The hub opened the personal fields if this identity may see them (masked them otherwise); tail
+  // masks them again unless asked not to, so a terminal shows no phone number by accident.
+  if (!show_pii) gridhub::core::mask_pii(t);
   // Each stage's decision, so a reader sees why the ticket went where it went.
   std::string decisions;
   for (const auto& d : intake.decisions()) decisions += (decisions.empty() ? "" : ",") + to_json(d);
@@ -95,78 +105,245 @@ bool print_record(std::uint64_t seq, std::string_view body, bool show_pii, gridh
 }
 
 int cmd_tail(const std::string& hub, std::uint64_t from_seq, std::uint64_t max, int idle_exit_ms, bool show_pii,
-             const CurveClient& curve, const std::string& db_file) {
-  std::optional<gridhub::sqlite::Database> keys_db;
-  std::optional<gridhub::log::PiiKeyStore> keys;
-  if (!db_file.empty()) {
-    auto db = gridhub::sqlite::Database::open(db_file, gridhub::sqlite::OpenMode::kReadOnly);
-    if (!db) {
-      std::cerr << "gridhubctl: " << db.error().message() << "\n";
-      return 1;
-    }
-    keys_db.emplace(std::move(db.value()));
-    auto k = gridhub::log::PiiKeyStore::open(keys_db->handle());
-    if (!k) {
-      std::cerr << "gridhubctl: " << k.error().message() << "\n";
-      return 1;
-    }
-    keys.emplace(std::move(k.value()));
+             const CurveClient& curve) {
+  gridhub::ctl::StreamClientOptions o;
+  o.endpoint = hub;
+  o.configure = [&curve](zmq::socket_t& s) { curve.apply(s); };
+  o.subscribe.set_from_seq(std::max<std::uint64_t>(from_seq, 1));
+  o.max = max;
+  o.idle_exit_ms = idle_exit_ms;
+  return gridhub::ctl::run_stream(o, [&](const v1::Delivery& d) {
+    const bool printed = print_record(d.seq(), d.record(), show_pii);
+    std::fflush(stdout);
+    return printed;
+  });
+}
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+/// poll() returns EINTR whatever SA_RESTART says, so the stream loop sees the flag promptly; SA_RESTART
+/// keeps a signal from failing a write to stdout halfway.
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+const char* record_kind(const v1::LogRecord& r) {
+  switch (r.body_case()) {
+    case v1::LogRecord::kIntakeAccepted: return r.intake_accepted().has_ticket() ? "intake" : "not_a_ticket";
+    case v1::LogRecord::kTicketUpdate: return "ticket_update";
+    case v1::LogRecord::kEscalation: return "escalation";
+    case v1::LogRecord::kErasure: return "erasure";
+    case v1::LogRecord::BODY_NOT_SET: break;
   }
+  return "unknown";
+}
+
+std::string status_word(v1::TicketStatus s) {
+  std::string n = v1::TicketStatus_Name(s);
+  constexpr std::string_view kPrefix = "TICKET_STATUS_";
+  if (n.rfind(kPrefix, 0) == 0) n = n.substr(kPrefix.size());
+  for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return n;
+}
+
+std::string action_word(v1::UpdateAction a) {
+  std::string n = v1::UpdateAction_Name(a);
+  constexpr std::string_view kPrefix = "UPDATE_ACTION_";
+  if (n.rfind(kPrefix, 0) == 0) n = n.substr(kPrefix.size());
+  for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return n;
+}
+
+/// One line per delivered record: what happened and the ticket's key fields after it.
+void print_delivery(const v1::Delivery& d, bool jsonl) {
+  v1::LogRecord rec;
+  if (!rec.ParseFromArray(d.record().data(), static_cast<int>(d.record().size()))) {
+    std::cerr << "gridhubctl: log record " << d.seq() << " does not parse; acknowledged without printing\n";
+    return;
+  }
+  const v1::Ticket* t = gridhub::log::record_ticket(rec);
+  std::string action;
+  std::string actor;
+  if (rec.has_ticket_update()) {
+    action = action_word(rec.ticket_update().action());
+    actor = rec.ticket_update().actor();
+  } else if (rec.has_escalation()) {
+    action = rec.escalation().reason();
+  }
+  if (!jsonl) {
+    std::printf("%llu%s %s%s%s %s %s %s %s %s\n", static_cast<unsigned long long>(d.seq()), d.redelivered() ? "*" : "",
+                record_kind(rec), action.empty() ? "" : "/", action.c_str(), rec.ticket_id().empty() ? "-" : rec.ticket_id().c_str(),
+                t != nullptr ? status_word(t->status()).c_str() : "-",
+                t != nullptr && !t->assignee_code().empty() ? t->assignee_code().c_str() : "-",
+                t != nullptr ? tier_word(t->tier()) : "-",
+                t != nullptr && !t->category_code().empty() ? t->category_code().c_str() : "-");
+    return;
+  }
+  std::string line = "{\"seq\":" + std::to_string(d.seq()) + ",\"redelivered\":" + (d.redelivered() ? "true" : "false") +
+                     ",\"kind\":" + json_quote(record_kind(rec)) + ",\"recorded_at_us\":" +
+                     std::to_string(rec.recorded_at().unix_micros()) + ",\"ticket_id\":" + json_quote(rec.ticket_id());
+  if (!action.empty()) line += ",\"action\":" + json_quote(action);
+  if (!actor.empty()) line += ",\"actor\":" + json_quote(actor);
+  if (t != nullptr) {
+    line += ",\"status\":" + json_quote(status_word(t->status())) + ",\"assignee\":" + json_quote(t->assignee_code()) +
+            ",\"tier\":" + json_quote(tier_word(t->tier())) + ",\"category\":" + json_quote(t->category_code()) +
+            ",\"community\":" + json_quote(t->community_code()) + ",\"grid\":" + json_quote(t->grid_code()) +
+            ",\"incident_id\":" + json_quote(t->incident_id()) + ",\"text\":" + json_quote(head_chars(t->text(), 60));
+  }
+  std::printf("%s}\n", line.c_str());
+}
+
+struct SubscribeArgs {
+  std::string hub;
+  std::string name;
+  std::vector<std::string> assignees, communities, grids, categories, tiers;
+  bool non_tickets = false;
+  std::optional<std::uint64_t> from_seq;
+  std::string since;
+  bool from_head = false;
+  std::uint32_t credit = 512;
+  std::string format = "jsonl";
+  std::uint64_t count = 0;
+  bool no_ack = false;
+  int idle_exit_ms = 0;
+};
+
+int cmd_subscribe(const SubscribeArgs& a, const CurveClient& curve) {
+  gridhub::ctl::StreamClientOptions o;
+  o.endpoint = a.hub;
+  o.configure = [&curve](zmq::socket_t& s) { curve.apply(s); };
+  auto& sub = o.subscribe;
+  sub.set_name(a.name);
+  auto* f = sub.mutable_filter();
+  for (const auto& x : a.assignees) f->add_assignees(x);
+  for (const auto& x : a.communities) f->add_communities(x);
+  for (const auto& x : a.grids) f->add_grids(x);
+  for (const auto& x : a.categories) f->add_categories(x);
+  for (const auto& x : a.tiers) {
+    f->add_tiers(x == "grid" ? v1::TIER_GRID : x == "community" ? v1::TIER_COMMUNITY : x == "county" ? v1::TIER_COUNTY : v1::TIER_CENTER);
+  }
+  f->set_include_non_tickets(a.non_tickets);
+  if (a.from_seq) {
+    sub.set_start(v1::START_POINT_SEQ);
+    sub.set_from_seq(*a.from_seq);
+  } else if (!a.since.empty()) {
+    auto t = gridhub::audit::parse_time(a.since);
+    if (!t) {
+      std::cerr << "gridhubctl: --since: " << t.error().detail << "\n";
+      return 2;
+    }
+    sub.set_start(v1::START_POINT_TIME);
+    sub.set_from_time_us(t.value());
+  } else if (a.from_head) {
+    sub.set_start(v1::START_POINT_HEAD);
+  } else {
+    sub.set_start(v1::START_POINT_RESUME);
+  }
+  o.window = std::max<std::uint32_t>(a.credit, 1);
+  o.acknowledge = !a.no_ack;
+  o.ack_every = std::max<std::uint32_t>(o.window / 4, 1);
+  o.max = a.count;
+  o.idle_exit_ms = a.idle_exit_ms;
+  o.stop = &g_stop;
+  install_stop_handlers();
+  const bool jsonl = a.format == "jsonl";
+  return gridhub::ctl::run_stream(o, [&](const v1::Delivery& d) {
+    print_delivery(d, jsonl);
+    // Acknowledged only after the line left the process. If it cannot leave (stdout closed or
+    // full disk), exit without acknowledging it: the cursor keeps it for the next run.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      std::cerr << "gridhubctl: cannot write record " << d.seq() << " to stdout; exiting without acknowledging it\n";
+      std::_Exit(1);
+    }
+    return true;
+  });
+}
+
+struct UpdateArgs {
+  std::string hub;
+  std::string ticket;
+  std::string text;
+  std::uint32_t hours = 0;
+  std::string suggest;
+  std::string request_id;
+  int timeout_ms = 5000;
+};
+
+std::string random_request_id() {
+  std::random_device rd;
+  std::string id = "ctl-";
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 4; ++i) {
+    auto v = rd();
+    for (int j = 0; j < 8; ++j, v >>= 4) id += kHex[v & 0xf];
+  }
+  return id;
+}
+
+/// Exit 0: done (the seq and the ticket's status on stdout); 3: refused (error and reason on
+/// stderr); 1: no answer within --timeout-ms. A resend carries the same request_id, so a late
+/// answer to the first attempt and the resend cannot both change the ticket.
+int cmd_update(v1::UpdateAction action, const UpdateArgs& a, const CurveClient& curve) {
+  v1::SubscriberToHub req;
+  auto* u = req.mutable_update();
+  u->set_request_id(a.request_id.empty() ? random_request_id() : a.request_id);
+  u->set_ticket_id(a.ticket);
+  u->set_action(action);
+  u->set_text(a.text);
+  u->set_extend_hours(a.hours);
+  u->set_suggested_assignee(a.suggest);
+  constexpr int kAttemptMs = 1000;
   zmq::context_t ctx(1);
-  zmq::socket_t sock(ctx, zmq::socket_type::dealer);
-  gridhub::transport::apply_common_options(sock, 64 << 20);
-  curve.apply(sock);
-  sock.connect(hub);
-  constexpr std::uint32_t kWindow = 512;
-  std::uint64_t next = std::max<std::uint64_t>(from_seq, 1);
-  std::uint64_t printed = 0;
-  std::uint32_t consumed = 0;
-  auto subscribe = [&] {
-    v1::SubscriberToHub m;
-    m.mutable_subscribe()->set_from_seq(next);
-    m.mutable_subscribe()->set_credit(kWindow);
-    consumed = 0;
-    (void)gridhub::transport::send_dealer(sock, m, false);
-  };
-  subscribe();
-  auto last_data = std::chrono::steady_clock::now();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(a.timeout_ms);
   v1::HubToSubscriber in;
   for (;;) {
-    zmq::pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 1, std::chrono::milliseconds(idle_exit_ms > 0 ? std::min(idle_exit_ms, 1000) : 1000));
-    if ((items[0].revents & ZMQ_POLLIN) == 0) {
-      if (idle_exit_ms > 0 && std::chrono::steady_clock::now() - last_data > std::chrono::milliseconds(idle_exit_ms)) {
-        return 0;
-      }
-      v1::SubscriberToHub k;  // keepalive; a restarted hub answers SessionUnknown
-      k.mutable_credit()->set_credit(0);
-      (void)gridhub::transport::send_dealer(sock, k, false);
-      continue;
-    }
-    zmq::message_t msg;
-    while (sock.recv(msg, zmq::recv_flags::dontwait)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    // A fresh socket per attempt: a hub that restarted meanwhile gets a clean connection.
+    zmq::socket_t sock(ctx, zmq::socket_type::dealer);
+    gridhub::transport::apply_common_options(sock, 1 << 20);
+    curve.apply(sock);
+    sock.connect(a.hub);
+    // Queued until the connection is up (no ZMQ_IMMEDIATE, so this never blocks); dropped at close.
+    (void)gridhub::transport::send_dealer(sock, req, true);
+    const auto attempt_end = std::chrono::steady_clock::now() + std::min(left, std::chrono::milliseconds(kAttemptMs));
+    for (;;) {
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(attempt_end - std::chrono::steady_clock::now());
+      if (wait.count() <= 0) break;
+      zmq_pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
+      if (zmq_poll(items, 1, static_cast<long>(wait.count())) <= 0) continue;
+      zmq::message_t msg;
+      if (!sock.recv(msg, zmq::recv_flags::dontwait)) continue;
       if (!in.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) continue;
-      if (in.has_session_unknown()) {
-        subscribe();
-        continue;
+      if (in.has_denied()) {
+        std::cerr << "gridhubctl: refused: " << in.denied().reason() << "\n";
+        return 3;
       }
-      if (!in.has_delivery()) continue;
-      const auto seq = in.delivery().seq();
-      last_data = std::chrono::steady_clock::now();
-      ++consumed;
-      if (seq < next) continue;  // a redelivery after resubscribing; already printed
-      next = seq + 1;
-      if (print_record(seq, in.delivery().record(), show_pii, keys ? &*keys : nullptr)) ++printed;
-      std::fflush(stdout);
-      if (max > 0 && printed >= max) return 0;
-    }
-    if (consumed >= kWindow / 2) {
-      v1::SubscriberToHub c;
-      c.mutable_credit()->set_credit(consumed);
-      consumed = 0;
-      (void)gridhub::transport::send_dealer(sock, c, false);
+      if (!in.has_update_result() || in.update_result().request_id() != u->request_id()) continue;
+      const auto& r = in.update_result();
+      if (!r.ok()) {
+        std::cerr << "gridhubctl: " << a.ticket << ": refused: " << v1::UpdateError_Name(r.error()) << ": " << r.reason() << "\n";
+        // UNAVAILABLE is the hub's "retry with the same request_id": do so while time is left.
+        if (r.error() == v1::UPDATE_ERROR_UNAVAILABLE) break;
+        return 3;
+      }
+      std::printf("seq %llu ticket %s status %s assignee %s tier %s request_id %s\n", static_cast<unsigned long long>(r.seq()),
+                  a.ticket.c_str(), status_word(r.ticket().status()).c_str(),
+                  r.ticket().assignee_code().empty() ? "-" : r.ticket().assignee_code().c_str(), tier_word(r.ticket().tier()),
+                  r.request_id().c_str());
+      return 0;
     }
   }
+  std::cerr << "gridhubctl: no answer from " << a.hub << " within " << a.timeout_ms << " ms (is the hub running?); "
+            << "resend with --request-id " << u->request_id() << " to stay idempotent\n";
+  return 1;
 }
 
 /// One control request on the ingest endpoint and its answer, or nothing within the timeout.
@@ -653,8 +830,7 @@ int main(int argc, char** argv) {
   tail->add_option("--from-seq", from_seq, "first log seq to print (default 1: everything)");
   tail->add_option("--max", max, "exit after this many tickets");
   tail->add_option("--idle-exit-ms", idle_exit_ms, "exit when nothing arrived for this long");
-  tail->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked (needs --db)");
-  tail->add_option("--db", db, "the hub's log database, for the keys that open sealed personal data")->check(CLI::ExistingFile);
+  tail->add_flag("--show-pii", show_pii, "print reporters' names and phone numbers unmasked (if the hub lets this identity see them)");
 
   CurveClient curve;
   auto add_curve = [&](CLI::App* cmd) {
@@ -663,6 +839,56 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
   };
   add_curve(tail);
+
+  SubscribeArgs sa;
+  auto* subscribe = app.add_subcommand("subscribe", "stream as a named durable subscriber: print, acknowledge, resume after a restart");
+  subscribe->add_option("--stream", sa.hub, "the hub's stream endpoint, e.g. tcp://127.0.0.1:5571")->required();
+  subscribe->add_option("--as", sa.name, "the subscription's name; the hub keeps its cursor")->required();
+  subscribe->add_option("--assignee", sa.assignees, "only tickets assigned (now or before) to this code; repeatable");
+  subscribe->add_option("--community", sa.communities, "only tickets of this community; repeatable");
+  subscribe->add_option("--grid", sa.grids, "only tickets of this grid; repeatable");
+  subscribe->add_option("--category", sa.categories, "only tickets of this category code; repeatable");
+  subscribe->add_option("--tier", sa.tiers, "only tickets at this tier; repeatable")
+      ->check(CLI::IsMember({"grid", "community", "county", "center"}));
+  subscribe->add_flag("--non-tickets", sa.non_tickets, "also intake records that made no ticket");
+  add_curve(subscribe);
+  auto* sub_from = subscribe->add_option("--from-seq", sa.from_seq, "start at this seq (rewinds the cursor)");
+  auto* sub_since = subscribe->add_option("--since", sa.since, "start at the first record at or after this time (RFC 3339 or YYYY-MM-DD, UTC; rewinds)");
+  auto* sub_head = subscribe->add_flag("--from-head", sa.from_head, "only records appended from now on (moves the cursor)");
+  sub_from->excludes(sub_since, sub_head);
+  sub_since->excludes(sub_head);
+  subscribe->add_option("--credit", sa.credit, "records in flight (the hub caps it at stream.max_credit)")->check(CLI::Range(1, 100000));
+  subscribe->add_option("--format", sa.format, "jsonl or text")->check(CLI::IsMember({"jsonl", "text"}));
+  subscribe->add_option("--count", sa.count, "exit after printing this many records");
+  subscribe->add_option("--idle-exit-ms", sa.idle_exit_ms, "exit when nothing arrived for this long");
+  subscribe->add_flag("--no-ack", sa.no_ack, "never acknowledge (the cursor stays; records come again)");
+
+  UpdateArgs ua;
+  struct UpdateCmd {
+    const char* name;
+    v1::UpdateAction action;
+    const char* help;
+    CLI::App* app = nullptr;
+  };
+  std::vector<UpdateCmd> update_cmds = {
+      {"accept", v1::UPDATE_ACTION_ACCEPT, "take a ticket on (status accepted)"},
+      {"note", v1::UPDATE_ACTION_NOTE, "add a progress note (--text)"},
+      {"resolve", v1::UPDATE_ACTION_RESOLVE, "report a ticket done, with the result (--text)"},
+      {"return", v1::UPDATE_ACTION_RETURN, "return a ticket as not ours, with the reason (--text); the hub re-routes it"},
+      {"extend", v1::UPDATE_ACTION_EXTEND, "ask for more time (--hours, --text why)"},
+  };
+  for (auto& uc : update_cmds) {
+    uc.app = app.add_subcommand(uc.name, uc.help);
+    uc.app->add_option("ticket", ua.ticket, "ticket id")->required();
+    uc.app->add_option("--stream", ua.hub, "the hub's stream endpoint")->required();
+    auto* text = uc.app->add_option("--text", ua.text, "the note, result or reason");
+    if (uc.action != v1::UPDATE_ACTION_ACCEPT) text->required();
+    if (uc.action == v1::UPDATE_ACTION_EXTEND) uc.app->add_option("--hours", ua.hours, "working hours more")->required()->check(CLI::Range(1, 720));
+    if (uc.action == v1::UPDATE_ACTION_RETURN) uc.app->add_option("--suggest", ua.suggest, "who you think it belongs to (assignee code)");
+    uc.app->add_option("--request-id", ua.request_id, "idempotency key (default: a random one); reuse it to resend");
+    add_curve(uc.app);
+    uc.app->add_option("--timeout-ms", ua.timeout_ms, "give up (exit 1) when the hub has not answered by then");
+  }
 
   auto* status = app.add_subcommand("status", "the hub's log head and counters");
   status->add_option("--hub", hub, "the hub's ingest endpoint")->required();
@@ -775,7 +1001,18 @@ int main(int argc, char** argv) {
   keygen->add_flag("--curve", keygen_curve,
                    "a CurveZMQ key pair for the hub, an adapter or a subscriber; prints the public key (Z85)");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;   // usage errors exit 2, like every gridhubctl refusal to start
+  }
+  const bool update_cmd = std::any_of(update_cmds.begin(), update_cmds.end(), [](const auto& uc) { return bool(*uc.app); });
+  if ((*tail || *status || *reload || *subscribe || update_cmd) && !curve.load()) return 2;
+  if (*subscribe) return cmd_subscribe(sa, curve);
+  for (const auto& uc : update_cmds) {
+    if (*uc.app) return cmd_update(uc.action, ua, curve);
+  }
   if (*verify) return cmd_verify(db, checkpoints_dir, public_key);
   if (*replay) return cmd_replay(db, from_seq, since, until, replay_format, show_pii);
   if (*keygen) return keygen_curve ? cmd_keygen_curve(key_out) : cmd_keygen(key_out);
@@ -786,8 +1023,7 @@ int main(int argc, char** argv) {
   if (*train) return cmd_train(inputs, labels, categories, model_out, field_map);
   if (*route) return cmd_route(config_file, inputs, format, chat_groups, labels, field_map);
 
-  if ((*tail || *status || *reload) && !curve.load()) return 2;
-  if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii, curve, db);
+  if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii, curve);
   if (*status) return cmd_status(hub, timeout_ms, curve);
   if (*reload) return cmd_reload(hub, timeout_ms, curve);
   if (*tickets) return cmd_tickets(db, show_pii, tickets_json);

@@ -95,8 +95,7 @@ TEST_F(IngestTest, HotlineExportsBecomeTicketsAndMalformedRowsBecomeDeadLetters)
   EXPECT_NE(slurp(dir_ / "hotline.stderr").find("export_20240527-20240605.csv:31: rejected (column_count"), std::string::npos);
 
   // The GB18030 export's rare characters arrived intact (䶮 is outside GB2312, 𠮷 outside the BMP).
-  auto [trc, tout] = run({bin("gridhubctl"), "tail", "--hub", hub_.stream(), "--max", std::to_string(kTickets), "--show-pii",
-                          "--db", hub_.db().string()},
+  auto [trc, tout] = run({bin("gridhubctl"), "tail", "--hub", hub_.stream(), "--max", std::to_string(kTickets), "--show-pii"},
                          dir_ / "tail.stderr");
   ASSERT_EQ(trc, 0);
   auto lines = lines_of(tout);

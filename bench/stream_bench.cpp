@@ -1,0 +1,320 @@
+// The stream figures: a real hub, subscribers speaking the stream protocol over tcp loopback
+// (docs/wire-protocol.md), each figure next to the raw read it is built on, measured in the same run.
+#include <zmq.h>
+
+#include <fmt/format.h>
+#include <zmq.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "bench.hpp"
+#include "gridhub/log/event_log.hpp"
+#include "hub_client.hpp"
+
+namespace gridhub::bench {
+namespace {
+
+constexpr std::uint32_t kCredit = 10'000;
+// The hub lets a subscriber hold this much credit; the figures measure the hub, not a small window.
+const std::string kStreamToml = "max_credit = 10000\nack_timeout_ms = 60000\nsession_timeout_ms = 60000";
+
+/// Pipelines `events` Submits (indices first..first+events) with the configured window; calls
+/// on_ack(index, log_seq) for each ack.
+void ingest(HubProcess& hub, const Sizes& sizes, std::size_t first, std::size_t events,
+            const std::function<void(std::size_t, std::uint64_t)>& on_ack = {}) {
+  zmq::context_t ctx(1);
+  zmq::socket_t dealer = connect_dealer(ctx, hub.ingest_endpoint());
+  EventMaker maker(sizes.payload_bytes);
+  v1::HubToAdapter reply;
+  zmq::message_t frame;
+  std::size_t sent = 0, acked = 0;
+  while (acked < events) {
+    while (sent < events && sent - acked < sizes.hub_window) send_submit(dealer, maker.set(first + sent++));
+    if (!dealer.recv(frame)) throw BenchError(fmt::format("hub: no ack for {} s", kAckTimeoutMs / 1000));
+    if (!reply.ParseFromArray(frame.data(), static_cast<int>(frame.size())) || !reply.has_ack()) {
+      throw BenchError("hub: a Submit was not acked");
+    }
+    ++acked;
+    if (on_ack) on_ack(reply.ack().correlation_id() - kCorrelationBase, reply.ack().log_seq());
+  }
+}
+
+/// One subscriber socket; the caller polls it.
+struct Subscriber {
+  zmq::socket_t sock;
+  std::uint64_t next = 1;      // next seq expected
+  std::uint64_t received = 0;
+  std::uint32_t consumed = 0;
+
+  Subscriber(zmq::context_t& ctx, const std::string& endpoint) : sock(ctx, zmq::socket_type::dealer) {
+    transport::apply_common_options(sock, 64 << 20);
+    sock.set(zmq::sockopt::rcvhwm, 0);
+    sock.connect(endpoint);
+  }
+  void send(const v1::SubscriberToHub& m) {
+    if (transport::send_dealer(sock, m, false) != transport::SendStatus::kSent) throw BenchError("stream: send failed");
+  }
+  void subscribe(const std::string& name, v1::StartPoint start, std::uint64_t from_seq, std::uint32_t credit) {
+    v1::SubscriberToHub m;
+    auto* s = m.mutable_subscribe();
+    s->set_name(name);
+    s->set_start(start);
+    s->set_from_seq(from_seq);
+    s->set_credit(credit);
+    send(m);
+  }
+  void credit(std::uint32_t n) {
+    v1::SubscriberToHub m;
+    m.mutable_credit()->set_credit(n);
+    send(m);
+  }
+  void ack(std::uint64_t through) {
+    v1::SubscriberToHub m;
+    m.mutable_acknowledge()->set_through_seq(through);
+    send(m);
+  }
+  /// Receives what is there; calls on_delivery(seq) for each record; returns whether anything came.
+  bool drain(v1::HubToSubscriber& in, const std::function<void(std::uint64_t)>& on_delivery) {
+    zmq::message_t msg;
+    bool any = false;
+    while (sock.recv(msg, zmq::recv_flags::dontwait)) {
+      any = true;
+      if (!in.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) throw BenchError("stream: unparseable frame");
+      if (in.has_denied()) throw BenchError("stream: denied: " + in.denied().reason());
+      if (in.has_session_unknown()) throw BenchError("stream: session_unknown during a run");
+      if (!in.has_delivery()) continue;
+      const auto seq = in.delivery().seq();
+      if (seq != next) throw BenchError(fmt::format("stream: seq {} where {} was due", seq, next));
+      next = seq + 1;
+      ++received;
+      ++consumed;
+      if (on_delivery) on_delivery(seq);
+    }
+    if (consumed >= kCredit / 2) {
+      credit(consumed);
+      ack(next - 1);
+      consumed = 0;
+    }
+    return any;
+  }
+};
+
+void wait_subscribed(Subscriber& s, v1::HubToSubscriber& in) {
+  zmq::message_t msg;
+  s.sock.set(zmq::sockopt::rcvtimeo, 10000);
+  if (!s.sock.recv(msg) || !in.ParseFromArray(msg.data(), static_cast<int>(msg.size())) || !in.has_subscribed()) {
+    throw BenchError("stream: no Subscribed within 10 s");
+  }
+  s.sock.set(zmq::sockopt::rcvtimeo, -1);
+}
+
+/// Reads every record until `total` arrived; records/s from subscribe to the last.
+double catch_up(const std::string& endpoint, const std::string& name, std::uint64_t total) {
+  zmq::context_t ctx(1);
+  Subscriber s(ctx, endpoint);
+  v1::HubToSubscriber in;
+  const auto start = Clock::now();
+  s.subscribe(name, v1::START_POINT_SEQ, 1, kCredit);
+  wait_subscribed(s, in);
+  auto last = Clock::now();
+  while (s.received < total) {
+    zmq_pollitem_t items[] = {{s.sock.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq_poll(items, 1, 1000);
+    if (s.drain(in, {})) {
+      last = Clock::now();
+    } else if (Clock::now() - last > std::chrono::seconds(30)) {
+      throw BenchError(fmt::format("stream: catch-up stalled at {} of {}", s.received, total));
+    } else {
+      s.credit(0);
+    }
+  }
+  s.ack(s.next - 1);
+  return static_cast<double>(total) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double raw_reader_rate(const std::filesystem::path& db, std::uint64_t total) {
+  auto reader = log::LogReader::open(db);
+  if (!reader) throw BenchError("log reader: " + reader.error().message());
+  const auto start = Clock::now();
+  std::uint64_t next = 1, bytes = 0;
+  while (next <= total) {
+    auto n = reader->read(next, 4096, [&](std::uint64_t seq, std::string_view body) {
+      next = seq + 1;
+      bytes += body.size();
+    });
+    if (!n) throw BenchError("log reader: " + n.error().message());
+    if (n.value() == 0) break;
+  }
+  if (next <= total) throw BenchError(fmt::format("log reader: stopped at {} of {}", next, total));
+  return static_cast<double>(total) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+CatchUpRun stream_catch_up(const Paths& paths, const Sizes& sizes, std::size_t events, const std::filesystem::path& dir) {
+  CatchUpRun r;
+  r.records = events;
+  HubProcess hub(paths, dir, kStreamToml);
+  ingest(hub, sizes, 0, events);
+  r.stream_per_s = catch_up(hub.stream_endpoint(), "catch-up", events);
+  r.raw_read_per_s = raw_reader_rate(hub.db(), events);
+  hub.stop();
+  return r;
+}
+
+FanOutRun stream_fan_out(const Paths& paths, const Sizes& sizes, std::size_t subscribers, double rate, double seconds,
+                         const std::filesystem::path& dir) {
+  HubProcess hub(paths, dir, kStreamToml);
+  const auto events = static_cast<std::size_t>(rate * seconds);
+  const std::size_t threads = std::min<std::size_t>(subscribers, 4);
+  // Receipt times per subscriber, indexed by seq (a fresh log: the run's events are seqs 1..events).
+  std::vector<std::vector<Clock::time_point>> got(subscribers, std::vector<Clock::time_point>(events + 1));
+  std::vector<Clock::time_point> sent_at(events), acked_at(events + 1);
+  std::vector<std::size_t> index_of(events + 1, 0);
+  std::atomic<std::size_t> ready{0};
+  std::atomic<bool> failed{false};
+  std::string failure;
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      try {
+        zmq::context_t ctx(1);
+        std::vector<std::unique_ptr<Subscriber>> mine;
+        std::vector<std::size_t> ids;
+        v1::HubToSubscriber in;
+        for (std::size_t i = t; i < subscribers; i += threads) {
+          mine.push_back(std::make_unique<Subscriber>(ctx, hub.stream_endpoint()));
+          ids.push_back(i);
+          mine.back()->subscribe(fmt::format("dept-{:02d}", i), v1::START_POINT_SEQ, 1, kCredit);
+          wait_subscribed(*mine.back(), in);
+          ++ready;
+        }
+        std::vector<zmq_pollitem_t> items(mine.size());
+        auto last = Clock::now();
+        for (;;) {
+          bool done = true;
+          for (auto& s : mine) done = done && s->received >= events;
+          if (done || failed) break;
+          for (std::size_t k = 0; k < mine.size(); ++k) items[k] = {mine[k]->sock.handle(), 0, ZMQ_POLLIN, 0};
+          zmq_poll(items.data(), static_cast<int>(items.size()), 200);
+          bool any = false;
+          for (std::size_t k = 0; k < mine.size(); ++k) {
+            auto& times = got[ids[k]];
+            any |= mine[k]->drain(in, [&](std::uint64_t seq) {
+              if (seq <= events) times[seq] = Clock::now();
+            });
+          }
+          if (any) {
+            last = Clock::now();
+          } else if (Clock::now() - last > std::chrono::seconds(30)) {
+            throw BenchError("stream: fan-out stalled");
+          } else {
+            for (auto& s : mine) s->credit(0);
+          }
+        }
+      } catch (const std::exception& e) {
+        failure = e.what();
+        failed = true;
+      }
+    });
+  }
+  while (ready < subscribers && !failed) std::this_thread::yield();
+  const auto cpu_before = read_thread_cpu(hub.pid());
+  const auto wall_start = Clock::now();
+  // Paced sender: the schedule alone decides when an event goes (no coordinated omission).
+  try {
+    zmq::context_t ctx(1);
+    zmq::socket_t dealer = connect_dealer(ctx, hub.ingest_endpoint());
+    EventMaker maker(sizes.payload_bytes);
+    v1::HubToAdapter reply;
+    zmq::message_t frame;
+    const auto interval = std::chrono::duration<double>(1.0 / rate);
+    const auto start = Clock::now();
+    std::size_t sent = 0, acked = 0;
+    while (acked < events && !failed) {
+      for (auto now = Clock::now(); sent < events && start + std::chrono::duration_cast<Clock::duration>(interval * static_cast<double>(sent)) <= now; ++sent) {
+        send_submit(dealer, maker.set(sent));
+        sent_at[sent] = Clock::now();
+      }
+      while (dealer.recv(frame, zmq::recv_flags::dontwait)) {
+        if (!reply.ParseFromArray(frame.data(), static_cast<int>(frame.size())) || !reply.has_ack()) throw BenchError("hub: not acked");
+        const auto seq = reply.ack().log_seq();
+        if (seq > events) throw BenchError("hub: seq beyond the run");
+        index_of[seq] = reply.ack().correlation_id() - kCorrelationBase;
+        acked_at[seq] = Clock::now();
+        ++acked;
+      }
+      zmq_pollitem_t items[] = {{dealer.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq_poll(items, 1, 0);
+      if (sent < events) std::this_thread::sleep_for(std::chrono::microseconds(50));   // pacing, not synchronisation
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+    failed = true;
+  }
+  for (auto& th : pool) th.join();
+  if (failed) throw BenchError(failure);
+  FanOutRun r;
+  // Where the hub's time went: each thread's CPU over the run's wall time (1.0 = a saturated core).
+  r.wall_s = std::chrono::duration<double>(Clock::now() - wall_start).count();
+  for (const auto& t : read_thread_cpu(hub.pid())) {
+    double before = 0;
+    for (const auto& b : cpu_before) {
+      if (b.tid == t.tid) before = b.seconds;
+    }
+    r.hub_threads.push_back(ThreadCpu{t.tid, t.name, t.seconds - before});
+  }
+  r.subscribers = subscribers;
+  r.events = events;
+  std::vector<double> from_send, from_ack;
+  from_send.reserve(subscribers * events);
+  for (const auto& times : got) {
+    for (std::size_t seq = 1; seq <= events; ++seq) {
+      from_send.push_back(std::chrono::duration<double, std::milli>(times[seq] - sent_at[index_of[seq]]).count());
+      from_ack.push_back(std::chrono::duration<double, std::milli>(times[seq] - acked_at[seq]).count());
+    }
+  }
+  r.p50_ms = percentile_of(from_send, 0.50);
+  r.p99_ms = percentile_of(from_send, 0.99);
+  r.max_ms = percentile_of(from_send, 1.0);
+  r.ack_to_receipt_p99_ms = percentile_of(from_ack, 0.99);
+  hub.stop();
+  return r;
+}
+
+StallRun stream_stalled(const Paths& paths, const Sizes& sizes, std::size_t events, const std::filesystem::path& dir) {
+  HubProcess hub(paths, dir, kStreamToml);
+  StallRun r;
+  r.events = events;
+  zmq::context_t ctx(1);
+  Subscriber stalled(ctx, hub.stream_endpoint());
+  v1::HubToSubscriber in;
+  stalled.subscribe("stalled", v1::START_POINT_SEQ, 1, 10);   // takes ten, then never grants again
+  wait_subscribed(stalled, in);
+  r.before = read_memory(hub.pid());
+  std::atomic<bool> done{false};
+  std::thread keepalive([&] {
+    // Keeps the session (and so the hub's state for it) alive while the backlog grows.
+    while (!done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      stalled.credit(0);
+    }
+  });
+  try {
+    ingest(hub, sizes, 0, events);
+  } catch (...) {
+    done = true;
+    keepalive.join();
+    throw;
+  }
+  done = true;
+  keepalive.join();
+  r.after = read_memory(hub.pid());
+  r.catch_up_per_s = catch_up(hub.stream_endpoint(), "stalled", events);
+  r.after_catch_up = read_memory(hub.pid());
+  hub.stop();
+  return r;
+}
+
+}  // namespace gridhub::bench

@@ -1,0 +1,145 @@
+#include "stream_client.hpp"
+
+#include <zmq.h>
+
+#include <cerrno>
+#include <chrono>
+#include <iostream>
+#include <zmq.hpp>
+
+#include "gridhub/transport/frames.hpp"
+
+namespace gridhub::ctl {
+
+namespace v1 = gridhub::v1;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kKeepalive = std::chrono::milliseconds(1000);
+constexpr int kIdlePollMs = 1000;
+constexpr int kAckPollMs = 100;     // an unacknowledged tail waits at most this long once the stream pauses
+constexpr int kLingerMs = 2000;     // the last Acknowledge must reach the hub before the process exits
+
+}  // namespace
+
+int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
+  zmq::context_t ctx(1);
+  zmq::socket_t sock(ctx, zmq::socket_type::dealer);
+  gridhub::transport::apply_common_options(sock, 64 << 20, kLingerMs);
+  if (o.configure) o.configure(sock);
+  sock.connect(o.endpoint);
+
+  const bool named = !o.subscribe.name().empty();
+  std::uint64_t next = 0;          // the first seq not yet handled in this run (0: none handled yet)
+  std::uint64_t acked = 0;         // the last seq acknowledged to the hub
+  std::uint64_t handled_since_ack = 0;
+  std::uint64_t counted = 0;
+  std::uint32_t consumed = 0;      // records taken since credit was last granted
+  auto last_sent = Clock::now();
+  auto last_data = Clock::now();
+
+  auto send = [&](const v1::SubscriberToHub& m) {
+    (void)gridhub::transport::send_dealer(sock, m, false);
+    last_sent = Clock::now();
+  };
+  auto subscribe = [&] {
+    v1::SubscriberToHub m;
+    *m.mutable_subscribe() = o.subscribe;
+    m.mutable_subscribe()->set_credit(o.window);
+    if (next != 0) {
+      // Everything before `next` was handled in this run: continue there. For a named subscription
+      // this also moves the durable cursor to what was handled, which the Acknowledge would have done.
+      m.mutable_subscribe()->set_start(named ? v1::START_POINT_SEQ : v1::START_POINT_UNSPECIFIED);
+      m.mutable_subscribe()->set_from_seq(next);
+      acked = next - 1;
+    }
+    consumed = 0;
+    send(m);
+  };
+  auto acknowledge = [&] {
+    if (!o.acknowledge || next == 0 || next - 1 <= acked) return;
+    v1::SubscriberToHub m;
+    m.mutable_acknowledge()->set_through_seq(next - 1);
+    acked = next - 1;
+    handled_since_ack = 0;
+    send(m);
+  };
+
+  subscribe();
+  v1::HubToSubscriber in;
+  for (;;) {
+    if (o.stop != nullptr && o.stop->load()) {
+      acknowledge();
+      return 0;
+    }
+    const bool ack_pending = o.acknowledge && next != 0 && next - 1 > acked;
+    int wait_ms = ack_pending ? kAckPollMs : kIdlePollMs;
+    if (o.idle_exit_ms > 0) wait_ms = std::min(wait_ms, o.idle_exit_ms);
+    zmq_pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
+    const int rc = zmq_poll(items, 1, wait_ms);
+    if (rc < 0 && zmq_errno() != EINTR) {
+      std::cerr << "gridhubctl: polling the stream socket failed: " << zmq_strerror(zmq_errno()) << "\n";
+      return 1;
+    }
+    if (rc <= 0) {
+      acknowledge();   // the stream paused: settle what was handled
+      if (o.idle_exit_ms > 0 && Clock::now() - last_data > std::chrono::milliseconds(o.idle_exit_ms)) return 0;
+      if (Clock::now() - last_sent >= kKeepalive) {
+        v1::SubscriberToHub k;  // keepalive; a restarted hub answers SessionUnknown
+        k.mutable_credit()->set_credit(0);
+        send(k);
+      }
+      continue;
+    }
+    zmq::message_t msg;
+    while (sock.recv(msg, zmq::recv_flags::dontwait)) {
+      if (!in.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) continue;
+      switch (in.msg_case()) {
+        case v1::HubToSubscriber::kSessionUnknown:
+          subscribe();
+          continue;
+        case v1::HubToSubscriber::kDenied:
+          std::cerr << "gridhubctl: the hub refused: " << in.denied().reason() << "\n";
+          return 1;
+        case v1::HubToSubscriber::kSubscribed: {
+          const auto& s = in.subscribed();
+          std::cerr << "gridhubctl: subscribed as " << s.identity() << " (" << s.role() << ")"
+                    << (named ? " '" + o.subscribe.name() + "'" : std::string()) << ": start seq " << s.start_seq()
+                    << ", acked seq " << s.acked_seq() << ", head seq " << s.head_seq() << "\n";
+          if (named && next == 0) acked = s.acked_seq();
+          continue;
+        }
+        case v1::HubToSubscriber::kDelivery:
+          break;
+        default:
+          continue;
+      }
+      const auto& d = in.delivery();
+      last_data = Clock::now();
+      ++consumed;
+      if (next != 0 && d.seq() < next) {
+        // Sent again (a resubscribe, or our Acknowledge was late or lost): handled already; make
+        // sure the hub hears the acknowledgement again.
+        if (d.seq() <= acked) acked = d.seq() - 1;
+        continue;
+      }
+      next = d.seq() + 1;
+      ++handled_since_ack;
+      if (handle(d)) ++counted;
+      if (o.max > 0 && counted >= o.max) {
+        acknowledge();
+        return 0;
+      }
+      if (handled_since_ack >= o.ack_every) acknowledge();
+    }
+    if (consumed >= o.window / 2 || (consumed > 0 && Clock::now() - last_sent >= kKeepalive)) {
+      v1::SubscriberToHub c;
+      c.mutable_credit()->set_credit(consumed);
+      consumed = 0;
+      send(c);
+    }
+  }
+}
+
+}  // namespace gridhub::ctl

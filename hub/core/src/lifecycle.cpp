@@ -217,8 +217,8 @@ log::ChangeItem make_escalation(const std::string& ticket_id, std::int64_t due_u
       *e->mutable_decision() = decision(stay);
       return log::Refusal::kNone;
     }
-    next->rule = "sla_breach_up_one_tier";
-    next->detail = fmt::format("{} missed its deadline: {} takes it", current.assignee_code(), next->assignee);
+    // The policy's rule names the step (sla.grid_to_community, ...); the detail says who missed what.
+    next->detail = fmt::format("{} missed its deadline: {}", current.assignee_code(), next->detail);
     reassign(t, *next, now, &policy);
     *e->mutable_decision() = decision(*next);
     return log::Refusal::kNone;

@@ -78,11 +78,17 @@ class StreamServer::RecordCache {
     std::uint64_t seq = 0;
     bool parsed = false;
     v1::LogRecord record;          // personal fields opened
-    std::string clear;             // serialized, personal fields opened (for entitled subscribers)
-    std::string masked;            // serialized, personal fields masked
+    std::string clear;             // HubToSubscriber{delivery}, personal fields opened (entitled subscribers)
+    std::string masked;            // HubToSubscriber{delivery}, personal fields masked
     bool clear_ready = false;
     bool masked_ready = false;
   };
+
+  /// The entry for `seq` if the ring still holds it (live fan-out: no second read of the log).
+  Entry* find(std::uint64_t seq) {
+    Entry& e = ring_[seq % ring_.size()];
+    return e.seq == seq ? &e : nullptr;
+  }
 
   Entry& get(std::uint64_t seq, std::string_view stored) {
     Entry& e = ring_[seq % ring_.size()];
@@ -101,24 +107,26 @@ class StreamServer::RecordCache {
     return e;
   }
 
-  const std::string& clear(Entry& e) {
-    if (!e.clear_ready) {
-      e.clear.clear();
-      e.record.SerializeToString(&e.clear);
-      e.clear_ready = true;
+  /// The whole Delivery frame, encoded once per form however many subscribers receive it.
+  const std::string& frame(Entry& e, bool pii) {
+    std::string& out = pii ? e.clear : e.masked;
+    bool& ready = pii ? e.clear_ready : e.masked_ready;
+    if (!ready) {
+      frame_.Clear();
+      auto* d = frame_.mutable_delivery();
+      d->set_seq(e.seq);
+      if (pii) {
+        e.record.SerializeToString(d->mutable_record());
+      } else {
+        masking_ = e.record;
+        mask_pii(masking_);
+        masking_.SerializeToString(d->mutable_record());
+      }
+      out.clear();
+      frame_.SerializeToString(&out);
+      ready = true;
     }
-    return e.clear;
-  }
-
-  const std::string& masked(Entry& e) {
-    if (!e.masked_ready) {
-      masking_ = e.record;
-      mask_pii(masking_);
-      e.masked.clear();
-      masking_.SerializeToString(&e.masked);
-      e.masked_ready = true;
-    }
-    return e.masked;
+    return out;
   }
 
   std::size_t size() const {
@@ -129,6 +137,7 @@ class StreamServer::RecordCache {
   log::LogReader& reader_;
   std::vector<Entry> ring_ = std::vector<Entry>(kCacheRecords);
   v1::LogRecord masking_;
+  v1::HubToSubscriber frame_;
 };
 
 StreamServer::StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log::LogReader reader, StreamOptions options,
@@ -437,45 +446,53 @@ void StreamServer::pump() {
     const std::string& id = entry.first;
     Session& s = entry.second;
     if (s.credit == 0 || s.next_seq > head_) continue;
-    bool unroutable = false;
-    bool blocked = false;
-    auto n = reader_.read(s.next_seq, kChunk, [&](std::uint64_t seq, std::string_view body) {
-      if (unroutable || blocked) return;
-      auto& e = cache_->get(seq, body);
+    enum class Step { kNext, kBlocked, kGone };
+    // One record for this session: skipped (filter, entitlement), sent, or the session cannot take it.
+    auto deliver = [&](std::uint64_t seq, RecordCache::Entry& e) {
       const v1::Ticket* t = e.parsed ? log::record_ticket(e.record) : nullptr;
       if (!e.parsed || !gatekeeper_.may_see(*s.who, t) || !matches(s.filter, t)) {
         s.next_seq = seq + 1;
         ++counters_.filtered;
-        return;
+        return Step::kNext;
       }
-      const std::string& bytes = s.who->pii ? cache_->clear(e) : cache_->masked(e);
-      if (s.credit == 0) {
-        blocked = true;
-        return;
-      }
-      out_.Clear();
-      auto* d = out_.mutable_delivery();
-      d->set_seq(seq);
-      d->set_record(bytes.data(), bytes.size());
+      if (s.credit == 0) return Step::kBlocked;
       const bool again = seq <= s.high_sent;
-      d->set_redelivered(again);
-      auto st = transport::send_router(socket_.socket(), id, out_, scratch_);
-      if (st != transport::SendStatus::kSent) {
-        unroutable = true;
-        return;
+      transport::SendStatus st;
+      if (again) {
+        // Rare (redelivery): its own encoding, with the flag set.
+        if (!out_.ParseFromString(cache_->frame(e, s.who->pii))) return Step::kGone;
+        out_.mutable_delivery()->set_redelivered(true);
+        st = transport::send_router(socket_.socket(), id, out_, scratch_);
+      } else {
+        st = transport::send_router_bytes(socket_.socket(), id, cache_->frame(e, s.who->pii));
       }
+      if (st != transport::SendStatus::kSent) return Step::kGone;
       s.next_seq = seq + 1;
       --s.credit;
       ++counters_.delivered;
       if (again) ++counters_.redelivered;
       s.high_sent = std::max(s.high_sent, seq);
       if (!s.name.empty()) s.inflight.emplace_back(seq, std::chrono::steady_clock::now());
-    });
-    if (!n) {
-      spdlog::error("stream: reading the log failed: {}", n.error().message());
-      continue;
+      return Step::kNext;
+    };
+    Step step = Step::kNext;
+    // Live subscribers find what was just committed in the cache: no second read of the log.
+    while (step == Step::kNext && s.credit > 0 && s.next_seq <= head_) {
+      auto* e = cache_->find(s.next_seq);
+      if (e == nullptr) break;
+      step = deliver(s.next_seq, *e);
     }
-    if (unroutable) {
+    if (step == Step::kNext && s.credit > 0 && s.next_seq <= head_) {
+      auto n = reader_.read(s.next_seq, kChunk, [&](std::uint64_t seq, std::string_view body) {
+        if (step != Step::kNext) return;
+        step = deliver(seq, cache_->get(seq, body));
+      });
+      if (!n) {
+        spdlog::error("stream: reading the log failed: {}", n.error().message());
+        continue;
+      }
+    }
+    if (step == Step::kGone) {
       gone.push_back(id);
       continue;
     }

@@ -39,12 +39,16 @@ SendStatus send_router(zmq::socket_t& socket, const std::string& routing_id,
                        const google::protobuf::MessageLite& msg, std::string& scratch) {
   scratch.clear();
   msg.SerializeToString(&scratch);
+  return send_router_bytes(socket, routing_id, scratch);
+}
+
+SendStatus send_router_bytes(zmq::socket_t& socket, const std::string& routing_id, std::string_view scratch) {
   try {
     if (!socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
       return SendStatus::kWouldBlock;
     }
     // After the routing frame is accepted the rest of the message always goes into the same pipe.
-    (void)socket.send(zmq::buffer(scratch), zmq::send_flags::dontwait);
+    (void)socket.send(zmq::buffer(scratch.data(), scratch.size()), zmq::send_flags::dontwait);
     return SendStatus::kSent;
   } catch (const zmq::error_t& e) {
     if (e.num() == EHOSTUNREACH) return SendStatus::kUnroutable;

@@ -32,6 +32,10 @@ enum class SendStatus { kSent, kWouldBlock, kUnroutable, kError };
 SendStatus send_router(zmq::socket_t& socket, const std::string& routing_id,
                        const google::protobuf::MessageLite& msg, std::string& scratch);
 
+/// Non-blocking send of [routing_id, bytes] on a ROUTER: an already serialized message (fan-out sends
+/// one encoding to many peers).
+SendStatus send_router_bytes(zmq::socket_t& socket, const std::string& routing_id, std::string_view bytes);
+
 /// Send of one serialized message on a DEALER; `dontwait` makes it non-blocking.
 SendStatus send_dealer(zmq::socket_t& socket, const google::protobuf::MessageLite& msg, bool dontwait = true);
 

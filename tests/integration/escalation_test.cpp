@@ -239,7 +239,11 @@ TEST_F(Escalation, BreachesClimbGridCommunityCountyAcrossARestart) {
     const auto g = tickets()[grid_ticket];
     EXPECT_EQ(g.tier, v1::TIER_COMMUNITY);
     EXPECT_EQ(g.assignee, g.community) << "grid -> the ticket's community office";
-    EXPECT_EQ(g.due, kT0 + kHour + 2 * kHour) << "2 community hours from the missed deadline";
+    // The community's 2 hours run from the escalation's own time (the watcher's check at T0 + 1 h + 1 us).
+    for (const auto& e : esc) {
+      if (e.ticket_id() == grid_ticket) EXPECT_EQ(e.recorded_at().unix_micros(), kT0 + kHour + 1);
+    }
+    EXPECT_EQ(g.due, kT0 + kHour + 1 + 2 * kHour) << "2 community hours from the breach";
     county_dept = dept_of[g.category];
     ASSERT_FALSE(county_dept.empty()) << g.category;
     // A second check at the same time writes nothing more.
@@ -250,8 +254,8 @@ TEST_F(Escalation, BreachesClimbGridCommunityCountyAcrossARestart) {
   // A new Hub on the same log: the clocks come back from the projection. 10 us before the escalated
   // ticket's community due; tickets routed straight to a community (due T0 + 2 h) fire at start.
   clock_.advance(2 * kHour - 10);
-  const std::size_t second_wave = due_by(kT0 + 3 * kHour);
-  const std::size_t early = due_by(kT0 + 3 * kHour - 9);
+  const std::size_t second_wave = due_by(clock_.now_micros() + 20);
+  const std::size_t early = due_by(clock_.now_micros());
   ASSERT_GT(second_wave, early) << "the escalated tickets' community clocks run to T0 + 3 h";
   InProcessHub hub(dir_ / "hub.toml", clock_);
   hub.check_sla_now();
@@ -275,7 +279,7 @@ TEST_F(Escalation, BreachesClimbGridCommunityCountyAcrossARestart) {
   EXPECT_EQ(g.due, 0) << "no county clock in this categories file";
   // Much later, checked again: exactly once.
   clock_.advance(100 * kHour);
-  const std::size_t third_wave = due_by(kT0 + 103 * kHour);
+  const std::size_t third_wave = due_by(clock_.now_micros());
   hub.check_sla_now();
   hub.check_sla_now();
   wait_escalations(first_wave + second_wave + third_wave);

@@ -241,7 +241,9 @@ TEST_F(Escalation, BreachesClimbGridCommunityCountyAcrossARestart) {
     EXPECT_EQ(g.assignee, g.community) << "grid -> the ticket's community office";
     // The community's 2 hours run from the escalation's own time (the watcher's check at T0 + 1 h + 1 us).
     for (const auto& e : esc) {
-      if (e.ticket_id() == grid_ticket) EXPECT_EQ(e.recorded_at().unix_micros(), kT0 + kHour + 1);
+      if (e.ticket_id() == grid_ticket) {
+        EXPECT_EQ(e.recorded_at().unix_micros(), kT0 + kHour + 1);
+      }
     }
     EXPECT_EQ(g.due, kT0 + kHour + 1 + 2 * kHour) << "2 community hours from the breach";
     county_dept = dept_of[g.category];

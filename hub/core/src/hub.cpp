@@ -171,6 +171,10 @@ v1::ReloadReply Hub::reload() {
 std::uint64_t Hub::reloads() const { return impl_->reloads; }
 std::uint64_t Hub::reload_failures() const { return impl_->reload_failures; }
 
+void Hub::check_sla_now() {
+  if (impl_->sla) impl_->sla->check();
+}
+
 const std::vector<std::string>& Hub::ingest_endpoints() const { return impl_->ingest->bound_endpoints(); }
 const std::vector<std::string>& Hub::stream_endpoints() const { return impl_->stream->bound_endpoints(); }
 

@@ -28,6 +28,11 @@ class Hub {
   std::uint64_t reloads() const;
   std::uint64_t reload_failures() const;
 
+  /// Test hook (io thread only): runs the SLA watcher's check now instead of at its timer, which
+  /// re-arms at most every 60 s of steady time — so a test that moved its fake Clock escalates at once.
+  /// No-op without [sla].
+  void check_sla_now();
+
   const std::vector<std::string>& ingest_endpoints() const;
   const std::vector<std::string>& stream_endpoints() const;
 

@@ -28,7 +28,7 @@ CORPUS="$BUILD/corpus"
 LOGS="$BUILD/fuzz-logs"
 ARTIFACTS="$BUILD/fuzz-artifacts"
 
-ALL_TARGETS=(hotline_csv hotline_xlsx wechat_memotrace_csv wechat_memotrace_txt wechat_oa wechat_callback
+ALL_TARGETS=(hotline_csv hotline_xlsx wechat_memotrace_csv wechat_memotrace_txt wechat_pywxdump_csv wechat_oa wechat_callback
              webform_jinshuju webform_urlencoded webform_multipart text_decode text_csv_reader text_datetime hub_frame)
 TARGETS=("$@")
 [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=("${ALL_TARGETS[@]}")
@@ -62,6 +62,7 @@ cp -f "$FIX"/hotline/*.xlsx "$CORPUS/hotline_xlsx/"
 cp -f "$SEEDS"/hotline_xlsx/* "$CORPUS/hotline_xlsx/"
 cp -f "$FIX"/wechat/*_utf8.csv "$CORPUS/wechat_memotrace_csv/"
 cp -f "$FIX"/wechat/*.txt "$CORPUS/wechat_memotrace_txt/"
+cp -f "$FIX"/wechat/*@chatroom_*.csv "$CORPUS/wechat_pywxdump_csv/"
 cp -f "$FIX"/wechat/oa/*.xml "$CORPUS/wechat_oa/"
 # wechat_callback: byte 0 picks the mode (see wechat_callback_fuzz.cpp): 0 signed plaintext body,
 # 3 the same message through encryption; plus Tencent's captured Encrypt and echostr values.

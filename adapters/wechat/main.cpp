@@ -1,4 +1,4 @@
-// gridhub-wechat (file import): residents' group-chat exports (MemoTrace CSV and TXT) and saved
+// gridhub-wechat (file import): residents' group-chat exports (MemoTrace CSV and TXT, PyWxDump CSV) and saved
 // Official Account callback bodies (*.xml) into the hub through a local outbox. A location message
 // followed within 10 minutes by a text from the same sender gives that text its coordinates.
 //
@@ -26,6 +26,7 @@
 #include "gridhub/wechat/location_pairing.hpp"
 #include "gridhub/wechat/memotrace.hpp"
 #include "gridhub/wechat/oa_message.hpp"
+#include "gridhub/wechat/pywxdump.hpp"
 
 namespace {
 
@@ -157,7 +158,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> files;
   bool json = false;
   app.add_option("-c,--config", config_file, "adapter configuration (TOML)")->required()->check(CLI::ExistingFile);
-  app.add_option("files", files, "MemoTrace exports (.csv, .txt) and callback bodies (.xml); none: only deliver the outbox");
+  app.add_option("files", files, "MemoTrace (.csv, .txt) and PyWxDump (.csv) exports and callback bodies (.xml); none: only deliver the outbox");
   app.add_flag("--json-summary", json, "print the summary as one JSON line");
   auto* serve_cmd = app.add_subcommand("serve", "serve the Official Account / WeCom callback URL over HTTP ([wechat] listen, token, ...)");
   CLI11_PARSE(app, argc, argv);
@@ -213,8 +214,18 @@ int main(int argc, char** argv) {
       eo.adapter_id = acfg.id;
       eo.utc_offset_minutes = offset;
       gridhub::wechat::ExportOutput out;
-      if (ends_with(file, ".csv")) {
-        auto r = gridhub::wechat::parse_memotrace_csv(bytes.value(), file, eo);
+      // The header row says which exporter wrote a CSV (both use .csv); TXT has no header.
+      const auto format = gridhub::wechat::detect_chat_csv_format(bytes.value());
+      if (format == gridhub::wechat::ChatCsvFormat::kUnknown && ends_with(file, ".csv")) {
+        parsed.emplace_back(file, gridhub::Error(gridhub::Errc::missing_field,
+                                                 file + ": the header row is neither MemoTrace's (localId,TalkerId,Type,...) "
+                                                        "nor PyWxDump's (id,MsgSvrID,type_name,...)"));
+        continue;
+      }
+      if (format != gridhub::wechat::ChatCsvFormat::kUnknown) {
+        auto r = format == gridhub::wechat::ChatCsvFormat::kPyWxDump
+                     ? gridhub::wechat::parse_pywxdump_csv(bytes.value(), file, eo)
+                     : gridhub::wechat::parse_memotrace_csv(bytes.value(), file, eo);
         if (!r) {
           parsed.emplace_back(file, r.error());
           continue;

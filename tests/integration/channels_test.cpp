@@ -114,5 +114,39 @@ TEST(Channels, EveryPublicSampleReachesTheHubThroughItsAdapterAndIsRouted) {
   EXPECT_EQ(hub.terminate(), 0);
 }
 
+// A PyWxDump page, then a later re-export of the same chat that starts three messages further on
+// under another file name, from a second adapter with a fresh outbox: the hub stores each message
+// once because the key is the chat's MsgSvrID, not the file or the row.
+TEST(Channels, PyWxDumpReExportsStoreEachMessageOnce) {
+  TempDir dir;
+  HubProcess hub(dir.path());
+  hub.start();
+  const std::string page = kWugong + "/wechat/25867612345@chatroom_0_5000.csv";
+  std::string bytes = slurp(page);
+  std::size_t cut = bytes.find('\n') + 1;
+  const std::string header = bytes.substr(0, cut);
+  for (int i = 0; i < 3; ++i) cut = bytes.find("\r\n", cut) + 2;
+  const auto later = dir.path() / "25867612345@chatroom_3_5003.csv";
+  std::ofstream(later, std::ios::binary) << header << bytes.substr(cut);
+
+  auto [rc1, out1] = run({bin("gridhub-wechat"), "-c", adapter_config(dir.path(), "wechat", hub.ingest(), "").string(),
+                          "--json-summary", page},
+                         dir.path() / "wechat.stderr");
+  ASSERT_EQ(rc1, 0) << out1 << slurp(dir.path() / "wechat.stderr");
+  EXPECT_EQ(json_int(out1, "rows"), 12) << out1;
+  EXPECT_EQ(json_int(out1, "sent"), 12) << out1;
+  auto [rc2, out2] = run({bin("gridhub-wechat"), "-c", adapter_config(dir.path(), "wechat-b", hub.ingest(), "").string(),
+                          "--json-summary", later.string()},
+                         dir.path() / "wechat-b.stderr");
+  ASSERT_EQ(rc2, 0) << out2 << slurp(dir.path() / "wechat-b.stderr");
+  EXPECT_EQ(json_int(out2, "rows"), 9) << out2;
+  EXPECT_EQ(json_int(out2, "sent"), 0) << out2;
+  EXPECT_EQ(json_int(out2, "already_known"), 9) << out2;
+  auto db = sqlite::Database::open(hub.db(), sqlite::OpenMode::kReadOnly);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(db->query_int("SELECT count(*) FROM log").value(), 12);
+  EXPECT_EQ(hub.terminate(), 0);
+}
+
 }  // namespace
 }  // namespace gridhub::testing

@@ -328,7 +328,7 @@ TEST_F(LifecycleReportTest, SlaReturnsEscalationsAndTimeToResolveComeFromTheChan
             std::string::npos)
       << csv;
   EXPECT_NE(csv.find("\nSWJ,1,1,0\n"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("\ngrid,1,20.0,resolved, never above grid\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\ngrid,1,20.0,\"resolved, never above grid\"\n"), std::string::npos) << csv;
   const std::string html = render_report_html(d, {});
   EXPECT_NE(html.find("<tr><td>全部</td><td class=\"n\">5</td><td class=\"n\">1</td><td class=\"n\">2</td>"), std::string::npos) << html;
 }

@@ -141,7 +141,8 @@ TEST_F(AuditorViews, CsvReportCountsTheLoggedTickets) {
   const auto tickets = query("SELECT count(*) FROM tickets");
   const auto records = query("SELECT count(*) FROM log");
   EXPECT_NE(out.find(",," + std::to_string(records) + "," + std::to_string(tickets) + ","), std::string::npos) << out;
-  EXPECT_NE(out.find("time_to_resolve,no status updates recorded yet"), std::string::npos);
+  EXPECT_NE(out.find("\n# sla_compliance\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n# time_to_resolve\ntier,resolved,median_hours,p90_hours\nall,"), std::string::npos) << out;
 }
 
 TEST_F(AuditorViews, HtmlReportRendersInHeadlessChromiumWithoutFetchingAnything) {
@@ -180,6 +181,7 @@ TEST_F(AuditorViews, HtmlReportRendersInHeadlessChromiumWithoutFetchingAnything)
       << dom.substr(0, 4000);
   EXPECT_NE(dom.find("<svg"), std::string::npos);
   EXPECT_NE(dom.find("按类别"), std::string::npos);
+  for (const char* section : {"按时办结率", "各部门退回与升级", "办理时长"}) EXPECT_NE(dom.find(section), std::string::npos) << section;
 }
 
 }  // namespace

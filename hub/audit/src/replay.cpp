@@ -112,7 +112,7 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
       .bind(3, options.until_micros.value_or(INT64_MAX));
   const bool csv = options.format == ReplayFormat::kCsv;
   if (csv) std::fputs("seq,recorded_at,kind,ticket_id,disposition,channel,source_key\n", out);
-  detail::PiiReader pii_reader(db.value(), options.show_pii);
+  detail::PiiReader pii_reader(db.value(), options.show_pii, /*open_to_mask=*/false);
   detail::PiiFilter* pii = &pii_reader;
   // The parts replay prints, parsed one by one from the wire format: the intake event (the largest
   // part, with the source row) is skipped, never parsed.

@@ -1,6 +1,7 @@
 #include "gridhub/audit/report.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
@@ -48,7 +49,28 @@ struct TicketAgg {
   bool created_in_period = false;
   std::uint64_t reports = 0;   // records in the period that created or joined it
   std::set<std::string> channels;
+  // Lifecycle, followed through the change records (docs/audit.md, "Report measures").
+  std::string assignee;          // current
+  std::string tier_now;          // current tier
+  int max_tier = 0;              // highest gridhub.v1.Tier it ever had
+  std::int64_t created_at = 0;
+  std::int64_t due = 0;          // sla_due in force; 0: none
+  std::int64_t resolved_at = 0;  // 0: open
+  bool had_due = false;
+  bool breached = false;         // escalated, or resolved after its due time
 };
+
+std::int64_t micros_of(const v1::Timestamp& t) { return t.unix_micros(); }
+
+/// Moves `t` to the state `tk` (a ticket after a record), counting a hand-over to a new assignee.
+void follow(TicketAgg& t, const v1::Ticket& tk, ReportData& data) {
+  if (!tk.assignee_code().empty() && tk.assignee_code() != t.assignee) ++data.by_assignee[tk.assignee_code()].assigned;
+  t.assignee = tk.assignee_code();
+  t.tier_now = tier_key(tk.tier());
+  t.max_tier = std::max(t.max_tier, static_cast<int>(tk.tier()));
+  t.due = tk.has_sla_due() ? micros_of(tk.sla_due()) : 0;
+  if (t.due != 0) t.had_due = true;
+}
 
 std::string percent(std::uint64_t part, std::uint64_t whole) {
   if (whole == 0) return "0.0";
@@ -74,6 +96,10 @@ std::vector<typename Map::const_iterator> by_count(const Map& m, Count count) {
   std::stable_sort(v.begin(), v.end(), [&](auto a, auto b) { return count(*a) > count(*b); });
   return v;
 }
+
+std::string hours(std::int64_t micros) { return fmt::format("{:.1f}", static_cast<double>(micros) / 3.6e9); }
+
+const char* const kTierOrder[] = {"grid", "community", "county", "center", ""};
 
 // --- CSV ---------------------------------------------------------------------------------------
 
@@ -203,6 +229,17 @@ p.note{background:#fff8e1;border-left:4px solid #f0b400;padding:8px 12px;max-wid
 
 }  // namespace
 
+namespace {
+std::int64_t nearest_rank(const std::vector<std::int64_t>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+}
+}  // namespace
+
+std::int64_t ResolveTimes::median() const { return nearest_rank(micros, 0.5); }
+std::int64_t ResolveTimes::p90() const { return nearest_rank(micros, 0.9); }
+
 Result<ReportData> collect_report(const std::filesystem::path& db_file, const ReportOptions& options) {
   ReportData data;
   data.period = options;
@@ -214,7 +251,37 @@ Result<ReportData> collect_report(const std::filesystem::path& db_file, const Re
     range.until = *options.until_micros - 1;   // --until is exclusive
   }
   std::unordered_map<std::string, TicketAgg> tickets;
-  auto n = detail::scan_log(db_file, range, [&](std::uint64_t, std::int64_t, v1::LogRecord& rec) -> Status {
+  std::int64_t last_at = 0;
+  auto n = detail::scan_log(db_file, range, [&](std::uint64_t, std::int64_t recorded_at, v1::LogRecord& rec) -> Status {
+    last_at = std::max(last_at, recorded_at);
+    if (rec.has_ticket_update()) {
+      const auto& u = rec.ticket_update();
+      auto it = tickets.find(rec.ticket_id());
+      TicketAgg* t = it == tickets.end() ? nullptr : &it->second;
+      if (u.action() == v1::UPDATE_ACTION_RETURN) {
+        // The returner is the assignee before the update; for a ticket from before the period, the
+        // sender's identity is all the record has.
+        ++data.returns;
+        ++data.by_assignee[t != nullptr && !t->assignee.empty() ? t->assignee : u.actor()].returns;
+      }
+      if (t == nullptr) return Ok{};
+      if (u.action() == v1::UPDATE_ACTION_RESOLVE && u.ticket().has_resolved_at()) {
+        t->resolved_at = micros_of(u.ticket().resolved_at());
+        if (t->due != 0 && t->resolved_at > t->due) t->breached = true;
+      }
+      follow(*t, u.ticket(), data);
+      return Ok{};
+    }
+    if (rec.has_escalation()) {
+      const auto& e = rec.escalation();
+      ++data.escalations;
+      ++data.by_assignee[e.from_assignee()].escalations;
+      auto it = tickets.find(rec.ticket_id());
+      if (it == tickets.end()) return Ok{};
+      it->second.breached = true;
+      follow(it->second, e.ticket(), data);
+      return Ok{};
+    }
     if (!rec.has_intake_accepted()) {
       ++data.other_records;
       return Ok{};
@@ -230,6 +297,7 @@ Result<ReportData> collect_report(const std::filesystem::path& db_file, const Re
       return Ok{};
     }
     auto& t = tickets[rec.ticket_id()];
+    const auto& tk = intake.ticket();
     if (intake.disposition() == v1::DISPOSITION_MERGED) {
       ++ch.merged;
       ++data.merged_reports;
@@ -237,8 +305,9 @@ Result<ReportData> collect_report(const std::filesystem::path& db_file, const Re
       ++ch.tickets;
       t.created_in_period = true;
       t.channel = channel;
+      t.created_at = tk.has_created_at() ? micros_of(tk.created_at()) : recorded_at;
+      follow(t, tk, data);
     }
-    const auto& tk = intake.ticket();
     t.category = tk.category_code();
     t.community = tk.community_code();
     t.grid = tk.grid_code();
@@ -248,6 +317,7 @@ Result<ReportData> collect_report(const std::filesystem::path& db_file, const Re
     return Ok{};
   }, options.progress);
   if (!n) return n.error();
+  data.as_of_micros = options.until_micros ? *options.until_micros : last_at;
   for (const auto& [id, t] : tickets) {
     if (t.reports >= 2) {
       data.incidents.push_back(IncidentRow{id, t.category, t.community, t.grid, t.reports, t.channels});
@@ -261,7 +331,34 @@ Result<ReportData> collect_report(const std::filesystem::path& db_file, const Re
     if (t.tier == "community") ++c.community_tier;
     ++data.by_grid[{t.grid, t.community}];
     ++data.by_tier[t.tier];
+
+    auto count_sla = [&](SlaCounts& c) {
+      ++c.tickets;
+      const bool resolved = t.resolved_at != 0;
+      if (!t.had_due) {
+        ++c.no_sla;
+      } else if (resolved) {
+        ++(t.breached ? c.late : c.on_time);
+      } else if (t.due == 0 || t.due < data.as_of_micros) {
+        ++c.open_overdue;   // past due, or its clock stopped after a breach at the top tier
+      } else if (t.breached) {
+        ++c.open_escalated;
+      }
+    };
+    count_sla(data.sla);
+    count_sla(data.sla_by_tier[t.tier_now]);
+    count_sla(data.sla_by_category[t.category]);
+    if (t.resolved_at != 0) {
+      ++data.resolved;
+      if (t.max_tier == v1::TIER_GRID) ++data.resolved_within_grid;
+      if (t.max_tier == v1::TIER_GRID || t.max_tier == v1::TIER_COMMUNITY) ++data.resolved_within_community;
+      const std::int64_t d = std::max<std::int64_t>(0, t.resolved_at - t.created_at);
+      data.resolve_all.micros.push_back(d);
+      data.resolve_by_tier[t.tier_now].micros.push_back(d);
+    }
   }
+  std::sort(data.resolve_all.micros.begin(), data.resolve_all.micros.end());
+  for (auto& [tier, r] : data.resolve_by_tier) std::sort(r.micros.begin(), r.micros.end());
   std::sort(data.incidents.begin(), data.incidents.end(), [](const IncidentRow& a, const IncidentRow& b) {
     return a.reports != b.reports ? a.reports > b.reports : a.incident_id < b.incident_id;
   });
@@ -336,7 +433,7 @@ std::string render_report_csv(const ReportData& d, const std::map<std::string, s
     csv.row(std::string_view(t), n, percent(n, d.tickets));
   }
 
-  // Today the log knows where each ticket was routed, not where it was resolved.
+  // Routing tier at intake; the lifecycle measures below say where tickets were resolved.
   auto tier_n = [&](const char* t) {
     auto it = d.by_tier.find(t);
     return it == d.by_tier.end() ? std::uint64_t{0} : it->second;
@@ -346,16 +443,40 @@ std::string render_report_csv(const ReportData& d, const std::map<std::string, s
   csv.row("community", tier_n("community"), percent(tier_n("community"), d.tickets), "routing tier at intake");
   const std::uint64_t local = tier_n("grid") + tier_n("community");
   csv.row("grid_or_community", local, percent(local, d.tickets), "routing tier at intake");
+  csv.row("grid", d.resolved_within_grid, percent(d.resolved_within_grid, d.tickets), "resolved, never above grid");
+  csv.row("grid_or_community", d.resolved_within_community, percent(d.resolved_within_community, d.tickets),
+          "resolved, never above community");
+
+  auto sla_row = [&](std::string_view key, std::string_view name, const SlaCounts& c) {
+    csv.row(key, name, c.tickets, c.no_sla, c.on_time, c.late, c.open_overdue, c.open_escalated, percent(c.on_time, c.decided()));
+  };
+  csv.section("sla_compliance", {"by", "key", "tickets", "no_sla", "resolved_on_time", "resolved_late", "open_overdue",
+                                 "open_escalated", "compliance_percent"});
+  csv.row("as_of", format_time(d.as_of_micros), "", "", "", "", "", "", "");
+  sla_row("all", "", d.sla);
+  for (const char* t : kTierOrder) {
+    if (auto it = d.sla_by_tier.find(t); it != d.sla_by_tier.end()) sla_row("tier", t, it->second);
+  }
+  for (const auto& [cat, c] : d.sla_by_category) sla_row("category", cat, c);
+
+  csv.section("returns_escalations", {"assignee", "assigned", "returns", "escalations"});
+  for (auto it : by_count(d.by_assignee, [](const auto& kv) { return kv.second.returns + kv.second.escalations; })) {
+    csv.row(it->first, it->second.assigned, it->second.returns, it->second.escalations);
+  }
+
+  csv.section("time_to_resolve", {"tier", "resolved", "median_hours", "p90_hours"});
+  csv.row("all", static_cast<std::uint64_t>(d.resolve_all.micros.size()), hours(d.resolve_all.median()), hours(d.resolve_all.p90()));
+  for (const char* t : kTierOrder) {
+    if (auto it = d.resolve_by_tier.find(t); it != d.resolve_by_tier.end()) {
+      csv.row(std::string_view(t), static_cast<std::uint64_t>(it->second.micros.size()), hours(it->second.median()), hours(it->second.p90()));
+    }
+  }
 
   csv.section("merged_incidents", {"incident_id", "category_code", "category_name", "community_code", "grid_code", "reports", "channels"});
   for (const auto& i : d.incidents) {
     csv.row(i.incident_id, i.category_code, name_of(i.category_code), i.community_code, i.grid_code, i.reports, join(i.channels, " "));
   }
 
-  csv.section("not_yet_recorded", {"measure", "value"});
-  for (const char* m : {"resolved_within_grid", "resolved_within_community", "sla_compliance", "returns_per_department", "time_to_resolve"}) {
-    csv.row(m, kNoStatusUpdates);
-  }
   return csv.take();
 }
 
@@ -420,9 +541,7 @@ std::string render_report_html(const ReportData& d, const std::map<std::string, 
     }
   }
   h += svg_bars(bars, "按分派层级的工单");
-  h += "<p class=\"note\">“小事不出网格”：此处按受理时的分派层级统计留在网格、社区的工单占比。"
-       "办结层级、超时办结率、各部门退回次数和办理时长需要状态更新记录："
-       "日志中尚无状态更新（no status updates recorded yet）。</p>\n";
+  h += "<p class=\"note\">“小事不出网格”：上表按受理时的分派层级统计；办结层级见下文“办理情况”。</p>\n";
 
   h += "<h2>按社区</h2>\n";
   bars.clear();
@@ -457,10 +576,55 @@ std::string render_report_html(const ReportData& d, const std::map<std::string, 
   }
 
   h += "<h2>办理情况</h2>\n";
+  h += fmt::format("<p class=\"meta\">截至 {}（UTC），本期新立工单中已办结 {} 件。</p>\n", esc(format_time(d.as_of_micros)), d.resolved);
+  h += "<div>\n";
+  h += fmt::format("<div class=\"kpi\"><b>{}%</b><span>网格内办结</span></div>\n", percent(d.resolved_within_grid, d.tickets));
+  h += fmt::format("<div class=\"kpi\"><b>{}%</b><span>社区内办结（含网格）</span></div>\n", percent(d.resolved_within_community, d.tickets));
+  h += fmt::format("<div class=\"kpi\"><b>{}%</b><span>按时办结率</span></div>\n", percent(d.sla.on_time, d.sla.decided()));
+  h += fmt::format("<div class=\"kpi\"><b>{}</b><span>超时未办结</span></div>\n", d.sla.open_overdue);
+  h += "</div>\n";
+
+  h += "<h2>按时办结率</h2>\n";
+  bars.clear();
   {
-    HtmlTable t(h, {"指标", "结果"});
-    for (const char* m : {"网格内办结率", "社区内办结率", "按时办结率", "各部门退回次数", "办理时长"}) {
-      t.row(m, "尚无状态更新记录（no status updates recorded yet）");
+    HtmlTable t(h, {"分组", "工单", "无时限", "按时办结", "超时办结", "超时未办结", "已升级未办结", "按时办结率"});
+    auto row = [&](const std::string& label, const SlaCounts& c) {
+      t.row(label, c.tickets, c.no_sla, c.on_time, c.late, c.open_overdue, c.open_escalated, percent(c.on_time, c.decided()) + "%");
+    };
+    row("全部", d.sla);
+    for (const char* tier : kTierOrder) {
+      if (auto it = d.sla_by_tier.find(tier); it != d.sla_by_tier.end()) {
+        row(std::string("层级：") + tier_label(tier), it->second);
+        bars.emplace_back(tier_label(tier), it->second.on_time);
+      }
+    }
+    for (const auto& [cat, c] : d.sla_by_category) row("类别：" + name_of(cat), c);
+  }
+  h += svg_bars(bars, "各层级按时办结的工单");
+
+  h += "<h2>各部门退回与升级</h2>\n";
+  bars.clear();
+  if (d.by_assignee.empty()) {
+    h += "<p>本期没有分派记录。</p>\n";
+  } else {
+    HtmlTable t(h, {"承办单位", "分派次数", "退回", "超时升级"});
+    for (auto it : by_count(d.by_assignee, [](const auto& kv) { return kv.second.returns + kv.second.escalations; })) {
+      t.row(code_or_none(it->first), it->second.assigned, it->second.returns, it->second.escalations);
+      if (it->second.returns + it->second.escalations > 0) {
+        bars.emplace_back(code_or_none(it->first), it->second.returns + it->second.escalations);
+      }
+    }
+  }
+  if (!bars.empty()) h += svg_bars(bars, "各部门退回与超时升级次数");
+
+  h += "<h2>办理时长（小时，自立单至办结）</h2>\n";
+  {
+    HtmlTable t(h, {"层级", "已办结", "中位数", "90% 分位"});
+    t.row("全部", static_cast<std::uint64_t>(d.resolve_all.micros.size()), hours(d.resolve_all.median()), hours(d.resolve_all.p90()));
+    for (const char* tier : kTierOrder) {
+      if (auto it = d.resolve_by_tier.find(tier); it != d.resolve_by_tier.end()) {
+        t.row(tier_label(tier), static_cast<std::uint64_t>(it->second.micros.size()), hours(it->second.median()), hours(it->second.p90()));
+      }
     }
   }
   h += "</body>\n</html>\n";

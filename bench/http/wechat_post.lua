@@ -1,6 +1,9 @@
 -- wrk script: POSTs plaintext WeChat text callbacks, each with a MsgId no other request of the run
--- uses (thread id * 10^12 + counter, offset by the run's start second so reruns against the same
--- outbox are new too). QUERY comes from the environment: the signed ?signature&timestamp&nonce.
+-- uses: the decimal digits "<start second mod 10^5><thread, 2 digits><counter, 10 digits>", built
+-- with string.format("%d") on small integers — LuaJIT's numbers are doubles, and a 17-digit sum
+-- would print as 5.2089000000001e+17, so most ids of a run collided and hit the duplicate path.
+-- Reruns against the same outbox are new too. QUERY comes from the environment: the signed
+-- ?signature&timestamp&nonce.
 local threads = {}
 local next_id = 0
 
@@ -12,13 +15,13 @@ end
 
 function init(args)
   counter = 0
-  base = (os.time() % 100000) * 10000000000000 + tid * 1000000000000
+  base = string.format("%d%02d", os.time() % 100000 + 10000, tid)
   path = "/wechat?" .. os.getenv("QUERY")
 end
 
 function request()
   counter = counter + 1
-  local id = base + counter
+  local id = base .. string.format("%010d", counter)
   local body = "<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName>" ..
     "<FromUserName><![CDATA[oBENCH" .. tid .. "]]></FromUserName><CreateTime>1718000000</CreateTime>" ..
     "<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[幸福路12号门口垃圾三天没人清运 " .. id .. "]]></Content>" ..

@@ -1,8 +1,11 @@
 #include "gridhub/adapter/http_intake.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <memory>
 
 #include "gridhub/adapter/hub_delivery.hpp"
 
@@ -37,13 +40,31 @@ void HttpIntake::submit(gridhub::v1::Event event, std::function<void(IntakeResul
   }
 }
 
+HttpIntake::~HttpIntake() { writer_.join(); }
+
 void HttpIntake::flush() {
-  if (batch_.empty()) return;
-  std::vector<gridhub::v1::Event> events;
-  std::vector<std::function<void(IntakeResult)>> waiting;
-  events.swap(batch_);
-  waiting.swap(waiting_);
-  auto results = outbox_.enqueue(events);
+  // One commit at a time: what arrives while it runs (on the writer thread, so the io thread keeps
+  // reading and answering) forms the next batch, flushed when the commit's answers are sent.
+  if (batch_.empty() || in_flight_) return;
+  in_flight_ = true;
+  auto events = std::make_shared<std::vector<gridhub::v1::Event>>();
+  auto waiting = std::make_shared<std::vector<std::function<void(IntakeResult)>>>();
+  events->swap(batch_);
+  waiting->swap(waiting_);
+  // The work guard keeps io_.run() from returning while the commit is on the writer thread.
+  boost::asio::post(writer_, [this, events, waiting, work = boost::asio::make_work_guard(io_)]() mutable {
+    auto results = std::make_shared<Result<std::vector<EnqueueResult>>>(outbox_.enqueue(*events));
+    boost::asio::post(io_, [this, events, waiting, results, work = std::move(work)] {
+      in_flight_ = false;
+      answer_batch(*events, *waiting, *results);
+      flush();
+    });
+  });
+}
+
+void HttpIntake::answer_batch(const std::vector<gridhub::v1::Event>& events,
+                              std::vector<std::function<void(IntakeResult)>>& waiting,
+                              const Result<std::vector<EnqueueResult>>& results) {
   if (!results) {
     spdlog::error("outbox {}: {}; {} requests answered 500", outbox_.file().string(), results.error().message(),
                   events.size());

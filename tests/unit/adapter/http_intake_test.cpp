@@ -60,5 +60,41 @@ TEST(HttpIntake, OneTickIsOneBatchWithAnOutcomePerRequestAndTheBoundAnswers503) 
   EXPECT_NE(page.find("gridhub_adapter_refused_total{reason=\"outbox_full\"} 1\n"), std::string::npos) << page;
 }
 
+
+TEST(HttpIntake, RequestsArrivingDuringACommitAreCommittedNextAndIoRunWaitsForThem) {
+  // The commit runs on the writer thread; submits meanwhile (here: from the first answers) form
+  // the next batch, which must be committed and answered before io.run() returns.
+  testing::TempDir dir;
+  ManualClock clock(1718000000LL * 1000000);
+  auto outbox = Outbox::open(dir.path() / "outbox.db", 100, clock);
+  ASSERT_TRUE(outbox.ok());
+  boost::asio::io_context io;
+  Metrics metrics;
+  AdapterCounters counters(metrics);
+  HttpIntake intake(io, outbox.value(), clock, counters, IntakeOptions{});
+
+  std::vector<std::string> answered;
+  for (const char* key : {"a", "b"}) {
+    intake.submit(event(key), [&, key = std::string(key)](IntakeResult r) {
+      EXPECT_EQ(r, IntakeResult::kQueued);
+      answered.push_back(key);
+      // Already in the outbox, so durable before this answer: the repeat is "already known".
+      intake.submit(event(key), [&, key](IntakeResult again) {
+        EXPECT_EQ(again, IntakeResult::kAlreadyKnown);
+        answered.push_back(key + "'");
+      });
+      intake.submit(event(key + "2"), [&, key](IntakeResult fresh) {
+        EXPECT_EQ(fresh, IntakeResult::kQueued);
+        answered.push_back(key + "2");
+      });
+    });
+  }
+  io.run();
+  EXPECT_EQ(answered, (std::vector<std::string>{"a", "b", "a'", "a2", "b'", "b2"}));
+  auto pending = outbox->pending(0, 10);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->size(), 4u);
+}
+
 }  // namespace
 }  // namespace gridhub::adapter

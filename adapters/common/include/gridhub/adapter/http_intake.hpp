@@ -3,13 +3,15 @@
 /// answer the caller only once the event is durably there — and refuse (503 + Retry-After) when
 /// the outbox already holds adapter.max_pending unacknowledged events.
 ///
-/// Group commit: submit() runs on the io thread and adds the event to the open batch; the batch is
-/// written in one outbox transaction (one fsync) by a handler posted to the same io_context, so
-/// every request that arrived while the previous write ran shares the next one. Each request's
-/// `done` callback then runs, on the io thread, with its own outcome. The write blocks the io thread
-/// for one fsync; at loopback rates that is what bounds latency, and batching is what keeps it from
-/// bounding throughput (see bench/http_bench.sh). The constructor registers the
-/// gridhub_adapter_outbox_pending gauge.
+/// Group commit: submit() runs on the io thread and adds the event to the open batch; a handler
+/// posted to the same io_context hands the batch to the intake's writer thread, which writes it in
+/// one outbox transaction (one fsync) and posts the outcomes back. One commit runs at a time, and
+/// the io thread keeps reading requests meanwhile: every request that arrived while a commit ran
+/// shares the next one, started as soon as the previous one's answers are sent. Each request's
+/// `done` callback runs, on the io thread, with its own outcome, only after its commit. (Committing
+/// on the io thread instead stalled every connection for each fsync: see docs/http-adapters.md.)
+/// The constructor registers the gridhub_adapter_outbox_pending gauge; the destructor waits for a
+/// commit in progress.
 ///
 /// Delivery to the hub runs on its own thread (HubDelivery), so an unreachable hub never delays an
 /// answer: the outbox is the buffer, and its bound is the backpressure.
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "gridhub/adapter/http_server.hpp"
 #include "gridhub/adapter/metrics.hpp"
@@ -42,7 +45,7 @@ struct IntakeOptions {
   std::string adapter_id;
   int utc_offset_minutes = 480;               // how received_at is displayed
   std::chrono::seconds retry_after{5};        // Retry-After on a 503
-  std::size_t max_batch = 512;                // events per outbox transaction at most
+  std::size_t max_batch = 512;                // a batch this size is handed to the writer at once
 };
 
 class HttpIntake {
@@ -50,6 +53,9 @@ class HttpIntake {
   /// `delivery` (optional) is woken after each commit so it sends without waiting for its poll.
   HttpIntake(boost::asio::io_context& io, Outbox& outbox, const Clock& clock, AdapterCounters& counters,
              IntakeOptions options, HubDelivery* delivery = nullptr);
+  ~HttpIntake();
+  HttpIntake(const HttpIntake&) = delete;
+  HttpIntake& operator=(const HttpIntake&) = delete;
 
   /// Sets adapter_id and received_at, counts it received (and rejected{reason} if it carries a
   /// rejection), and queues it for the next commit. `done` runs on the io thread.
@@ -64,6 +70,8 @@ class HttpIntake {
 
  private:
   void flush();
+  void answer_batch(const std::vector<gridhub::v1::Event>& events, std::vector<std::function<void(IntakeResult)>>& waiting,
+                    const Result<std::vector<EnqueueResult>>& results);
 
   boost::asio::io_context& io_;
   Outbox& outbox_;
@@ -74,6 +82,8 @@ class HttpIntake {
   std::vector<gridhub::v1::Event> batch_;
   std::vector<std::function<void(IntakeResult)>> waiting_;
   bool flush_posted_ = false;
+  bool in_flight_ = false;                   // a batch is being committed on writer_
+  boost::asio::thread_pool writer_{1};       // the outbox commits; one thread, one commit at a time
 };
 
 }  // namespace gridhub::adapter

@@ -487,7 +487,12 @@ TEST_F(Subscriptions, AStalledSubscriberCostsACursorNotAQueueAndThenCatchesUp) {
   std::printf("hub VmRSS %ld KiB before, %ld KiB after %llu events with a stalled subscriber\n", before, after,
               static_cast<unsigned long long>(kEvents));
   // 100k records of ~700 bytes are ~70 MiB: a hub queueing them for the subscriber would exceed this.
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in quarantine (256 MiB by default): RSS says nothing about queues there.
+  std::printf("(memory bound not checked under AddressSanitizer)\n");
+#else
   EXPECT_LT(after - before, 40 * 1024) << "hub memory grew with the backlog";
+#endif
   // It took exactly its credit.
   std::size_t deliveries = 0;
   zmq::message_t msg;

@@ -212,6 +212,7 @@ void StreamServer::on_readable() {
           break;
         }
         auto& s = it->second;
+        if (s.unreachable) break;
         s.credit = static_cast<std::uint32_t>(std::min<std::uint64_t>(
             static_cast<std::uint64_t>(s.credit) + in_.credit().credit(), options_.max_credit));
         s.last_heard = now;
@@ -445,7 +446,7 @@ void StreamServer::pump() {
   for (auto& entry : sessions_) {
     const std::string& id = entry.first;
     Session& s = entry.second;
-    if (s.credit == 0 || s.next_seq > head_) continue;
+    if (s.unreachable || s.credit == 0 || s.next_seq > head_) continue;
     enum class Step { kNext, kBlocked, kGone };
     // One record for this session: skipped (filter, entitlement), sent, or the session cannot take it.
     auto deliver = [&](std::uint64_t seq, RecordCache::Entry& e) {
@@ -498,10 +499,13 @@ void StreamServer::pump() {
     }
     if (s.credit > 0 && s.next_seq <= head_) more = true;
   }
+  // Not erased yet: the peer's last Acknowledge may still be queued behind our failed send, and
+  // dropping the session would lose it. The session stops sending and expires as usual.
   for (const auto& id : gone) {
     auto it = sessions_.find(id);
-    if (it != sessions_.end() && !it->second.name.empty()) owner_.erase(it->second.name);
-    sessions_.erase(id);
+    if (it == sessions_.end()) continue;
+    it->second.unreachable = true;
+    it->second.credit = 0;
   }
   if (more) schedule_pump();
   socket_.poke();
@@ -515,7 +519,7 @@ void StreamServer::expire() {
     Session& s = it->second;
     if (now - s.last_heard > options_.session_timeout) {
       ++counters_.sessions_expired;
-      if (!s.name.empty()) owner_.erase(s.name);
+      if (auto o = owner_.find(s.name); !s.name.empty() && o != owner_.end() && o->second == it->first) owner_.erase(o);
       it = sessions_.erase(it);
       continue;
     }

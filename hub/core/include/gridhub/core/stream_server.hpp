@@ -84,6 +84,8 @@ class StreamServer {
     std::uint64_t high_sent = 0;      // highest seq ever sent in this session (redelivery marker)
     std::deque<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> inflight;  // named: sent, unacked
     std::uint32_t credit = 0;
+    bool unreachable = false;         // a send found the peer gone: nothing more is sent, but its last
+                                      // acknowledgements (already on their way) still count until expiry
     std::chrono::steady_clock::time_point last_heard;
   };
   struct Cursor {

@@ -8,14 +8,13 @@
 
 #include <iostream>
 
-#include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
 #include "gridhub/adapter/adapter_config.hpp"
+#include "gridhub/adapter/http_adapter.hpp"
 #include "gridhub/adapter/file_import.hpp"
 #include "gridhub/adapter/http_intake.hpp"
 #include "gridhub/adapter/http_server.hpp"
-#include "gridhub/adapter/hub_delivery.hpp"
 #include "gridhub/adapter/metrics.hpp"
 #include "gridhub/adapter/read_file.hpp"
 #include "gridhub/common/logging.hpp"
@@ -144,46 +143,17 @@ int serve(const gridhub::adapter::AdapterConfig& acfg, ServeConfig scfg, const s
     std::cerr << "gridhub-webform: webform.photo_dir: " << photos.error().detail << "\n";
     return 2;
   }
-  gridhub::SystemClock clock;
-  auto outbox = ad::Outbox::open(acfg.outbox, acfg.max_pending, clock);
-  if (!outbox) {
-    spdlog::critical("cannot open outbox: {}", outbox.error().message());
-    return 1;
-  }
-  boost::asio::io_context io;
-  ad::Metrics metrics;
-  ad::AdapterCounters counters(metrics);
-  ad::HubDelivery delivery(outbox.value(), acfg.client, counters);
-  ad::IntakeOptions io_opts;
-  io_opts.adapter_id = acfg.id;
-  io_opts.utc_offset_minutes = scfg.serve.utc_offset_minutes;
-  io_opts.retry_after = acfg.retry_after;
-  ad::HttpIntake intake(io, outbox.value(), clock, counters, io_opts, &delivery);
-  ad::HttpServer server(io, scfg.http, &metrics);
-  const std::size_t services = scfg.services.size();
-  gridhub::webform::FormEndpoints endpoints(intake, counters, clock, photos.value(), field_map ? &*field_map : nullptr,
-                                            std::move(scfg.services), scfg.serve, gridhub::webform::random_submission_id);
-  endpoints.install(server);
-  if (auto s = server.start(); !s) {
-    spdlog::critical("{}", s.error().message());
-    return 1;
-  }
-  delivery.start();
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {}: stopping; pending events stay in the outbox {}", sig, acfg.outbox.string());
-    server.stop();
+  return ad::run_http_adapter(acfg, scfg.http, scfg.serve.utc_offset_minutes, [&](ad::HttpAdapterParts& p, std::string& describe) {
+    const std::size_t services = scfg.services.size();
+    auto endpoints = std::make_shared<gridhub::webform::FormEndpoints>(
+        p.intake, p.counters, p.clock, photos.value(), field_map ? &*field_map : nullptr, std::move(scfg.services), scfg.serve,
+        gridhub::webform::random_submission_id);
+    endpoints->install(p.server);
+    describe = fmt::format("form {}, page / and {}, {} webhook forms, Open311 {} with {} services, photos in {}",
+                           scfg.serve.form_path, scfg.serve.page_path, field_map ? field_map->forms().size() : 0,
+                           services ? scfg.serve.open311_prefix : "off", services, scfg.photo_dir.string());
+    return std::shared_ptr<void>(endpoints);
   });
-  std::cout << server.ready_line() << std::endl;
-  spdlog::info("{} (form {}, page / and {}, {} webhook forms, Open311 {} with {} services, photos in {}, outbox bound {})",
-               server.ready_line(), scfg.serve.form_path, scfg.serve.page_path,
-               field_map ? field_map->forms().size() : 0, services ? scfg.serve.open311_prefix : "off", services,
-               scfg.photo_dir.string(), acfg.max_pending);
-  io.run();
-  delivery.stop();
-  spdlog::info("stopped");
-  return 0;
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {

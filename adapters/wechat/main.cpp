@@ -11,14 +11,13 @@
 #include <iostream>
 #include <sstream>
 
-#include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
 #include "gridhub/adapter/adapter_config.hpp"
+#include "gridhub/adapter/http_adapter.hpp"
 #include "gridhub/adapter/file_import.hpp"
 #include "gridhub/adapter/http_intake.hpp"
 #include "gridhub/adapter/http_server.hpp"
-#include "gridhub/adapter/hub_delivery.hpp"
 #include "gridhub/adapter/metrics.hpp"
 #include "gridhub/adapter/read_file.hpp"
 #include "gridhub/common/logging.hpp"
@@ -108,42 +107,14 @@ int serve(const gridhub::adapter::AdapterConfig& acfg, const ServeConfig& scfg) 
     std::cerr << "gridhub-wechat: [wechat]: " << crypto.error().detail << "\n";
     return 2;
   }
-  gridhub::SystemClock clock;
-  auto outbox = ad::Outbox::open(acfg.outbox, acfg.max_pending, clock);
-  if (!outbox) {
-    spdlog::critical("cannot open outbox: {}", outbox.error().message());
-    return 1;
-  }
-  boost::asio::io_context io;
-  ad::Metrics metrics;
-  ad::AdapterCounters counters(metrics);
-  ad::HubDelivery delivery(outbox.value(), acfg.client, counters);
-  ad::IntakeOptions io_opts;
-  io_opts.adapter_id = acfg.id;
-  io_opts.utc_offset_minutes = scfg.callback.utc_offset_minutes;
-  io_opts.retry_after = acfg.retry_after;
-  ad::HttpIntake intake(io, outbox.value(), clock, counters, io_opts, &delivery);
-  ad::HttpServer server(io, scfg.http, &metrics);
-  gridhub::wechat::CallbackEndpoint endpoint(std::move(crypto.value()), intake, counters, scfg.callback);
-  endpoint.install(server);
-  if (auto s = server.start(); !s) {
-    spdlog::critical("{}", s.error().message());
-    return 1;
-  }
-  delivery.start();
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {}: stopping; pending events stay in the outbox {}", sig, acfg.outbox.string());
-    server.stop();
+  return ad::run_http_adapter(acfg, scfg.http, scfg.callback.utc_offset_minutes, [&](ad::HttpAdapterParts& p, std::string& describe) {
+    auto endpoint = std::make_shared<gridhub::wechat::CallbackEndpoint>(std::move(crypto.value()), p.intake, p.counters,
+                                                                        scfg.callback);
+    endpoint->install(p.server);
+    describe = fmt::format("callback path {}, {} mode", scfg.callback.path,
+                           scfg.aes_key.empty() ? "plaintext" : "plaintext+encrypted");
+    return std::shared_ptr<void>(endpoint);
   });
-  std::cout << server.ready_line() << std::endl;
-  spdlog::info("{} (callback path {}, {} mode, outbox bound {})", server.ready_line(), scfg.callback.path,
-               scfg.aes_key.empty() ? "plaintext" : "plaintext+encrypted", acfg.max_pending);
-  io.run();
-  delivery.stop();
-  spdlog::info("stopped");
-  return 0;
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {

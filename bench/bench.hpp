@@ -203,6 +203,8 @@ struct CatchUpRun {
   std::uint64_t records = 0;
   double stream_per_s = 0;     // a named subscriber from seq 1, credit 10000, acking as it goes
   double raw_read_per_s = 0;   // log::LogReader::read over the same database, same run
+  double prepare_per_s = 0;    // the same read, each record made into the masked Delivery frame the
+                               // subscriber got (core::RecordCache: parse, open, mask, encode), in process
 };
 /// A fresh hub holding `events` records; one subscriber reads them all from seq 1.
 CatchUpRun stream_catch_up(const Paths& paths, const Sizes& sizes, std::size_t events, const std::filesystem::path& dir);

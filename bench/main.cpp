@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include "bench.hpp"
 
@@ -162,7 +163,8 @@ constexpr double kCatchUpTarget = 200'000;   // records/s
 
 /// `gridhub-bench --streams`: the subscription figures of the subscriptions issue, each with its baseline.
 int run_streams(const gb::Paths& paths, const gb::Sizes& sizes, std::size_t subscribers, double rate, double seconds, bool keep,
-                bool own_dir) {
+                bool own_dir, const std::set<std::string>& only) {
+  auto wanted = [&](const char* figure) { return only.empty() || only.count(figure) > 0; };
   std::cout << fmt::format(
       "gridhub-bench --streams: fan-out {} subscribers at {} tickets/s for {} s; catch-up over {} records; stalled "
       "subscriber while {} events flow; {} reps, build {}, loadavg {}\n",
@@ -177,16 +179,17 @@ int run_streams(const gb::Paths& paths, const gb::Sizes& sizes, std::size_t subs
     };
     for (int rep = 1; rep <= sizes.reps; ++rep) {
       const std::string tag = fmt::format("rep {}/{}", rep, sizes.reps);
-      {
+      if (wanted("catch-up")) {
         const auto d = run_dir("stream-catch-up");
         const auto r = gb::stream_catch_up(paths, sizes, sizes.hub_events, d);
         done_with(d);
         f.add("stream_catch_up", "records/s", r.stream_per_s);
         f.add("log_reader_read_raw", "records/s", r.raw_read_per_s);
-        progress(fmt::format("{}: catch-up {} records/s; LogReader raw {} records/s ({} records)", tag, gb::si(r.stream_per_s),
-                             gb::si(r.raw_read_per_s), r.records));
+        f.add("stream_prepare_in_process", "records/s", r.prepare_per_s);
+        progress(fmt::format("{}: catch-up {} records/s; LogReader raw {} records/s, read + open + mask + encode {} records/s ({} records)",
+                             tag, gb::si(r.stream_per_s), gb::si(r.raw_read_per_s), gb::si(r.prepare_per_s), r.records));
       }
-      {
+      if (wanted("fan-out")) {
         const auto d = run_dir("stream-fan-out");
         const auto r = gb::stream_fan_out(paths, sizes, subscribers, rate, seconds, d);
         done_with(d);
@@ -200,7 +203,7 @@ int run_streams(const gb::Paths& paths, const gb::Sizes& sizes, std::size_t subs
                              "hub CPU/wall per thread:{}",
                              tag, r.subscribers, r.p50_ms, r.p99_ms, r.max_ms, r.ack_to_receipt_p99_ms, r.events, threads));
       }
-      {
+      if (wanted("stalled")) {
         const auto d = run_dir("stream-stalled");
         const auto r = gb::stream_stalled(paths, sizes, sizes.memory_events, d);
         done_with(d);
@@ -272,6 +275,10 @@ int main(int argc, char** argv) {
   app.add_flag("--streams", streams_only, "only the stream figures: fan-out latency, catch-up rate, stalled-subscriber memory");
   app.add_option("--stream-subscribers", stream_subscribers, "named subscribers in the fan-out run (default 50)");
   app.add_option("--stream-rate", stream_rate, "tickets/s in the fan-out run (default 10000)");
+  std::vector<std::string> stream_figures;
+  app.add_option("--stream-figures", stream_figures, "with --streams: only these figures (catch-up, fan-out, stalled; default all)")
+      ->check(CLI::IsMember({"catch-up", "fan-out", "stalled"}))
+      ->delimiter(',');
   app.add_option("--stream-seconds", stream_seconds, "length of the fan-out run (default 3; --quick: 0.5)");
   // The ZeroMQ baseline re-executes this binary as its sender process.
   std::string zmq_sender;
@@ -333,7 +340,8 @@ int main(int argc, char** argv) {
 
   if (streams_only) {
     if (stream_seconds <= 0) stream_seconds = quick ? 0.5 : 3.0;
-    return run_streams(paths, sizes, stream_subscribers, stream_rate, stream_seconds, keep, own_dir);
+    return run_streams(paths, sizes, stream_subscribers, stream_rate, stream_seconds, keep, own_dir,
+                       {stream_figures.begin(), stream_figures.end()});
   }
 
   int major = 0, minor = 0, patch = 0;

@@ -47,6 +47,7 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
     v1::SubscriberToHub m;
     *m.mutable_subscribe() = o.subscribe;
     m.mutable_subscribe()->set_credit(o.window);
+    if (m.subscribe().max_batch() == 0) m.mutable_subscribe()->set_max_batch(std::max<std::uint32_t>(1, o.window / 4));
     if (next != 0) {
       // Everything before `next` was handled in this run: continue there. For a named subscription
       // this also moves the durable cursor to what was handled, which the Acknowledge would have done.
@@ -64,6 +65,27 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
     acked = next - 1;
     handled_since_ack = 0;
     send(m);
+  };
+
+  // One record: handled unless seen before; true when --max is reached (acknowledged, stop).
+  auto take = [&](const v1::Delivery& d) {
+    last_data = Clock::now();
+    ++consumed;
+    if (next != 0 && d.seq() < next) {
+      // Sent again (a resubscribe, or our Acknowledge was late or lost): handled already; make
+      // sure the hub hears the acknowledgement again.
+      if (d.seq() <= acked) acked = d.seq() - 1;
+      return false;
+    }
+    next = d.seq() + 1;
+    ++handled_since_ack;
+    if (handle(d)) ++counted;
+    if (o.max > 0 && counted >= o.max) {
+      acknowledge();
+      return true;
+    }
+    if (handled_since_ack >= o.ack_every) acknowledge();
+    return false;
   };
 
   subscribe();
@@ -111,27 +133,16 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
           continue;
         }
         case v1::HubToSubscriber::kDelivery:
-          break;
+          if (take(in.delivery())) return 0;
+          continue;
+        case v1::HubToSubscriber::kDeliveries:
+          for (const auto& d : in.deliveries().deliveries()) {
+            if (take(d)) return 0;
+          }
+          continue;
         default:
           continue;
       }
-      const auto& d = in.delivery();
-      last_data = Clock::now();
-      ++consumed;
-      if (next != 0 && d.seq() < next) {
-        // Sent again (a resubscribe, or our Acknowledge was late or lost): handled already; make
-        // sure the hub hears the acknowledgement again.
-        if (d.seq() <= acked) acked = d.seq() - 1;
-        continue;
-      }
-      next = d.seq() + 1;
-      ++handled_since_ack;
-      if (handle(d)) ++counted;
-      if (o.max > 0 && counted >= o.max) {
-        acknowledge();
-        return 0;
-      }
-      if (handled_since_ack >= o.ack_every) acknowledge();
     }
     if (consumed >= o.window / 2 || (consumed > 0 && Clock::now() - last_sent >= kKeepalive)) {
       v1::SubscriberToHub c;

@@ -428,6 +428,77 @@ TEST_F(Subscriptions, UnacknowledgedRecordsComeAgainMarkedRedelivered) {
   wait_cursor("forgetful", through);
 }
 
+/// Every record a raw subscriber session receives from seq 1, as (seq, record bytes), until `total`
+/// arrived; counts the messages they came in. Grants credit `credit` at a time, after using it up.
+struct Received {
+  std::vector<std::pair<std::uint64_t, std::string>> records;
+  std::size_t messages = 0;
+  std::size_t most_in_one = 0;
+  bool over_credit = false;
+};
+Received receive_all(const std::string& endpoint, std::uint32_t max_batch, std::uint32_t credit, std::size_t total) {
+  namespace v1 = gridhub::v1;
+  zmq::context_t ctx(1);
+  zmq::socket_t sub(ctx, zmq::socket_type::dealer);
+  transport::apply_common_options(sub, 16 << 20);
+  sub.set(zmq::sockopt::rcvtimeo, 10000);
+  sub.connect(endpoint);
+  v1::SubscriberToHub m;
+  m.mutable_subscribe()->set_start(v1::START_POINT_SEQ);
+  m.mutable_subscribe()->set_from_seq(1);
+  m.mutable_subscribe()->set_credit(credit);
+  m.mutable_subscribe()->set_max_batch(max_batch);
+  EXPECT_EQ(transport::send_dealer(sub, m, false), transport::SendStatus::kSent);
+  Received r;
+  std::size_t used = 0;
+  while (r.records.size() < total) {
+    zmq::message_t msg;
+    if (!sub.recv(msg)) {
+      ADD_FAILURE() << "nothing for 10 s after " << r.records.size() << " records";
+      break;
+    }
+    v1::HubToSubscriber h;
+    EXPECT_TRUE(h.ParseFromArray(msg.data(), static_cast<int>(msg.size())));
+    std::size_t n = 0;
+    if (h.has_delivery()) {
+      r.records.emplace_back(h.delivery().seq(), h.delivery().record());
+      n = 1;
+    }
+    for (const auto& d : h.deliveries().deliveries()) {
+      r.records.emplace_back(d.seq(), d.record());
+      ++n;
+    }
+    if (n == 0) continue;
+    ++r.messages;
+    r.most_in_one = std::max(r.most_in_one, n);
+    used += n;
+    r.over_credit = r.over_credit || used > credit;
+    if (used == credit) {
+      v1::SubscriberToHub more;
+      more.mutable_credit()->set_credit(credit);
+      EXPECT_EQ(transport::send_dealer(sub, more, false), transport::SendStatus::kSent);
+      used = 0;
+    }
+  }
+  return r;
+}
+
+TEST_F(Subscriptions, ABatchingSubscriberGetsTheSameRecordsInFewerMessagesWithinItsCredit) {
+  start_hub();
+  import({kCsv1});
+  const std::size_t total = seqs("SELECT seq FROM log ORDER BY seq").size();
+  ASSERT_GT(total, 50u);
+  const auto one_by_one = receive_all(hub_->stream(), 0, 25, total);
+  const auto batched = receive_all(hub_->stream(), 16, 25, total);
+  EXPECT_EQ(one_by_one.messages, total);
+  EXPECT_EQ(one_by_one.most_in_one, 1u);
+  EXPECT_EQ(batched.records, one_by_one.records) << "same records, same bytes, same order";
+  EXPECT_LT(batched.messages, total / 4) << "records should travel in batches";
+  EXPECT_LE(batched.most_in_one, 16u) << "the subscriber's max_batch is a cap";
+  EXPECT_FALSE(batched.over_credit) << "a batch never exceeds the credit";
+  for (std::size_t i = 0; i < batched.records.size(); ++i) ASSERT_EQ(batched.records[i].first, i + 1);
+}
+
 /// VmRSS of a process in KiB.
 long rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

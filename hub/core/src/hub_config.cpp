@@ -15,6 +15,7 @@ const config::Spec& hub_config_spec() {
       {"ingest.max_pending", Type::kInteger, false, "queued events before intake pauses"},
       {"stream.endpoints", Type::kStringArray, true, "ZeroMQ endpoints subscribers connect to"},
       {"stream.max_credit", Type::kInteger, false, "records in flight per subscriber"},
+      {"stream.max_batch", Type::kInteger, false, "records per message to subscribers that take batches"},
       {"stream.session_timeout_ms", Type::kInteger, false, "silence before a subscriber session is dropped"},
       {"stream.ack_timeout_ms", Type::kInteger, false, "named subscriptions: unacknowledged records are sent again after this"},
       {"audit.checkpoint_dir", Type::kString, false, "folder for signed checkpoints"},
@@ -50,6 +51,7 @@ HubConfig hub_config_from(const config::Config& cfg) {
   h.stream.endpoints = cfg.get_endpoints("stream.endpoints");
   if (h.stream.endpoints.empty()) throw config::ConfigError(cfg.where("stream.endpoints") + ": needs at least one endpoint");
   h.stream.max_credit = static_cast<std::uint32_t>(cfg.get_int("stream.max_credit", 1000, 1, 100000));
+  h.stream.max_batch = static_cast<std::uint32_t>(cfg.get_int("stream.max_batch", 256, 1, 4096));
   h.stream.session_timeout = std::chrono::milliseconds(cfg.get_int("stream.session_timeout_ms", 30000, 100, 3600000));
   h.stream.ack_timeout = std::chrono::milliseconds(cfg.get_int("stream.ack_timeout_ms", 30000, 100, 3600000));
   if (cfg.has("pipeline")) h.pipeline = pipeline::pipeline_options_from(cfg);

@@ -38,35 +38,6 @@ std::string mask_value(const std::string& value) {
   return "**";
 }
 
-void mask_pii(google::protobuf::Message& msg) {
-  using google::protobuf::FieldDescriptor;
-  const auto* desc = msg.GetDescriptor();
-  const auto* refl = msg.GetReflection();
-  for (int i = 0; i < desc->field_count(); ++i) {
-    const FieldDescriptor* f = desc->field(i);
-    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (f->is_repeated()) {
-        for (int j = 0; j < refl->FieldSize(msg, f); ++j) mask_pii(*refl->MutableRepeatedMessage(&msg, f, j));
-      } else if (refl->HasField(msg, f)) {
-        mask_pii(*refl->MutableMessage(&msg, f));
-      }
-      continue;
-    }
-    if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING) continue;
-    if (!f->options().GetExtension(gridhub::v1::pii)) continue;
-    if (f->type() == FieldDescriptor::TYPE_BYTES) {
-      // Raw source bytes cannot be masked piecewise: a subscriber not entitled to them gets none.
-      refl->ClearField(&msg, f);
-      continue;
-    }
-    if (f->is_repeated()) {
-      for (int j = 0; j < refl->FieldSize(msg, f); ++j) {
-        refl->SetRepeatedString(&msg, f, j, mask_value(refl->GetRepeatedString(msg, f, j)));
-      }
-    } else {
-      refl->SetString(&msg, f, mask_value(refl->GetString(msg, f)));
-    }
-  }
-}
+void mask_pii(google::protobuf::Message& msg) { log::present_pii(msg, kMasked); }
 
 }  // namespace gridhub::core

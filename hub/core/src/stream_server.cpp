@@ -4,9 +4,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <google/protobuf/io/coded_stream.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "gridhub/core/pii.hpp"
+#include "gridhub/core/record_cache.hpp"
 #include "gridhub/log/pii_vault.hpp"
 
 namespace gridhub::core {
@@ -16,8 +20,8 @@ namespace v1 = gridhub::v1;
 namespace {
 
 constexpr std::size_t kChunk = 256;             // records read per session per turn: keeps the loop responsive
-constexpr std::size_t kCacheRecords = 4096;     // parsed records kept for fan-out (about 2 KB each)
 constexpr std::size_t kMaxName = 128;
+constexpr std::size_t kCacheRecords = 4096;     // parsed records kept for fan-out (about 2 KB each)
 
 zmq::socket_t make_router(zmq::context_t& zmq, const StreamOptions& o, std::vector<std::string>& bound,
                           const auth::Security* security) {
@@ -67,79 +71,6 @@ bool valid_name(const std::string& name) {
 
 }  // namespace
 
-/// The last records read, parsed, opened and masked once however many sessions they fan out to.
-/// Personal fields are stored sealed (pii_vault.hpp): subscribers entitled to them get them opened,
-/// the others get them opened and masked (138****0001), never the sealed text.
-class StreamServer::RecordCache {
- public:
-  explicit RecordCache(log::LogReader& reader) : reader_(reader) {}
-
-  struct Entry {
-    std::uint64_t seq = 0;
-    bool parsed = false;
-    v1::LogRecord record;          // personal fields opened
-    std::string clear;             // HubToSubscriber{delivery}, personal fields opened (entitled subscribers)
-    std::string masked;            // HubToSubscriber{delivery}, personal fields masked
-    bool clear_ready = false;
-    bool masked_ready = false;
-  };
-
-  /// The entry for `seq` if the ring still holds it (live fan-out: no second read of the log).
-  Entry* find(std::uint64_t seq) {
-    Entry& e = ring_[seq % ring_.size()];
-    return e.seq == seq ? &e : nullptr;
-  }
-
-  Entry& get(std::uint64_t seq, std::string_view stored) {
-    Entry& e = ring_[seq % ring_.size()];
-    if (e.seq != seq) {
-      e.seq = seq;
-      e.clear_ready = e.masked_ready = false;
-      e.parsed = e.record.ParseFromArray(stored.data(), static_cast<int>(stored.size()));
-      if (!e.parsed) {
-        spdlog::error("stream: log record {} does not parse; no subscriber receives it (run gridhubctl verify)", seq);
-      } else if (auto st = reader_.unseal(e.record); !st) {
-        // The key table could not be read: deliver nothing personal rather than the sealed text.
-        spdlog::error("stream: opening record {}'s personal fields failed: {}", seq, st.error().message());
-        log::clear_pii(e.record);
-      }
-    }
-    return e;
-  }
-
-  /// The whole Delivery frame, encoded once per form however many subscribers receive it.
-  const std::string& frame(Entry& e, bool pii) {
-    std::string& out = pii ? e.clear : e.masked;
-    bool& ready = pii ? e.clear_ready : e.masked_ready;
-    if (!ready) {
-      frame_.Clear();
-      auto* d = frame_.mutable_delivery();
-      d->set_seq(e.seq);
-      if (pii) {
-        e.record.SerializeToString(d->mutable_record());
-      } else {
-        masking_ = e.record;
-        mask_pii(masking_);
-        masking_.SerializeToString(d->mutable_record());
-      }
-      out.clear();
-      frame_.SerializeToString(&out);
-      ready = true;
-    }
-    return out;
-  }
-
-  std::size_t size() const {
-    return static_cast<std::size_t>(std::count_if(ring_.begin(), ring_.end(), [](const Entry& e) { return e.seq != 0; }));
-  }
-
- private:
-  log::LogReader& reader_;
-  std::vector<Entry> ring_ = std::vector<Entry>(kCacheRecords);
-  v1::LogRecord masking_;
-  v1::HubToSubscriber frame_;
-};
-
 StreamServer::StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log::LogReader reader, StreamOptions options,
                            const Gatekeeper& gatekeeper, const LifecyclePolicy* policy, WriteFn write,
                            const auth::Security* security)
@@ -150,7 +81,7 @@ StreamServer::StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log
       write_(std::move(write)),
       socket_(io, make_router(zmq, options_, bound_, security)),
       reader_(std::move(reader)),
-      cache_(std::make_unique<RecordCache>(reader_)),
+      cache_(std::make_unique<RecordCache>(reader_, kCacheRecords)),
       expiry_timer_(io) {
   auto head = reader_.head_seq();
   head_ = head ? head.value() : 0;
@@ -248,6 +179,7 @@ void StreamServer::subscribe(const std::string& peer, const transport::RouterMes
   s.name = req.name();
   s.filter = req.filter();
   s.credit = std::min(req.credit(), options_.max_credit);
+  s.max_batch = std::clamp<std::uint32_t>(req.max_batch(), 1, options_.max_batch);
   s.last_heard = std::chrono::steady_clock::now();
 
   Cursor* cursor = nullptr;
@@ -391,8 +323,9 @@ void StreamServer::update(const std::string& peer, const transport::RouterMessag
     r->set_seq(seq);
     if (ticket != nullptr) {
       *r->mutable_ticket() = *ticket;
-      if (!reader_.unseal(*r->mutable_ticket()).ok()) log::clear_pii(*r->mutable_ticket());
-      if (!pii) mask_pii(*r->mutable_ticket());
+      if (!reader_.unseal(*r->mutable_ticket(), pii ? log::PiiPresentation{} : kMasked).ok()) {
+        log::clear_pii(*r->mutable_ticket());
+      }
     }
     if (error == v1::UPDATE_ERROR_NONE) {
       ++counters_.updates_ok;
@@ -441,6 +374,11 @@ void StreamServer::schedule_pump() {
 }
 
 void StreamServer::pump() {
+  // A Deliveries message is HubToSubscriber field 6 around a run of HubToSubscriber{delivery} frames:
+  // Deliveries.deliveries and HubToSubscriber.delivery are both field 1, so each cached frame is
+  // already the encoding of one list element and a batch costs a copy, not an encoding.
+  static_assert(static_cast<int>(v1::Deliveries::kDeliveriesFieldNumber) == static_cast<int>(v1::HubToSubscriber::kDeliveryFieldNumber));
+  constexpr std::size_t kHeader = 1 + 5;   // the tag and, at most, a 5-byte length, written last
   bool more = false;
   std::vector<std::string> gone;
   for (auto& entry : sessions_) {
@@ -448,9 +386,25 @@ void StreamServer::pump() {
     Session& s = entry.second;
     if (s.unreachable || s.credit == 0 || s.next_seq > head_) continue;
     enum class Step { kNext, kBlocked, kGone };
+    batch_.assign(kHeader, '\0');
+    std::uint32_t batched = 0;
+    auto flush = [&] {
+      if (batched == 0) return true;
+      std::uint8_t head[kHeader];
+      head[0] = static_cast<std::uint8_t>((v1::HubToSubscriber::kDeliveriesFieldNumber << 3) | 2);
+      const auto* end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
+          static_cast<std::uint32_t>(batch_.size() - kHeader), head + 1);
+      const auto n = static_cast<std::size_t>(end - head);
+      std::memcpy(batch_.data() + kHeader - n, head, n);
+      const auto st = transport::send_router_bytes(socket_.socket(), id, std::string_view(batch_).substr(kHeader - n));
+      batch_.resize(kHeader);
+      batched = 0;
+      ++counters_.batches;
+      return st == transport::SendStatus::kSent;
+    };
     // One record for this session: skipped (filter, entitlement), sent, or the session cannot take it.
     auto deliver = [&](std::uint64_t seq, RecordCache::Entry& e) {
-      const v1::Ticket* t = e.parsed ? log::record_ticket(e.record) : nullptr;
+      const v1::Ticket* t = e.ticket;
       if (!e.parsed || !gatekeeper_.may_see(*s.who, t) || !matches(s.filter, t)) {
         s.next_seq = seq + 1;
         ++counters_.filtered;
@@ -458,16 +412,21 @@ void StreamServer::pump() {
       }
       if (s.credit == 0) return Step::kBlocked;
       const bool again = seq <= s.high_sent;
-      transport::SendStatus st;
+      const std::string* frame = &cache_->frame(e, s.who->pii);
       if (again) {
         // Rare (redelivery): its own encoding, with the flag set.
-        if (!out_.ParseFromString(cache_->frame(e, s.who->pii))) return Step::kGone;
+        if (!out_.ParseFromString(*frame)) return Step::kGone;
         out_.mutable_delivery()->set_redelivered(true);
-        st = transport::send_router(socket_.socket(), id, out_, scratch_);
-      } else {
-        st = transport::send_router_bytes(socket_.socket(), id, cache_->frame(e, s.who->pii));
+        out_.SerializeToString(&scratch_);
+        frame = &scratch_;
       }
-      if (st != transport::SendStatus::kSent) return Step::kGone;
+      if (s.max_batch > 1) {
+        batch_ += *frame;
+        ++batched;
+        if ((batched >= s.max_batch || batch_.size() >= options_.max_batch_bytes) && !flush()) return Step::kGone;
+      } else if (transport::send_router_bytes(socket_.socket(), id, *frame) != transport::SendStatus::kSent) {
+        return Step::kGone;
+      }
       s.next_seq = seq + 1;
       --s.credit;
       ++counters_.delivered;
@@ -488,11 +447,9 @@ void StreamServer::pump() {
         if (step != Step::kNext) return;
         step = deliver(seq, cache_->get(seq, body));
       });
-      if (!n) {
-        spdlog::error("stream: reading the log failed: {}", n.error().message());
-        continue;
-      }
+      if (!n) spdlog::error("stream: reading the log failed: {}", n.error().message());
     }
+    if (step != Step::kGone && !flush()) step = Step::kGone;
     if (step == Step::kGone) {
       gone.push_back(id);
       continue;

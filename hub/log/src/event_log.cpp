@@ -11,6 +11,7 @@
 #include "gridhub/log/pii_vault.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "schema.hpp"
+#include "wire_scan.hpp"
 
 namespace gridhub::log {
 namespace {
@@ -550,6 +551,46 @@ const gridhub::v1::Ticket* record_ticket(const gridhub::v1::LogRecord& record) {
   return nullptr;
 }
 
+bool parse_record_ticket(std::string_view stored, gridhub::v1::Ticket& ticket, bool& has_ticket) {
+  // For each kind of record (the body's fields), the number of its `ticket` field; from the schema.
+  static const auto ticket_field = [] {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> table;
+    const auto* body = gridhub::v1::LogRecord::descriptor()->FindOneofByName("body");
+    for (int i = 0; i < body->field_count(); ++i) {
+      const auto* kind = body->field(i);
+      const auto* t = kind->message_type()->FindFieldByName("ticket");
+      if (t != nullptr && t->message_type() == gridhub::v1::Ticket::descriptor()) {
+        table.emplace_back(static_cast<std::uint64_t>(kind->number()), static_cast<std::uint64_t>(t->number()));
+      }
+    }
+    return table;
+  }();
+  has_ticket = false;
+  std::string_view found;
+  const char* p = stored.data();
+  const char* const end = p + stored.size();
+  detail::WireField f;
+  while (p < end) {
+    if (!detail::next_field(p, end, f)) return false;
+    if (f.wire_type != 2) continue;
+    for (const auto& [kind, number] : ticket_field) {
+      if (f.number != kind) continue;
+      const char* q = f.payload.data();
+      const char* const q_end = q + f.payload.size();
+      detail::WireField g;
+      while (q < q_end) {
+        if (!detail::next_field(q, q_end, g)) return false;
+        if (g.number == number && g.wire_type == 2) {
+          found = g.payload;   // the last occurrence wins, as in a parse (a record has one)
+          has_ticket = true;
+        }
+      }
+    }
+  }
+  if (!has_ticket) return true;
+  return ticket.ParseFromArray(found.data(), static_cast<int>(found.size()));
+}
+
 Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& file, const LogOptions& options,
                                                  const Clock& clock, IntakeHook* hook, CommitObserver* observer) {
   if (file.has_parent_path()) {
@@ -724,13 +765,22 @@ Result<gridhub::v1::Ticket> LogReader::ticket(const std::string& ticket_id) {
   return t;
 }
 
-Status LogReader::unseal(google::protobuf::Message& msg) {
+Status LogReader::unseal(google::protobuf::Message& msg, const PiiPresentation& how) {
   if (!impl_->keys) {
     auto keys = PiiKeyStore::open(impl_->db.handle());
     if (!keys) return keys.error();
     impl_->keys.emplace(std::move(keys.value()));
   }
-  return unseal_pii(msg, *impl_->keys);
+  return unseal_pii(msg, *impl_->keys, how);
+}
+
+Status LogReader::unseal_record(std::string_view stored, const PiiPresentation& how, std::string& out) {
+  if (!impl_->keys) {
+    auto keys = PiiKeyStore::open(impl_->db.handle());
+    if (!keys) return keys.error();
+    impl_->keys.emplace(std::move(keys.value()));
+  }
+  return unseal_pii_encoded(gridhub::v1::LogRecord::descriptor(), stored, *impl_->keys, how, out);
 }
 
 Status LogReader::for_each_ticket(const std::function<void(const gridhub::v1::Ticket&)>& fn) {

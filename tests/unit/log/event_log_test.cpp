@@ -384,3 +384,44 @@ TEST_F(EventLogTest, DatabaseIsInWalModeAndPassesIntegrityCheck) {
 
 }  // namespace
 }  // namespace gridhub::log
+
+namespace gridhub::log {
+namespace {
+
+// The stream decides who may see a record from its ticket alone, parsed without the rest of the
+// record: it must find the same ticket record_ticket finds in the parsed record, for every kind.
+TEST(RecordTicket, ParsedFromTheEncodingAloneItIsTheTicketOfTheParsedRecord) {
+  namespace v1 = gridhub::v1;
+  v1::Ticket t;
+  t.set_ticket_id("T00000007");
+  t.set_assignee_code("D_ROADS");
+  t.set_community_code("C01");
+  t.add_assignee_history("G0101");
+  std::vector<v1::LogRecord> records(6);
+  records[0].mutable_intake_accepted()->mutable_event()->set_source_key("A");
+  *records[0].mutable_intake_accepted()->mutable_ticket() = t;
+  *records[1].mutable_ticket_update()->mutable_ticket() = t;
+  *records[2].mutable_escalation()->mutable_ticket() = t;
+  *records[3].mutable_erasure()->mutable_ticket() = t;
+  records[4].mutable_intake_accepted()->mutable_event()->set_source_key("chit-chat");   // no ticket
+  records[5].set_seq(9);                                                                  // no body
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    records[i].set_ticket_id("T00000007");
+    const std::string stored = records[i].SerializeAsString();
+    v1::Ticket parsed;
+    bool has = true;
+    ASSERT_TRUE(parse_record_ticket(stored, parsed, has)) << "record " << i;
+    const v1::Ticket* expected = record_ticket(records[i]);
+    ASSERT_EQ(has, expected != nullptr) << "record " << i;
+    if (expected != nullptr) {
+      EXPECT_EQ(parsed.SerializeAsString(), expected->SerializeAsString()) << "record " << i;
+    }
+  }
+  bool has = false;
+  v1::Ticket parsed;
+  const std::string stored = records[1].SerializeAsString();
+  EXPECT_FALSE(parse_record_ticket(stored.substr(0, stored.size() - 3), parsed, has)) << "truncated";
+}
+
+}  // namespace
+}  // namespace gridhub::log

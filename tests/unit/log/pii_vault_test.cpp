@@ -114,6 +114,70 @@ TEST_F(PiiVaultTest, WrongKeyOrMovedValueReadsAsErasedNotGarbage) {
   EXPECT_EQ(a.event().fields().reporter_phone(), kErasedText);
 }
 
+std::string tag(const std::string& v) { return "<" + v + ">"; }
+
+// The stream opens records on their encoding (unseal_pii_encoded); it must give exactly the bytes of
+// parsing, unseal_pii and serializing, for every presentation and every state a value can be in.
+TEST_F(PiiVaultTest, OpeningTheEncodingGivesTheBytesOfOpeningTheMessage) {
+  auto live = keys_->create("T00000010");
+  auto dead = keys_->create("T00000011");
+  ASSERT_TRUE(live.ok() && dead.ok());
+  std::vector<v1::LogRecord> records;
+  {
+    auto& r = records.emplace_back();   // sealed, key present
+    r.set_seq(1);
+    *r.mutable_intake_accepted() = intake();
+    r.mutable_intake_accepted()->mutable_ticket()->mutable_reporter()->set_name("李");
+    ASSERT_TRUE(seal_pii(*r.mutable_intake_accepted(), "T00000010", live.value()));
+  }
+  {
+    auto& r = records.emplace_back();   // sealed under a key destroyed since
+    r.set_seq(2);
+    *r.mutable_intake_accepted() = intake();
+    ASSERT_TRUE(seal_pii(*r.mutable_intake_accepted(), "T00000011", dead.value()));
+    ASSERT_TRUE(keys_->destroy("T00000011").ok());
+  }
+  {
+    auto& r = records.emplace_back();   // plain values (a log from before sealing), one empty, one erased
+    r.set_seq(3);
+    *r.mutable_intake_accepted() = intake();
+    r.mutable_intake_accepted()->mutable_event()->mutable_fields()->set_reporter_name("");
+    r.mutable_intake_accepted()->mutable_ticket()->mutable_reporter()->set_phone(std::string(kErasedText));
+  }
+  records.emplace_back().set_seq(4);    // no body at all
+  const PiiPresentation presentations[] = {{}, {.drop_bytes = true, .transform = &tag}, {.drop_bytes = false, .transform = &tag},
+                                           {.drop_bytes = true, .transform = nullptr}};
+  for (const auto& how : presentations) {
+    for (const auto& r : records) {
+      v1::LogRecord opened = r;
+      ASSERT_TRUE(unseal_pii(opened, *keys_, how).ok());
+      std::string out = "prefix:";
+      ASSERT_TRUE(unseal_pii_encoded(v1::LogRecord::descriptor(), r.SerializeAsString(), *keys_, how, out).ok());
+      EXPECT_EQ(out, "prefix:" + opened.SerializeAsString())
+          << "record " << r.seq() << ", drop_bytes " << how.drop_bytes << ", transform " << (how.transform != nullptr);
+    }
+  }
+  // What the comparison rests on: values were opened, erased, dropped and transformed.
+  v1::LogRecord shown;
+  std::string out;
+  ASSERT_TRUE(unseal_pii_encoded(v1::LogRecord::descriptor(), records[0].SerializeAsString(), *keys_, presentations[1], out).ok());
+  ASSERT_TRUE(shown.ParseFromString(out));
+  EXPECT_EQ(shown.intake_accepted().event().fields().reporter_phone(), "<13800000001>");
+  EXPECT_EQ(shown.intake_accepted().ticket().reporter().name(), "<李>");
+  EXPECT_EQ(shown.intake_accepted().event().original_payload(), "") << "dropped unopened";
+  out.clear();
+  ASSERT_TRUE(unseal_pii_encoded(v1::LogRecord::descriptor(), records[1].SerializeAsString(), *keys_, {}, out).ok());
+  ASSERT_TRUE(shown.ParseFromString(out));
+  EXPECT_EQ(shown.intake_accepted().event().fields().reporter_phone(), kErasedText);
+
+  // Malformed bytes: an error, and the output as it was.
+  std::string bytes = records[0].SerializeAsString();
+  bytes.resize(bytes.size() / 2);
+  out = "kept";
+  EXPECT_FALSE(unseal_pii_encoded(v1::LogRecord::descriptor(), bytes, *keys_, {}, out).ok());
+  EXPECT_EQ(out, "kept");
+}
+
 TEST_F(PiiVaultTest, ClearPiiEmptiesEveryPersonalField) {
   auto a = intake();
   clear_pii(a);

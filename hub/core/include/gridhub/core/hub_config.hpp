@@ -12,6 +12,7 @@
 /// | ingest.max_pending         | int      | 16384                    | queued events before intake pauses |
 /// | stream.endpoints           | [string] | (required)               | ROUTER endpoints subscribers connect to |
 /// | stream.max_credit          | int      | 1000                     | records in flight per subscriber |
+/// | stream.max_batch           | int      | 256                      | records per message to subscribers that take batches |
 /// | stream.session_timeout_ms  | int      | 30000                    | silent subscribers are dropped after this |
 /// | stream.ack_timeout_ms      | int      | 30000                    | named subscriptions: unacknowledged records are sent again |
 /// | pipeline.*, plugins.*      |          |                          | the routing pipeline (gridhub/pipeline/pipeline.hpp) |

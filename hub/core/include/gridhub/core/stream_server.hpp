@@ -29,9 +29,13 @@
 
 namespace gridhub::core {
 
+class RecordCache;
+
 struct StreamOptions {
   std::vector<std::string> endpoints;
   std::uint32_t max_credit = 1000;                   // credit a session may hold
+  std::uint32_t max_batch = 256;                     // records per Deliveries message (subscribers that ask)
+  std::size_t max_batch_bytes = 256 * 1024;          // ... and bytes: a batch is sent once it passes this
   std::chrono::milliseconds session_timeout{30000};  // silence after which a session is dropped
   std::chrono::milliseconds ack_timeout{30000};      // named subscriptions: unacknowledged this long -> sent again
   std::size_t max_frame_bytes = 64 * 1024;
@@ -41,6 +45,7 @@ struct StreamCounters {
   std::uint64_t sessions_opened = 0;
   std::uint64_t sessions_expired = 0;
   std::uint64_t delivered = 0;
+  std::uint64_t batches = 0;           // Deliveries messages sent (each holding several records)
   std::uint64_t redelivered = 0;
   std::uint64_t filtered = 0;          // records a session skipped (its filter or its entitlement)
   std::uint64_t bad_requests = 0;
@@ -84,6 +89,7 @@ class StreamServer {
     std::uint64_t high_sent = 0;      // highest seq ever sent in this session (redelivery marker)
     std::deque<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> inflight;  // named: sent, unacked
     std::uint32_t credit = 0;
+    std::uint32_t max_batch = 1;      // records per message this session takes
     bool unreachable = false;         // a send found the peer gone: nothing more is sent, but its last
                                       // acknowledgements (already on their way) still count until expiry
     std::chrono::steady_clock::time_point last_heard;
@@ -94,7 +100,6 @@ class StreamServer {
     std::uint64_t written = 0;    // as the database has it (or is about to)
     bool writing = false;
   };
-  class RecordCache;
 
   void on_readable();
   void subscribe(const std::string& peer, const transport::RouterMessage& msg);
@@ -125,6 +130,7 @@ class StreamServer {
   bool stopped_ = false;
   StreamCounters counters_;
   std::string scratch_;
+  std::string batch_;                // a Deliveries message being filled (pump)
   gridhub::v1::SubscriberToHub in_;
   gridhub::v1::HubToSubscriber out_;
 };

@@ -20,6 +20,7 @@
 #include "gridhub/common/progress.hpp"
 #include "gridhub/common/result.hpp"
 #include "gridhub/log/checkpoint.hpp"
+#include "gridhub/log/pii_vault.hpp"
 #include "gridhub/v1/log.pb.h"
 
 namespace gridhub::log {
@@ -124,6 +125,10 @@ struct AppendOutcome {
 std::string_view record_kind(const gridhub::v1::LogRecord& record);
 /// The ticket state a record leaves behind (null: the record made no ticket).
 const gridhub::v1::Ticket* record_ticket(const gridhub::v1::LogRecord& record);
+/// record_ticket on a record's encoding: only the ticket's bytes are parsed (what a reader deciding who
+/// may see the record needs), the rest is skipped. Returns false on malformed bytes; otherwise sets
+/// `has_ticket` and, when set, `ticket`.
+bool parse_record_ticket(std::string_view stored, gridhub::v1::Ticket& ticket, bool& has_ticket);
 
 /// Where events are durably appended. One writer; see LogReader for reading beside it.
 class EventLog {
@@ -161,8 +166,10 @@ class LogReader {
   /// A ticket's current state from the projection (ticket_id empty: unknown).
   Result<gridhub::v1::Ticket> ticket(const std::string& ticket_id);
   /// Opens the sealed personal fields of `msg` in place with the log's keys ("[erased]" where the key is
-  /// gone); see pii_vault.hpp.
-  Status unseal(google::protobuf::Message& msg);
+  /// gone), presented as `how` says; see pii_vault.hpp.
+  Status unseal(google::protobuf::Message& msg, const PiiPresentation& how = {});
+  /// The same on an encoded LogRecord, appending the re-encoded result to `out` (unseal_pii_encoded).
+  Status unseal_record(std::string_view stored, const PiiPresentation& how, std::string& out);
   /// Calls `fn` for every ticket in the projection (start-up of the SLA clocks).
   Status for_each_ticket(const std::function<void(const gridhub::v1::Ticket&)>& fn);
 

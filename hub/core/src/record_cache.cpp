@@ -1,5 +1,7 @@
 #include "gridhub/core/record_cache.hpp"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,6 +12,35 @@
 namespace gridhub::core {
 
 namespace v1 = gridhub::v1;
+
+namespace {
+
+void put_tag_and_varint(std::string& out, std::uint8_t tag, std::uint64_t v) {
+  std::uint8_t buf[11];
+  buf[0] = tag;
+  const auto* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(v, buf + 1);
+  out.append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(end - buf));
+}
+
+/// HubToSubscriber{delivery: Delivery{seq, record}}, written by hand around the opened record (the
+/// bytes the generated serializer would give: fields in number order, zero/empty values omitted),
+/// without a second copy of the record or a size pass over it.
+void encode_delivery(std::uint64_t seq, const std::string& record, std::string& out) {
+  constexpr auto kLen = google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  constexpr auto kVarint = google::protobuf::internal::WireFormatLite::WIRETYPE_VARINT;
+  const std::size_t delivery = (seq == 0 ? 0 : 1 + google::protobuf::io::CodedOutputStream::VarintSize64(seq)) +
+                               (record.empty() ? 0 : 1 + google::protobuf::io::CodedOutputStream::VarintSize64(record.size()) + record.size());
+  out.clear();
+  out.reserve(delivery + 11);
+  put_tag_and_varint(out, (v1::HubToSubscriber::kDeliveryFieldNumber << 3) | kLen, delivery);
+  if (seq != 0) put_tag_and_varint(out, (v1::Delivery::kSeqFieldNumber << 3) | kVarint, seq);
+  if (!record.empty()) {
+    put_tag_and_varint(out, (v1::Delivery::kRecordFieldNumber << 3) | kLen, record.size());
+    out += record;
+  }
+}
+
+}  // namespace
 
 RecordCache::RecordCache(log::LogReader& reader, std::size_t capacity) : reader_(reader), ring_(std::max<std::size_t>(capacity, 1)) {}
 
@@ -46,19 +77,16 @@ const std::string& RecordCache::frame(Entry& e, bool pii) {
   bool& ready = pii ? e.clear_ready : e.masked_ready;
   if (!ready) {
     // Opened on the encoded bytes (the fields around the personal values are copied, not parsed).
-    frame_.Clear();
-    auto* d = frame_.mutable_delivery();
-    d->set_seq(e.seq);
-    if (auto st = reader_.unseal_record(e.stored, pii ? log::PiiPresentation{} : kMasked, *d->mutable_record()); !st) {
+    opened_.clear();
+    if (auto st = reader_.unseal_record(e.stored, pii ? log::PiiPresentation{} : kMasked, opened_); !st) {
       // The key table could not be read: deliver nothing personal rather than the sealed text.
       spdlog::error("stream: opening record {}'s personal fields failed: {}", e.seq, st.error().message());
       v1::LogRecord cleared;
       (void)cleared.ParseFromString(e.stored);
       log::clear_pii(cleared);
-      cleared.SerializeToString(d->mutable_record());
+      cleared.SerializeToString(&opened_);
     }
-    out.clear();
-    frame_.SerializeToString(&out);
+    encode_delivery(e.seq, opened_, out);
     ready = true;
   }
   return out;

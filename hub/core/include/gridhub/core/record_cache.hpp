@@ -50,7 +50,7 @@ class RecordCache {
  private:
   log::LogReader& reader_;
   std::vector<Entry> ring_;
-  gridhub::v1::HubToSubscriber frame_;
+  std::string opened_;   // the record being opened (scratch)
 };
 
 }  // namespace gridhub::core

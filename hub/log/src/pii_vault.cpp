@@ -23,7 +23,6 @@ using google::protobuf::Reflection;
 
 constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-constexpr int kBase64 = sodium_base64_VARIANT_ORIGINAL;
 
 /// Where a message type keeps personal values: its pii string/bytes fields, and the message fields
 /// that lead to more. Built once per type from the schema's `(pii)` options and never changed, so a
@@ -104,13 +103,6 @@ void set(Message& m, const Reflection* r, const FieldDescriptor* f, int index, s
   }
 }
 
-std::string associated_data(std::string_view key_id, std::string_view field) {
-  std::string ad(key_id);
-  ad += '\0';
-  ad += field;
-  return ad;
-}
-
 Error sqlite_error(sqlite3* db, std::string_view what) {
   return Error(Errc::storage_failed, fmt::format("pii_keys: {}: {}", what, sqlite3_errmsg(db)));
 }
@@ -177,17 +169,18 @@ std::optional<std::string> open_sealed(std::string_view sealed, std::string_view
 
 bool seal_pii(Message& msg, std::string_view key_id, const PiiKey& key) {
   bool ok = true;
-  std::string raw;
+  std::string raw, ad, out, scratch;
   // One random 192-bit nonce base per call, the value's index folded into its last bytes: nonces stay
   // unique with overwhelming probability, for one getrandom per record instead of one per field.
   unsigned char nonce_base[kNonce];
   randombytes_buf(nonce_base, kNonce);
   std::uint64_t counter = 0;
   for_each_pii(msg, [&](Message& m, const Reflection* r, const FieldDescriptor* f, int index) {
-    std::string scratch;
     const std::string& v = get(m, r, f, index, &scratch);
     if (v.empty() || pii_value_state(v) != PiiValueState::kPlain) return;
-    const std::string ad = associated_data(key_id, f->full_name());
+    ad.assign(key_id);
+    ad += '\0';
+    ad += f->full_name();
     raw.resize(kNonce + v.size() + kTag);
     auto* nonce = reinterpret_cast<unsigned char*>(raw.data());
     std::memcpy(nonce, nonce_base, kNonce);   // random per call: no counter to keep across restarts
@@ -200,16 +193,16 @@ bool seal_pii(Message& msg, std::string_view key_id, const PiiKey& key) {
       ok = false;
       return;
     }
-    std::string out;
-    out.reserve(kSealedPrefix.size() + key_id.size() + 1 + sodium_base64_ENCODED_LEN(raw.size(), kBase64));
-    out += kSealedPrefix;
+    // Standard padded base64, as libsodium's ORIGINAL variant writes it; OpenSSL's encoder is faster.
+    const std::size_t raw_len = kNonce + c_len;
+    out.assign(kSealedPrefix);
     out += key_id;
     out += ':';
     const std::size_t at = out.size();
-    out.resize(at + sodium_base64_ENCODED_LEN(raw.size(), kBase64));
-    sodium_bin2base64(out.data() + at, out.size() - at, nonce, kNonce + c_len, kBase64);
-    out.resize(std::strlen(out.c_str()));   // drop the terminating NUL sodium wrote
-    set(m, r, f, index, std::move(out));
+    out.resize(at + (raw_len + 2) / 3 * 4 + 1);
+    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at), nonce, static_cast<int>(raw_len));
+    out.resize(at + static_cast<std::size_t>(written));
+    set(m, r, f, index, out);
   });
   return ok;
 }

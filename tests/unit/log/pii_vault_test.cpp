@@ -2,6 +2,7 @@
 // "[erased]" — never as garbage — once the key is gone.
 #include "gridhub/log/pii_vault.hpp"
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include <gtest/gtest.h>
@@ -57,6 +58,20 @@ TEST_F(PiiVaultTest, SealsOnlyPersonalFieldsAndOpensThemAgain) {
   EXPECT_EQ(pii_value_state(phone), PiiValueState::kSealed) << phone;
   EXPECT_EQ(sealed_key_id(phone), "T00000001");
   EXPECT_EQ(phone.find("13800000001"), std::string::npos);
+  {
+    // The text after the key id is standard padded base64, as earlier versions wrote it with
+    // libsodium: logs sealed by either open with either.
+    const std::string b64 = phone.substr(phone.rfind(':') + 1);
+    std::string bin(b64.size(), '\0');
+    std::size_t bin_len = 0;
+    ASSERT_EQ(sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), b64.data(), b64.size(), nullptr,
+                                &bin_len, nullptr, sodium_base64_VARIANT_ORIGINAL),
+              0);
+    std::string again(sodium_base64_ENCODED_LEN(bin_len, sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(again.data(), again.size(), reinterpret_cast<const unsigned char*>(bin.data()), bin_len,
+                      sodium_base64_VARIANT_ORIGINAL);
+    EXPECT_EQ(again.c_str(), b64);
+  }
   EXPECT_EQ(pii_value_state(a.event().original_payload()), PiiValueState::kSealed);
   EXPECT_EQ(pii_value_state(a.ticket().reporter().phone()), PiiValueState::kSealed);
   EXPECT_EQ(a.event().fields().text(), "路灯不亮") << "not personal: stays plain";

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "gridhub/log/wire_scan.hpp"
+
 namespace gridhub::audit {
 
 struct BodyFields {
@@ -29,55 +31,7 @@ struct BodyFields {
   }
 };
 
-namespace wire {
-
-inline bool varint(std::string_view& in, std::uint64_t& v) {
-  v = 0;
-  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
-    const auto b = static_cast<unsigned char>(in.front());
-    in.remove_prefix(1);
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) return true;
-  }
-  return false;
-}
-
-/// Calls fn(field, wire_type, varint_value, bytes) for each field of one message; false if malformed.
-template <class Fn>
-bool for_each_field(std::string_view in, Fn&& fn) {
-  while (!in.empty()) {
-    std::uint64_t tag = 0;
-    if (!varint(in, tag)) return false;
-    const auto field = static_cast<std::uint32_t>(tag >> 3);
-    const auto type = static_cast<int>(tag & 7);
-    std::uint64_t v = 0;
-    std::string_view bytes;
-    switch (type) {
-      case 0:
-        if (!varint(in, v)) return false;
-        break;
-      case 1:
-        if (in.size() < 8) return false;
-        in.remove_prefix(8);
-        break;
-      case 2:
-        if (!varint(in, v) || v > in.size()) return false;
-        bytes = in.substr(0, v);
-        in.remove_prefix(v);
-        break;
-      case 5:
-        if (in.size() < 4) return false;
-        in.remove_prefix(4);
-        break;
-      default:
-        return false;   // groups are not used by gridhub's schemas
-    }
-    if (field == 0 || !fn(field, type, v, bytes)) return false;
-  }
-  return true;
-}
-
-}  // namespace wire
+namespace wire = gridhub::log::wire;
 
 /// Fills `out` from a serialized gridhub.v1.LogRecord; false if the bytes are not one.
 inline bool scan_body(std::string_view body, BodyFields& out) {

@@ -1,9 +1,15 @@
 #include "proto_json.hpp"
 
 #include <cmath>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "gridhub/log/wire_scan.hpp"
 #include "gridhub/v1/common.pb.h"
 
 namespace gridhub::audit::detail {
@@ -161,6 +167,272 @@ void append_value(std::string& out, const Message& m, const Reflection* r, const
   }
 }
 
+/// Where each field number of a message type goes: its descriptor (null: unknown, skipped, as
+/// protobuf's printer skips unknown fields). Built once per type.
+struct FieldTable {
+  std::vector<const FieldDescriptor*> by_number;
+  const FieldDescriptor* find(std::uint64_t number) const {
+    return number < by_number.size() ? by_number[number] : nullptr;
+  }
+};
+
+const FieldTable& table_for(const google::protobuf::Descriptor* type) {
+  static std::mutex mutex;
+  static std::unordered_map<const google::protobuf::Descriptor*, FieldTable> tables;
+  std::lock_guard lock(mutex);
+  auto [it, added] = tables.try_emplace(type);
+  if (added) {
+    for (int i = 0; i < type->field_count(); ++i) {
+      const auto* f = type->field(i);
+      const auto n = static_cast<std::size_t>(f->number());
+      if (n >= 4096) continue;   // sparse high numbers: not used by the schemas; such a field is skipped
+      if (it->second.by_number.size() <= n) it->second.by_number.resize(n + 1, nullptr);
+      it->second.by_number[n] = f;
+    }
+  }
+  return it->second;
+}
+
+std::int64_t zigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
+
+template <class T>
+T from_bits(std::string_view raw) {
+  T v;
+  std::memcpy(&v, raw.data(), sizeof v);   // little-endian on every platform the hub runs on
+  return v;
+}
+
+/// One scalar value of `f` from its wire form: `v` for varints, `raw` the 4 or 8 bytes of a fixed field.
+void append_scalar(std::string& out, const FieldDescriptor* f, std::uint64_t v, std::string_view raw) {
+  switch (f->type()) {
+    case FieldDescriptor::TYPE_INT32:
+      fmt::format_to(std::back_inserter(out), "{}", static_cast<std::int32_t>(v));
+      break;
+    case FieldDescriptor::TYPE_SINT32:
+      fmt::format_to(std::back_inserter(out), "{}", static_cast<std::int32_t>(zigzag(v)));
+      break;
+    case FieldDescriptor::TYPE_UINT32:
+      fmt::format_to(std::back_inserter(out), "{}", static_cast<std::uint32_t>(v));
+      break;
+    case FieldDescriptor::TYPE_INT64:
+      fmt::format_to(std::back_inserter(out), "\"{}\"", static_cast<std::int64_t>(v));
+      break;
+    case FieldDescriptor::TYPE_SINT64:
+      fmt::format_to(std::back_inserter(out), "\"{}\"", zigzag(v));
+      break;
+    case FieldDescriptor::TYPE_UINT64:
+      fmt::format_to(std::back_inserter(out), "\"{}\"", v);
+      break;
+    case FieldDescriptor::TYPE_BOOL:
+      out += v != 0 ? "true" : "false";
+      break;
+    case FieldDescriptor::TYPE_ENUM: {
+      const int n = static_cast<int>(static_cast<std::int32_t>(v));
+      if (const auto* e = f->enum_type()->FindValueByNumber(n); e != nullptr) {
+        out += '"';
+        out += e->name();
+        out += '"';
+      } else {
+        fmt::format_to(std::back_inserter(out), "{}", n);
+      }
+      break;
+    }
+    case FieldDescriptor::TYPE_FIXED32:
+      fmt::format_to(std::back_inserter(out), "{}", from_bits<std::uint32_t>(raw));
+      break;
+    case FieldDescriptor::TYPE_SFIXED32:
+      fmt::format_to(std::back_inserter(out), "{}", from_bits<std::int32_t>(raw));
+      break;
+    case FieldDescriptor::TYPE_FIXED64:
+      fmt::format_to(std::back_inserter(out), "\"{}\"", from_bits<std::uint64_t>(raw));
+      break;
+    case FieldDescriptor::TYPE_SFIXED64:
+      fmt::format_to(std::back_inserter(out), "\"{}\"", from_bits<std::int64_t>(raw));
+      break;
+    case FieldDescriptor::TYPE_FLOAT:
+      append_float(out, from_bits<float>(raw));
+      break;
+    case FieldDescriptor::TYPE_DOUBLE:
+      append_float(out, from_bits<double>(raw));
+      break;
+    default:
+      break;   // strings, bytes and messages are length-delimited: not scalars
+  }
+}
+
+bool wire_type_fits(const FieldDescriptor* f, int wire_type) {
+  switch (f->type()) {
+    case FieldDescriptor::TYPE_STRING:
+    case FieldDescriptor::TYPE_BYTES:
+    case FieldDescriptor::TYPE_MESSAGE:
+      return wire_type == 2;
+    case FieldDescriptor::TYPE_FIXED32:
+    case FieldDescriptor::TYPE_SFIXED32:
+    case FieldDescriptor::TYPE_FLOAT:
+      return wire_type == 5 || (wire_type == 2 && f->is_repeated());
+    case FieldDescriptor::TYPE_FIXED64:
+    case FieldDescriptor::TYPE_SFIXED64:
+    case FieldDescriptor::TYPE_DOUBLE:
+      return wire_type == 1 || (wire_type == 2 && f->is_repeated());
+    case FieldDescriptor::TYPE_GROUP:
+      return false;
+    default:   // varints
+      return wire_type == 0 || (wire_type == 2 && f->is_repeated());
+  }
+}
+
+bool append_encoded_object(std::string& out, const google::protobuf::Descriptor* type, std::string_view bytes, PiiFilter* pii,
+                           std::string& scratch, int depth);
+
+/// One length-delimited value of `f`: a string, bytes, a message, or a map entry.
+bool append_delimited(std::string& out, const FieldDescriptor* f, std::string_view payload, PiiFilter* pii, std::string& scratch,
+                      int depth) {
+  if (f->type() == FieldDescriptor::TYPE_MESSAGE) return append_encoded_object(out, f->message_type(), payload, pii, scratch, depth + 1);
+  std::string_view v = payload;
+  const bool personal = pii != nullptr && is_pii(f);
+  std::string shown;
+  if (personal) v = pii->show(v, f->full_name(), shown);
+  if (f->type() == FieldDescriptor::TYPE_BYTES && !personal) {
+    out += '"';
+    append_base64(out, v);
+    out += '"';
+  } else {
+    append_json_string(out, v);
+  }
+  return true;
+}
+
+/// A map entry's key as a JSON object key (always a string).
+bool append_map_entry(std::string& out, const FieldDescriptor* f, std::string_view entry, PiiFilter* pii, std::string& scratch,
+                      int depth) {
+  const auto* key = f->message_type()->map_key();
+  const auto* value = f->message_type()->map_value();
+  std::string_view key_bytes, value_bytes;
+  std::uint64_t key_varint = 0, value_varint = 0;
+  bool has_key = false, has_value = false;
+  int value_wire = 0;
+  const bool ok = log::wire::for_each_field(entry, [&](std::uint32_t n, int t, std::uint64_t v, std::string_view b) {
+    if (n == 1) {
+      has_key = true;
+      key_varint = v;
+      key_bytes = b;
+    } else if (n == 2) {
+      has_value = true;
+      value_wire = t;
+      value_varint = v;
+      value_bytes = b;
+    }
+    return true;
+  });
+  if (!ok) return false;
+  if (key->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+    append_json_string(out, has_key ? key_bytes : std::string_view());
+  } else {
+    std::string k;
+    if (has_key) {
+      append_scalar(k, key, key_varint, key_bytes);
+    } else {
+      k = key->cpp_type() == FieldDescriptor::CPPTYPE_BOOL ? "false" : "0";
+    }
+    if (!k.empty() && k.front() == '"') k = k.substr(1, k.size() - 2);   // 64-bit keys come quoted
+    out += '"';
+    out += k;
+    out += '"';
+  }
+  out += ':';
+  if (!has_value) {
+    // The value's default, as the printer shows a map entry whose value is unset.
+    switch (value->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING: out += "\"\""; break;
+      case FieldDescriptor::CPPTYPE_MESSAGE: out += "{}"; break;
+      case FieldDescriptor::CPPTYPE_BOOL: out += "false"; break;
+      case FieldDescriptor::CPPTYPE_ENUM: append_scalar(out, value, 0, {}); break;
+      case FieldDescriptor::CPPTYPE_INT64:
+      case FieldDescriptor::CPPTYPE_UINT64: out += "\"0\""; break;
+      default: out += '0'; break;
+    }
+    return true;
+  }
+  if (value_wire == 2) return append_delimited(out, value, value_bytes, pii, scratch, depth);
+  append_scalar(out, value, value_varint, value_bytes);
+  return true;
+}
+
+/// The values of one packed repeated scalar field, comma-separated.
+bool append_packed(std::string& out, const FieldDescriptor* f, std::string_view payload, bool& first) {
+  const int width = f->type() == FieldDescriptor::TYPE_FIXED32 || f->type() == FieldDescriptor::TYPE_SFIXED32 ||
+                            f->type() == FieldDescriptor::TYPE_FLOAT
+                        ? 4
+                    : f->type() == FieldDescriptor::TYPE_FIXED64 || f->type() == FieldDescriptor::TYPE_SFIXED64 ||
+                            f->type() == FieldDescriptor::TYPE_DOUBLE
+                        ? 8
+                        : 0;
+  while (!payload.empty()) {
+    if (!first) out += ',';
+    first = false;
+    if (width > 0) {
+      if (payload.size() < static_cast<std::size_t>(width)) return false;
+      append_scalar(out, f, 0, payload.substr(0, width));
+      payload.remove_prefix(width);
+    } else {
+      std::uint64_t v = 0;
+      if (!log::wire::varint(payload, v)) return false;
+      append_scalar(out, f, v, {});
+    }
+  }
+  return true;
+}
+
+bool append_encoded_object(std::string& out, const google::protobuf::Descriptor* type, std::string_view bytes, PiiFilter* pii,
+                           std::string& scratch, int depth) {
+  if (depth > 64) return false;
+  const FieldTable& table = table_for(type);
+  out += '{';
+  const FieldDescriptor* open = nullptr;   // the repeated field whose list is open
+  bool first_field = true, first_item = true;
+  std::uint64_t seen[2] = {0, 0};         // field numbers < 128 printed so far: a repeat means non-canonical bytes
+  bool ok = log::wire::for_each_field(bytes, [&](std::uint32_t n, int t, std::uint64_t v, std::string_view b) {
+    const FieldDescriptor* f = table.find(n);
+    if (f == nullptr) return true;
+    if (!wire_type_fits(f, t)) return false;
+    if (f != open) {
+      if (open != nullptr) out += open->is_map() ? '}' : ']';
+      open = nullptr;
+      if (n >= 128) return false;
+      if ((seen[n / 64] >> (n % 64)) & 1) return false;   // split list or repeated singular: let the parser merge
+      seen[n / 64] |= std::uint64_t{1} << (n % 64);
+      if (!first_field) out += ',';
+      first_field = false;
+      out += '"';
+      out += f->name();
+      out += "\":";
+      if (f->is_repeated()) {
+        out += f->is_map() ? '{' : '[';
+        open = f;
+        first_item = true;
+      }
+    }
+    if (f->is_map()) {
+      if (!first_item) out += ',';
+      first_item = false;
+      return append_map_entry(out, f, b, pii, scratch, depth);
+    }
+    if (f->is_repeated()) {
+      if (t == 2 && f->cpp_type() != FieldDescriptor::CPPTYPE_STRING && f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+        return append_packed(out, f, b, first_item);
+      }
+      if (!first_item) out += ',';
+      first_item = false;
+    }
+    if (t == 2) return append_delimited(out, f, b, pii, scratch, depth);
+    append_scalar(out, f, v, b);
+    return true;
+  });
+  if (open != nullptr) out += open->is_map() ? '}' : ']';
+  out += '}';
+  return ok;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -191,6 +463,23 @@ void append_json_string(std::string& out, std::string_view s) {
 void append_message_json(std::string& out, const Message& m, PiiFilter* pii) {
   std::string scratch;
   append_object(out, m, pii, scratch);
+}
+
+bool append_encoded_json(std::string& out, const google::protobuf::Descriptor* type, std::string_view bytes, PiiFilter* pii) {
+  std::string scratch;
+  const std::size_t at = out.size();
+  if (append_encoded_object(out, type, bytes, pii, scratch, 0)) return true;
+  // Not canonical (a list split by other fields, a singular field twice) or not well-formed: the
+  // parser decides what the bytes mean, as it would for any reader.
+  out.resize(at);
+  const google::protobuf::Message* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(type);
+  std::unique_ptr<google::protobuf::Message> m(prototype->New());
+  if (m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    append_object(out, *m, pii, scratch);
+    return true;
+  }
+  out += "null";
+  return false;
 }
 
 }  // namespace gridhub::audit::detail

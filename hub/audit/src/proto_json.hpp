@@ -26,6 +26,14 @@ class PiiFilter {
 /// Appends `m` as one JSON object. `pii`: nullptr prints personal data as stored.
 void append_message_json(std::string& out, const google::protobuf::Message& m, PiiFilter* pii = nullptr);
 
+/// The same for an encoded message of `type`, written straight from the wire bytes (nothing is
+/// parsed into objects): fields in the order they are encoded (field-number order for protobuf's
+/// serializer) rather than declaration order; otherwise the same text. Bytes that are not a canonical
+/// encoding (a repeated field split by others, a singular field twice) are parsed and printed as
+/// append_message_json does; bytes that do not parse print `null` and return false.
+bool append_encoded_json(std::string& out, const google::protobuf::Descriptor* type, std::string_view bytes,
+                         PiiFilter* pii = nullptr);
+
 /// A JSON string literal, quotes included.
 void append_json_string(std::string& out, std::string_view s);
 

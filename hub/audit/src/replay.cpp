@@ -114,11 +114,10 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
   if (csv) std::fputs("seq,recorded_at,kind,ticket_id,disposition,channel,source_key\n", out);
   detail::PiiReader pii_reader(db.value(), options.show_pii, /*open_to_mask=*/false);
   detail::PiiFilter* pii = &pii_reader;
-  // The parts replay prints, parsed one by one from the wire format: the intake event (the largest
-  // part, with the source row) is skipped, never parsed.
-  v1::Ticket ticket;
-  std::vector<v1::StageDecision> decisions;
-  v1::Erasure erasure;
+  // The parts replay prints, found in the wire format and written to JSON straight from it (nothing
+  // is parsed into objects); the intake event (the largest part, with the source row) is skipped.
+  std::string_view ticket, erasure;
+  std::vector<std::string_view> decisions;
   std::string line;
   // Lines are gathered into blocks of about 256 KiB before each write: one stdio call per block.
   constexpr std::size_t kBlock = 256 * 1024;
@@ -138,28 +137,25 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
     bool intake = false;
     bool has_ticket = false;
     bool has_erasure = false;
-    std::size_t n_decisions = 0;
+    decisions.clear();
     int disposition_number = 0;
-    auto parse_into = [](google::protobuf::MessageLite& m, std::string_view bytes) {
-      return m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-    };
     const bool parsed = wire::for_each_field(body, [&](std::uint32_t f, int type, std::uint64_t, std::string_view bytes) {
       if (f == 13 && type == 2) {   // LogRecord.erasure
         has_erasure = true;
-        return parse_into(erasure, bytes);
+        erasure = bytes;
+        return true;
       }
       if (f != 10 || type != 2) return true;   // LogRecord.intake_accepted
       intake = true;
       return wire::for_each_field(bytes, [&](std::uint32_t af, int at, std::uint64_t av, std::string_view ab) {
         if (af == 2 && at == 2) {   // IntakeAccepted.ticket
           has_ticket = true;
-          return parse_into(ticket, ab);
+          ticket = ab;
+        } else if (af == 3 && at == 2) {   // IntakeAccepted.decisions
+          decisions.push_back(ab);
+        } else if (af == 4 && at == 0) {   // IntakeAccepted.disposition
+          disposition_number = static_cast<int>(av);
         }
-        if (af == 3 && at == 2) {   // IntakeAccepted.decisions
-          if (n_decisions == decisions.size()) decisions.emplace_back();
-          return parse_into(decisions[n_decisions++], ab);
-        }
-        if (af == 4 && at == 0) disposition_number = static_cast<int>(av);   // IntakeAccepted.disposition
         return true;
       });
     });
@@ -206,19 +202,21 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
       if (!parsed) {
         line += ",\"error\":\"body does not parse\"";
       } else if (intake) {
+        bool whole = true;
         if (has_ticket) {
           line += ",\"ticket\":";
-          detail::append_message_json(line, ticket, pii);
+          whole = detail::append_encoded_json(line, v1::Ticket::descriptor(), ticket, pii) && whole;
         }
         line += ",\"decisions\":[";
-        for (std::size_t i = 0; i < n_decisions; ++i) {
+        for (std::size_t i = 0; i < decisions.size(); ++i) {
           if (i > 0) line += ',';
-          detail::append_message_json(line, decisions[i]);
+          whole = detail::append_encoded_json(line, v1::StageDecision::descriptor(), decisions[i]) && whole;
         }
         line += ']';
+        if (!whole) line += ",\"error\":\"body does not parse\"";
       } else if (has_erasure) {
         line += ",\"erasure\":";
-        detail::append_message_json(line, erasure, pii);
+        if (!detail::append_encoded_json(line, v1::Erasure::descriptor(), erasure, pii)) line += ",\"error\":\"body does not parse\"";
       }
       line += '}';
     }

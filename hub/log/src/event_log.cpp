@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 
 #include "gridhub/log/pii_vault.hpp"
+#include "gridhub/log/wire_scan.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "schema.hpp"
-#include "wire_scan.hpp"
 
 namespace gridhub::log {
 namespace {
@@ -567,26 +567,21 @@ bool parse_record_ticket(std::string_view stored, gridhub::v1::Ticket& ticket, b
   }();
   has_ticket = false;
   std::string_view found;
-  const char* p = stored.data();
-  const char* const end = p + stored.size();
-  detail::WireField f;
-  while (p < end) {
-    if (!detail::next_field(p, end, f)) return false;
-    if (f.wire_type != 2) continue;
+  const bool ok = wire::for_each_field(stored, [&](std::uint32_t n, int type, std::uint64_t, std::string_view body) {
+    if (type != 2) return true;
     for (const auto& [kind, number] : ticket_field) {
-      if (f.number != kind) continue;
-      const char* q = f.payload.data();
-      const char* const q_end = q + f.payload.size();
-      detail::WireField g;
-      while (q < q_end) {
-        if (!detail::next_field(q, q_end, g)) return false;
-        if (g.number == number && g.wire_type == 2) {
-          found = g.payload;   // the last occurrence wins, as in a parse (a record has one)
+      if (n != kind) continue;
+      return wire::for_each_field(body, [&](std::uint32_t bn, int bt, std::uint64_t, std::string_view b) {
+        if (bn == number && bt == 2) {
+          found = b;   // the last occurrence wins, as in a parse (a record has one)
           has_ticket = true;
         }
-      }
+        return true;
+      });
     }
-  }
+    return true;
+  });
+  if (!ok) return false;
   if (!has_ticket) return true;
   return ticket.ParseFromArray(found.data(), static_cast<int>(found.size()));
 }

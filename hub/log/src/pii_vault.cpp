@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "gridhub/log/wire_scan.hpp"
 #include "gridhub/v1/common.pb.h"
-#include "wire_scan.hpp"
 
 namespace gridhub::log {
 namespace {
@@ -246,7 +246,7 @@ class Presenter {
 void append_length_delimited(std::string& out, std::string_view tag, std::string_view value) {
   char len[10];
   out.append(tag);
-  out.append(len, detail::put_varint(len, value.size()));
+  out.append(len, wire::put_varint(len, value.size()));
   out.append(value);
 }
 
@@ -255,13 +255,11 @@ void append_length_delimited(std::string& out, std::string_view tag, std::string
 /// nothing is parsed into objects. The result equals parsing, unseal_pii and serializing for any
 /// canonically encoded input. False on bytes that are not a well-formed message.
 bool splice(const PiiPlan& plan, std::string_view in, std::string& out, Presenter& presenter, int depth) {
-  const char* p = in.data();
-  const char* const end = p + in.size();
-  detail::WireField field;
-  while (p < end) {
-    if (!detail::next_field(p, end, field)) return false;
+  wire::Field field;
+  while (!in.empty()) {
+    if (!wire::next(in, field)) return false;
     const PiiPlan::Step* step = nullptr;
-    if (field.wire_type == 2) {
+    if (field.type == 2) {
       for (const auto& s : plan.steps) {
         if (static_cast<std::uint64_t>(s.field->number()) == field.number) step = &s;
       }
@@ -274,13 +272,13 @@ bool splice(const PiiPlan& plan, std::string_view in, std::string& out, Presente
       if (depth >= 64) return false;
       out.append(field.tag);
       const std::size_t at = out.size();
-      if (!splice(*step->below, field.payload, out, presenter, depth + 1)) return false;
+      if (!splice(*step->below, field.bytes, out, presenter, depth + 1)) return false;
       char prefix[10];
-      out.insert(at, prefix, detail::put_varint(prefix, out.size() - at));
+      out.insert(at, prefix, wire::put_varint(prefix, out.size() - at));
       continue;
     }
     const FieldDescriptor* f = step->field;
-    switch (presenter.show(field.payload, f)) {
+    switch (presenter.show(field.bytes, f)) {
       case Presenter::Shown::kAsIs:
         out.append(field.whole);
         break;

@@ -18,6 +18,14 @@ template <class M>
 void expect_round_trip(const M& original) {
   std::string json;
   append_message_json(json, original);
+  // The writer that works on the encoding says the same, field for field.
+  std::string encoded;
+  ASSERT_TRUE(append_encoded_json(encoded, M::descriptor(), original.SerializeAsString()));
+  M from_encoded;
+  auto encoded_status = google::protobuf::util::JsonStringToMessage(encoded, &from_encoded);
+  ASSERT_TRUE(encoded_status.ok()) << encoded_status.ToString() << "\n" << encoded;
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(from_encoded, original)) << encoded;
+  EXPECT_EQ(encoded.size(), json.size()) << "the same text, at most in another field order\n" << json << "\n" << encoded;
   M parsed;
   auto status = google::protobuf::util::JsonStringToMessage(json, &parsed);
   ASSERT_TRUE(status.ok()) << status.ToString() << "\n" << json;
@@ -67,6 +75,27 @@ TEST(ProtoJson, IntakeRecordParsesBackAsItself) {
   EXPECT_EQ(empty, "{}");
 }
 
+TEST(ProtoJson, EncodingsNotInCanonicalFormAreParsedFirstAndBadOnesPrintNull) {
+  v1::Ticket a, b;
+  a.add_assignee_history("G0101");
+  a.set_ticket_id("T1");
+  b.add_assignee_history("C01");
+  b.set_grid_code("G0101");
+  // Two encodings concatenated merge when parsed: the list is split by other fields, and a later
+  // grid_code follows an earlier ticket_id. The parser's meaning is the one printed.
+  const std::string merged_bytes = a.SerializeAsString() + b.SerializeAsString();
+  v1::Ticket merged;
+  ASSERT_TRUE(merged.ParseFromString(merged_bytes));
+  ASSERT_EQ(merged.assignee_history_size(), 2);
+  std::string json, expected;
+  ASSERT_TRUE(append_encoded_json(json, v1::Ticket::descriptor(), merged_bytes));
+  append_message_json(expected, merged);
+  EXPECT_EQ(json, expected);
+  std::string bad = "[";
+  EXPECT_FALSE(append_encoded_json(bad, v1::Ticket::descriptor(), merged_bytes.substr(0, merged_bytes.size() - 2)));
+  EXPECT_EQ(bad, "[null");
+}
+
 class Redact final : public PiiFilter {
  public:
   std::string_view show(std::string_view, const std::string& field, std::string& scratch) override {
@@ -85,6 +114,9 @@ TEST(ProtoJson, PersonalFieldsGoThroughTheFilterAndNothingElseDoes) {
   append_message_json(json, t, &redact);
   EXPECT_EQ(json, "{\"reporter\":{\"name\":\"<gridhub.v1.Reporter.name>\",\"phone\":\"<gridhub.v1.Reporter.phone>\"},"
                   "\"text\":\"13800000001 called\"}");
+  std::string encoded;
+  ASSERT_TRUE(append_encoded_json(encoded, v1::Ticket::descriptor(), t.SerializeAsString(), &redact));
+  EXPECT_EQ(encoded, json);
 }
 
 }  // namespace

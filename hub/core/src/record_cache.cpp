@@ -42,7 +42,21 @@ void encode_delivery(std::uint64_t seq, const std::string& record, std::string& 
 
 }  // namespace
 
-RecordCache::RecordCache(log::LogReader& reader, std::size_t capacity) : reader_(reader), ring_(std::max<std::size_t>(capacity, 1)) {}
+RecordCache::RecordCache(log::LogReader& reader, std::size_t capacity, const std::vector<std::string_view>& ticket_fields)
+    : reader_(reader), ring_(std::max<std::size_t>(capacity, 1)) {
+  for (const auto name : ticket_fields) {
+    const auto* f = v1::Ticket::descriptor()->FindFieldByName(std::string(name));
+    if (f == nullptr) {
+      // A name that is not a ticket field would silently read as empty: parse whole tickets instead.
+      spdlog::error("stream: '{}' is not a ticket field; filters get whole tickets", name);
+      ticket_fields_.clear();
+      break;
+    }
+    ticket_fields_.push_back(static_cast<std::uint32_t>(f->number()));
+  }
+  std::sort(ticket_fields_.begin(), ticket_fields_.end());
+  ticket_fields_.erase(std::unique(ticket_fields_.begin(), ticket_fields_.end()), ticket_fields_.end());
+}
 
 RecordCache::Entry* RecordCache::find(std::uint64_t seq) {
   Entry& e = ring_[seq % ring_.size()];
@@ -65,7 +79,7 @@ RecordCache::Entry& RecordCache::get(std::uint64_t seq, std::string_view stored)
     }
     auto* ticket = google::protobuf::Arena::CreateMessage<v1::Ticket>(e.arena.get());
     bool has_ticket = false;
-    e.parsed = log::parse_record_ticket(e.stored, *ticket, has_ticket);
+    e.parsed = log::parse_record_ticket(e.stored, *ticket, has_ticket, ticket_fields_);
     e.ticket = e.parsed && has_ticket ? ticket : nullptr;
     if (!e.parsed) spdlog::error("stream: log record {} does not parse; no subscriber receives it (run gridhubctl verify)", seq);
   }

@@ -47,7 +47,12 @@ bool filter_empty(const v1::Filter& f) {
          f.tiers_size() == 0 && !f.include_non_tickets();
 }
 
-/// The subscriber's own filter (entitlement is checked separately, by the gatekeeper).
+/// The ticket fields `matches` reads: the record cache parses these (and the gatekeeper's) only.
+constexpr std::string_view kFilterFields[] = {"assignee_code", "assignee_history", "community_code",
+                                              "grid_code",     "category_code",    "tier"};
+
+/// The subscriber's own filter (entitlement is checked separately, by the gatekeeper). Reads only
+/// kFilterFields.
 bool matches(const v1::Filter& f, const v1::Ticket* t) {
   if (t == nullptr) return f.include_non_tickets() || filter_empty(f);
   if (f.assignees_size() > 0) {
@@ -81,7 +86,11 @@ StreamServer::StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log
       write_(std::move(write)),
       socket_(io, make_router(zmq, options_, bound_, security)),
       reader_(std::move(reader)),
-      cache_(std::make_unique<RecordCache>(reader_, kCacheRecords)),
+      cache_(std::make_unique<RecordCache>(reader_, kCacheRecords, [&] {
+        auto fields = gatekeeper.decision_fields();
+        fields.insert(fields.end(), std::begin(kFilterFields), std::end(kFilterFields));
+        return fields;
+      }())),
       expiry_timer_(io) {
   auto head = reader_.head_seq();
   head_ = head ? head.value() : 0;

@@ -104,5 +104,38 @@ TEST(Entitlement, DepartmentNeverGetsATicketNeverAssignedToIt) {
   EXPECT_LT(granted, 19000u);
 }
 
+// The stream parses only kEntitlementFields of each record's ticket: entitled() must decide the same
+// on a ticket holding those fields alone, for every role.
+TEST(Entitlement, DecidesOnTheFieldsItDeclaresAlone) {
+  std::mt19937 rng(7);
+  const std::vector<std::string> pool = {"CTY_CGJ", "C1", "C2", "G1", "G2", ""};
+  auto pick = [&] { return pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)]; };
+  for (int i = 0; i < 5000; ++i) {
+    auto full = ticket(pick(), pick(), pick(), {pick(), pick()});
+    full.set_category_code(pick());
+    full.set_incident_id(pick());
+    full.mutable_reporter()->set_name(pick());
+    full.set_text(pick());
+    v1::Ticket alone;
+    for (const auto name : kEntitlementFields) {
+      const auto* f = v1::Ticket::descriptor()->FindFieldByName(std::string(name));
+      ASSERT_NE(f, nullptr) << name;
+      v1::Ticket only_f;
+      only_f.CopyFrom(full);
+      std::vector<const google::protobuf::FieldDescriptor*> set;
+      only_f.GetReflection()->ListFields(only_f, &set);
+      for (const auto* other : set) {
+        if (other != f) only_f.GetReflection()->ClearField(&only_f, other);
+      }
+      alone.MergeFrom(only_f);
+    }
+    for (Role r : {Role::kDepartment, Role::kCommunity, Role::kGridWorker, Role::kAuditor, Role::kCenter, Role::kOperator,
+                   Role::kAdapter}) {
+      const auto id = who(r, {pick(), pick()});
+      ASSERT_EQ(entitled(id, alone), entitled(id, full)) << role_name(r) << " " << full.ShortDebugString();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gridhub::auth

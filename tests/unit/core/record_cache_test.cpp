@@ -47,6 +47,15 @@ TEST(RecordCache, FramesAreTheOpenedOrMaskedRecordAsProtobufWouldEncodeThem) {
   EXPECT_EQ(cache.find(1), &e);
   EXPECT_EQ(cache.find(9), nullptr);
 
+  // Entitlement and filters name the ticket fields they read; only those are parsed.
+  RecordCache narrow(reader.value(), 8, {"assignee_code", "grid_code"});
+  auto& n = narrow.get(1, stored);
+  ASSERT_TRUE(n.parsed);
+  ASSERT_NE(n.ticket, nullptr);
+  EXPECT_EQ(n.ticket->assignee_code(), "G0101");
+  EXPECT_FALSE(n.ticket->has_reporter()) << "not a decision field: not parsed";
+  EXPECT_EQ(narrow.frame(n, true), cache.frame(e, true)) << "subscribers still get the whole record";
+
   for (const bool pii : {true, false}) {
     v1::LogRecord record;
     ASSERT_TRUE(record.ParseFromString(stored));

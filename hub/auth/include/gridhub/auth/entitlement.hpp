@@ -10,13 +10,20 @@
 /// | grid_worker | tickets whose grid_code is one of its codes, or assigned to it (ever)       |
 /// | adapter     | nothing                                                                     |
 
+#include <array>
+#include <string_view>
+
 #include "gridhub/auth/identity.hpp"
 #include "gridhub/v1/ticket.pb.h"
 
 namespace gridhub::auth {
 
-/// May `id` receive this ticket (and the log records about it)?
+/// May `id` receive this ticket (and the log records about it)? Reads only kEntitlementFields.
 bool entitled(const Identity& id, const gridhub::v1::Ticket& ticket);
+/// The ticket fields `entitled` reads (a reader deciding many records may parse only these; a test
+/// holds this list to the function).
+inline constexpr std::array<std::string_view, 4> kEntitlementFields = {"assignee_code", "assignee_history", "community_code",
+                                                                       "grid_code"};
 /// May `id` receive records that carry no ticket (intake that was not a ticket)?
 bool entitled_to_non_tickets(const Identity& id);
 /// May `id` see reporters' names and phone numbers unmasked?

@@ -6,7 +6,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
+#include "gridhub/auth/entitlement.hpp"
 #include "gridhub/auth/security.hpp"
 #include "gridhub/transport/frames.hpp"
 #include "gridhub/v1/ticket.pb.h"
@@ -30,7 +32,10 @@ class Gatekeeper {
   /// subscription name it asked for. Null: refuse the peer.
   virtual std::shared_ptr<const Principal> identify(const transport::RouterMessage& msg, std::string_view claimed) const = 0;
   /// May this principal receive a record leaving `ticket` in this state (null: a record that made no ticket)?
+  /// The ticket may hold only the fields decision_fields() names.
   virtual bool may_see(const Principal& who, const gridhub::v1::Ticket* ticket) const = 0;
+  /// The names of the ticket fields may_see reads: the stream parses no others from a record.
+  virtual std::vector<std::string_view> decision_fields() const = 0;
   /// May it report on this ticket now (accept, note, resolve, return, extend)? Must be thread-safe: the
   /// writer thread asks, against the ticket's state at that point in the log.
   virtual bool may_update(const Principal& who, const gridhub::v1::Ticket& ticket) const = 0;
@@ -44,6 +49,9 @@ class SecurityGatekeeper final : public Gatekeeper {
   explicit SecurityGatekeeper(const auth::Security& security) : security_(security) {}
   std::shared_ptr<const Principal> identify(const transport::RouterMessage& msg, std::string_view claimed) const override;
   bool may_see(const Principal& who, const gridhub::v1::Ticket* ticket) const override;
+  std::vector<std::string_view> decision_fields() const override {
+    return {auth::kEntitlementFields.begin(), auth::kEntitlementFields.end()};
+  }
   /// The centre and the operator may report on any ticket; others only on tickets now assigned to one of
   /// their codes; auditors on none.
   bool may_update(const Principal& who, const gridhub::v1::Ticket& ticket) const override;

@@ -21,14 +21,17 @@ namespace gridhub::core {
 class RecordCache {
  public:
   /// Holds the last `capacity` records; `reader` opens sealed fields and must outlive the cache.
-  RecordCache(log::LogReader& reader, std::size_t capacity);
+  /// `ticket_fields`: the names of the ticket fields anyone deciding on an entry reads (entitlement,
+  /// filters); only those are parsed. Empty: the whole ticket.
+  RecordCache(log::LogReader& reader, std::size_t capacity, const std::vector<std::string_view>& ticket_fields = {});
 
   struct Entry {
     std::uint64_t seq = 0;
     bool parsed = false;
     std::string stored;              // the record's bytes as stored: personal fields sealed
-    // The ticket the record carries (null: none), all that filters and entitlement look at: parsed
-    // alone from the stored bytes, on the entry's own arena, which reuse resets in one step.
+    // The ticket the record carries (null: none), all that filters and entitlement look at: the
+    // fields they read, parsed alone from the stored bytes, on the entry's own arena, which reuse
+    // resets in one step.
     std::unique_ptr<google::protobuf::Arena> arena;
     const gridhub::v1::Ticket* ticket = nullptr;
     std::string clear;               // HubToSubscriber{delivery}, personal fields opened
@@ -51,6 +54,7 @@ class RecordCache {
   log::LogReader& reader_;
   std::vector<Entry> ring_;
   std::string opened_;   // the record being opened (scratch)
+  std::vector<std::uint32_t> ticket_fields_;   // field numbers, ascending
 };
 
 }  // namespace gridhub::core

@@ -127,8 +127,10 @@ std::string_view record_kind(const gridhub::v1::LogRecord& record);
 const gridhub::v1::Ticket* record_ticket(const gridhub::v1::LogRecord& record);
 /// record_ticket on a record's encoding: only the ticket's bytes are parsed (what a reader deciding who
 /// may see the record needs), the rest is skipped. Returns false on malformed bytes; otherwise sets
-/// `has_ticket` and, when set, `ticket`.
-bool parse_record_ticket(std::string_view stored, gridhub::v1::Ticket& ticket, bool& has_ticket);
+/// `has_ticket` and, when set, `ticket`. `only` (field numbers of Ticket, ascending) non-empty: the
+/// ticket gets those fields alone, the others are not even parsed.
+bool parse_record_ticket(std::string_view stored, gridhub::v1::Ticket& ticket, bool& has_ticket,
+                         std::span<const std::uint32_t> only = {});
 
 /// Where events are durably appended. One writer; see LogReader for reading beside it.
 class EventLog {

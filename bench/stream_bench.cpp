@@ -9,7 +9,9 @@
 #include <thread>
 
 #include "bench.hpp"
+#include "gridhub/auth/entitlement.hpp"
 #include "gridhub/core/record_cache.hpp"
+#include "gridhub/core/stream_server.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "hub_client.hpp"
 
@@ -147,7 +149,10 @@ double catch_up(const std::string& endpoint, const std::string& name, std::uint6
 double reader_rate(const std::filesystem::path& db, std::uint64_t total, bool prepare) {
   auto reader = log::LogReader::open(db);
   if (!reader) throw BenchError("log reader: " + reader.error().message());
-  core::RecordCache cache(reader.value(), 4096);
+  // The fields the hub's stream parses from each ticket: entitlement's and the filters'.
+  std::vector<std::string_view> fields(auth::kEntitlementFields.begin(), auth::kEntitlementFields.end());
+  fields.insert(fields.end(), core::filter_fields().begin(), core::filter_fields().end());
+  core::RecordCache cache(reader.value(), 4096, fields);
   const auto start = Clock::now();
   std::uint64_t next = 1, bytes = 0;
   while (next <= total) {

@@ -47,7 +47,6 @@ bool filter_empty(const v1::Filter& f) {
          f.tiers_size() == 0 && !f.include_non_tickets();
 }
 
-/// The ticket fields `matches` reads: the record cache parses these (and the gatekeeper's) only.
 constexpr std::string_view kFilterFields[] = {"assignee_code", "assignee_history", "community_code",
                                               "grid_code",     "category_code",    "tier"};
 
@@ -76,6 +75,8 @@ bool valid_name(const std::string& name) {
 
 }  // namespace
 
+std::span<const std::string_view> filter_fields() { return kFilterFields; }
+
 StreamServer::StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log::LogReader reader, StreamOptions options,
                            const Gatekeeper& gatekeeper, const LifecyclePolicy* policy, WriteFn write,
                            const auth::Security* security)
@@ -88,7 +89,7 @@ StreamServer::StreamServer(boost::asio::io_context& io, zmq::context_t& zmq, log
       reader_(std::move(reader)),
       cache_(std::make_unique<RecordCache>(reader_, kCacheRecords, [&] {
         auto fields = gatekeeper.decision_fields();
-        fields.insert(fields.end(), std::begin(kFilterFields), std::end(kFilterFields));
+        fields.insert(fields.end(), filter_fields().begin(), filter_fields().end());
         return fields;
       }())),
       expiry_timer_(io) {

@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,9 @@
 namespace gridhub::core {
 
 class RecordCache;
+
+/// The ticket fields subscribers' filters read (the record cache parses these and the gatekeeper's).
+std::span<const std::string_view> filter_fields();
 
 struct StreamOptions {
   std::vector<std::string> endpoints;

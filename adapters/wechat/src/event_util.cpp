@@ -1,5 +1,8 @@
 #include "event_util.hpp"
 
+#include <fmt/format.h>
+
+#include "gridhub/text/text_decode.hpp"
 #include "gridhub/text/utf8.hpp"
 
 #include <charconv>
@@ -96,6 +99,33 @@ std::string html_unescape(std::string_view s) {
     out += s[i++];
   }
   return out;
+}
+
+Result<std::string> decode_export_utf8(std::string_view file_bytes, const std::string& source_name, std::string_view tool) {
+  Result<text::DecodedText> decoded = text::decode_text(file_bytes, "utf-8");
+  if (!decoded.ok()) {
+    return Error(decoded.error().code, fmt::format("{}: {}; {} CSV exports are UTF-8, export the chat again", source_name,
+                                                   decoded.error().detail, tool));
+  }
+  return std::move(decoded->utf8);
+}
+
+Status read_csv_header(text::CsvReader& reader, const std::string& source_name, std::span<const std::string_view> names,
+                       std::span<std::size_t> at, std::size_t& width) {
+  text::CsvRecord row;
+  if (!reader.next(row)) return Error(Errc::missing_field, fmt::format("{}: no header row (the file is empty)", source_name));
+  if (row.error) return Error(Errc::bad_value, fmt::format("{}: header row: {}", source_name, row.error_message));
+  width = row.fields.size();
+  for (std::size_t c = 0; c < names.size() && c < at.size(); ++c) {
+    at[c] = kNoColumn;
+    for (std::size_t i = 0; i < row.fields.size(); ++i) {
+      if (trim(row.fields[i]) == names[c]) {
+        at[c] = i;
+        break;
+      }
+    }
+  }
+  return Ok{};
 }
 
 }  // namespace gridhub::wechat::detail

@@ -18,7 +18,7 @@ using detail::reject;
 using detail::trim;
 
 constexpr std::string_view kContentType = "text/csv; charset=utf-8";
-constexpr std::size_t kAbsent = static_cast<std::size_t>(-1);
+constexpr std::size_t kAbsent = detail::kNoColumn;
 
 // MemoTrace's header, in its order. Required columns are the ones without which a message has no
 // identity, time, kind or content.
@@ -35,6 +35,11 @@ constexpr std::array<ColumnSpec, kColumnCount> kColumns{{
     {"CreateTime", true}, {"Status", false}, {"StrContent", true}, {"StrTime", false}, {"Remark", false},
     {"NickName", false}, {"Sender", false},
 }};
+constexpr auto kColumnNames = [] {
+  std::array<std::string_view, kColumnCount> names{};
+  for (std::size_t c = 0; c < kColumnCount; ++c) names[c] = kColumns[c].name;
+  return names;
+}();
 
 struct Layout {
   std::array<std::size_t, kColumnCount> at{};
@@ -182,30 +187,14 @@ std::string_view message_kind_of(std::int64_t type, std::int64_t sub_type) noexc
 Result<ExportOutput> parse_memotrace_csv(std::string_view file_bytes, const std::string& source_name,
                                          const ExportOptions& options) {
   // MemoTrace always writes utf-8-sig; anything else is not one of its exports.
-  Result<text::DecodedText> decoded = text::decode_text(file_bytes, "utf-8");
-  if (!decoded.ok()) {
-    return Error(decoded.error().code, fmt::format("{}: {}; MemoTrace CSV exports are UTF-8, export the chat again",
-                                                   source_name, decoded.error().detail));
-  }
-  const std::string& utf8 = decoded->utf8;
-  text::CsvReader reader(utf8);
-  text::CsvRecord row;
-  if (!reader.next(row)) {
-    return Error(Errc::missing_field, fmt::format("{}: no header row (the file is empty)", source_name));
-  }
-  if (row.error) {
-    return Error(Errc::bad_value, fmt::format("{}: header row: {}", source_name, row.error_message));
-  }
+  Result<std::string> utf8 = detail::decode_export_utf8(file_bytes, source_name, "MemoTrace");
+  if (!utf8.ok()) return utf8.error();
+  text::CsvReader reader(utf8.value());
   Layout layout;
-  layout.width = row.fields.size();
+  if (auto header = detail::read_csv_header(reader, source_name, kColumnNames, layout.at, layout.width); !header) {
+    return header.error();
+  }
   for (std::size_t c = 0; c < kColumnCount; ++c) {
-    layout.at[c] = kAbsent;
-    for (std::size_t i = 0; i < row.fields.size(); ++i) {
-      if (trim(row.fields[i]) == kColumns[c].name) {
-        layout.at[c] = i;
-        break;
-      }
-    }
     if (layout.at[c] == kAbsent && kColumns[c].required) {
       return Error(Errc::missing_field,
                    fmt::format("{}: the header has no column '{}'; a MemoTrace CSV export starts with "
@@ -216,6 +205,7 @@ Result<ExportOutput> parse_memotrace_csv(std::string_view file_bytes, const std:
   }
 
   ExportOutput out;
+  text::CsvRecord row;
   out.conversation = options.conversation.empty() ? conversation_from_file_name(source_name) : options.conversation;
   while (reader.next(row)) {
     out.events.push_back(map_row(row, layout, source_name, out.conversation, options));

@@ -21,7 +21,7 @@ using detail::reject;
 using detail::trim;
 
 constexpr std::string_view kContentType = "text/csv; charset=utf-8";
-constexpr std::size_t kAbsent = static_cast<std::size_t>(-1);
+constexpr std::size_t kAbsent = detail::kNoColumn;
 
 enum Column : std::size_t {
   kId, kMsgSvrId, kTypeName, kIsSender, kTalker, kRoomName, kMsg, kSrc, kContent, kCreateTime, kColumnCount
@@ -298,30 +298,12 @@ std::string pywxdump_conversation_from_file_name(std::string_view source_name) {
 
 Result<ExportOutput> parse_pywxdump_csv(std::string_view file_bytes, const std::string& source_name,
                                         const ExportOptions& options) {
-  Result<text::DecodedText> decoded = text::decode_text(file_bytes, "utf-8");
-  if (!decoded.ok()) {
-    return Error(decoded.error().code, fmt::format("{}: {}; PyWxDump CSV exports are UTF-8, export the chat again",
-                                                   source_name, decoded.error().detail));
-  }
-  const std::string& utf8 = decoded->utf8;
-  text::CsvReader reader(utf8);
-  text::CsvRecord row;
-  if (!reader.next(row)) {
-    return Error(Errc::missing_field, fmt::format("{}: no header row (the file is empty)", source_name));
-  }
-  if (row.error) {
-    return Error(Errc::bad_value, fmt::format("{}: header row: {}", source_name, row.error_message));
-  }
+  Result<std::string> utf8 = detail::decode_export_utf8(file_bytes, source_name, "PyWxDump");
+  if (!utf8.ok()) return utf8.error();
+  text::CsvReader reader(utf8.value());
   Layout layout;
-  layout.width = row.fields.size();
-  for (std::size_t c = 0; c < kColumnCount; ++c) {
-    layout.at[c] = kAbsent;
-    for (std::size_t i = 0; i < row.fields.size(); ++i) {
-      if (trim(row.fields[i]) == kNames[c]) {
-        layout.at[c] = i;
-        break;
-      }
-    }
+  if (auto header = detail::read_csv_header(reader, source_name, kNames, layout.at, layout.width); !header) {
+    return header.error();
   }
   layout.json_content = layout.at[kMsg] == kAbsent && layout.at[kContent] != kAbsent;
   for (const Column c : {kMsgSvrId, kTypeName, kIsSender, kCreateTime}) {
@@ -336,6 +318,7 @@ Result<ExportOutput> parse_pywxdump_csv(std::string_view file_bytes, const std::
   }
 
   ExportOutput out;
+  text::CsvRecord row;
   const std::string fallback = pywxdump_conversation_from_file_name(source_name);
   while (reader.next(row)) {
     out.events.push_back(map_row(row, layout, source_name, fallback, options));

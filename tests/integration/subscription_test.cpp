@@ -428,6 +428,114 @@ TEST_F(Subscriptions, UnacknowledgedRecordsComeAgainMarkedRedelivered) {
   wait_cursor("forgetful", through);
 }
 
+/// A raw named subscriber on its own DEALER socket: what an integrator writes from the docs.
+class RawSubscriber {
+ public:
+  RawSubscriber(const std::string& endpoint, const std::string& name, std::uint32_t credit) : sock_(ctx_, zmq::socket_type::dealer) {
+    transport::apply_common_options(sock_, 1 << 20);
+    sock_.set(zmq::sockopt::rcvtimeo, 10000);
+    sock_.connect(endpoint);
+    gridhub::v1::SubscriberToHub m;
+    m.mutable_subscribe()->set_name(name);
+    m.mutable_subscribe()->set_credit(credit);
+    send(m);
+  }
+  void send(const gridhub::v1::SubscriberToHub& m) {
+    ASSERT_EQ(transport::send_dealer(sock_, m, false), transport::SendStatus::kSent);
+  }
+  void credit(std::uint32_t n) {
+    gridhub::v1::SubscriberToHub m;
+    m.mutable_credit()->set_credit(n);
+    send(m);
+  }
+  void acknowledge(std::uint64_t through) {
+    gridhub::v1::SubscriberToHub m;
+    m.mutable_acknowledge()->set_through_seq(through);
+    send(m);
+  }
+  /// The next delivery (other messages are skipped); nullopt after 10 s without one.
+  std::optional<gridhub::v1::Delivery> next() {
+    for (;;) {
+      zmq::message_t msg;
+      if (!sock_.recv(msg)) return std::nullopt;
+      gridhub::v1::HubToSubscriber h;
+      if (!h.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) return std::nullopt;
+      if (h.has_delivery()) return h.delivery();
+    }
+  }
+
+ private:
+  zmq::context_t ctx_{1};
+  zmq::socket_t sock_;
+};
+
+/// Waits (polling with a deadline) until the hub's log holds `text`.
+void wait_hub_log(const HubProcess& hub, const std::string& text) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (slurp(hub.stderr_file()).find(text) == std::string::npos) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the hub never logged: " << text;
+    std::this_thread::sleep_for(20ms);   // polling its log with a deadline
+  }
+}
+
+TEST_F(Subscriptions, ALateAcknowledgementStopsTheResendAndTheNextCreditMovesOn) {
+  start_hub("ack_timeout_ms = 300\n");
+  import({kCsv1});
+  RawSubscriber sub(hub_->stream(), "late", 5);
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+    auto d = sub.next();
+    ASSERT_TRUE(d) << "no delivery " << seq;
+    EXPECT_EQ(d->seq(), seq);
+    EXPECT_FALSE(d->redelivered());
+  }
+  // The subscriber is slow: the hub gives up waiting and rewinds to the cursor (0).
+  wait_hub_log(*hub_, "subscription 'late': seq 1 not acknowledged within 300 ms");
+  // With credit, the resend starts (as documented: marked redelivered).
+  sub.credit(2);
+  for (std::uint64_t seq = 1; seq <= 2; ++seq) {
+    auto d = sub.next();
+    ASSERT_TRUE(d) << "no redelivery " << seq;
+    EXPECT_EQ(d->seq(), seq);
+    EXPECT_TRUE(d->redelivered());
+  }
+  // Now the acknowledgement of 1..5 arrives, late: none of them may come again; 6, 7, 8 are next.
+  sub.acknowledge(5);
+  sub.credit(3);
+  for (std::uint64_t seq = 6; seq <= 8; ++seq) {
+    auto d = sub.next();
+    ASSERT_TRUE(d) << "no delivery " << seq;
+    EXPECT_EQ(d->seq(), seq) << "an acknowledged record was sent again";
+    EXPECT_FALSE(d->redelivered());
+  }
+  wait_cursor("late", 5);
+}
+
+TEST_F(Subscriptions, ASteadySlowSubscriberThatKeepsAcknowledgingGetsNoRepeats) {
+  // Twenty records in flight take the subscriber 3 s, more than ack_timeout_ms; but it acknowledges
+  // each as it goes (every 150 ms), so nothing is overdue and nothing comes twice. (A hub that timed
+  // each record from its sending rewinds after about 2 s, and the records it sends again arrive
+  // behind the twenty already queued: hence sixty records.)
+  start_hub("ack_timeout_ms = 2000\n");
+  import({kCsv1});
+  constexpr std::uint64_t kRecords = 60;
+  ASSERT_GE(seqs("SELECT max(seq) FROM log").front(), kRecords);
+  RawSubscriber sub(hub_->stream(), "slow", 20);
+  std::vector<std::pair<std::uint64_t, bool>> got;
+  while (got.size() < kRecords) {
+    auto d = sub.next();
+    ASSERT_TRUE(d) << "nothing for 10 s after " << got.size() << " deliveries";
+    got.emplace_back(d->seq(), d->redelivered());
+    std::this_thread::sleep_for(150ms);   // handling the record: the subscriber's pace, not synchronization
+    sub.acknowledge(d->seq());
+    sub.credit(1);
+  }
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].first, i + 1) << "delivery " << i;
+    EXPECT_FALSE(got[i].second) << "seq " << got[i].first << " came again";
+  }
+  wait_cursor("slow", kRecords);
+}
+
 /// Every record a raw subscriber session receives from seq 1, as (seq, record bytes), until `total`
 /// arrived; counts the messages they came in. Grants credit `credit` at a time, after using it up.
 struct Received {

@@ -17,7 +17,7 @@ const config::Spec& hub_config_spec() {
       {"stream.max_credit", Type::kInteger, false, "records in flight per subscriber"},
       {"stream.max_batch", Type::kInteger, false, "records per message to subscribers that take batches"},
       {"stream.session_timeout_ms", Type::kInteger, false, "silence before a subscriber session is dropped"},
-      {"stream.ack_timeout_ms", Type::kInteger, false, "named subscriptions: unacknowledged records are sent again after this"},
+      {"stream.ack_timeout_ms", Type::kInteger, false, "named subscriptions: outstanding records are sent again after this long without an acknowledgement that moves the cursor"},
       {"audit.checkpoint_dir", Type::kString, false, "folder for signed checkpoints"},
       {"audit.signing_key", Type::kString, false, "Ed25519 secret key file (gridhubctl keygen)"},
       {"audit.checkpoint_every", Type::kInteger, false, "records between checkpoints"},

@@ -191,6 +191,7 @@ void StreamServer::subscribe(const std::string& peer, const transport::RouterMes
   s.credit = std::min(req.credit(), options_.max_credit);
   s.max_batch = std::clamp<std::uint32_t>(req.max_batch(), 1, options_.max_batch);
   s.last_heard = std::chrono::steady_clock::now();
+  s.last_progress = s.last_heard;
 
   Cursor* cursor = nullptr;
   if (!s.name.empty()) {
@@ -283,7 +284,11 @@ void StreamServer::acknowledge(const std::string& peer, std::uint64_t through) {
   through = std::min(through, s.high_sent);
   if (through <= s.acked) return;
   s.acked = through;
+  s.last_progress = s.last_heard;
   while (!s.inflight.empty() && s.inflight.front().first <= through) s.inflight.pop_front();
+  // An acknowledgement that arrives after the ack timeout rewound the session (or while the records
+  // it covers are being sent again) still settles them: acknowledged records are never sent again.
+  s.next_seq = std::max(s.next_seq, through + 1);
   if (s.name.empty()) return;
   auto c = cursors_.find(s.name);
   if (c == cursors_.end()) return;
@@ -490,7 +495,10 @@ void StreamServer::expire() {
       it = sessions_.erase(it);
       continue;
     }
-    if (!s.inflight.empty() && now - s.inflight.front().second > options_.ack_timeout) {
+    // The clock runs from the later of the oldest unacknowledged send and the last acknowledgement
+    // that made progress: a slow subscriber that keeps acknowledging, however many records it holds,
+    // is not sent them again; one that stops acknowledging (or lost a record) is.
+    if (!s.inflight.empty() && now - std::max(s.inflight.front().second, s.last_progress) > options_.ack_timeout) {
       // Not acknowledged in time: send again from the cursor, marked as redelivered.
       spdlog::warn("stream: {} subscription '{}': seq {} not acknowledged within {} ms, sending again from {}", s.who->name,
                    s.name, s.inflight.front().first, options_.ack_timeout.count(), s.acked + 1);

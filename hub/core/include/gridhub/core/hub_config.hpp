@@ -14,7 +14,7 @@
 /// | stream.max_credit          | int      | 1000                     | records in flight per subscriber |
 /// | stream.max_batch           | int      | 256                      | records per message to subscribers that take batches |
 /// | stream.session_timeout_ms  | int      | 30000                    | silent subscribers are dropped after this |
-/// | stream.ack_timeout_ms      | int      | 30000                    | named subscriptions: unacknowledged records are sent again |
+/// | stream.ack_timeout_ms      | int      | 30000                    | named subscriptions: outstanding records sent again after this long without acknowledgement progress |
 /// | pipeline.*, plugins.*      |          |                          | the routing pipeline (gridhub/pipeline/pipeline.hpp) |
 /// | sla.calendar               | string   | (required in [sla])      | working-hours calendar (docs/lifecycle.md) |
 /// | sla.categories             | string   | (required in [sla])      | categories.csv with each tier's SLA hours |

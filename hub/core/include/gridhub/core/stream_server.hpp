@@ -92,6 +92,7 @@ class StreamServer {
     std::uint64_t acked = 0;          // named: cumulative acknowledgement
     std::uint64_t high_sent = 0;      // highest seq ever sent in this session (redelivery marker)
     std::deque<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> inflight;  // named: sent, unacked
+    std::chrono::steady_clock::time_point last_progress;  // named: the last acknowledgement that moved `acked`
     std::uint32_t credit = 0;
     std::uint32_t max_batch = 1;      // records per message this session takes
     bool unreachable = false;         // a send found the peer gone: nothing more is sent, but its last

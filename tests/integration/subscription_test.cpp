@@ -536,6 +536,50 @@ TEST_F(Subscriptions, ASteadySlowSubscriberThatKeepsAcknowledgingGetsNoRepeats) 
   wait_cursor("slow", kRecords);
 }
 
+TEST_F(Subscriptions, AStartBeyondTheLogHeadIsRefusedAndNoCursorPassesTheHead) {
+  start_hub();
+  import({kCsv1});
+  const auto head = seqs("SELECT max(seq) FROM log").front();
+  auto first = subscribe("ahead", {"--count", "3"});
+  ASSERT_EQ(first.size(), 3u);
+  wait_cursor("ahead", 3);
+  auto cursor = [&] { return db().query_int("SELECT acked_seq FROM subscriptions WHERE name = 'ahead'").value(); };
+  const std::string beyond = std::to_string(head + 50);
+  // A seq the log does not hold yet: refused with the reason; the cursor stays where it was.
+  auto [rc, out] = run(subscribe_argv("ahead", {"--from-seq", beyond, "--idle-exit-ms", "1000"}), dir_ / "beyond.stderr");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(slurp(dir_ / "beyond.stderr").find("subscribe.from_seq: " + beyond + " is beyond the log head " + std::to_string(head)),
+            std::string::npos)
+      << slurp(dir_ / "beyond.stderr");
+  EXPECT_TRUE(out.empty()) << out;
+  EXPECT_EQ(cursor(), 3);
+  // The same for a session without a name (gridhubctl tail).
+  auto [tail_rc, tail_out] = ctl({"tail", "--hub", hub_->stream(), "--from-seq", beyond, "--idle-exit-ms", "1000"});
+  EXPECT_EQ(tail_rc, 1) << tail_out;
+  EXPECT_NE(slurp(dir_ / "ctl.stderr").find("beyond the log head"), std::string::npos) << slurp(dir_ / "ctl.stderr");
+  // head + 1, the next record to be appended, is a valid start (as --from-head).
+  auto at_head = subscribe("ahead", {"--from-seq", std::to_string(head + 1), "--idle-exit-ms", "500"});
+  EXPECT_TRUE(at_head.empty());
+  wait_cursor("ahead", head);
+  // A cursor stored past the head (by an older hub, or in a log restored from a backup) is brought
+  // back to the head when the subscription resumes: what is appended next reaches it.
+  ASSERT_EQ(hub_->terminate(), 0);
+  {
+    auto d = sqlite::Database::open(hub_->db(), sqlite::OpenMode::kReadWrite);
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(d->exec("UPDATE subscriptions SET acked_seq = " + beyond + " WHERE name = 'ahead'").ok());
+  }
+  hub_->start();
+  auto idle = subscribe("ahead", {"--idle-exit-ms", "500"});
+  EXPECT_TRUE(idle.empty());
+  wait_cursor("ahead", head);
+  import({kWugong + "/hotline/export_20240517-20240526.csv"});
+  ASSERT_GT(seqs("SELECT max(seq) FROM log").front(), head + 50);
+  auto resumed = subscribe("ahead", {"--count", "1", "--idle-exit-ms", "3000"});
+  ASSERT_EQ(resumed.size(), 1u) << slurp(dir_ / "sub-ahead.stderr");
+  EXPECT_EQ(resumed[0].seq, head + 1);
+}
+
 /// Every record a raw subscriber session receives from seq 1, as (seq, record bytes), until `total`
 /// arrived; counts the messages they came in. Grants credit `credit` at a time, after using it up.
 struct Received {

@@ -184,6 +184,16 @@ void StreamServer::subscribe(const std::string& peer, const transport::RouterMes
     deny(peer, fmt::format("subscribe.name: '{}' is not 1-{} letters, digits, '-', '_' or '.'", req.name().substr(0, kMaxName), kMaxName));
     return;
   }
+  // from_seq names a record the log must hold, or the next one to be appended: a start further on
+  // would skip whatever is appended in between (and, for a named subscription, store a cursor past
+  // the head). Checked before anything changes, so a refused Subscribe leaves a running session be.
+  const bool uses_from_seq = req.start() == v1::START_POINT_SEQ ||
+                             (req.name().empty() && (req.start() == v1::START_POINT_UNSPECIFIED || req.start() == v1::START_POINT_RESUME));
+  if (uses_from_seq && req.from_seq() > head_ + 1) {
+    deny(peer, fmt::format("subscribe.from_seq: {} is beyond the log head {} (the next record is {}; START_POINT_HEAD waits for it)",
+                           req.from_seq(), head_, head_ + 1));
+    return;
+  }
   Session s;
   s.who = who;
   s.name = req.name();
@@ -213,6 +223,14 @@ void StreamServer::subscribe(const std::string& peer, const transport::RouterMes
       return;
     }
     cursor = &it->second;
+    if (cursor->acked > head_) {
+      // Stored past the head (by a hub before from_seq was checked, or in a log restored from an older
+      // backup): resuming there would skip the records appended next. Back to the head.
+      spdlog::warn("stream: subscription '{}': its cursor {} is beyond the log head {}; moved back to the head", s.name,
+                   cursor->acked, head_);
+      cursor->acked = head_;
+      persist_cursor(s.name);
+    }
     // One session per named subscription: a subscriber that reconnects takes over from its old session.
     if (auto o = owner_.find(s.name); o != owner_.end() && o->second != peer) sessions_.erase(o->second);
     owner_[s.name] = peer;

@@ -2,13 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "gridhub/sla/sla_policy.hpp"
+
 namespace gridhub::core {
 
 namespace v1 = gridhub::v1;
 
 namespace {
 
-constexpr std::uint32_t kDefaultMaxReturns = 2;
 constexpr std::uint32_t kMaxExtendHours = 720;
 constexpr std::size_t kMaxText = 4096;
 constexpr std::size_t kMaxRequestId = 128;
@@ -141,7 +142,7 @@ log::ChangeItem make_update(const v1::UpdateTicket& request, std::shared_ptr<con
           return log::Refusal::kBadTransition;
         }
         t.set_return_count(current.return_count() + 1);
-        const std::uint32_t max_returns = policy != nullptr ? policy->max_returns() : kDefaultMaxReturns;
+        const std::uint32_t max_returns = policy != nullptr ? policy->max_returns() : static_cast<std::uint32_t>(sla::kDefaultMaxReturns);
         std::optional<Assignment> next;
         if (t.return_count() >= max_returns) {
           next = to_center(policy, "returns_exhausted",

@@ -32,7 +32,8 @@ const config::Spec& SlaSettings::spec() {
   static const config::Spec kSpec = {
       {"sla.calendar", Type::kString, true, "working-hours calendar file (docs/lifecycle.md)"},
       {"sla.categories", Type::kString, true, "categories.csv with sla_hours_grid/community/county"},
-      {"sla.max_returns", Type::kInteger, false, "\"not ours\" returns before manual dispatch (default 3)"},
+      {"sla.max_returns", Type::kInteger, false,
+       fmt::format("\"not ours\" returns before manual dispatch (default {})", kDefaultMaxReturns)},
       {"sla.center_code", Type::kString, false, "assignee code of the 12345 centre (default CTR_12345)"},
   };
   return kSpec;
@@ -42,7 +43,7 @@ SlaSettings SlaSettings::from_config(const config::Config& cfg) {
   SlaSettings s;
   s.calendar = cfg.get_path("sla.calendar");
   s.categories = cfg.get_path("sla.categories");
-  s.max_returns = static_cast<int>(cfg.get_int("sla.max_returns", 3, 0, 100));
+  s.max_returns = static_cast<int>(cfg.get_int("sla.max_returns", kDefaultMaxReturns, 0, 100));
   s.center_code = cfg.get_string("sla.center_code", "CTR_12345");
   if (s.center_code.empty()) throw ConfigError(fmt::format("{}: must not be empty", cfg.where("sla.center_code")));
   return s;

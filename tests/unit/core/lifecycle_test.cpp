@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "gridhub/log/event_log.hpp"
+#include "gridhub/sla/sla_policy.hpp"
 #include "../../testing/temp_dir.hpp"
 
 namespace gridhub::core {
@@ -82,7 +83,7 @@ class LifecycleTest : public ::testing::Test {
   }
 
   log::AppendOutcome report(const std::string& who, v1::UpdateAction action, const std::string& request_id,
-                            std::uint32_t hours = 0) {
+                            std::uint32_t hours = 0, bool with_policy = true) {
     v1::UpdateTicket u;
     u.set_request_id(request_id);
     u.set_ticket_id(ticket_id_);
@@ -91,7 +92,20 @@ class LifecycleTest : public ::testing::Test {
     u.set_extend_hours(hours);
     EXPECT_EQ(validate_update(u), "");
     auto p = std::make_shared<const Principal>(Principal{who, "department", true, false, true, nullptr});
-    return append(make_update(u, p, gatekeeper_, &policy_));
+    return append(make_update(u, p, gatekeeper_, with_policy ? &policy_ : nullptr));
+  }
+
+  /// The rule of the first decision a ticket_update record carries.
+  std::string rule_at(std::uint64_t seq) {
+    auto reader = log::LogReader::open(dir_ / "log.db");
+    EXPECT_TRUE(reader.ok());
+    std::string rule;
+    EXPECT_TRUE(reader->read(seq, 1, [&](std::uint64_t, std::string_view body) {
+      v1::LogRecord r;
+      EXPECT_TRUE(r.ParseFromArray(body.data(), static_cast<int>(body.size())));
+      if (r.ticket_update().decisions_size() > 0) rule = r.ticket_update().decisions(0).rule();
+    }).ok());
+    return rule;
   }
 
   v1::Ticket ticket() {
@@ -152,6 +166,18 @@ TEST_F(LifecycleTest, ReturnsClimbTheTiersThenGoToTheCentre) {
   EXPECT_EQ(t.status(), v1::TICKET_STATUS_RETURNED);
   EXPECT_FALSE(t.has_sla_due());
   EXPECT_EQ(t.assignee_history_size(), 4);
+}
+
+TEST_F(LifecycleTest, WithoutAPolicyTheReturnLimitIsTheDocumentedDefaultOfThree) {
+  // One return under the policy (grid -> community); then a hub without [sla] takes the second:
+  // no tier above, and two returns are below the default limit (sla.max_returns, 3), so the rule is
+  // "no higher tier", not "returns exhausted".
+  ASSERT_EQ(report("610431001001001", v1::UPDATE_ACTION_RETURN, "g").refused, log::Refusal::kNone);
+  auto second = report("610431001001", v1::UPDATE_ACTION_RETURN, "c", 0, false);
+  ASSERT_EQ(second.refused, log::Refusal::kNone) << second.reason;
+  EXPECT_EQ(ticket().return_count(), 2u);
+  EXPECT_EQ(ticket().assignee_code(), "CTR_12345");
+  EXPECT_EQ(rule_at(second.seq), "returned_no_higher_tier");
 }
 
 TEST_F(LifecycleTest, ExtendMovesTheDeadlineAndResolveStopsIt) {

@@ -20,10 +20,14 @@
 
 namespace gridhub::sla {
 
+/// "Not ours" returns before a ticket goes to the centre, when sla.max_returns is not set — and the
+/// limit the lifecycle applies when the hub runs without an [sla] policy. Defined once, here.
+inline constexpr int kDefaultMaxReturns = 3;
+
 struct SlaSettings {
   std::filesystem::path calendar;
   std::filesystem::path categories;
-  int max_returns = 3;
+  int max_returns = kDefaultMaxReturns;
   std::string center_code = "CTR_12345";
 
   static const config::Spec& spec();
@@ -42,7 +46,7 @@ struct CategorySla {
 class SlaPolicy {
  public:
   /// Throws config::ConfigError naming file:line (column) for a bad or missing value.
-  static SlaPolicy load(const std::filesystem::path& categories_csv, int max_returns = 3,
+  static SlaPolicy load(const std::filesystem::path& categories_csv, int max_returns = kDefaultMaxReturns,
                         std::string center_code = "CTR_12345");
   static SlaPolicy load(const SlaSettings& settings) {
     return load(settings.categories, settings.max_returns, settings.center_code);

@@ -481,7 +481,23 @@ std::string json_quote(std::string_view s) {
   return o + "\"";
 }
 
-int cmd_dead_letters(const std::string& db_file, bool json) {
+/// A dead letter's payload as an operator may see it: "[sealed]" (or "[erased]" once its key is gone)
+/// unless `show_pii`; then opened. Rows from before sealing are shown as stored only with `show_pii`.
+std::string dead_letter_payload(std::string_view stored, gridhub::log::PiiKeyStore* keys, bool show_pii) {
+  using gridhub::log::PiiValueState;
+  if (stored.empty()) return {};
+  if (gridhub::log::pii_value_state(stored) != PiiValueState::kSealed) return show_pii ? std::string(stored) : "[sealed]";
+  std::optional<gridhub::log::PiiKey> key;
+  if (keys != nullptr) {
+    if (auto k = keys->load(gridhub::log::sealed_key_id(stored)); k) key = k.value();
+  }
+  if (!key) return std::string(gridhub::log::kErasedText);
+  if (!show_pii) return "[sealed]";
+  auto plain = gridhub::log::open_sealed(stored, gridhub::v1::Event::descriptor()->FindFieldByName("original_payload")->full_name(), *key);
+  return plain ? *plain : std::string(gridhub::log::kErasedText);
+}
+
+int cmd_dead_letters(const std::string& db_file, bool json, bool show_pii) {
   auto db = gridhub::sqlite::Database::open(db_file, gridhub::sqlite::OpenMode::kReadOnly);
   if (!db) {
     std::cerr << "gridhubctl: " << db.error().message() << "\n";
@@ -489,11 +505,13 @@ int cmd_dead_letters(const std::string& db_file, bool json) {
   }
   auto st = db->prepare(
       "SELECT id, recorded_at, coalesce(adapter_id,''), coalesce(channel,0), coalesce(source_key,''), reason_code,"
-      " coalesce(field,''), coalesce(detail,''), coalesce(location,'') FROM dead_letters ORDER BY id");
+      " coalesce(field,''), coalesce(detail,''), coalesce(location,''), coalesce(payload,'') FROM dead_letters ORDER BY id");
   if (!st) {
     std::cerr << "gridhubctl: " << db_file << " is not a gridhub log: " << st.error().message() << "\n";
     return 1;
   }
+  std::optional<gridhub::log::PiiKeyStore> keys;
+  if (auto k = gridhub::log::PiiKeyStore::open(db->handle()); k) keys.emplace(std::move(k.value()));   // none: nothing sealed
   for (;;) {
     auto row = st->step();
     if (!row) {
@@ -501,19 +519,21 @@ int cmd_dead_letters(const std::string& db_file, bool json) {
       return 1;
     }
     if (!row.value()) break;
+    const std::string payload = dead_letter_payload(st->column_blob(9), keys ? &*keys : nullptr, show_pii);
     if (json) {
       std::printf("{\"id\":%lld,\"recorded_at_us\":%lld,\"adapter_id\":%s,\"channel\":%lld,\"source_key\":%s,"
-                  "\"reason\":%s,\"field\":%s,\"detail\":%s,\"location\":%s}\n",
+                  "\"reason\":%s,\"field\":%s,\"detail\":%s,\"location\":%s,\"payload\":%s}\n",
                   static_cast<long long>(st->column_int(0)), static_cast<long long>(st->column_int(1)),
                   json_quote(st->column_text(2)).c_str(), static_cast<long long>(st->column_int(3)),
                   json_quote(st->column_text(4)).c_str(), json_quote(st->column_text(5)).c_str(),
                   json_quote(st->column_text(6)).c_str(), json_quote(st->column_text(7)).c_str(),
-                  json_quote(st->column_text(8)).c_str());
+                  json_quote(st->column_text(8)).c_str(), json_quote(payload).c_str());
     } else {
       // One line an operator can read: where, which record, why.
       std::printf("%s  %s  %s%s%s: %s\n", std::string(st->column_text(8)).c_str(), std::string(st->column_text(4)).c_str(),
                   std::string(st->column_text(5)).c_str(), st->column_text(6).empty() ? "" : " in ",
                   std::string(st->column_text(6)).c_str(), std::string(st->column_text(7)).c_str());
+      if (show_pii && !payload.empty()) std::printf("    row: %s\n", payload.c_str());
     }
   }
   return 0;
@@ -598,8 +618,10 @@ int cmd_train(const std::vector<std::string>& inputs, const std::string& labels,
 }
 
 /// Exit 0: the log verifies; 1: it does not (the first bad seq and why on stdout); 2: could not verify.
-int cmd_verify(const std::string& db_file, const std::string& checkpoints, const std::string& public_key) {
+int cmd_verify(const std::string& db_file, const std::string& checkpoints, const std::string& public_key,
+               bool check_projection) {
   gridhub::audit::VerifyOptions opts;
+  opts.check_projection = check_projection;
   if (!checkpoints.empty()) opts.checkpoints_dir = checkpoints;
   if (!public_key.empty()) opts.public_key = public_key;
   auto progress = gridhub::Progress::on_terminal(stderr, "verify");
@@ -770,6 +792,11 @@ int cmd_erase(const std::string& db_file, const std::string& ticket_id, const st
     return 1;
   }
   log.value().reset();
+  if (out.front().duplicate) {
+    std::printf("%s: personal data already erased (log record %llu); nothing written\n", ticket_id.c_str(),
+                static_cast<unsigned long long>(out.front().seq));
+    return 0;
+  }
   // Old page images holding the key can sit in the WAL until a checkpoint: fold it into the database
   // (where secure_delete zeroed the key) and truncate it.
   auto db = gridhub::sqlite::Database::open(db_file, gridhub::sqlite::OpenMode::kReadWrite);
@@ -910,6 +937,7 @@ int main(int argc, char** argv) {
   auto* dead = app.add_subcommand("dead-letters", "every rejected record: where it came from and why");
   dead->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
   dead->add_flag("--json", json, "one JSON object per line");
+  dead->add_flag("--show-pii", show_pii, "also the rejected rows as received (sealed: they hold names and numbers)");
 
   auto* rebuild = app.add_subcommand("rebuild-projection", "recompute the tickets table from the log (hub stopped)");
   rebuild->add_option("--db", db, "the hub's log database")->required()->check(CLI::ExistingFile);
@@ -947,6 +975,9 @@ int main(int argc, char** argv) {
                      ->check(CLI::ExistingFile);
   cp_opt->needs(pk_opt);
   pk_opt->needs(cp_opt);
+  bool no_projection = false;
+  verify->add_flag("--no-projection", no_projection,
+                   "skip comparing the tickets table with the state the log derives (chain and checkpoints only)");
 
   std::string since;
   std::string until;
@@ -1013,7 +1044,7 @@ int main(int argc, char** argv) {
   for (const auto& uc : update_cmds) {
     if (*uc.app) return cmd_update(uc.action, ua, curve);
   }
-  if (*verify) return cmd_verify(db, checkpoints_dir, public_key);
+  if (*verify) return cmd_verify(db, checkpoints_dir, public_key, !no_projection);
   if (*replay) return cmd_replay(db, from_seq, since, until, replay_format, show_pii);
   if (*keygen) return keygen_curve ? cmd_keygen_curve(key_out) : cmd_keygen(key_out);
   if (*erase) return cmd_erase(db, erase_ticket, erase_ref, erase_by);
@@ -1027,7 +1058,7 @@ int main(int argc, char** argv) {
   if (*status) return cmd_status(hub, timeout_ms, curve);
   if (*reload) return cmd_reload(hub, timeout_ms, curve);
   if (*tickets) return cmd_tickets(db, show_pii, tickets_json);
-  if (*dead) return cmd_dead_letters(db, json);
+  if (*dead) return cmd_dead_letters(db, json, show_pii);
   if (*rebuild) {
     auto progress = gridhub::Progress::on_terminal(stderr, "rebuild-projection");
     auto n = gridhub::log::rebuild_projection(db, &progress);

@@ -14,6 +14,7 @@ struct BodyFields {
   std::uint64_t seq = 0;
   std::int64_t recorded_at = 0;
   std::string_view ticket_id;
+  std::uint64_t prior_seq = 0;    // a change: the record it builds on
   std::uint32_t body_field = 0;   // the LogRecord.body case's field number; 0: none
   std::int64_t channel = 0;       // intake records only
   std::string_view source_key;    // intake records only
@@ -46,6 +47,8 @@ inline bool scan_body(std::string_view body, BodyFields& out) {
       });
     } else if (f == 3 && type == 2) {   // LogRecord.ticket_id
       out.ticket_id = bytes;
+    } else if (f == 4 && type == 0) {   // LogRecord.prior_seq
+      out.prior_seq = v;
     } else if (f >= 11 && f <= 13 && type == 2) {   // ticket_update, escalation, erasure
       out.body_field = f;
     } else if (f == 10 && type == 2) {  // LogRecord.intake_accepted: IntakeAccepted.event = 1

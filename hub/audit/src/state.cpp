@@ -6,6 +6,7 @@
 
 #include "gridhub/audit/replay.hpp"
 #include "gridhub/core/pii.hpp"
+#include "gridhub/log/event_log.hpp"
 #include "log_scan.hpp"
 #include "pii_reader.hpp"
 #include "text_out.hpp"
@@ -21,20 +22,15 @@ Result<std::vector<TicketAsOf>> state_as_of(const std::filesystem::path& db_file
   detail::ScanRange range;
   range.until = as_of_micros;
   auto n = detail::scan_log(db_file, range, [&](std::uint64_t seq, std::int64_t, v1::LogRecord& rec) -> Status {
-    v1::Ticket* record_ticket = nullptr;
-    if (rec.has_intake_accepted()) {
-      record_ticket = rec.mutable_intake_accepted()->has_ticket() ? rec.mutable_intake_accepted()->mutable_ticket() : nullptr;
-    } else if (rec.has_erasure()) {   // the ticket after its personal data was erased
-      record_ticket = rec.mutable_erasure()->has_ticket() ? rec.mutable_erasure()->mutable_ticket() : nullptr;
-    }
-    if (record_ticket == nullptr || rec.ticket_id().empty()) return Ok{};   // not a ticket (or a later kind)
+    // The projection's own rule (log::projection_step): intake, updates, escalations and erasures
+    // each carry the ticket's whole state after them, so the last one at or before T is the state at T.
+    const log::ProjectionStep step = log::projection_step(rec);
+    if (step.ticket == nullptr || rec.ticket_id().empty()) return Ok{};   // not a ticket (or a later kind)
     if (!wanted.empty() && !wanted.contains(rec.ticket_id())) return Ok{};
-    // NEW_TICKET creates; MERGED carries the incident ticket as the record left it: either way the
-    // record's ticket is the ticket's whole state after it.
     auto& t = tickets[rec.ticket_id()];
     t.ticket_id = rec.ticket_id();
     t.last_seq = seq;
-    t.ticket.Swap(record_ticket);
+    t.ticket.Swap(const_cast<v1::Ticket*>(step.ticket));   // the record is the scan's scratch, read once
     return Ok{};
   }, progress);
   if (!n) return n.error();

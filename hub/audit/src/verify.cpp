@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "body_scan.hpp"
+#include "projection_check.hpp"
 #include "gridhub/log/checkpoint.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 
@@ -34,6 +35,8 @@ std::string_view problem_name(Problem p) noexcept {
     case Problem::kCheckpointConflict: return "checkpoint_conflict";
     case Problem::kCheckpointMismatch: return "checkpoint_mismatch";
     case Problem::kCheckpointBeyondHead: return "checkpoint_beyond_head";
+    case Problem::kStaleChange: return "stale_change";
+    case Problem::kProjectionMismatch: return "projection_mismatch";
   }
   return "unknown";
 }
@@ -101,7 +104,7 @@ Result<bool> load_checkpoints(const VerifyOptions& options, std::map<std::uint64
 }
 
 Status walk_chain(sqlite::Database& db, const std::map<std::uint64_t, TrustedCheckpoint>& checkpoints,
-                  const VerifyOptions& options, VerifyReport& report);
+                  const VerifyOptions& options, VerifyReport& report, TicketTrail& trail);
 
 }  // namespace
 
@@ -151,7 +154,8 @@ Result<VerifyReport> verify_log(const std::filesystem::path& db_file, const Veri
     // The log table and its index only: the projection and key tables are not what verify attests.
     check.emplace(conn->query_text("PRAGMA quick_check(log)"));
   });
-  auto walked = walk_chain(db.value(), checkpoints, options, report);
+  TicketTrail trail;
+  auto walked = walk_chain(db.value(), checkpoints, options, report, trail);
   checker.join();
   if (!check->ok()) return check->error();
   if (check->value() != "ok") {
@@ -159,6 +163,10 @@ Result<VerifyReport> verify_log(const std::filesystem::path& db_file, const Veri
     return fail(report, Problem::kIntegrityCheck, 0, fmt::format("quick_check: {}", check->value()));
   }
   if (!walked) return walked.error();
+  // Last: a projection is only worth comparing with a log that is itself intact.
+  if (report.ok() && options.check_projection) {
+    if (auto s = check_projection(db.value(), trail, report); !s) return s.error();
+  }
   return report;
 }
 
@@ -300,7 +308,7 @@ class ChainWorker {
 };
 
 Status walk_chain(sqlite::Database& db, const std::map<std::uint64_t, TrustedCheckpoint>& checkpoints,
-                  const VerifyOptions& options, VerifyReport& report) {
+                  const VerifyOptions& options, VerifyReport& report, TicketTrail& trail) {
   constexpr std::size_t kBatchRecords = 512;
   auto rows = db.prepare("SELECT seq, recorded_at, kind, ticket_id, channel, source_key, body, hash FROM log ORDER BY seq");
   if (!rows) return rows.error();
@@ -356,6 +364,10 @@ Status walk_chain(sqlite::Database& db, const std::map<std::uint64_t, TrustedChe
     }
     if (column != nullptr) {
       fail(mine, Problem::kColumnMismatch, seq, fmt::format("record {}: column {} disagrees with the record's body", seq, column));
+      break;
+    }
+    if (auto stale = trail.see(seq, fields); !stale.empty()) {
+      fail(mine, Problem::kStaleChange, seq, std::move(stale));
       break;
     }
     ++expected;

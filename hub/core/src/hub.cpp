@@ -64,6 +64,12 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
   impl_->log = std::move(log.value());
   auto reader = log::LogReader::open(config.log_db);
   if (!reader) throw std::runtime_error(reader.error().message());
+  if (impl_->pipeline) {
+    // Before the first intake: the merger remembers the incidents it knew before this start.
+    auto recalled = recall_merger(reader.value(), *impl_->pipeline);
+    if (!recalled) throw std::runtime_error("merger: " + recalled.error().message());
+    spdlog::info("hub: merger recalled from the last {} log records", recalled.value());
+  }
   impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->log, config.ingest, impl_->pipeline.get(),
                                                  impl_->security.get());
   impl_->gatekeeper = std::make_unique<SecurityGatekeeper>(*impl_->security);

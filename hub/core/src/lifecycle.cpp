@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "gridhub/common/time_math.hpp"
 #include "gridhub/sla/sla_policy.hpp"
 
 namespace gridhub::core {
@@ -170,7 +171,7 @@ log::ChangeItem make_update(const v1::UpdateTicket& request, std::shared_ptr<con
         }
         t.mutable_sla_due()->set_unix_micros(policy != nullptr
                                                  ? policy->extend(current.sla_due().unix_micros(), request.extend_hours())
-                                                 : current.sla_due().unix_micros() + std::int64_t{request.extend_hours()} * 3600 * 1000000);
+                                                 : add_micros_saturated(current.sla_due().unix_micros(), hours_to_micros_saturated(request.extend_hours())));
         break;
       case v1::UPDATE_ACTION_UNSPECIFIED:
       default:
@@ -234,6 +235,7 @@ v1::UpdateError update_error(log::Refusal refusal) {
     case log::Refusal::kNotFound: return v1::UPDATE_ERROR_NOT_FOUND;
     case log::Refusal::kNotEntitled: return v1::UPDATE_ERROR_NOT_ENTITLED;
     case log::Refusal::kBadTransition: return v1::UPDATE_ERROR_BAD_TRANSITION;
+    case log::Refusal::kInconsistent: return v1::UPDATE_ERROR_INCONSISTENT;
   }
   return v1::UPDATE_ERROR_INVALID;
 }

@@ -1,5 +1,9 @@
 #include "gridhub/core/routing.hpp"
 
+#include <fmt/format.h>
+
+#include <vector>
+
 namespace gridhub::core {
 
 namespace v1 = gridhub::v1;
@@ -48,6 +52,31 @@ void PipelineHook::complete(log::IntakeItem& item, std::uint64_t /*seq*/, const 
     return;
   }
   stamp_assignment(*item.body.mutable_ticket(), now_us, policy_);
+}
+
+Result<std::uint64_t> recall_merger(log::LogReader& reader, pipeline::Pipeline& pipeline) {
+  constexpr std::size_t kChunk = 1024;
+  auto head = reader.head_seq();
+  if (!head) return head.error();
+  std::uint64_t read = 0;
+  std::vector<std::pair<std::uint64_t, std::string>> chunk;
+  v1::LogRecord rec;
+  for (std::uint64_t end = head.value(); end > 0;) {   // (from, end]: one chunk, read forward, handed back newest first
+    const std::uint64_t from = end > kChunk ? end - kChunk : 0;
+    chunk.clear();
+    auto n = reader.read(from + 1, end - from, [&](std::uint64_t seq, std::string_view body) { chunk.emplace_back(seq, body); });
+    if (!n) return n.error();
+    for (auto it = chunk.rbegin(); it != chunk.rend(); ++it) {
+      ++read;
+      if (!rec.ParseFromString(it->second)) {
+        return Error(Errc::storage_failed, fmt::format("merger recall: log record {} does not parse", it->first));
+      }
+      if (!rec.has_intake_accepted()) continue;
+      if (!pipeline.recall(rec.intake_accepted(), rec.ticket_id())) return read;
+    }
+    end = from;
+  }
+  return read;
 }
 
 }  // namespace gridhub::core

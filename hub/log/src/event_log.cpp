@@ -9,6 +9,8 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <spdlog/spdlog.h>
 
 #include "gridhub/log/pii_vault.hpp"
 #include "gridhub/log/wire_scan.hpp"
@@ -23,6 +25,12 @@ using sqlite::Statement;
 
 constexpr std::string_view kKindIntake = "intake_accepted";
 constexpr std::string_view kKindErasure = "erasure";
+
+/// The key that seals a dead letter's payload: one per source record (channel, source_key), so that
+/// erasing the ticket that record became destroys it too; a row without a key gets its own.
+std::string dead_letter_key_id(int channel, std::string_view source_key, std::int64_t recorded_at) {
+  return source_key.empty() ? fmt::format("D{}@{}", channel, recorded_at) : fmt::format("D{}/{}", channel, source_key);
+}
 
 /// The single writer's lock: an exclusive flock on FILE-writer.lock for the writer's lifetime (a
 /// separate file, because a second descriptor on the database itself would drop SQLite's own POSIX
@@ -239,6 +247,7 @@ class SqliteEventLogImpl final : public EventLog {
     item.body.set_disposition(gridhub::v1::DISPOSITION_NEW_TICKET);
     if (hook_ != nullptr) hook_->complete(item, seq, new_id, now);
     std::string record_ticket_id;
+    std::uint64_t prior_seq = 0;   // MERGED: the record whose ticket state this one builds on
     switch (item.body.disposition()) {
       case gridhub::v1::DISPOSITION_NOT_A_TICKET:
         item.body.clear_ticket();
@@ -248,14 +257,20 @@ class SqliteEventLogImpl final : public EventLog {
         const std::string incident = ticket->incident_id();
         auto existing = load_ticket(incident);
         if (!existing) return existing.error();
-        if (existing->ticket_id().empty()) {
+        if (!existing->mismatch.empty()) {
+          // A report cannot be refused without losing it: it joins the state the chained log holds
+          // (never the edited row), and this record's projection put overwrites the edit.
+          spdlog::error("log: {}; report {} joins the logged state of {}", existing->mismatch, ev.source_key(), incident);
+        }
+        if (existing->ticket.ticket_id().empty()) {
           // The incident's ticket is unknown here (e.g. a projection rebuilt without it): keep this one new.
           item.body.set_disposition(gridhub::v1::DISPOSITION_NEW_TICKET);
           ticket->set_incident_id(new_id);
           record_ticket_id = new_id;
           break;
         }
-        gridhub::v1::Ticket merged = std::move(existing.value());
+        gridhub::v1::Ticket merged = std::move(existing->ticket);
+        prior_seq = existing->seq;
         *merged.add_provenance() = ticket->provenance(0);
         merged.set_version(seq);
         *ticket = std::move(merged);
@@ -297,9 +312,11 @@ class SqliteEventLogImpl final : public EventLog {
     record_.set_seq(seq);
     record_.mutable_recorded_at()->set_unix_micros(now);
     record_.set_ticket_id(record_ticket_id);
+    record_.set_prior_seq(prior_seq);
     record_.unsafe_arena_set_allocated_intake_accepted(&item.body);
     body_.clear();
     record_.SerializeToString(&body_);
+    const ProjectionStep step = projection_step(record_);   // points into item.body, which outlives this
     record_.unsafe_arena_release_intake_accepted();
     ChainHash hash{};
     if (!hasher_.next(head_hash_, seq, now, body_, hash)) {
@@ -329,9 +346,8 @@ class SqliteEventLogImpl final : public EventLog {
       find_intake_.reset();
       return o;
     }
-    if (item.body.has_ticket()) {
-      const std::uint64_t created = item.body.disposition() == gridhub::v1::DISPOSITION_MERGED ? 0 : seq;
-      if (auto s = projection_.put(*ticket, created, scratch_); !s) return s.error();
+    if (step.ticket != nullptr) {
+      if (auto s = projection_.put(*step.ticket, step.creates ? seq : 0, scratch_); !s) return s.error();
     }
     head_ = seq;
     head_hash_ = hash;
@@ -347,6 +363,24 @@ class SqliteEventLogImpl final : public EventLog {
   }
 
   Result<AppendOutcome> put(DeadLetterItem& item, std::int64_t now) {
+    if (keys_ && !item.payload.empty()) {
+      // The rejected row holds the reporter's name and number as written: sealed like an intake
+      // record's, under a key per (channel, source_key) that erasing a ticket with that provenance
+      // destroys (dead_letter_key_id).
+      const std::string key_id = dead_letter_key_id(item.channel, item.source_key, now);
+      auto known = keys_->load(key_id);
+      if (!known) return known.error();
+      std::optional<PiiKey> key = known.value();
+      if (!key) {
+        auto made = keys_->create(key_id);
+        if (!made) return made.error();
+        key = made.value();
+      }
+      gridhub::v1::Event carrier;   // Event.original_payload: the schema's field for a source row
+      carrier.set_original_payload(std::move(item.payload));
+      if (!seal_pii(carrier, key_id, *key)) return Error(Errc::storage_failed, "dead letter: sealing its payload failed");
+      item.payload = std::move(*carrier.mutable_original_payload());
+    }
     insert_dead_.bind(1, now).bind(2, item.adapter_id).bind(3, static_cast<std::int64_t>(item.channel));
     if (item.source_key.empty()) {
       insert_dead_.bind_null(4);
@@ -377,9 +411,17 @@ class SqliteEventLogImpl final : public EventLog {
     auto current = load_ticket(item.ticket_id);
     if (!current) return current.error();
     AppendOutcome refused;
-    if (current->ticket_id().empty()) {
+    if (current->ticket.ticket_id().empty()) {
       refused.refused = Refusal::kNotFound;
       refused.reason = fmt::format("no ticket {}", item.ticket_id);
+      return refused;
+    }
+    if (!current->mismatch.empty()) {
+      // The row is not what the chained log says: deciding on it would sign the edit into the chain.
+      spdlog::error("log: change to {} refused: {}", item.ticket_id, current->mismatch);
+      refused.refused = Refusal::kInconsistent;
+      refused.reason = fmt::format("{}'s stored state disagrees with the log; an operator must check the log "
+                                   "(gridhubctl verify)", item.ticket_id);
       return refused;
     }
     const std::uint64_t seq = head_ + 1;
@@ -387,7 +429,8 @@ class SqliteEventLogImpl final : public EventLog {
     record_.set_seq(seq);
     record_.mutable_recorded_at()->set_unix_micros(now);
     record_.set_ticket_id(item.ticket_id);
-    refused.refused = item.apply ? item.apply(current.value(), record_, refused.reason) : Refusal::kInvalid;
+    record_.set_prior_seq(current->seq);
+    refused.refused = item.apply ? item.apply(current->ticket, record_, refused.reason) : Refusal::kInvalid;
     if (refused.refused != Refusal::kNone) return refused;
     auto* ticket = const_cast<gridhub::v1::Ticket*>(record_ticket(record_));
     if (ticket == nullptr) return Error(Errc::invalid_event, fmt::format("change to {} made no ticket state", item.ticket_id));
@@ -426,17 +469,47 @@ class SqliteEventLogImpl final : public EventLog {
     const std::uint64_t seq = head_ + 1;
     auto existing = load_ticket(item.ticket_id);
     if (!existing) return existing.error();
-    if (existing->ticket_id().empty()) {
+    if (existing->ticket.ticket_id().empty()) {
       return Error(Errc::bad_value, fmt::format("erasure: no ticket {} in the log's projection", item.ticket_id));
     }
-    gridhub::v1::Ticket ticket = std::move(existing.value());
-    clear_pii(ticket);
+    if (!existing->mismatch.empty()) {
+      return Error(Errc::storage_failed, fmt::format("erasure refused: {}", existing->mismatch));
+    }
+    const std::string done_key = "erasure/" + item.ticket_id;
+    if (existing->ticket.pii_erased()) {
+      // Erased before, and no report has brought new personal data since (it would have a new key):
+      // nothing is left to destroy, so nothing is written. The outcome names the erasure on record.
+      auto key = keys_->load(item.ticket_id);
+      if (!key) return key.error();
+      bool left = key.value().has_value();
+      for (const auto& p : existing->ticket.provenance()) {   // a rejected version of one of its records since
+        if (left || p.source_key().empty()) continue;
+        auto d = keys_->load(dead_letter_key_id(p.channel(), p.source_key(), 0));
+        if (!d) return d.error();
+        left = d.value().has_value();
+      }
+      if (!left) {
+        find_change_.bind(1, done_key);
+        auto known = find_change_.step();
+        if (!known) return known.error();
+        AppendOutcome o{known.value() ? static_cast<std::uint64_t>(find_change_.column_int(0)) : existing->seq, true, false};
+        find_change_.reset();
+        o.reason = fmt::format("{}'s personal data was already erased", item.ticket_id);
+        return o;
+      }
+    }
+    const std::uint64_t prior_seq = existing->seq;
+    gridhub::v1::Ticket ticket = std::move(existing->ticket);
+    // Each personal value the ticket had reads "[erased]" from now on, as its sealed copies in earlier
+    // records do once the key is gone; raw bytes (a source row) are dropped.
+    present_pii(ticket, PiiPresentation{true, [](const std::string& v) { return v.empty() ? v : std::string(kErasedText); }});
     ticket.set_pii_erased(true);
     ticket.set_version(seq);
     record_.Clear();
     record_.set_seq(seq);
     record_.mutable_recorded_at()->set_unix_micros(now);
     record_.set_ticket_id(item.ticket_id);
+    record_.set_prior_seq(prior_seq);
     auto* erasure = record_.mutable_erasure();
     erasure->set_request_ref(item.request_ref);
     erasure->set_requested_by(item.requested_by);
@@ -461,6 +534,18 @@ class SqliteEventLogImpl final : public EventLog {
     // The key goes in the same transaction: either the erasure is on record and the key gone, or neither.
     auto destroyed = keys_->destroy(item.ticket_id);
     if (!destroyed) return destroyed.error();
+    // And the keys of the dead letters from the same source records (an earlier, rejected version).
+    for (const auto& p : ticket.provenance()) {
+      if (p.source_key().empty()) continue;
+      if (auto d = keys_->destroy(dead_letter_key_id(p.channel(), p.source_key(), 0)); !d) return d.error();
+    }
+    // The latest erasure of the ticket, for a repeated request's answer.
+    auto forget = db_.prepare("DELETE FROM change_keys WHERE key = ?");
+    if (!forget) return forget.error();
+    forget->bind(1, done_key);
+    if (auto s = forget->run(); !s) return s.error();
+    insert_change_.bind(1, done_key).bind(2, static_cast<std::int64_t>(seq));
+    if (auto s = insert_change_.run(); !s) return s.error();
     head_ = seq;
     head_hash_ = hash;
     if (observer_ != nullptr) links_.push_back(ChainLink{seq, hash});
@@ -469,24 +554,86 @@ class SqliteEventLogImpl final : public EventLog {
     return o;
   }
 
-  Result<gridhub::v1::Ticket> load_ticket(const std::string& ticket_id) {
-    gridhub::v1::Ticket t;
-    load_ticket_.bind(1, ticket_id);
-    auto row = load_ticket_.step();
-    if (!row) return row.error();
-    if (row.value()) {
-      auto body = load_ticket_.column_blob(0);
-      t.ParseFromArray(body.data(), static_cast<int>(body.size()));
+  /// A ticket's current state as the chained log holds it (docs/audit.md, "The projection"): the row
+  /// names the record that last changed the ticket (last_seq); that record's ticket is the state the
+  /// change starts from, and the row must agree with it, column for column and in its body. A row edited
+  /// outside the hub is reported in `mismatch`, never decided on.
+  struct Current {
+    gridhub::v1::Ticket ticket;   // ticket_id empty: no such ticket
+    std::uint64_t seq = 0;        // the record it comes from (the new record's prior_seq)
+    std::string mismatch;         // non-empty: the row disagrees with that record (why, for the log)
+  };
+
+  Result<Current> load_ticket(const std::string& ticket_id) {
+    Current out;
+    gridhub::v1::Ticket row;
+    std::int64_t last_seq = 0;
+    const char* column = nullptr;
+    {
+      load_ticket_.bind(1, ticket_id);
+      auto found = load_ticket_.step();
+      if (!found) {
+        load_ticket_.reset();
+        return found.error();
+      }
+      if (!found.value()) {
+        load_ticket_.reset();
+        return out;
+      }
+      last_seq = load_ticket_.column_int(0);
+      auto body = load_ticket_.column_blob(7);
+      if (!row.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        column = "body";
+      } else if (load_ticket_.column_int(1) != row.status()) {
+        column = "status";
+      } else if (load_ticket_.column_text(2) != row.category_code()) {
+        column = "category_code";
+      } else if (load_ticket_.column_text(3) != row.community_code()) {
+        column = "community_code";
+      } else if (load_ticket_.column_text(4) != row.grid_code()) {
+        column = "grid_code";
+      } else if (load_ticket_.column_int(5) != row.tier()) {
+        column = "tier";
+      } else if (load_ticket_.column_text(6) != row.assignee_code()) {
+        column = "assignee_code";
+      }
+      load_ticket_.reset();
     }
-    load_ticket_.reset();
-    return t;
+    load_record_.bind(1, last_seq);
+    auto found = load_record_.step();
+    if (!found) {
+      load_record_.reset();
+      return found.error();
+    }
+    bool logged = false;
+    if (found.value()) {
+      auto body = load_record_.column_blob(0);
+      logged = checked_.ParseFromArray(body.data(), static_cast<int>(body.size()));
+    }
+    load_record_.reset();
+    const ProjectionStep step = logged ? projection_step(checked_) : ProjectionStep{};
+    if (step.ticket == nullptr || checked_.ticket_id() != ticket_id) {
+      out.ticket = std::move(row);
+      out.mismatch = fmt::format("the tickets row of {} names log record {} as its last change, but that record "
+                                 "leaves no state for {}", ticket_id, last_seq, ticket_id);
+      return out;
+    }
+    out.ticket = *step.ticket;
+    out.seq = static_cast<std::uint64_t>(last_seq);
+    if (column == nullptr && !google::protobuf::util::MessageDifferencer::Equals(row, *step.ticket)) column = "body";
+    if (column != nullptr) {
+      out.mismatch = fmt::format("the tickets row of {} disagrees with log record {} (column {}): the projection "
+                                 "was changed outside the hub", ticket_id, last_seq, column);
+    }
+    return out;
   }
 
  public:
-  void set_hook(IntakeHook* hook, Statement load_ticket, Statement upsert_cursor, Statement find_change,
-                Statement insert_change) {
+  void set_hook(IntakeHook* hook, Statement load_ticket, Statement load_record, Statement upsert_cursor,
+                Statement find_change, Statement insert_change) {
     hook_ = hook;
     load_ticket_ = std::move(load_ticket);
+    load_record_ = std::move(load_record);
     upsert_cursor_ = std::move(upsert_cursor);
     find_change_ = std::move(find_change);
     insert_change_ = std::move(insert_change);
@@ -500,6 +647,8 @@ class SqliteEventLogImpl final : public EventLog {
   Database db_;
   IntakeHook* hook_ = nullptr;
   Statement load_ticket_{Statement::null()};
+  Statement load_record_{Statement::null()};
+  gridhub::v1::LogRecord checked_;   // load_ticket's scratch
   Statement upsert_cursor_{Statement::null()};
   Statement find_change_{Statement::null()};
   Statement insert_change_{Statement::null()};
@@ -551,6 +700,14 @@ const gridhub::v1::Ticket* record_ticket(const gridhub::v1::LogRecord& record) {
     case gridhub::v1::LogRecord::BODY_NOT_SET: return nullptr;
   }
   return nullptr;
+}
+
+ProjectionStep projection_step(const gridhub::v1::LogRecord& record) {
+  ProjectionStep step;
+  step.ticket = record_ticket(record);
+  step.creates = step.ticket != nullptr && record.has_intake_accepted() &&
+                 record.intake_accepted().disposition() != gridhub::v1::DISPOSITION_MERGED;
+  return step;
 }
 
 bool parse_record_ticket(std::string_view stored, gridhub::v1::Ticket& ticket, bool& has_ticket,
@@ -638,8 +795,13 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
   if (!insert_dead) return insert_dead.error();
   auto projection = ProjectionWriter::prepare(db.value());
   if (!projection) return projection.error();
-  auto load_ticket = db->prepare("SELECT body FROM tickets WHERE ticket_id = ?");
+  // The row, its derived columns (checked against its body) and the record it names (load_ticket).
+  auto load_ticket = db->prepare(
+      "SELECT last_seq, status, coalesce(category_code,''), coalesce(community_code,''), coalesce(grid_code,''),"
+      " coalesce(tier,0), coalesce(assignee_code,''), body FROM tickets WHERE ticket_id = ?");
   if (!load_ticket) return load_ticket.error();
+  auto load_record = db->prepare("SELECT body FROM log WHERE seq = ?");
+  if (!load_record) return load_record.error();
   auto upsert_cursor = db->prepare(
       "INSERT INTO subscriptions(name, identity, acked_seq, updated_at) VALUES(?,?,?,?)"
       " ON CONFLICT(name) DO UPDATE SET identity=excluded.identity, acked_seq=excluded.acked_seq,"
@@ -655,8 +817,8 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
       std::move(db.value()), std::move(insert_log.value()), std::move(find_intake.value()),
       std::move(insert_dead.value()), std::move(projection.value()), static_cast<std::uint64_t>(head.value()), head_hash, clock,
       observer);
-  log->set_hook(hook, std::move(load_ticket.value()), std::move(upsert_cursor.value()), std::move(find_change.value()),
-                std::move(insert_change.value()));
+  log->set_hook(hook, std::move(load_ticket.value()), std::move(load_record.value()), std::move(upsert_cursor.value()),
+                std::move(find_change.value()), std::move(insert_change.value()));
   log->set_vault(std::move(lock.value()), std::move(keys.value()));
   return std::unique_ptr<EventLog>(std::move(log));
 }
@@ -834,12 +996,9 @@ Result<std::uint64_t> rebuild_projection(const std::filesystem::path& file, Prog
     if (!rec.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       return Error(Errc::malformed_frame, fmt::format("{}: log record {} does not parse", file.string(), seq));
     }
-    if (const gridhub::v1::Ticket* t = record_ticket(rec)) {
-      // Only an intake record that made a new ticket creates it; every other record updates one.
-      const bool creates =
-          rec.has_intake_accepted() && rec.intake_accepted().disposition() != gridhub::v1::DISPOSITION_MERGED;
-      if (auto s = projection->put(*t, creates ? seq : 0, scratch); !s) return s.error();
-      if (creates) ++tickets;
+    if (const ProjectionStep step = projection_step(rec); step.ticket != nullptr) {
+      if (auto s = projection->put(*step.ticket, step.creates ? seq : 0, scratch); !s) return s.error();
+      if (step.creates) ++tickets;
     }
     if (progress != nullptr) progress->update(seq);
     last_seq = seq;

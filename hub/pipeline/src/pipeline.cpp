@@ -291,6 +291,32 @@ plugin::MergeResult Pipeline::merge(Assessment& a, std::string_view ticket_id) {
   return r;
 }
 
+bool Pipeline::recall(const v1::IntakeAccepted& body, std::string_view ticket_id) {
+  if (impl_->merger->stage == nullptr) return false;
+  if (body.disposition() != v1::DISPOSITION_NEW_TICKET && body.disposition() != v1::DISPOSITION_MERGED) return true;
+  const bool merged = body.disposition() == v1::DISPOSITION_MERGED;
+  // The record as merge() saw it: the same normalized text and time assess() derives from the event;
+  // place and category as logged on the ticket it opened (never re-resolved: the reference data may
+  // have changed since).
+  const auto& ev = body.event();
+  const auto& f = ev.fields();
+  Assessment a;
+  a.text = impl_->normalizer.text(f.text());
+  a.reported_at_us = f.has_reported_at() ? f.reported_at().unix_micros()
+                                         : (ev.has_received_at() ? ev.received_at().unix_micros() : 0);
+  const auto& t = body.ticket();
+  a.classification.is_ticket = true;
+  a.classification.category_code = t.category_code();
+  a.resolution.community_code = t.community_code();
+  a.resolution.grid_code = t.grid_code();
+  a.resolution.out_of_area = t.location().out_of_area();
+  a.resolution.compound = t.location().compound();
+  a.resolution.building = t.location().building();
+  const plugin::Record rec = a.record();
+  plugin::MergeRecall past{plugin::MergeInput{&rec, &a.resolution, &a.classification, ticket_id}, ticket_id, merged};
+  return static_cast<plugin::Merger*>(impl_->merger->stage)->recall(past);
+}
+
 std::vector<std::string> Pipeline::describe() const {
   std::vector<std::string> out;
   for (const auto* h : {&impl_->resolver, &impl_->classifier, impl_->merger.get(), &impl_->router}) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "gridhub/common/config.hpp"
+#include "gridhub/common/time_math.hpp"
 
 namespace gridhub::plugins {
 
@@ -73,13 +74,15 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
     }
     const bool grid_level = !res.grid_code.empty();
     const std::string key = cls.category_code + "|" + (grid_level ? res.grid_code : "C" + res.community_code);
-    const auto window_us = static_cast<std::int64_t>(options_.window_hours * 3600.0 * 1e6);
+    // window_hours <= 720 (config bound), so this fits; the differences below are taken saturated
+    // because reported_at comes from outside and may be anything an int64 holds.
+    const auto window_us = static_cast<std::uint64_t>(options_.window_hours * 3600.0 * 1e6);
     auto grams = bigrams(rec.text);
     auto& open = by_place_[key];
     Open* best = nullptr;
     double best_sim = -1;
     for (auto& o : open) {
-      if (std::llabs(o.at_us - rec.reported_at_us) > window_us) continue;
+      if (abs_diff_micros(o.at_us, rec.reported_at_us) > window_us) continue;
       if (o.reports >= options_.max_reports) continue;
       // Two named places in one grid are two incidents, however alike the complaint.
       if (!o.compound.empty() && !res.compound.empty() && o.compound != res.compound) continue;
@@ -100,7 +103,7 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
                fmt::format("joins {}: category {}, {} {}, {:.1f} h apart, text similarity {:.2f}", best->incident_id,
                            cls.category_code, grid_level ? "grid" : "community",
                            grid_level ? res.grid_code : res.community_code,
-                           std::llabs(best->at_us - rec.reported_at_us) / 3.6e9, best_sim)};
+                           static_cast<double>(abs_diff_micros(best->at_us, rec.reported_at_us)) / 3.6e9, best_sim)};
       return r;
     }
     open.push_back(Open{rec.reported_at_us, r.incident_id, std::move(grams), res.compound, res.building});
@@ -123,6 +126,41 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
     r.why = {"error", e.what()};
   }
   return r;
+}
+
+bool WindowMerger::recall(const plugin::MergeRecall& past) noexcept {
+  try {
+    if (past.merged) {
+      // Newest first: the reports merged into an incident come before the record that opened it.
+      ++recalled_reports_[std::string(past.incident_id)];
+      return true;
+    }
+    const auto& in = past.input;
+    const auto& res = *in.resolution;
+    const auto& cls = *in.classification;
+    std::size_t reports = 1;
+    if (auto it = recalled_reports_.find(std::string(past.incident_id)); it != recalled_reports_.end()) {
+      reports += it->second;
+      recalled_reports_.erase(it);
+    }
+    // merge() opened no incident for these; neither does recall.
+    if (res.out_of_area || cls.category_code.empty() || (res.grid_code.empty() && res.community_code.empty())) {
+      return true;
+    }
+    const bool grid_level = !res.grid_code.empty();
+    const std::string key = cls.category_code + "|" + (grid_level ? res.grid_code : "C" + res.community_code);
+    // Older incidents go in front: each place's list and the eviction order end up in log order, as
+    // merge() would have left them.
+    auto& open = by_place_[key];
+    open.insert(open.begin(), Open{in.record->reported_at_us, std::string(past.incident_id), bigrams(in.record->text),
+                                   res.compound, res.building, reports});
+    order_.emplace_front(in.record->reported_at_us, key);
+    if (order_.size() < options_.max_open) return true;
+    recalled_reports_.clear();   // what was not matched belongs to incidents merge() had already forgotten
+    return false;
+  } catch (const std::exception&) {
+    return false;   // out of memory: what was recalled stands
+  }
 }
 
 }  // namespace gridhub::plugins

@@ -9,6 +9,7 @@
 
 #include "gridhub/common/config.hpp"
 #include "gridhub/common/fingerprint.hpp"
+#include "gridhub/common/time_math.hpp"
 #include "gridhub/text/csv_reader.hpp"
 
 namespace gridhub::plugins {
@@ -83,7 +84,9 @@ TieredRouter::TieredRouter(std::map<std::string, CategoryRule> categories, std::
 plugin::Routing TieredRouter::route(const plugin::Record& record, const plugin::Resolution& res,
                                     const plugin::Classification& cls) noexcept {
   plugin::Routing r;
-  auto sla = [&](int hours) { return hours > 0 && record.reported_at_us > 0 ? record.reported_at_us + std::int64_t{hours} * 3600 * 1000000 : 0; };
+  auto sla = [&](int hours) {
+    return hours > 0 && record.reported_at_us > 0 ? add_micros_saturated(record.reported_at_us, hours_to_micros_saturated(hours)) : 0;
+  };
   if (res.out_of_area) {
     r.tier = "center";
     r.assignee_code = center_code_;

@@ -127,6 +127,56 @@ TEST_F(StateTest, PersonalDataIsMaskedUnlessAsked) {
   EXPECT_NE(shown[0].find("13800000001"), std::string::npos) << shown[0];
 }
 
+/// A change to `ticket_id` as the hub's lifecycle writes one: the ticket's whole state after it.
+log::ChangeItem change(const std::string& ticket_id, bool escalate, v1::TicketStatus status, const std::string& assignee) {
+  log::ChangeItem item;
+  item.ticket_id = ticket_id;
+  item.apply = [=](const v1::Ticket& current, v1::LogRecord& record, std::string&) {
+    v1::Ticket* t = escalate ? record.mutable_escalation()->mutable_ticket() : record.mutable_ticket_update()->mutable_ticket();
+    *t = current;
+    t->set_status(status);
+    t->set_assignee_code(assignee);
+    if (!escalate) record.mutable_ticket_update()->set_action(v1::UPDATE_ACTION_RESOLVE);
+    return log::Refusal::kNone;
+  };
+  return item;
+}
+
+TEST_F(StateTest, UpdatesAndEscalationsCountFromTheirOwnTimeOnLikeTheProjection) {
+  // Day 4: T00000001 escalates to C1; day 5: C1 resolves it.
+  {
+    auto l = log::open_event_log(db_, log::LogOptions{}, clock_, &hook_);
+    ASSERT_TRUE(l.ok()) << l.error().message();
+    for (auto item : {change("T00000001", true, v1::TICKET_STATUS_ASSIGNED, "C1"),
+                      change("T00000001", false, v1::TICKET_STATUS_RESOLVED, "C1")}) {
+      std::vector<log::AppendItem> items{std::move(item)};
+      std::vector<log::AppendOutcome> out;
+      ASSERT_TRUE(l.value()->append(items, out).ok());
+      ASSERT_EQ(out.at(0).refused, log::Refusal::kNone) << out.at(0).reason;
+      clock_.advance(kDay);
+    }
+  }
+  auto before = state_as_of(db_, kMay6 + 4 * kDay - 1, {"T00000001"});
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->at(0).last_seq, 3u);
+  EXPECT_EQ(before->at(0).ticket.assignee_code(), "");
+  auto escalated = state_as_of(db_, kMay6 + 4 * kDay, {"T00000001"});
+  ASSERT_TRUE(escalated.ok());
+  EXPECT_EQ(escalated->at(0).last_seq, 5u);
+  EXPECT_EQ(escalated->at(0).ticket.assignee_code(), "C1");
+  EXPECT_EQ(escalated->at(0).ticket.status(), v1::TICKET_STATUS_ASSIGNED);
+  auto resolved = state_as_of(db_, kMay6 + 5 * kDay, {"T00000001"});
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(resolved->at(0).last_seq, 6u);
+  EXPECT_EQ(resolved->at(0).ticket.status(), v1::TICKET_STATUS_RESOLVED);
+  // Now is the projection: the same state, byte for byte.
+  auto reader = log::LogReader::open(db_);
+  ASSERT_TRUE(reader.ok());
+  auto projected = reader->ticket("T00000001");
+  ASSERT_TRUE(projected.ok());
+  EXPECT_EQ(projected->SerializeAsString(), resolved->at(0).ticket.SerializeAsString());
+}
+
 TEST(State, AMissingFileIsAnError) {
   gridhub::testing::TempDir dir;
   EXPECT_FALSE(state_as_of(dir / "nope.db", 0).ok());

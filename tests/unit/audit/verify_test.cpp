@@ -135,8 +135,9 @@ class VerifyTest : public ::testing::Test {
     }
   }
 
-  VerifyReport verify(bool with_checkpoints = true) {
+  VerifyReport verify(bool with_checkpoints = true, bool check_projection = true) {
     VerifyOptions o;
+    o.check_projection = check_projection;
     if (with_checkpoints) {
       o.checkpoints_dir = options_.dir;
       o.public_key = dir_ / "keys/checkpoint.pub";
@@ -313,7 +314,8 @@ TEST_F(VerifyTest, TruncatedTailNeedsCheckpoints) {
     Tamper t(db_);
     t.exec("DELETE FROM log WHERE seq > 22");
   }
-  EXPECT_TRUE(verify(false).ok()) << "a chain alone cannot see a cut tail";
+  EXPECT_TRUE(verify(false, false).ok()) << "a chain alone cannot see a cut tail";
+  EXPECT_PROBLEM(verify(false), Problem::kProjectionMismatch, 23);   // the projection still has the cut tickets
   EXPECT_PROBLEM(verify(), Problem::kCheckpointBeyondHead, 23);
 }
 
@@ -326,10 +328,75 @@ TEST_F(VerifyTest, RewrittenChainContradictsTheCheckpoints) {
     t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 14", body);
     t.rechain_from(14);
   }
-  EXPECT_TRUE(verify(false).ok()) << "the attacker recomputed every hash";
+  EXPECT_TRUE(verify(false, false).ok()) << "the attacker recomputed every hash";
   auto r = verify();
   EXPECT_PROBLEM(r, Problem::kCheckpointMismatch, 11);   // after the checkpoint at 10, by the one at 20
   EXPECT_NE(r.detail.find("checkpoint-00000000000000000020.txt"), std::string::npos) << r.detail;
+}
+
+TEST_F(VerifyTest, AnEditedProjectionRowIsAMismatchNamingTheTicketAndColumn) {
+  write_log(0, 5);
+  EXPECT_TRUE(verify(false).ok());
+  {
+    Tamper t(db_);
+    t.exec("UPDATE tickets SET status = 4 WHERE ticket_id = 'T00000003'");
+  }
+  auto r = verify(false);
+  EXPECT_PROBLEM(r, Problem::kProjectionMismatch, 3);
+  EXPECT_NE(r.detail.find("T00000003"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("column status"), std::string::npos) << r.detail;
+  EXPECT_TRUE(verify(false, false).ok()) << "--no-projection: the chain alone";
+  {
+    Tamper t(db_);
+    t.exec("UPDATE tickets SET status = (SELECT status FROM tickets WHERE ticket_id = 'T00000002') WHERE ticket_id = 'T00000003'");
+    t.exec("UPDATE tickets SET body = (SELECT body FROM tickets WHERE ticket_id = 'T00000002') WHERE ticket_id = 'T00000003'");
+  }
+  EXPECT_PROBLEM(verify(false), Problem::kProjectionMismatch, 3);
+  {
+    Tamper t(db_);
+    t.exec("DELETE FROM tickets WHERE ticket_id = 'T00000003'");
+  }
+  r = verify(false);
+  EXPECT_PROBLEM(r, Problem::kProjectionMismatch, 3);
+  EXPECT_NE(r.detail.find("missing"), std::string::npos) << r.detail;
+  ASSERT_TRUE(log::rebuild_projection(db_).ok());
+  EXPECT_TRUE(verify(false).ok());
+}
+
+TEST_F(VerifyTest, AChangeThatDoesNotBuildOnItsTicketsPreviousRecordIsStale) {
+  write_log(0, 3);
+  {
+    auto l = log::open_event_log(db_, log::LogOptions{}, clock_);
+    ASSERT_TRUE(l.ok()) << l.error().message();
+    for (int i = 0; i < 2; ++i) {
+      log::ChangeItem note;
+      note.ticket_id = "T00000001";
+      note.apply = [](const v1::Ticket& current, v1::LogRecord& record, std::string&) {
+        *record.mutable_ticket_update()->mutable_ticket() = current;
+        record.mutable_ticket_update()->set_action(v1::UPDATE_ACTION_NOTE);
+        return log::Refusal::kNone;
+      };
+      std::vector<log::AppendItem> items;
+      items.push_back(std::move(note));
+      std::vector<log::AppendOutcome> out;
+      ASSERT_TRUE(l.value()->append(items, out).ok());
+      ASSERT_EQ(out.at(0).refused, log::Refusal::kNone);
+    }
+  }
+  EXPECT_TRUE(verify(false).ok()) << verify(false).detail;
+  // Record 5 built on record 1 (T00000001's state before the note at 4): rewritten and rechained.
+  {
+    Tamper t(db_);
+    v1::LogRecord rec;
+    ASSERT_TRUE(rec.ParseFromString(t.blob("SELECT body FROM log WHERE seq = 5")));
+    EXPECT_EQ(rec.prior_seq(), 4u);
+    rec.set_prior_seq(1);
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 5", rec.SerializeAsString());
+    t.rechain_from(5);
+  }
+  auto r = verify(false, false);
+  EXPECT_PROBLEM(r, Problem::kStaleChange, 5);
+  EXPECT_NE(r.detail.find("previous record is 4"), std::string::npos) << r.detail;
 }
 
 TEST_F(VerifyTest, ForgedCheckpointsAreCaught) {

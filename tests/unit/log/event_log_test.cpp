@@ -11,6 +11,7 @@
 #include "../../testing/temp_dir.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/core/normalizer.hpp"
+#include "gridhub/log/pii_vault.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "gridhub/v1/log.pb.h"
 
@@ -65,6 +66,15 @@ struct Row {
 
 void PrintTo(const Row& o, std::ostream* os) {
   *os << "{seq " << o.seq << (o.duplicate ? ", duplicate" : "") << (o.dead_lettered ? ", dead_lettered" : "") << "}";
+}
+
+/// A sealed dead-letter payload opened with the log's keys ("" when it does not open).
+std::string dead_letter_payload(sqlite::Database& d, const std::string& stored) {
+  auto keys = PiiKeyStore::open(d.handle());
+  EXPECT_TRUE(keys.ok());
+  auto key = keys->load(sealed_key_id(stored));
+  if (!key.ok() || !key.value()) return {};
+  return open_sealed(stored, "gridhub.v1.Event.original_payload", *key.value()).value_or("");
 }
 
 class EventLogTest : public ::testing::Test {
@@ -220,7 +230,9 @@ TEST_F(EventLogTest, DeadLetterIsStoredWithItsReasonAndTakesNoSeq) {
   EXPECT_EQ(st->column_text(4), "来电时间");
   EXPECT_EQ(st->column_text(5), "not a date: '2024-13-01'");
   EXPECT_EQ(st->column_text(6), "export.csv:17");
-  EXPECT_EQ(st->column_blob(7), "row bytes");
+  // The row as received holds the reporter's name and number: sealed at rest like an intake record's.
+  EXPECT_EQ(st->column_blob(7).rfind("sealed:v1:D" + std::to_string(v1::CHANNEL_HOTLINE) + "/R1:", 0), 0u) << st->column_blob(7);
+  EXPECT_EQ(dead_letter_payload(d, std::string(st->column_blob(7))), "row bytes");
   EXPECT_EQ(st->column_int(8), kStart);
   row = st->step();
   ASSERT_TRUE(row.ok());
@@ -348,6 +360,123 @@ TEST_F(EventLogTest, RebuildProjectionReproducesTheTicketsTableExactly) {
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.error().message();
   EXPECT_EQ(rebuilt.value(), 4u);
   EXPECT_EQ(ticket_rows(), before);
+}
+
+/// A note on `ticket_id`, as a subscriber's update is written.
+AppendItem note(const std::string& ticket_id, const std::string& text) {
+  ChangeItem item;
+  item.ticket_id = ticket_id;
+  item.apply = [text](const v1::Ticket& current, v1::LogRecord& record, std::string&) {
+    auto* u = record.mutable_ticket_update();
+    *u->mutable_ticket() = current;
+    u->set_action(v1::UPDATE_ACTION_NOTE);
+    u->set_text(text);
+    return Refusal::kNone;
+  };
+  return item;
+}
+
+v1::LogRecord record_at(const std::filesystem::path& file, std::uint64_t seq) {
+  auto reader = LogReader::open(file);
+  EXPECT_TRUE(reader.ok());
+  v1::LogRecord rec;
+  EXPECT_TRUE(reader->read(seq, 1, [&](std::uint64_t, std::string_view body) {
+                rec.ParseFromArray(body.data(), static_cast<int>(body.size()));
+              }).ok());
+  return rec;
+}
+
+TEST_F(EventLogTest, AChangeBuildsOnItsTicketsPreviousRecordAndNamesIt) {
+  append({intake("A"), intake("B")});
+  std::vector<AppendItem> items;
+  items.push_back(note("T00000001", "on my way"));
+  std::vector<AppendOutcome> out;
+  ASSERT_TRUE(log_->append(items, out).ok());
+  ASSERT_EQ(out.at(0).refused, Refusal::kNone) << out.at(0).reason;
+  EXPECT_EQ(record_at(file_, 3).prior_seq(), 1u);
+  items.clear();
+  items.push_back(note("T00000001", "done"));
+  ASSERT_TRUE(log_->append(items, out).ok());
+  EXPECT_EQ(record_at(file_, 4).prior_seq(), 3u);
+  EXPECT_EQ(record_at(file_, 2).prior_seq(), 0u) << "a record that creates its ticket builds on none";
+}
+
+TEST_F(EventLogTest, AChangeOnATicketsRowEditedOutsideTheHubIsRefusedAndNothingIsWritten) {
+  append({intake("A"), intake("B")});
+  const std::string edited_status = "UPDATE tickets SET status = 4 WHERE ticket_id = 'T00000001'";
+  // A column, the body, or the row pointed at another record: each is an edit the log does not back.
+  for (const std::string& sql :
+       {edited_status, std::string("UPDATE tickets SET assignee_code = 'X9' WHERE ticket_id = 'T00000001'"),
+        std::string("UPDATE tickets SET body = (SELECT body FROM tickets WHERE ticket_id = 'T00000002') "
+                    "WHERE ticket_id = 'T00000001'"),
+        std::string("UPDATE tickets SET last_seq = 2 WHERE ticket_id = 'T00000001'")}) {
+    SCOPED_TRACE(sql);
+    const auto rows = ticket_rows();
+    ASSERT_TRUE(db().exec(sql).ok());
+    std::vector<AppendItem> items;
+    items.push_back(note("T00000001", "laundered?"));
+    std::vector<AppendOutcome> out;
+    ASSERT_TRUE(log_->append(items, out).ok());
+    EXPECT_EQ(out.at(0).refused, Refusal::kInconsistent);
+    EXPECT_NE(out.at(0).reason.find("disagrees with the log"), std::string::npos) << out.at(0).reason;
+    EXPECT_EQ(log_->head_seq(), 2u) << "nothing chained";
+    // Put the row back as the log has it.
+    log_.reset();
+    ASSERT_TRUE(rebuild_projection(file_).ok());
+    open();
+    ASSERT_EQ(ticket_rows(), rows);
+  }
+  // The erasure refuses as well.
+  ASSERT_TRUE(db().exec(edited_status).ok());
+  std::vector<AppendItem> erase;
+  erase.emplace_back(ErasureItem{"T00000001", "case 1", "dpo"});
+  std::vector<AppendOutcome> out;
+  auto s = log_->append(erase, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().detail.find("changed outside the hub"), std::string::npos) << s.error().detail;
+  EXPECT_EQ(log_->head_seq(), 2u);
+}
+
+TEST_F(EventLogTest, ASecondErasureWritesNothingAndNamesTheFirst) {
+  append({intake("A"), intake("B")});
+  std::vector<AppendItem> erase;
+  erase.emplace_back(ErasureItem{"T00000001", "case 1", "dpo"});
+  std::vector<AppendOutcome> out;
+  ASSERT_TRUE(log_->append(erase, out).ok());
+  ASSERT_EQ(out.at(0).seq, 3u);
+  EXPECT_FALSE(out.at(0).duplicate);
+  // Readers show "[erased]" where the ticket had personal data, not an empty reporter.
+  EXPECT_EQ(stored_ticket("T00000001").reporter().name(), "[erased]");
+  EXPECT_EQ(record_at(file_, 3).erasure().ticket().reporter().name(), "[erased]");
+  EXPECT_EQ(record_at(file_, 3).prior_seq(), 1u);
+  append({intake("C")});
+  for (int i = 0; i < 2; ++i) {
+    erase.clear();
+    erase.emplace_back(ErasureItem{"T00000001", "case 1", "dpo"});
+    ASSERT_TRUE(log_->append(erase, out).ok());
+    EXPECT_TRUE(out.at(0).duplicate);
+    EXPECT_EQ(out.at(0).seq, 3u) << "the erasure on record";
+    EXPECT_NE(out.at(0).reason.find("already erased"), std::string::npos) << out.at(0).reason;
+    EXPECT_EQ(log_->head_seq(), 4u) << "no second key-destroyed record";
+    if (i == 0) open();
+  }
+  EXPECT_EQ(query_int("SELECT count(*) FROM log WHERE kind = 'erasure'"), 1);
+}
+
+TEST_F(EventLogTest, ErasingATicketAlsoShredsTheDeadLettersOfItsSourceRecords) {
+  // Row A was rejected once (bad date), then corrected and accepted: both copies hold the reporter.
+  append({dead_letter("A"), dead_letter("B")});
+  append({intake("A")});
+  std::vector<AppendItem> erase;
+  erase.emplace_back(ErasureItem{"T00000001", "case 1", "dpo"});
+  std::vector<AppendOutcome> out;
+  ASSERT_TRUE(log_->append(erase, out).ok());
+  auto d = db();
+  EXPECT_EQ(dead_letter_payload(d, d.query_text("SELECT payload FROM dead_letters WHERE source_key = 'A'").value()), "")
+      << "A's dead letter no longer opens";
+  EXPECT_EQ(dead_letter_payload(d, d.query_text("SELECT payload FROM dead_letters WHERE source_key = 'B'").value()),
+            "row bytes")
+      << "B's is another reporter's";
 }
 
 TEST_F(EventLogTest, LogWrittenByANewerSchemaVersionIsRefusedNamingTheFile) {

@@ -258,7 +258,8 @@ TEST(EventLogWriter, IntakeRecordsAreStoredSealedAndErasureDestroysTheKey) {
   EXPECT_TRUE(records[2].has_erasure());
   EXPECT_EQ(records[2].erasure().key_id(), "T00000001");
   EXPECT_TRUE(records[2].erasure().ticket().pii_erased());
-  EXPECT_EQ(records[2].erasure().ticket().reporter().phone(), "");
+  // Where the ticket had personal data it now reads "[erased]" (docs/audit.md), not an empty field.
+  EXPECT_EQ(records[2].erasure().ticket().reporter().phone(), kErasedText);
 
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2((dir / "gridhub.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);

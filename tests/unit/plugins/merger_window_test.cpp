@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
+#include "gridhub/common/time_math.hpp"
+
 namespace gridhub::plugins {
 namespace {
 
@@ -107,6 +111,104 @@ TEST(WindowMerger, AnIncidentStopsTakingReportsAtMaxReports) {
   auto r = offer(m, c, "T3");   // T1 holds two reports: a flood of reports cannot grow one ticket forever
   EXPECT_FALSE(r.merged);
   EXPECT_EQ(r.incident_id, "T3");
+}
+
+TEST(WindowMerger, ReportedAtAtTheInt64LimitsIsFarApartNotZeroHours) {
+  // INT64_MAX - INT64_MIN wraps to -1 in signed arithmetic: "0.0 h apart", merged. Exact: never.
+  constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  WindowMerger m({});
+  auto low = report("垃圾", kMin, "0102", "C1", "G1");
+  auto high = report("垃圾", kMax, "0102", "C1", "G1");
+  EXPECT_FALSE(offer(m, low, "T1").merged);
+  EXPECT_FALSE(offer(m, high, "T2").merged);
+  // The same limit twice is the same moment: it merges, 0.0 h apart.
+  auto high_again = report("垃圾", kMax, "0102", "C1", "G1");
+  auto r = offer(m, high_again, "T3");
+  EXPECT_TRUE(r.merged);
+  EXPECT_EQ(r.incident_id, "T2");
+  EXPECT_NE(r.why.detail.find("0.0 h apart"), std::string::npos) << r.why.detail;
+  auto low_again = report("垃圾", kMin + kHour, "0102", "C1", "G1");
+  auto r2 = offer(m, low_again, "T4");
+  EXPECT_TRUE(r2.merged);
+  EXPECT_EQ(r2.incident_id, "T1");
+  EXPECT_NE(r2.why.detail.find("1.0 h apart"), std::string::npos) << r2.why.detail;
+}
+
+TEST(WindowMerger, RecallingTheLoggedDecisionsNewestFirstRestoresTheMemory) {
+  // A merger that saw five reports, and one started afresh that recalls them from the log.
+  MergerOptions o;
+  o.max_reports = 3;
+  WindowMerger live(o);
+  std::vector<Report> past = {report("垃圾", 1 * kHour, "0102", "C1", "G1"), report("路灯坏了", 1 * kHour, "0601", "C1", "G1"),
+                              report("垃圾没人清", 2 * kHour, "0102", "C1", "G1"), report("又是垃圾", 3 * kHour, "0102", "C1", "G1"),
+                              report("小区垃圾", 2 * kHour, "0102", "C2", "")};
+  struct Logged {
+    std::string id;
+    plugin::MergeResult result;
+  };
+  std::vector<Logged> log;
+  for (std::size_t i = 0; i < past.size(); ++i) {
+    const std::string id = "T" + std::to_string(i + 1);
+    log.push_back({id, offer(live, past[i], id)});
+  }
+  ASSERT_TRUE(log[2].result.merged);
+  ASSERT_TRUE(log[3].result.merged);   // T1 now has 3 reports: full
+
+  WindowMerger restarted(o);
+  for (std::size_t i = past.size(); i-- > 0;) {
+    past[i].record.text = past[i].text;
+    plugin::MergeRecall r{{&past[i].record, &past[i].resolution, &past[i].classification, log[i].id},
+                          log[i].result.incident_id, log[i].result.merged};
+    EXPECT_TRUE(restarted.recall(r));
+  }
+  // The same next reports get the same decisions from both: T1 is full, T2 takes its category, the
+  // community-level incident T5 takes similar text.
+  for (auto next : {report("垃圾", 2 * kHour, "0102", "C1", "G1"), report("路灯不亮", 2 * kHour, "0601", "C1", "G1"),
+                    report("小区垃圾又多了", 3 * kHour, "0102", "C2", "")}) {
+    auto copy = next;
+    auto a = offer(live, next, "T9");
+    auto b = offer(restarted, copy, "T9");
+    EXPECT_EQ(a.merged, b.merged) << next.text;
+    EXPECT_EQ(a.incident_id, b.incident_id) << next.text;
+    EXPECT_EQ(a.why.detail, b.why.detail);
+  }
+}
+
+TEST(WindowMerger, RecallStopsAtMaxOpen) {
+  MergerOptions o;
+  o.max_open = 2;
+  WindowMerger m(o);
+  std::vector<Report> past = {report("垃圾", 1 * kHour, "0102", "C1", "G1"), report("垃圾", 1 * kHour, "0102", "C1", "G2"),
+                              report("垃圾", 1 * kHour, "0102", "C1", "G3")};
+  std::vector<bool> wants;
+  for (std::size_t i = past.size(); i-- > 0;) {
+    past[i].record.text = past[i].text;
+    const std::string id = "T" + std::to_string(i + 1);
+    wants.push_back(m.recall({{&past[i].record, &past[i].resolution, &past[i].classification, id}, id, false}));
+    if (!wants.back()) break;   // as the host does
+  }
+  EXPECT_EQ(wants, (std::vector<bool>{true, false}));
+  // G1's incident was the oldest: beyond max_open, forgotten as merge() would have forgotten it.
+  auto again = report("垃圾", 1 * kHour, "0102", "C1", "G1");
+  EXPECT_FALSE(offer(m, again, "T9").merged);
+  auto g3 = report("垃圾", 1 * kHour, "0102", "C1", "G3");
+  EXPECT_TRUE(offer(m, g3, "T10").merged);
+}
+
+TEST(TimeMath, DifferencesAndSumsSaturateAtTheInt64Limits) {
+  constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  EXPECT_EQ(abs_diff_micros(kMax, kMin), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(abs_diff_micros(kMin, kMax), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(abs_diff_micros(kMin, kMin), 0U);
+  EXPECT_EQ(abs_diff_micros(-5, 5), 10U);
+  EXPECT_EQ(add_micros_saturated(kMax, 1), kMax);
+  EXPECT_EQ(add_micros_saturated(kMin, -1), kMin);
+  EXPECT_EQ(add_micros_saturated(kMax - 10, 4), kMax - 6);
+  EXPECT_EQ(hours_to_micros_saturated(kMax / 1000), kMax);
+  EXPECT_EQ(hours_to_micros_saturated(-(kMax / 1000)), kMin);
+  EXPECT_EQ(hours_to_micros_saturated(2), 2 * kHour);
 }
 
 }  // namespace

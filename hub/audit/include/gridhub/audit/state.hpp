@@ -21,8 +21,9 @@ struct TicketAsOf {
   gridhub::v1::Ticket ticket;
 };
 
-/// Applies every record with recorded_at <= as_of in seq order: NEW_TICKET creates its ticket, MERGED
-/// replaces the incident ticket's state. Returns the tickets sorted by id; with `only` non-empty, just
+/// Applies every record with recorded_at <= as_of in seq order, by the projection's rule
+/// (log::projection_step): NEW_TICKET creates its ticket; a merged report, an update (accept, note,
+/// resolve, return, extend), an escalation and an erasure each replace the ticket's state. Returns the tickets sorted by id; with `only` non-empty, just
 /// those (in the order given, a ticket that did not exist yet with last_seq 0). Memory: the tickets
 /// kept, never the log.
 Result<std::vector<TicketAsOf>> state_as_of(const std::filesystem::path& db_file, std::int64_t as_of_micros,

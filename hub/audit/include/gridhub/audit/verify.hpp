@@ -1,7 +1,8 @@
 #pragma once
 /// Auditor-side verification of a gridhub log (docs/audit.md): recomputes the hash chain from genesis,
-/// checks that the derived columns agree with each record's body, and checks the chain against signed
-/// checkpoints kept off the machine. Opens the database read-only and never writes to it.
+/// checks that the derived columns agree with each record's body, that every change builds on its
+/// ticket's previous record, the chain against signed checkpoints kept off the machine, and (by default)
+/// that the `tickets` projection is the state the log derives. Opens the database read-only and never writes to it.
 
 #include <cstdint>
 #include <filesystem>
@@ -30,6 +31,8 @@ enum class Problem {
   kCheckpointConflict,   // two validly signed checkpoints for one seq with different hashes
   kCheckpointMismatch,   // the chain at a checkpoint's seq differs from the signed hash: rewritten history
   kCheckpointBeyondHead, // a checkpoint attests records the log no longer has: truncated, or an older copy
+  kStaleChange,          // a change's prior_seq is not its ticket's previous record: decided on a stale or altered state
+  kProjectionMismatch,   // the tickets table differs from the state the log derives (edited outside the hub)
 };
 
 std::string_view problem_name(Problem p) noexcept;
@@ -40,6 +43,9 @@ struct VerifyOptions {
   std::optional<std::filesystem::path> public_key;
   /// Records checked so far, for a terminal (gridhub/common/progress.hpp); nullptr: none.
   Progress* progress = nullptr;
+  /// Also compare the `tickets` projection with the state the log derives (projection_mismatch); one
+  /// more read of each ticket's last record. Off: the chain and checkpoints only.
+  bool check_projection = true;
 };
 
 struct VerifyReport {

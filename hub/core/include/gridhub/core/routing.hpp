@@ -24,4 +24,9 @@ class PipelineHook final : public log::IntakeHook {
   const LifecyclePolicy* policy_;
 };
 
+/// Start-up: hands the intake records already in the log to the pipeline's merger, newest first, until
+/// it needs no more (Pipeline::recall), so a restart never changes a merge decision. Returns how many
+/// records were read.
+Result<std::uint64_t> recall_merger(log::LogReader& reader, pipeline::Pipeline& pipeline);
+
 }  // namespace gridhub::core

@@ -65,7 +65,9 @@ struct DeadLetterItem {
 };
 
 /// Why a change to a ticket was refused (nothing was written).
-enum class Refusal { kNone, kInvalid, kNotFound, kNotEntitled, kBadTransition };
+/// kInconsistent: the ticket's row in the projection disagrees with the log record it names (edited
+/// outside the hub); nothing is decided on it until an operator has checked (gridhubctl verify).
+enum class Refusal { kNone, kInvalid, kNotFound, kNotEntitled, kBadTransition, kInconsistent };
 
 /// A change to an existing ticket — a subscriber's update, an SLA escalation, an erasure — decided on
 /// the writer thread inside the commit's transaction, against the ticket's state at that point in the
@@ -125,6 +127,15 @@ struct AppendOutcome {
 std::string_view record_kind(const gridhub::v1::LogRecord& record);
 /// The ticket state a record leaves behind (null: the record made no ticket).
 const gridhub::v1::Ticket* record_ticket(const gridhub::v1::LogRecord& record);
+/// What one record does to the ticket projection: the ticket state it leaves (null: none; it points into
+/// `record`) and whether it creates that ticket (an intake that made a new ticket) or changes an existing
+/// one (a merged report, an update, an escalation, an erasure). The one rule that the writer's live
+/// projection, rebuild_projection, `verify` and `gridhubctl state --as-of` all apply.
+struct ProjectionStep {
+  const gridhub::v1::Ticket* ticket = nullptr;
+  bool creates = false;
+};
+ProjectionStep projection_step(const gridhub::v1::LogRecord& record);
 /// record_ticket on a record's encoding: only the ticket's bytes are parsed (what a reader deciding who
 /// may see the record needs), the rest is skipped. Returns false on malformed bytes; otherwise sets
 /// `has_ticket` and, when set, `ticket`. `only` (field numbers of Ticket, ascending) non-empty: the

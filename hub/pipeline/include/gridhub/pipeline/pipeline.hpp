@@ -90,6 +90,11 @@ class Pipeline {
   Assessment assess(const gridhub::v1::Event& event) const;
   /// Stateful; call in log order. Adds the merger's decision to `a`.
   plugin::MergeResult merge(Assessment& a, std::string_view ticket_id);
+  /// At start, before any merge(): one intake record from the log, newest first, with the decision
+  /// logged for it (`ticket_id`: the record's ticket — its own when new, the incident's when merged).
+  /// The merger relearns it from the record's own text and time and its logged place and category;
+  /// nothing is re-decided. Returns false when the merger needs no older records.
+  bool recall(const gridhub::v1::IntakeAccepted& body, std::string_view ticket_id);
 
   /// "resolver_gazetteer@1.0 (data 3f2a…)" for each stage, for logs and `gridhubctl`.
   std::vector<std::string> describe() const;

@@ -1,5 +1,5 @@
 #pragma once
-/// The gridhub routing-plugin ABI, version 1.
+/// The gridhub routing-plugin ABI, version 2 (2: Merger::recall).
 ///
 /// A plugin is one pipeline stage — resolver, classifier, merger or router — behind a small C++
 /// interface, plus one `extern "C"` entry point returning a Descriptor. The host checks
@@ -21,7 +21,9 @@
 
 namespace gridhub::plugin {
 
-inline constexpr std::uint32_t kAbiVersion = 1;
+/// 2: Merger gained recall() (a new virtual: a version-1 merger's vtable lacks it, so version-1 modules
+/// are refused rather than called through a missing slot).
+inline constexpr std::uint32_t kAbiVersion = 2;
 
 enum class Datum : std::uint32_t { kUnknown = 0, kWgs84 = 1, kGcj02 = 2, kBd09 = 3 };
 
@@ -89,6 +91,13 @@ struct MergeResult {
   Reason why;
 };
 
+/// A record the merger decided on before this start, and what the log says was decided (Merger::recall).
+struct MergeRecall {
+  MergeInput input;             // as merge() saw it: the record's own text and time, its logged place and category
+  std::string_view incident_id; // the incident the log put it in
+  bool merged = false;          // it joined incident_id (false: it opened incident_id)
+};
+
 struct Routing {
   std::string tier;             // "grid" | "community" | "county" | "center"
   std::string assignee_code;    // grid code, community code, county dept code or "CTR_12345"
@@ -121,6 +130,11 @@ class Classifier : public Stage {
 class Merger : public Stage {
  public:
   virtual MergeResult merge(const MergeInput& input) noexcept = 0;
+  /// At start, before any merge(): the host hands back the records already in the log, newest first,
+  /// with the decisions logged for them, so the merger's memory is what it was before the restart (a
+  /// restart never changes a decision). Returns false when older records can no longer matter (the
+  /// host stops there). For a merged record only incident_id is meaningful.
+  virtual bool recall(const MergeRecall& past) noexcept = 0;
 };
 
 class Router : public Stage {

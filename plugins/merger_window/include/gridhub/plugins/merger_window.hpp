@@ -33,6 +33,9 @@ class WindowMerger final : public plugin::Merger {
  public:
   explicit WindowMerger(MergerOptions options);
   plugin::MergeResult merge(const plugin::MergeInput& input) noexcept override;
+  /// Rebuilds the open incidents newest first: the last max_open incidents opened, each with the
+  /// reports merged into it, in their log order (as merge() left them). Stops after max_open.
+  bool recall(const plugin::MergeRecall& past) noexcept override;
   std::string_view data_version() const noexcept override { return version_; }
 
   /// Character-bigram Jaccard similarity of two UTF-8 texts (0..1).
@@ -51,6 +54,7 @@ class WindowMerger final : public plugin::Merger {
   std::string version_;
   std::unordered_map<std::string, std::vector<Open>> by_place_;
   std::deque<std::pair<std::int64_t, std::string>> order_;   // (time, place key) for eviction
+  std::unordered_map<std::string, std::size_t> recalled_reports_;   // recall: merged reports not yet matched to their incident
 };
 
 }  // namespace gridhub::plugins

@@ -11,6 +11,7 @@
 #include "gridhub/common/clock.hpp"
 #include "gridhub/common/logging.hpp"
 #include "gridhub/core/hub.hpp"
+#include "gridhub/transport/frames.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"gridhub: the civic ticket integration hub"};
@@ -24,6 +25,8 @@ int main(int argc, char** argv) {
   try {
     cfg = gridhub::core::load_hub_config(config_file);
     gridhub::logging::setup("gridhub", log_level.empty() ? cfg.log_level : log_level);
+    // Any peer can make protobuf complain about its frames; that goes through our rate-limited log.
+    gridhub::transport::route_library_logging();
   } catch (const std::exception& e) {
     std::cerr << "gridhub: " << e.what() << "\n";
     return 2;

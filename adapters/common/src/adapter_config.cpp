@@ -14,6 +14,7 @@ config::Spec adapter_config_spec() {
       {"adapter.window", Type::kInteger, false, "events in flight to the hub"},
       {"adapter.ack_timeout_ms", Type::kInteger, false, "silence from the hub before reconnecting"},
       {"adapter.backoff_max_ms", Type::kInteger, false, "longest pause between reconnects"},
+      {"adapter.max_frame_bytes", Type::kInteger, false, "largest event sent to the hub (the hub's ingest.max_frame_bytes)"},
       {"adapter.log_level", Type::kString, false, "trace | debug | info | warn | error"},
       {"adapter.retry_after_s", Type::kInteger, false, "HTTP adapters: Retry-After (s) of the 503 while the outbox is full"},
       {"adapter.metrics_listen", Type::kString, false, "file importers: host:port serving GET /metrics while importing"},
@@ -38,6 +39,7 @@ AdapterConfig adapter_config_from(const config::Config& cfg) {
   a.client.window = static_cast<std::size_t>(cfg.get_int("adapter.window", 512, 1, 100000));
   a.client.ack_timeout = std::chrono::milliseconds(cfg.get_int("adapter.ack_timeout_ms", 3000, 10, 600000));
   a.client.backoff_max = std::chrono::milliseconds(cfg.get_int("adapter.backoff_max_ms", 5000, 10, 600000));
+  a.client.max_frame_bytes = static_cast<std::size_t>(cfg.get_int("adapter.max_frame_bytes", 1 << 20, 1024, 64 << 20));
   a.client.backoff_initial = std::min(a.client.backoff_initial, a.client.backoff_max);
   if (cfg.has("adapter.server_public_key") != cfg.has("adapter.secret_key_file")) {
     throw config::ConfigError(cfg.where(cfg.has("adapter.server_public_key") ? "adapter.server_public_key"

@@ -91,6 +91,7 @@ std::string format_report(const FileOutcome& o, const std::string& verdict, std:
   if (!o.error.empty()) r += fmt::format("error: {}\n", o.error);
   r += fmt::format("records read: {}\nrecords rejected: {}\nnew in outbox: {}\nalready known to the outbox: {}\n",
                    o.records, o.rejected.size(), o.queued, o.already_known);
+  if (o.corrected > 0) r += fmt::format("corrected (re-sent after an earlier rejection): {}\n", o.corrected);
   r += fmt::format("hub accepted: {}\nhub already had: {}\nhub dead-lettered: {}\n", hub_accepted, hub_duplicates,
                    hub_dead_lettered);
   for (const auto& rej : o.rejected) {

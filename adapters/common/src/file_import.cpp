@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "gridhub/adapter/event_bounds.hpp"
 #include "gridhub/adapter/http_server.hpp"
 #include "gridhub/adapter/hub_client.hpp"
 
@@ -92,6 +93,7 @@ FileOutcome FileImporter::add(const std::string& file, Result<std::vector<gridhu
   const auto now = clock_.now_micros();
   std::size_t rejected = 0;
   for (auto& ev : events) {
+    bound_event(ev, config_.client.max_frame_bytes);
     ev.set_adapter_id(config_.id);
     ev.mutable_received_at()->set_unix_micros(now);
     ev.mutable_received_at()->set_utc_offset_minutes(utc_offset_minutes_);
@@ -121,6 +123,12 @@ FileOutcome FileImporter::add(const std::string& file, Result<std::vector<gridhu
           ++rejected;
           spdlog::warn("{}: rejected ({} in '{}'): {}", r.location(), r.reason_code(), r.field(), r.detail());
         }
+        break;
+      case EnqueueResult::kCorrected:
+        ++corrected_;
+        ++outcome.corrected;
+        spdlog::info("{}: record {} replaces an earlier version that made no ticket (rejected or refused); sending it",
+                     file, events[i].source_key());
         break;
       case EnqueueResult::kAlreadyKnown:
         ++already_known_;
@@ -160,10 +168,10 @@ int FileImporter::finish(bool json, const std::atomic<bool>& stop) {
     std::string rej;
     for (const auto& [k, v] : all) rej += fmt::format("{}\"{}\":{}", rej.empty() ? "" : ",", k, v);
     std::cout << fmt::format(
-                     "{{\"files\":{},\"file_errors\":{},\"rows\":{},\"sent\":{},\"already_known\":{},\"dead_lettered\":{},"
+                     "{{\"files\":{},\"file_errors\":{},\"rows\":{},\"sent\":{},\"already_known\":{},\"corrected\":{},\"dead_lettered\":{},"
                      "\"outbox_full\":{},\"pending\":{},\"reconnects\":{},\"unreachable_waits\":{},\"rejected\":{{{}}}}}",
                      files_, file_errors_, rows_, stats->accepted, already_known_ + stats->duplicates,
-                     stats->dead_lettered, outbox_full_, left, stats->reconnects, stats->unreachable_waits, rej)
+                     corrected_, stats->dead_lettered, outbox_full_, left, stats->reconnects, stats->unreachable_waits, rej)
               << std::endl;
   } else {
     std::size_t rejected = 0;
@@ -174,10 +182,18 @@ int FileImporter::finish(bool json, const std::atomic<bool>& stop) {
     for (const auto& [k, v] : rejected_) std::cout << fmt::format(" [{} {}]", k, v);
     for (const auto& [k, v] : stats->refused) std::cout << fmt::format(" [hub refused {} {}]", k, v);
     std::cout << "\n";
+    if (!stats->refused.empty()) {
+      std::cout << "events the hub refused for good are not sent again; fix their source records and import again\n";
+    }
+    if (corrected_ > 0) {
+      std::cout << fmt::format("{} corrected records re-sent after an earlier rejection or refusal\n", corrected_);
+    }
     if (left > 0) std::cout << fmt::format("{} events still pending in the outbox (sent on the next run)\n", left);
   }
   if (left > 0) return 3;
-  return file_errors_ > 0 ? 1 : 0;
+  if (file_errors_ > 0) return 1;
+  // Refused for good (too large, invalid): final, never resent — the operator has to look.
+  return stats->refused.empty() ? 0 : 4;
 }
 
 }  // namespace gridhub::adapter

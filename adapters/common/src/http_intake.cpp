@@ -74,7 +74,8 @@ void HttpIntake::answer_batch(const std::vector<gridhub::v1::Event>& events,
     IntakeResult r = IntakeResult::kFailed;
     if (results) {
       switch (results.value()[i]) {
-        case EnqueueResult::kQueued: r = IntakeResult::kQueued; queued = true; break;
+        case EnqueueResult::kQueued:
+        case EnqueueResult::kCorrected: r = IntakeResult::kQueued; queued = true; break;
         case EnqueueResult::kAlreadyKnown: r = IntakeResult::kAlreadyKnown; break;
         case EnqueueResult::kFull: r = IntakeResult::kFull; break;
       }

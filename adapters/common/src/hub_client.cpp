@@ -1,5 +1,6 @@
 #include "gridhub/adapter/hub_client.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -63,6 +64,17 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
         sub->set_correlation_id(static_cast<std::uint64_t>(e.id));
         if (!sub->mutable_event()->ParseFromString(e.event_bytes)) {
           done.push_back(Delivery{e.id, 0, false, false, "outbox entry does not parse"});
+          cursor = e.id;
+          continue;
+        }
+        if (const std::size_t bytes = msg.ByteSizeLong(); bytes > options_.max_frame_bytes) {
+          // The hub would refuse it (or its socket cut it off): final, never sent (file imports bound
+          // their events before the outbox, adapters/common/event_bounds.hpp; this is the last guard).
+          ++stats.refused["TOO_LARGE"];
+          if (counters_ != nullptr) counters_->rejected("hub_TOO_LARGE").inc();
+          spdlog::error("outbox entry {} is a frame of {} bytes, over max_frame_bytes {}: not sent", e.id, bytes,
+                        options_.max_frame_bytes);
+          done.push_back(Delivery{e.id, 0, false, false, fmt::format("TOO_LARGE: frame of {} bytes not sent", bytes)});
           cursor = e.id;
           continue;
         }

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <mutex>
 
 #include "gridhub/sqlite/sqlite.hpp"
@@ -28,6 +31,55 @@ CREATE TABLE IF NOT EXISTS outbox(
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(id) WHERE state = 0;
 )sql";
 
+/// What a record says, without when this import read it: two imports of one unchanged record compare equal.
+std::string content_of(gridhub::v1::Event ev) {
+  ev.clear_received_at();
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    ev.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+/// What the outbox holds for an event's (channel, source_key).
+struct Slot {
+  std::int64_t id = 0;    // 0: the key is new
+  bool pending = false;
+  /// The held version never made a ticket (the hub dead-lettered or refused it, or it is a rejection
+  /// not yet sent) and `ev` is a different, readable version: it takes the slot and is sent.
+  bool corrected = false;
+};
+
+Result<Slot> slot_of(sqlite::Statement& find_key, const gridhub::v1::Event& ev) {
+  find_key.bind(1, static_cast<std::int64_t>(ev.channel())).bind(2, ev.source_key());
+  auto row = find_key.step();
+  if (!row) {
+    find_key.reset();
+    return row.error();
+  }
+  Slot slot;
+  if (row.value()) {
+    slot.id = find_key.column_int(0);
+    const auto state = find_key.column_int(1);
+    slot.pending = state == 0;
+    if (ev.has_rejection()) {
+      // Another unreadable version adds nothing: the hub keeps one dead letter per key.
+    } else if (state == 1) {
+      slot.corrected = find_key.column_int(2) != 0;   // acknowledged as a dead letter
+    } else {
+      gridhub::v1::Event held;
+      const bool parsed = held.ParseFromString(std::string(find_key.column_blob(3)));
+      // Pending: replace a rejection not yet delivered. Refused for good: a changed record goes again.
+      slot.corrected = !parsed || (state == 0 ? held.has_rejection() : content_of(held) != content_of(ev));
+    }
+  }
+  find_key.reset();
+  return slot;
+}
+
 }  // namespace
 
 struct Outbox::Impl {
@@ -37,6 +89,9 @@ struct Outbox::Impl {
   sqlite::Statement complete;
   sqlite::Statement refuse;
   sqlite::Statement exists;
+  // Corrections (see enqueue): what the outbox holds for a key, and taking its slot for a new version.
+  sqlite::Statement find_key{sqlite::Statement::null()};
+  sqlite::Statement supersede{sqlite::Statement::null()};
   std::size_t max_pending;
   const Clock& clock;
   std::size_t pending_cache;
@@ -74,13 +129,28 @@ Result<Outbox> Outbox::open(const std::filesystem::path& file, std::size_t max_p
   for (auto* r : {&insert, &select_pending, &complete, &refuse, &exists}) {
     if (!*r) return r->error();
   }
+  auto find_key = db->prepare("SELECT id, state, dead_lettered, event FROM outbox WHERE channel = ? AND source_key = ?");
+  // The new version takes a fresh id above every other, so a sender already past the old id sees it,
+  // and a late answer for the old id (complete: WHERE id = ?) finds nothing.
+  auto supersede = db->prepare(
+      "UPDATE outbox SET id = (SELECT max(id) + 1 FROM outbox), event = ?, state = 0, log_seq = NULL, duplicate = NULL,"
+      " dead_lettered = NULL, refused = NULL, enqueued_at = ?, completed_at = NULL WHERE id = ?");
+  for (auto* r : {&find_key, &supersede}) {
+    if (!*r) return r->error();
+  }
   auto count = db->query_int("SELECT count(*) FROM outbox WHERE state = 0");
   if (!count) return count.error();
-  return Outbox(std::unique_ptr<Impl>(new Impl{std::move(db.value()), std::move(insert.value()),
-                                            std::move(select_pending.value()), std::move(complete.value()),
-                                            std::move(refuse.value()), std::move(exists.value()), max_pending, clock,
-                                            static_cast<std::size_t>(count.value()), {}}));
+  auto impl = std::unique_ptr<Impl>(new Impl{std::move(db.value()), std::move(insert.value()),
+                                             std::move(select_pending.value()), std::move(complete.value()),
+                                             std::move(refuse.value()), std::move(exists.value()),
+                                             sqlite::Statement::null(), sqlite::Statement::null(), max_pending, clock,
+                                             static_cast<std::size_t>(count.value()), {}});
+  impl->find_key = std::move(find_key.value());
+  impl->supersede = std::move(supersede.value());
+  return Outbox(std::move(impl));
 }
+
+
 
 Result<std::vector<EnqueueResult>> Outbox::enqueue(std::span<const gridhub::v1::Event> events) {
   std::lock_guard lock(impl_->mu);
@@ -92,24 +162,35 @@ Result<std::vector<EnqueueResult>> Outbox::enqueue(std::span<const gridhub::v1::
   std::string bytes;
   std::size_t added = 0;
   for (const auto& ev : events) {
-    if (impl_->pending_cache + added >= impl_->max_pending) {
-      // Full; but an event the outbox already holds is still "already known", not refused.
-      impl_->exists.bind(1, static_cast<std::int64_t>(ev.channel())).bind(2, ev.source_key());
-      auto hit = impl_->exists.step();
-      impl_->exists.reset();
-      if (!hit) return hit.error();
-      out.push_back(hit.value() ? EnqueueResult::kAlreadyKnown : EnqueueResult::kFull);
-      continue;
-    }
+    const bool full = impl_->pending_cache + added >= impl_->max_pending;
     bytes.clear();
-    ev.SerializeToString(&bytes);
-    impl_->insert.bind(1, static_cast<std::int64_t>(ev.channel())).bind(2, ev.source_key()).bind_blob(3, bytes).bind(4, now);
-    if (auto s = impl_->insert.run(); !s) return s.error();
-    if (impl_->db.changes() == 0) {
+    if (!full) {
+      ev.SerializeToString(&bytes);
+      impl_->insert.bind(1, static_cast<std::int64_t>(ev.channel())).bind(2, ev.source_key()).bind_blob(3, bytes).bind(4, now);
+      if (auto s = impl_->insert.run(); !s) return s.error();
+      if (impl_->db.changes() != 0) {
+        out.push_back(EnqueueResult::kQueued);
+        ++added;
+        continue;
+      }
+    }
+    // The key is held (or the outbox is full): an earlier import's version, or a new one for a record
+    // that never made a ticket — a corrected row must not be kept out by its rejected predecessor.
+    auto slot = slot_of(impl_->find_key, ev);
+    if (!slot) return slot.error();
+    if (slot->corrected && full && !slot->pending) {
+      out.push_back(EnqueueResult::kFull);   // a new version needs room like a new event
+    } else if (slot->corrected) {
+      if (bytes.empty()) ev.SerializeToString(&bytes);
+      impl_->supersede.bind_blob(1, bytes).bind(2, now).bind(3, slot->id);
+      if (auto s = impl_->supersede.run(); !s) return s.error();
+      out.push_back(EnqueueResult::kCorrected);
+      if (!slot->pending) ++added;
+    } else if (slot->id != 0) {
+      // Full; but an event the outbox already holds is still "already known", not refused.
       out.push_back(EnqueueResult::kAlreadyKnown);
     } else {
-      out.push_back(EnqueueResult::kQueued);
-      ++added;
+      out.push_back(EnqueueResult::kFull);
     }
   }
   if (auto s = tx.commit(); !s) return s.error();

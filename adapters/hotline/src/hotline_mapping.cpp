@@ -273,6 +273,7 @@ Result<ParseOutput> parse_export(std::string_view file_bytes, const std::string&
   }
   Result<Layout> layout = resolve_layout(row.fields, options.columns, source_name);
   if (!layout.ok()) return layout.error();
+  reader.expect_fields(layout->header.size());
 
   while (reader.next(row)) {
     const SourceRow source_row{row.fields, row.raw, row.error, row.error_message,

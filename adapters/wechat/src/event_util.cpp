@@ -116,6 +116,7 @@ Status read_csv_header(text::CsvReader& reader, const std::string& source_name, 
   if (!reader.next(row)) return Error(Errc::missing_field, fmt::format("{}: no header row (the file is empty)", source_name));
   if (row.error) return Error(Errc::bad_value, fmt::format("{}: header row: {}", source_name, row.error_message));
   width = row.fields.size();
+  reader.expect_fields(width);
   for (std::size_t c = 0; c < names.size() && c < at.size(); ++c) {
     at[c] = kNoColumn;
     for (std::size_t i = 0; i < row.fields.size(); ++i) {

@@ -6,6 +6,8 @@
 #include "batch_writer.hpp"
 #include "gridhub/auth/entitlement.hpp"
 #include "gridhub/core/routing.hpp"
+#include "gridhub/log/wire_scan.hpp"
+#include "gridhub/text/text_decode.hpp"
 
 namespace gridhub::core {
 
@@ -31,6 +33,43 @@ zmq::socket_t make_router(zmq::context_t& zmq, const IngestOptions& o, const aut
     bound.push_back(s.get(zmq::sockopt::last_endpoint));
   }
   return s;
+}
+
+/// How much of a refused frame its dead letter keeps: enough to recognise it, never the frame's size.
+constexpr std::size_t kExcerptBytes = 4096;
+
+std::string excerpt(const zmq::message_t& payload) {
+  return std::string(static_cast<const char*>(payload.data()), std::min<std::size_t>(payload.size(), kExcerptBytes));
+}
+
+/// A text field read off the wire, kept only if it could have been stored (valid UTF-8, short).
+std::string readable(std::string_view bytes) {
+  return bytes.size() <= 256 && text::is_valid_utf8(bytes) ? std::string(bytes) : std::string();
+}
+
+/// What an oversized Submit says about itself, read from its encoding without parsing the event (the
+/// fields are length-delimited, so this skips over the bulk): its correlation, to answer the sender,
+/// and its record key, to file the dead letter under it.
+void scan_oversized(std::string_view frame, IngestServer::RefusedFrame& out) {
+  namespace wire = log::wire;
+  wire::Field f;
+  while (!frame.empty() && wire::next(frame, f)) {
+    if (f.number != 1 || f.type != 2) continue;  // AdapterToHub.submit
+    std::string_view submit = f.bytes;
+    wire::Field g;
+    while (!submit.empty() && wire::next(submit, g)) {
+      if (g.number == 1 && g.type == 0) out.correlation = g.value;  // Submit.correlation_id
+      if (g.number != 2 || g.type != 2) continue;                   // Submit.event
+      std::string_view event = g.bytes;
+      wire::Field h;
+      while (!event.empty() && wire::next(event, h)) {
+        if (h.number == 1 && h.type == 0 && v1::Channel_IsValid(static_cast<int>(h.value))) out.channel = static_cast<int>(h.value);
+        if (h.number == 2 && h.type == 2) out.adapter_id = readable(h.bytes);
+        if (h.number == 3 && h.type == 2) out.source_key = readable(h.bytes);
+      }
+    }
+  }
+  if (out.source_key.empty()) out.channel = 0;   // the dead letter is keyed by both or by neither
 }
 
 }  // namespace
@@ -92,17 +131,20 @@ void IngestServer::handle(transport::RouterMessage& msg) {
   const auto size = msg.payload.size();
   if (size > options_.max_frame_bytes) {
     ++counters_.received;
-    dead_letter_frame(msg.routing_id, 0, "too_large",
-                      fmt::format("frame of {} bytes exceeds max_frame_bytes {}", size, options_.max_frame_bytes),
-                      {}, v1::NACK_CODE_TOO_LARGE);
+    RefusedFrame frame{.reason_code = "too_large",
+                       .detail = fmt::format("frame of {} bytes exceeds max_frame_bytes {}", size, options_.max_frame_bytes),
+                       .payload = excerpt(msg.payload)};
+    scan_oversized(std::string_view(static_cast<const char*>(msg.payload.data()), size), frame);
+    dead_letter_frame(msg, std::move(frame), v1::NACK_CODE_TOO_LARGE);
     return;
   }
   if (msg.extra_frames != 0 || !transport::parse_bounded(msg.payload.data(), size, options_.max_frame_bytes, in_)) {
     ++counters_.received;
-    dead_letter_frame(msg.routing_id, 0, "malformed_frame",
-                      msg.extra_frames != 0 ? fmt::format("{} unexpected extra frames", msg.extra_frames)
-                                            : std::string("frame is not a gridhub.v1.AdapterToHub message"),
-                      std::string(static_cast<const char*>(msg.payload.data()), std::min<std::size_t>(size, 4096)),
+    dead_letter_frame(msg,
+                      {.reason_code = "malformed_frame",
+                       .detail = msg.extra_frames != 0 ? fmt::format("{} unexpected extra frames", msg.extra_frames)
+                                                       : std::string("frame is not a gridhub.v1.AdapterToHub message"),
+                       .payload = excerpt(msg.payload)},
                       v1::NACK_CODE_MALFORMED_FRAME);
     return;
   }
@@ -126,7 +168,7 @@ void IngestServer::handle(transport::RouterMessage& msg) {
       ++counters_.received;
       break;
     case v1::AdapterToHub::MSG_NOT_SET:
-      dead_letter_frame(msg.routing_id, 0, "malformed_frame", "AdapterToHub carries no message", {},
+      dead_letter_frame(msg, {.reason_code = "malformed_frame", .detail = "AdapterToHub carries no message"},
                         v1::NACK_CODE_MALFORMED_FRAME);
       return;
   }
@@ -136,7 +178,11 @@ void IngestServer::handle(transport::RouterMessage& msg) {
   // Fields this hub version does not know could carry data past masking; they are not stored.
   ev->DiscardUnknownFields();
   if (auto s = validate_event(*ev, options_.limits); !s) {
-    dead_letter_frame(msg.routing_id, corr, "invalid_event", s.error().detail, ev->SerializeAsString(),
+    std::string bytes = ev->SerializeAsString();
+    bytes.resize(std::min(bytes.size(), kExcerptBytes));
+    dead_letter_frame(msg,
+                      {.correlation = corr, .reason_code = "invalid_event", .detail = s.error().detail,
+                       .payload = std::move(bytes)},
                       v1::NACK_CODE_INVALID_EVENT);
     return;
   }
@@ -178,8 +224,7 @@ bool IngestServer::allowed(const transport::RouterMessage& msg, v1::AdapterToHub
   return false;
 }
 
-void IngestServer::dead_letter_frame(const std::string& routing_id, std::uint64_t correlation, std::string reason_code,
-                                     std::string detail, std::string payload, v1::NackCode code) {
+void IngestServer::dead_letter_frame(const transport::RouterMessage& msg, RefusedFrame frame, v1::NackCode code) {
   switch (code) {
     case v1::NACK_CODE_TOO_LARGE: ++counters_.nacked_too_large; break;
     case v1::NACK_CODE_MALFORMED_FRAME: ++counters_.nacked_malformed; break;
@@ -187,15 +232,42 @@ void IngestServer::dead_letter_frame(const std::string& routing_id, std::uint64_
     default: ++counters_.nacked_unavailable; break;
   }
   const std::uint64_t rejected = counters_.nacked_too_large + counters_.nacked_malformed + counters_.nacked_invalid;
+  const bool keep = dead_letter_allowed(msg);
   // A flood of bad frames must not flood the log: the first ones, then every 1000th (counters have them all).
   if (rejected <= 10 || rejected % 1000 == 0) {
-    spdlog::warn("ingest: rejected frame #{} (correlation {}): {}: {} — dead-lettered; see gridhubctl dead-letters",
-                 rejected, correlation, reason_code, detail);
+    spdlog::warn("ingest: rejected frame #{} (correlation {}): {}: {} — {}", rejected, frame.correlation,
+                 frame.reason_code, frame.detail,
+                 keep ? "dead-lettered; see gridhubctl dead-letters" : "counted, not stored (its peer is over its allowance)");
   }
-  nack(routing_id, correlation, code, detail);
+  nack(msg.routing_id, frame.correlation, code, frame.detail);
+  if (!keep) return;
   // Keep it findable. No seq, no ack: the nack already told the sender.
-  log::DeadLetterItem dl{{}, 0, {}, std::move(reason_code), {}, std::move(detail), "ingest frame", std::move(payload)};
+  log::DeadLetterItem dl{std::move(frame.adapter_id), frame.channel,          std::move(frame.source_key),
+                         std::move(frame.reason_code), {},                    std::move(frame.detail),
+                         "ingest frame",               std::move(frame.payload)};
   writer_->submit(Pending{{}, 0, {}}, std::move(dl));
+}
+
+bool IngestServer::dead_letter_allowed(const transport::RouterMessage& msg) {
+  // Bounded however many peers there are: past this many, the rest share one allowance.
+  constexpr std::size_t kMaxPeers = 10000;
+  std::string peer = transport::peer_of(msg);
+  auto it = dead_letters_by_peer_.find(peer);
+  if (it == dead_letters_by_peer_.end()) {
+    if (dead_letters_by_peer_.size() >= kMaxPeers) peer = "(other peers)";
+    it = dead_letters_by_peer_.try_emplace(std::move(peer), 0).first;
+  }
+  if (it->second < options_.max_dead_letters_per_peer) {
+    ++it->second;
+    return true;
+  }
+  ++counters_.dead_letters_dropped;
+  if (counters_.dead_letters_dropped <= 10 || counters_.dead_letters_dropped % 1000 == 0) {
+    spdlog::warn("ingest: {} has sent {} refused frames that were dead-lettered (ingest.max_dead_letters_per_peer); "
+                 "further ones are nacked and counted, not stored ({} so far, ingest_dead_letters_dropped_total)",
+                 it->first, it->second, counters_.dead_letters_dropped);
+  }
+  return false;
 }
 
 void IngestServer::nack(const std::string& routing_id, std::uint64_t correlation, v1::NackCode code, std::string reason) {
@@ -288,6 +360,7 @@ void IngestServer::reply_status(const std::string& routing_id) {
   add("ingest_commits_total", counters_.commits);
   add("ingest_commit_failures_total", counters_.commit_failures);
   add("ingest_acks_unroutable_total", counters_.acks_unroutable);
+  add("ingest_dead_letters_dropped_total", counters_.dead_letters_dropped);
   add("ingest_pending", writer_->pending());
   if (security_ != nullptr && security_->curve()) {
     add("ingest_denied_submit_total", counters_.denied_submit);

@@ -1,6 +1,10 @@
 #include "gridhub/transport/frames.hpp"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/stubs/logging.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
 
 namespace gridhub::transport {
 
@@ -72,6 +76,30 @@ bool parse_bounded(const void* data, std::size_t size, std::size_t max_bytes, go
   in.SetRecursionLimit(32);
   return msg.ParseFromCodedStream(&in) && in.ConsumedEntireMessage();
 }
+
+std::string peer_of(const RouterMessage& msg) {
+  if (!msg.user_id.empty()) return "identity " + msg.user_id;
+  const char* addr = zmq_msg_gets(msg.payload.handle(), "Peer-Address");
+  if (addr != nullptr && *addr != '\0') return std::string(addr);
+  return "local";
+}
+
+namespace {
+
+std::atomic<std::uint64_t> g_library_lines{0};
+
+void log_protobuf(google::protobuf::LogLevel level, const char* filename, int line, const std::string& message) {
+  const std::uint64_t n = ++g_library_lines;
+  // A peer can make the library complain once per frame; the log must not grow with its sending rate.
+  if (n > 10 && n % 1000 != 0) return;
+  const auto lvl = level >= google::protobuf::LOGLEVEL_ERROR ? spdlog::level::warn : spdlog::level::debug;
+  spdlog::log(lvl, "protobuf ({}:{}), library message #{}{}: {}", filename, line, n,
+              n == 10 ? " (from now on only every 1000th is shown)" : "", message);
+}
+
+}  // namespace
+
+void route_library_logging() { google::protobuf::SetLogHandler(&log_protobuf); }
 
 void apply_common_options(zmq::socket_t& socket, std::size_t max_frame_bytes, int linger_ms) {
   socket.set(zmq::sockopt::linger, linger_ms);

@@ -19,6 +19,7 @@ static void PrintTo(EnqueueResult r, std::ostream* os) {
   switch (r) {
     case EnqueueResult::kQueued: *os << "kQueued"; return;
     case EnqueueResult::kAlreadyKnown: *os << "kAlreadyKnown"; return;
+    case EnqueueResult::kCorrected: *os << "kCorrected"; return;
     case EnqueueResult::kFull: *os << "kFull"; return;
   }
 }
@@ -133,6 +134,77 @@ TEST_F(OutboxTest, KnownEventsStayKnownAfterReopenAndAfterDelivery) {
   // Re-importing the same file adds nothing, whatever became of the first copy.
   EXPECT_EQ(enqueue(events({"A", "B"})), (std::vector<R>{R::kAlreadyKnown, R::kAlreadyKnown}));
   EXPECT_TRUE(pending().empty());
+}
+
+v1::Event rejected_event(const std::string& key) {
+  v1::Event ev = make_event(key);
+  ev.mutable_rejection()->set_reason_code("bad_date");
+  ev.mutable_rejection()->set_location("export.csv:3");
+  return ev;
+}
+
+Delivery dead_lettered(std::int64_t id) {
+  Delivery d{};
+  d.id = id;
+  d.dead_lettered = true;
+  return d;
+}
+
+// Issue #11, item 1: a record the hub dead-lettered made no ticket; its corrected version goes out.
+TEST_F(OutboxTest, CorrectedVersionOfADeadLetteredRecordIsQueuedOnce) {
+  ASSERT_EQ(enqueue({rejected_event("A")}), (std::vector<R>{R::kQueued}));
+  const auto first = pending();
+  ASSERT_EQ(first.size(), 1u);
+  complete({dead_lettered(first[0].id)});
+  EXPECT_EQ(pending_count(), 0u);
+  // The same broken row again adds nothing; the fixed one takes the slot.
+  EXPECT_EQ(enqueue({rejected_event("A")}), (std::vector<R>{R::kAlreadyKnown}));
+  EXPECT_EQ(enqueue({make_event("A")}), (std::vector<R>{R::kCorrected}));
+  const auto second = pending();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_GT(second[0].id, first[0].id);
+  v1::Event ev;
+  ASSERT_TRUE(ev.ParseFromString(second[0].event_bytes));
+  EXPECT_FALSE(ev.has_rejection());
+  EXPECT_EQ(pending_count(), 1u);
+  // Once it is acknowledged as a ticket, every later version is already known.
+  EXPECT_EQ(enqueue({make_event("A")}), (std::vector<R>{R::kAlreadyKnown}));
+  complete({acked(second[0].id, 7)});
+  auto changed = make_event("A");
+  changed.mutable_fields()->set_text("edited");
+  EXPECT_EQ(enqueue({changed, rejected_event("A")}), (std::vector<R>{R::kAlreadyKnown, R::kAlreadyKnown}));
+  EXPECT_TRUE(pending().empty());
+}
+
+TEST_F(OutboxTest, PendingRejectionIsReplacedAndALateAnswerForItIsIgnored) {
+  enqueue({rejected_event("A")});
+  const auto old = pending();
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(enqueue({make_event("A")}), (std::vector<R>{R::kCorrected}));
+  EXPECT_EQ(pending_count(), 1u);
+  complete({dead_lettered(old[0].id)});   // the hub's answer to the rejected version, sent before
+  const auto now = pending();
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_NE(now[0].id, old[0].id);
+  EXPECT_EQ(pending_count(), 1u);
+}
+
+TEST_F(OutboxTest, RefusedEventIsReplacedOnlyByADifferentVersion) {
+  enqueue(events({"A"}));
+  complete({refused(pending()[0].id)});
+  EXPECT_EQ(enqueue(events({"A"})), (std::vector<R>{R::kAlreadyKnown}));
+  auto fixed = make_event("A");
+  fixed.mutable_fields()->set_text("fixed text");
+  EXPECT_EQ(enqueue({fixed}), (std::vector<R>{R::kCorrected}));
+  EXPECT_EQ(pending_keys(), (std::vector<std::string>{"A"}));
+}
+
+TEST_F(OutboxTest, CorrectionNeedsRoomLikeANewEvent) {
+  open(1);
+  enqueue({rejected_event("A")});
+  complete({dead_lettered(pending()[0].id)});
+  enqueue(events({"B"}));   // the one pending slot
+  EXPECT_EQ(enqueue({make_event("A")}), (std::vector<R>{R::kFull}));
 }
 
 TEST_F(OutboxTest, PendingPagesInIdOrder) {

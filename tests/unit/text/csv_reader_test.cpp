@@ -66,15 +66,90 @@ TEST(CsvReader, BlankLinesAreSkippedButCounted) {
   EXPECT_EQ(recs[1].fields, (Fields{"v1", "v2"}));
 }
 
-TEST(CsvReader, UnterminatedQuoteAtEofIsReportedOnItsRecord) {
-  auto recs = read_all("h1,h2\nok,1\nbad,\"never closed\nstill inside\n");
-  ASSERT_EQ(recs.size(), 3u);
+// The quote never closes: its record is its own line (reported there), and the rows after it are
+// read as rows. (Until this reader resynchronised, the record ran to the end of the file.)
+TEST(CsvReader, UnterminatedQuoteIsReportedOnItsLineAndReadingGoesOn) {
+  auto recs = read_all("h1,h2\nok,1\nbad,\"never closed\nstill,inside\n");
+  ASSERT_EQ(recs.size(), 4u);
   EXPECT_FALSE(recs[1].error);
   EXPECT_TRUE(recs[2].error);
   EXPECT_EQ(recs[2].line, 3u);
   EXPECT_NE(recs[2].error_message.find("line 3"), std::string::npos) << recs[2].error_message;
-  EXPECT_EQ(recs[2].fields[0], "bad");
-  EXPECT_EQ(recs[2].raw, "bad,\"never closed\nstill inside\n");
+  EXPECT_EQ(recs[2].fields, (Fields{"bad", "\"never closed"}));
+  EXPECT_EQ(recs[2].raw, "bad,\"never closed");
+  EXPECT_FALSE(recs[3].error);
+  EXPECT_EQ(recs[3].line, 4u);
+  EXPECT_EQ(recs[3].fields, (Fields{"still", "inside"}));
+}
+
+TEST(CsvReader, StrayQuoteEarlyInALongFileCostsOnlyItsOwnLine) {
+  std::string text = "key,text,n\nK0,\"stray quote,0\n";
+  for (int i = 1; i <= 1000; ++i) text += "K" + std::to_string(i) + ",row " + std::to_string(i) + "," + std::to_string(i) + "\n";
+  auto recs = read_all(text);
+  ASSERT_EQ(recs.size(), 1002u);
+  EXPECT_TRUE(recs[1].error);
+  EXPECT_EQ(recs[1].line, 2u);
+  EXPECT_EQ(recs[1].raw, "K0,\"stray quote,0");
+  EXPECT_EQ(recs[1].fields.at(0), "K0");
+  for (std::size_t i = 2; i < recs.size(); ++i) {
+    ASSERT_FALSE(recs[i].error) << i;
+    EXPECT_EQ(recs[i].line, i + 1);
+    EXPECT_EQ(recs[i].fields.at(0), "K" + std::to_string(i - 1));
+  }
+}
+
+// A later row's quoted cell closes the stray quote: caught because text is glued to the closing quote.
+TEST(CsvReader, StrayQuoteClosedByALaterRowsQuoteIsCaught) {
+  auto recs = read_all("k,t,n\nA,\"stray,1\nB,\"quoted\",2\nC,x,3\n");
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_TRUE(recs[1].error);
+  EXPECT_EQ(recs[1].line, 2u);
+  EXPECT_EQ(recs[2].line, 3u);
+  EXPECT_FALSE(recs[2].error);
+  EXPECT_EQ(recs[2].fields, (Fields{"B", "quoted", "2"}));
+  EXPECT_EQ(recs[3].fields, (Fields{"C", "x", "3"}));
+}
+
+// ... or because the record it makes has the wrong width, once the reader knows the header's.
+TEST(CsvReader, StrayQuoteMakingAWrongWidthRecordIsCaughtWithExpectedFields) {
+  const std::string_view text = "k,t,n\nA,\"stray,1\nB,2,\"x\"\nC,x,3\n";
+  CsvReader reader(text);
+  CsvRecord rec;
+  ASSERT_TRUE(reader.next(rec));
+  reader.expect_fields(rec.size());
+  std::vector<CsvRecord> recs;
+  while (reader.next(rec)) recs.push_back(rec);
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_TRUE(recs[0].error);
+  EXPECT_EQ(recs[0].line, 2u);
+  EXPECT_EQ(recs[1].fields, (Fields{"B", "2", "x"}));
+  EXPECT_EQ(recs[1].line, 3u);
+  EXPECT_EQ(recs[2].line, 4u);
+}
+
+TEST(CsvReader, RealMultiLineCellsOfTheRightWidthStayOneRecord) {
+  const std::string_view text = "k,t,n\nA,\"two\nlines\",1\nB,x,2\n";
+  CsvReader reader(text);
+  CsvRecord rec;
+  ASSERT_TRUE(reader.next(rec));
+  reader.expect_fields(rec.size());
+  ASSERT_TRUE(reader.next(rec));
+  EXPECT_FALSE(rec.error);
+  EXPECT_EQ(rec.fields, (Fields{"A", "two\nlines", "1"}));
+  ASSERT_TRUE(reader.next(rec));
+  EXPECT_EQ(rec.line, 4u);
+}
+
+TEST(CsvReader, QuotedFieldLongerThanACellCanHoldIsAStrayQuote) {
+  const std::string text = "k,t\nA,\"" + std::string(CsvReader::kMaxQuotedFieldBytes + 100, 'x') + "\nend\",1\nB,2\n";
+  auto recs = read_all(text);
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_TRUE(recs[1].error);
+  EXPECT_EQ(recs[1].line, 2u);
+  EXPECT_NE(recs[1].error_message.find("128 KiB"), std::string::npos) << recs[1].error_message;
+  EXPECT_EQ(recs[2].line, 3u);
+  EXPECT_EQ(recs[3].fields, (Fields{"B", "2"}));
+  EXPECT_EQ(recs[3].line, 4u);
 }
 
 TEST(CsvReader, EmptyTextHasNoRecords) {

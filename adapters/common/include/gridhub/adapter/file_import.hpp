@@ -7,8 +7,9 @@
 /// the end of finish(), and "READY http=HOST:PORT" is printed on stdout before anything else.
 ///
 /// Exit codes (returned by finish()): 0 done, 1 a file could not be read or parsed, 3 interrupted with
-/// events still pending in the outbox (they go on the next run). Configuration errors are the
-/// caller's (exit 2).
+/// events still pending in the outbox (they go on the next run), 4 the hub refused events for good
+/// (too large, invalid: never resent; the summary counts them). Configuration errors are the caller's
+/// (exit 2).
 
 #include <atomic>
 #include <map>
@@ -43,6 +44,7 @@ struct FileOutcome {
   std::size_t records = 0;           // records read (rejected ones included)
   std::size_t queued = 0;            // new in the outbox (rejections included: they become dead letters)
   std::size_t already_known = 0;     // the outbox had them from an earlier import
+  std::size_t corrected = 0;         // new versions of records an earlier import sent rejected (or the hub refused)
   std::vector<RejectedRecord> rejected;
 
   /// Nothing importable: a file-level error, or every record rejected (an empty file included).
@@ -74,6 +76,7 @@ class FileImporter {
   std::size_t file_errors_ = 0;
   std::size_t rows_ = 0;
   std::size_t already_known_ = 0;
+  std::size_t corrected_ = 0;
   std::size_t outbox_full_ = 0;
   std::map<std::string, std::size_t> rejected_;
   Metrics metrics_;

@@ -2,7 +2,10 @@
 /// The adapter's local outbox: every event is written here (fsync'd) before it is sent, and stays
 /// pending until the hub acknowledges it. Restarting the adapter resends what is pending, so delivery
 /// is at-least-once across adapter and hub crashes; the hub's dedup makes it effectively once.
-/// A (channel, source_key) enters the outbox once: re-importing a file adds nothing.
+/// A (channel, source_key) enters the outbox once: re-importing a file adds nothing. The exception is
+/// a record whose earlier version never made a ticket — a rejection (dead-lettered by the hub) or an
+/// event the hub refused for good: a different, readable version of it takes the slot and is sent
+/// (kCorrected), since the hub stores the log's one event per key only for events that made it.
 /// Thread-safe: an HTTP adapter's io thread enqueues while its delivery thread sends (one mutex).
 
 #include <cstdint>
@@ -18,7 +21,12 @@
 
 namespace gridhub::adapter {
 
-enum class EnqueueResult { kQueued, kAlreadyKnown, kFull };
+enum class EnqueueResult {
+  kQueued,
+  kAlreadyKnown,
+  kCorrected,   // replaced an earlier version the hub dead-lettered or refused (or a rejection not yet sent)
+  kFull,
+};
 
 struct OutboxEntry {
   std::int64_t id;

@@ -2,8 +2,14 @@
 /// An RFC 4180 CSV reader over UTF-8 text that remembers where each record starts.
 ///
 /// Operators fix exports by opening them in an editor, so every record carries the 1-based line on
-/// which it starts (quoted fields may span lines) and its exact text. The reader never throws: an
-/// unterminated quote is reported on the record it ruins.
+/// which it starts (quoted fields may span lines) and its exact text. The reader never throws.
+///
+/// A stray quote (one `"` typed into a cell) must not turn the rest of the file into one record. A
+/// quoted field is taken as stray when it never closes, when it does not close within
+/// kMaxQuotedFieldBytes (more than a spreadsheet cell holds), or — with expect_fields() set — when
+/// it spans lines and the record comes out the wrong width. Then the record is only the line the
+/// quote opened on, read with such quotes as text, marked `error`, and reading resumes at the next
+/// line, so the following rows arrive with their right line numbers.
 
 #include <cstddef>
 #include <string>
@@ -40,10 +46,26 @@ class CsvReader {
   /// The 1-based line at which the next record would start.
   std::size_t line() const noexcept { return line_; }
 
+  /// Every record should have `n` fields (the header's width; 0: unknown, the default). Lets the
+  /// reader recognise a stray quote that a later quote closed (see above).
+  void expect_fields(std::size_t n) noexcept { expected_fields_ = n; }
+
+  /// A quoted field longer than this is a stray quote's doing: a spreadsheet cell holds at most
+  /// 32,767 characters (under 96 KiB of UTF-8).
+  static constexpr std::size_t kMaxQuotedFieldBytes = 128 * 1024;
+
  private:
+  /// Where a stray quote opened (npos: none) and why it is taken as stray.
+  struct Stray {
+    std::size_t at = std::string_view::npos;
+    std::string_view why;
+  };
+  Stray read_record(CsvRecord& out, std::size_t limit, bool one_line);
+
   std::string_view text_;
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
+  std::size_t expected_fields_ = 0;
 };
 
 }  // namespace gridhub::text

@@ -10,6 +10,7 @@
 /// | ingest.max_frame_bytes     | int      | 1048576                  | larger frames are nacked too_large |
 /// | ingest.max_batch           | int      | 1000                     | events per commit at most |
 /// | ingest.max_pending         | int      | 16384                    | queued events before intake pauses |
+/// | ingest.max_dead_letters_per_peer | int | 1000                   | refused frames (malformed, too large, invalid) dead-lettered per peer per run; the rest are nacked and counted |
 /// | stream.endpoints           | [string] | (required)               | ROUTER endpoints subscribers connect to |
 /// | stream.max_credit          | int      | 1000                     | records in flight per subscriber |
 /// | stream.max_batch           | int      | 256                      | records per message to subscribers that take batches |

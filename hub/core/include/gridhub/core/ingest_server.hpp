@@ -3,7 +3,8 @@
 /// into its ticket, appended by the writer thread in group commits, and acknowledged only after the
 /// commit that holds it returned. Bad frames are nacked with a reason, counted and dead-lettered.
 ///
-/// Config keys ([ingest]): endpoints, max_frame_bytes, max_batch, max_pending (see hub_config.hpp).
+/// Config keys ([ingest]): endpoints, max_frame_bytes, max_batch, max_pending, max_dead_letters_per_peer
+/// (see hub_config.hpp).
 
 #include <boost/asio/io_context.hpp>
 
@@ -12,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gridhub/auth/security.hpp"
@@ -29,6 +31,9 @@ struct IngestOptions {
   std::size_t max_frame_bytes = 1 << 20;
   std::size_t max_batch = 1000;       // events per commit at most
   std::size_t max_pending = 16384;    // events waiting for the writer before intake pauses
+  /// Frames the hub itself refuses (malformed, too large, invalid) are dead-lettered up to this many
+  /// per peer (per hub run); beyond it they are still nacked and counted, not stored.
+  std::size_t max_dead_letters_per_peer = 1000;
   EventLimits limits;
 };
 
@@ -45,6 +50,7 @@ struct IngestCounters {
   std::uint64_t commits = 0;
   std::uint64_t commit_failures = 0;
   std::uint64_t acks_unroutable = 0;
+  std::uint64_t dead_letters_dropped = 0;   // refused frames not stored: their peer was over max_dead_letters_per_peer
   std::uint64_t denied_submit = 0;    // Submit from an identity whose role is not adapter (curve mode)
   std::uint64_t denied_control = 0;   // status or reload from an identity whose role is not operator
 };
@@ -59,6 +65,17 @@ class IngestServer {
     std::uint64_t correlation_id = 0;
     /// Set for writes that are not adapters' events (ticket changes, cursors): told instead of an ack.
     std::function<void(const Status&, const log::AppendOutcome&)> done;
+  };
+
+  /// A frame the hub refuses: what its nack says and its dead letter keeps.
+  struct RefusedFrame {
+    std::uint64_t correlation = 0;
+    std::string reason_code{};
+    std::string detail{};
+    std::string payload{};     // a bounded excerpt, never the whole frame
+    std::string adapter_id{};  // what could be read of the event, if anything
+    int channel = 0;
+    std::string source_key{};
   };
 
   /// Binds the endpoints; throws zmq::error_t at start-up if an endpoint cannot be bound.
@@ -97,8 +114,10 @@ class IngestServer {
   void on_readable();
   void handle(transport::RouterMessage& msg);
   void nack(const std::string& routing_id, std::uint64_t correlation, gridhub::v1::NackCode code, std::string reason);
-  void dead_letter_frame(const std::string& routing_id, std::uint64_t correlation, std::string reason_code,
-                         std::string detail, std::string payload, gridhub::v1::NackCode code);
+  /// Nacks a frame the hub refuses and keeps it as a dead letter (within its peer's allowance).
+  void dead_letter_frame(const transport::RouterMessage& msg, RefusedFrame frame, gridhub::v1::NackCode code);
+  /// False when `msg`'s peer has used up its dead-letter allowance (then counts the drop).
+  bool dead_letter_allowed(const transport::RouterMessage& msg);
   void send(const std::string& routing_id, const gridhub::v1::HubToAdapter& msg);
   void on_batch_done(std::vector<Pending>&& batch, Status status, std::vector<log::AppendOutcome>&& outcomes);
   void reply_status(const std::string& routing_id);
@@ -112,6 +131,7 @@ class IngestServer {
   transport::AsioZmqSocket socket_;
   std::unique_ptr<BatchWriter> writer_;
   IngestCounters counters_;
+  std::unordered_map<std::string, std::size_t> dead_letters_by_peer_;
   std::function<void(std::uint64_t)> on_commit_;
   std::function<void(const std::vector<log::AppendOutcome>&)> on_outcomes_;
   std::function<gridhub::v1::ReloadReply()> on_reload_;

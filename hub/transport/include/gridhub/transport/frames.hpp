@@ -42,6 +42,16 @@ SendStatus send_dealer(zmq::socket_t& socket, const google::protobuf::MessageLit
 /// Parses at most `max_bytes` as `msg`; false on any failure (size, bytes, depth).
 bool parse_bounded(const void* data, std::size_t size, std::size_t max_bytes, google::protobuf::MessageLite& msg);
 
+/// Who sent `msg`, for per-peer accounting of bad frames: the ZAP identity when there is one, else the
+/// TCP peer's address (ZeroMQ's "Peer-Address", without the port: reconnecting does not make a new
+/// peer), else "local" (ipc://, where every peer is on this machine). Looked up on demand, not per frame.
+std::string peer_of(const RouterMessage& msg);
+
+/// Routes protobuf's own diagnostics (e.g. "String field ... contains invalid UTF-8 data", printed on
+/// stderr for every such frame a peer sends) into spdlog, rate-limited: the first few, then every
+/// 1000th with the count. Call once at start-up, after logging is set up.
+void route_library_logging();
+
 /// Socket options every gridhub socket gets: no linger on close beyond `linger_ms`, heartbeats so a
 /// dead peer is noticed, and a hard frame limit (`max_frame_bytes` * 2: the soft limit is checked by the
 /// hub, which nacks, while the hard one protects against absurd frames by disconnecting).

@@ -46,6 +46,10 @@ gridhub::config::Spec wechat_spec() {
   spec.push_back({"wechat.appid", Type::kString, false, "serve: the Official Account's AppID (encrypted mode checks it)"});
   spec.push_back({"wechat.corpid", Type::kString, false, "serve: the WeCom CorpID (instead of appid, for WeCom apps)"});
   spec.push_back({"wechat.body_limit_bytes", Type::kInteger, false, "serve: larger request bodies are answered 413"});
+  spec.push_back({"wechat.allow_plaintext", Type::kBoolean, false,
+                  "serve: with an EncodingAESKey, also accept plaintext messages (compatibility while migrating; replayable)"});
+  spec.push_back({"wechat.timestamp_window_s", Type::kInteger, false, "serve: messages whose timestamp is further from now are refused"});
+  spec.push_back({"wechat.nonce_memory", Type::kInteger, false, "serve: (timestamp, nonce) pairs remembered to refuse replays"});
   return spec;
 }
 
@@ -93,6 +97,9 @@ ServeConfig serve_config(const gridhub::config::Config& cfg) {
   if (cfg.has("wechat.appid") && cfg.has("wechat.corpid")) {
     throw gridhub::config::ConfigError(cfg.where("wechat.corpid") + ": set wechat.appid (Official Account) or wechat.corpid (WeCom), not both");
   }
+  s.callback.allow_plaintext = cfg.get_bool("wechat.allow_plaintext", false);
+  s.callback.timestamp_window_s = cfg.get_int("wechat.timestamp_window_s", 300, 1, 86400);
+  s.callback.nonce_memory = static_cast<std::size_t>(cfg.get_int("wechat.nonce_memory", 100000, 1, 10000000));
   s.receive_id = cfg.has("wechat.corpid") ? cfg.get_string("wechat.corpid") : cfg.get_string("wechat.appid");
   if (!s.aes_key.empty() && s.receive_id.empty()) {
     throw gridhub::config::ConfigError(cfg.source_name() + ": encrypted mode (wechat.encoding_aes_key) needs wechat.appid or wechat.corpid");
@@ -109,12 +116,15 @@ int serve(const gridhub::adapter::AdapterConfig& acfg, const ServeConfig& scfg) 
   }
   return ad::run_http_adapter(acfg, scfg.http, scfg.callback.utc_offset_minutes, [&](ad::HttpAdapterParts& p, std::string& describe) {
     auto endpoint = std::make_shared<gridhub::wechat::CallbackEndpoint>(std::move(crypto.value()), p.intake, p.counters,
-                                                                        scfg.callback);
+                                                                        p.clock, scfg.callback);
     endpoint->install(p.server);
-    describe = fmt::format("callback path {}, {} mode", scfg.callback.path,
-                           scfg.aes_key.empty() ? "plaintext" : "plaintext+encrypted");
+    describe = fmt::format("callback path {}, {} mode, timestamp window {} s", scfg.callback.path,
+                           scfg.aes_key.empty()               ? "plaintext"
+                           : scfg.callback.allow_plaintext    ? "encrypted+plaintext (wechat.allow_plaintext)"
+                                                              : "encrypted",
+                           scfg.callback.timestamp_window_s);
     return std::shared_ptr<void>(endpoint);
-  });
+  }, ad::SenderRetries::kCannotRetry);   // WeChat sends each message until answered, never after an error
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {

@@ -158,6 +158,12 @@ class DevTools {
   std::int64_t next_id_ = 0;
 };
 
+/// The reference of an "ok <reference>\n" answer ("" otherwise).
+std::string reference_of(const HttpReply& r) {
+  if (r.status != 200 || !r.body.starts_with("ok ") || !r.body.ends_with("\n")) return {};
+  return r.body.substr(3, r.body.size() - 4);
+}
+
 class WebformServe : public ::testing::Test {
  protected:
   WebformServe() : hub_(dir_.path()) {}
@@ -205,21 +211,28 @@ TEST_F(WebformServe, FormsPhotosWebhooksAndOpen311BecomeTickets) {
   auto gbk_post = post("/form", "submission_id=gbk-1&content=%C2%B7%B5%C6%BB%B5%C1%CB&name=%D5%C5&tel=138+0000+0001",
                        "application/x-www-form-urlencoded; charset=GBK");
   EXPECT_EQ(gbk_post.status, 200u) << gbk_post.body;
-  EXPECT_EQ(gbk_post.body, "ok gbk-1\n");
+  const std::string gbk1 = reference_of(gbk_post);
+  EXPECT_TRUE(gbk1.starts_with("gbk-1-")) << gbk_post.body;   // the page's id plus a digest of what was said
   // The same bytes declared by a _charset_ field instead.
   auto gbk_field = post("/form", "_charset_=gb2312&submission_id=gbk-2&content=%C2%B7%B5%C6%BB%B5%C1%CB",
                         "application/x-www-form-urlencoded");
   EXPECT_EQ(gbk_field.status, 200u) << gbk_field.body;
+  const std::string gbk2 = reference_of(gbk_field);
 
   // Multipart with a photo: stored by digest, named from the event.
   auto mp = post_multipart({{"submission_id", "mp-1"}, {"content", "井盖丢了，很危险"}, {"addr", "迎宾路35号"},
                             {"community", "麦香社区"}, {"photo", kJpeg, "IMG_0001.JPG", "image/jpeg"},
                             {"photo", "", "", "application/octet-stream"}});
   EXPECT_EQ(mp.status, 200u) << mp.body;
+  const std::string mp1 = reference_of(mp);
   const std::string photo = webform::sha256_hex(kJpeg) + ".jpg";
   EXPECT_EQ(slurp(dir_ / "photos" / photo), kJpeg);
-  // A double submit of the same page creates nothing new.
-  EXPECT_EQ(post_multipart({{"submission_id", "mp-1"}, {"content", "井盖丢了，很危险"}, {"photo", kJpeg, "a.jpg"}}).status, 200u);
+  // A double submit of the same page (the same fields again) creates nothing new.
+  auto twice = post_multipart({{"submission_id", "mp-1"}, {"content", "井盖丢了，很危险"}, {"addr", "迎宾路35号"},
+                               {"community", "麦香社区"}, {"photo", kJpeg, "IMG_0001.JPG", "image/jpeg"},
+                               {"photo", "", "", "application/octet-stream"}});
+  EXPECT_EQ(twice.status, 200u);
+  EXPECT_EQ(reference_of(twice), mp1);
 
   // Oversized and non-image photos are refused before anything is stored.
   auto big = post_multipart({{"content", "x"}, {"photo", "\xFF\xD8\xFF" + std::string(70000, 'x'), "big.jpg"}});
@@ -263,20 +276,20 @@ TEST_F(WebformServe, FormsPhotosWebhooksAndOpen311BecomeTickets) {
   EXPECT_EQ(bad.status, 400u);
   EXPECT_EQ(boost::json::parse(bad.body).as_array().at(0).as_object().at("code").as_int64(), 400);
 
-  const std::string keys = "'form:gbk-1','form:gbk-2','form:mp-1','Xk3pQv:1146','open311:" + request_id + "'";
+  const std::string keys = "'form:" + gbk1 + "','form:" + gbk2 + "','form:" + mp1 + "','Xk3pQv:1146','open311:" + request_id + "'";
   EXPECT_EQ(wait_for(hub_.db(), "SELECT count(*) FROM log WHERE source_key IN (" + keys + ")", 5), 5);
   EXPECT_EQ(query_int(hub_.db(), "SELECT count(DISTINCT ticket_id) FROM log WHERE ticket_id IS NOT NULL AND source_key IN (" +
                                      keys + ")"),
             5);
   EXPECT_EQ(query_int(hub_.db(), "SELECT count(*) FROM log WHERE source_key LIKE 'form:%'"), 3);   // no double submit
 
-  auto g = logged_event(hub_.db(), "form:gbk-1");
+  auto g = logged_event(hub_.db(), "form:" + gbk1);
   ASSERT_TRUE(g);
   EXPECT_EQ(g->fields().text(), "路灯坏了");
   EXPECT_EQ(g->fields().reporter_name(), "张");
   EXPECT_EQ(g->fields().reporter_phone(), "13800000001");
-  EXPECT_EQ(logged_event(hub_.db(), "form:gbk-2")->fields().text(), "路灯坏了");
-  auto m = logged_event(hub_.db(), "form:mp-1");
+  EXPECT_EQ(logged_event(hub_.db(), "form:" + gbk2)->fields().text(), "路灯坏了");
+  auto m = logged_event(hub_.db(), "form:" + mp1);
   ASSERT_TRUE(m);
   EXPECT_EQ(m->fields().extra().at("photos"), photo);
   EXPECT_EQ(m->fields().community_hint(), "麦香社区");
@@ -302,14 +315,16 @@ TEST_F(WebformServe, FormsPhotosWebhooksAndOpen311BecomeTickets) {
 
 TEST_F(WebformServe, WithTheHubDownPostsAreAcceptedAndDeliveredOnceItStarts) {
   start_adapter();   // no hub yet
+  std::string keys;
   for (int i = 0; i < 3; ++i) {
     auto r = post("/form", "submission_id=down-" + std::to_string(i) + "&content=%E5%81%9C%E6%B0%B4%E4%BA%86",
                   "application/x-www-form-urlencoded");
     ASSERT_EQ(r.status, 200u) << r.body;
+    keys += (keys.empty() ? "'form:" : ",'form:") + reference_of(r) + "'";
   }
   EXPECT_EQ(metric(metrics(), "gridhub_adapter_outbox_pending"), 3);
   hub_.start();
-  EXPECT_EQ(wait_for(hub_.db(), "SELECT count(*) FROM log WHERE source_key IN ('form:down-0','form:down-1','form:down-2')", 3), 3);
+  EXPECT_EQ(wait_for(hub_.db(), "SELECT count(*) FROM log WHERE source_key IN (" + keys + ")", 3), 3);
   adapter_->signal(SIGTERM);
   EXPECT_EQ(adapter_->wait(), 0) << slurp(dir_ / "webform.stderr");
 }
@@ -336,6 +351,92 @@ TEST_F(WebformServe, AFullOutboxRefusesWith503AndRetryAfterInEachEndpointsFormat
   const std::string m = metrics();
   EXPECT_EQ(metric(m, "gridhub_adapter_refused_total{reason=\"outbox_full\"}"), 2) << m;
   EXPECT_EQ(metric(m, "gridhub_adapter_rejected_total{reason=\"bad_api_key\"}"), 2) << m;
+}
+
+// Back, edit, submit: the page's submission_id comes again with another problem. It used to be
+// answered "ok" with the first reference while the second problem was never stored.
+TEST_F(WebformServe, TheSameSubmissionIdWithOtherContentIsAnotherReportWithItsOwnReference) {
+  hub_.start();
+  start_adapter();
+  const std::string form = "application/x-www-form-urlencoded";
+  auto first = post("/form", "submission_id=edit-1&content=%E8%B7%AF%E7%81%AF%E5%9D%8F%E4%BA%86", form);   // 路灯坏了
+  auto edited = post("/form", "submission_id=edit-1&content=%E4%BA%95%E7%9B%96%E4%B8%A2%E4%BA%86", form);  // 井盖丢了
+  auto again = post("/form", "submission_id=edit-1&content=%E4%BA%95%E7%9B%96%E4%B8%A2%E4%BA%86", form);   // double submit
+  const std::string r1 = reference_of(first);
+  const std::string r2 = reference_of(edited);
+  ASSERT_FALSE(r1.empty()) << first.body;
+  ASSERT_FALSE(r2.empty()) << edited.body;
+  EXPECT_NE(r1, r2);
+  EXPECT_EQ(reference_of(again), r2);
+  EXPECT_EQ(wait_for(hub_.db(), "SELECT count(*) FROM log WHERE source_key IN ('form:" + r1 + "','form:" + r2 + "')", 2), 2);
+  EXPECT_EQ(logged_event(hub_.db(), "form:" + r1)->fields().text(), "路灯坏了");
+  EXPECT_EQ(logged_event(hub_.db(), "form:" + r2)->fields().text(), "井盖丢了");
+  EXPECT_EQ(query_int(hub_.db(), "SELECT count(*) FROM log WHERE source_key LIKE 'form:edit-1%'"), 2);
+}
+
+// Without a submission_id the identity is a digest of the content: a retry is the same report, but
+// the same words a month later are a new one (they used to get the old reference and vanish).
+TEST_F(WebformServe, TheSameReportAMonthLaterIsANewReportWhileARetryIsNot) {
+  hub_.start();
+  start_adapter();
+  const std::string form = "application/x-www-form-urlencoded";
+  const std::string body = "content=%E8%B7%AF%E7%81%AF%E5%8F%88%E5%9D%8F%E4%BA%86&addr=%E8%BF%8E%E5%AE%BE%E8%B7%AF1%E5%8F%B7";
+  auto november = post("/form", body + "&ts=2026-11-01+09%3A15%3A00", form);
+  auto retry = post("/form", body + "&ts=2026-11-01+09%3A15%3A00", form);
+  auto december = post("/form", body + "&ts=2026-12-01+20%3A40%3A00", form);
+  const std::string r1 = reference_of(november);
+  ASSERT_FALSE(r1.empty()) << november.body;
+  EXPECT_EQ(reference_of(retry), r1);
+  const std::string r2 = reference_of(december);
+  ASSERT_FALSE(r2.empty()) << december.body;
+  EXPECT_NE(r2, r1);
+  // Without ts the day of arrival buckets it: a retry now is still the same report.
+  auto now1 = post("/form", body, form);
+  auto now2 = post("/form", body, form);
+  EXPECT_EQ(reference_of(now1), reference_of(now2));
+  EXPECT_NE(reference_of(now1), r1);
+  EXPECT_EQ(wait_for(hub_.db(), "SELECT count(*) FROM log WHERE source_key LIKE 'form:sha256:%'", 3), 3);
+  const std::string m = metrics();
+  EXPECT_EQ(metric(m, "gridhub_adapter_duplicates_total{where=\"outbox\"}"), 2) << m;
+}
+
+// What a resident sees when something goes wrong: Chinese, no log line (peer address, request
+// line), and the form with what they typed, so nothing has to be typed again.
+TEST_F(WebformServe, ErrorPagesForBrowsersAreChineseShowNoLogLinesAndKeepWhatWasTyped) {
+  start_adapter({}, "max_pending = 1\nretry_after_s = 7\n");   // no hub: the outbox fills
+  const std::map<std::string, std::string> browser = {{"Accept", "text/html,application/xhtml+xml"}};
+  const std::string form = "application/x-www-form-urlencoded";
+  const auto check_page = [](const HttpReply& r) {
+    EXPECT_EQ(r.header("Content-Type"), "text/html; charset=utf-8") << r.body;
+    EXPECT_NE(r.body.find("提交未成功"), std::string::npos) << r.body;
+    for (const char* leak : {"127.0.0.1", "POST /form", " from "}) EXPECT_EQ(r.body.find(leak), std::string::npos) << leak << "\n" << r.body;
+  };
+
+  // Refused before storing: the problem is missing; the address typed comes back filled in.
+  auto missing = post("/form", "submission_id=typed-1&addr=%E8%BF%8E%E5%AE%BE%E8%B7%AF35%E5%8F%B7&name=%E7%8E%8B", form, browser);
+  EXPECT_EQ(missing.status, 400u);
+  check_page(missing);
+  EXPECT_NE(missing.body.find("请填写：问题描述"), std::string::npos) << missing.body;
+  EXPECT_NE(missing.body.find("name=\"addr\" maxlength=\"200\" placeholder=\"如：迎宾路35号春晖名居3号楼\" value=\"迎宾路35号\""),
+            std::string::npos)
+      << missing.body;
+  EXPECT_NE(missing.body.find("value=\"王\""), std::string::npos) << missing.body;
+  EXPECT_NE(missing.body.find("name=\"submission_id\" value=\"typed-1\""), std::string::npos) << missing.body;
+
+  // Stored for the dead letters and answered 400 (a broken percent escape): the page names the
+  // field, not the request.
+  auto broken = post("/form", "submission_id=typed-2&content=%E8%B7%AF%E7%81%AF&addr=%ZZ", form, browser);
+  EXPECT_EQ(broken.status, 400u);
+  check_page(broken);
+
+  // The outbox is full (one pending, no hub): a browser gets 503 in Chinese with Retry-After, and
+  // the problem it typed is still in the form.
+  auto busy = post("/form", "submission_id=typed-3&content=%E5%81%9C%E6%B0%B4%E4%BA%86", form, browser);
+  EXPECT_EQ(busy.status, 503u) << busy.body;
+  check_page(busy);
+  EXPECT_EQ(busy.header("Retry-After"), "7");
+  EXPECT_NE(busy.body.find("系统繁忙"), std::string::npos) << busy.body;
+  EXPECT_NE(busy.body.find(">停水了</textarea>"), std::string::npos) << busy.body;
 }
 
 TEST_F(WebformServe, TheIntakePageIsSubmittedByHeadlessChromiumWithoutJavaScript) {
@@ -416,11 +517,12 @@ TEST_F(WebformServe, TheIntakePageIsSubmittedByHeadlessChromiumWithoutJavaScript
   )JS"), "submitted");
   const std::string thanks = dt.wait_eval("location.pathname + '|' + ((document.getElementById('reference') || {}).textContent || '')",
                                           [](const std::string& v) { return v.starts_with("/form|") && v.size() > 6; });
-  EXPECT_EQ(thanks, "/form|" + submission_id);
+  ASSERT_TRUE(thanks.starts_with("/form|" + submission_id + "-")) << thanks;
+  const std::string reference = thanks.substr(std::string("/form|").size());
   EXPECT_NE(dt.eval("document.body.innerText").find("提交成功"), std::string::npos);
 
-  EXPECT_EQ(wait_for(hub_.db(), "SELECT count(*) FROM log WHERE ticket_id IS NOT NULL AND source_key = 'form:" + submission_id + "'", 1), 1);
-  auto ev = logged_event(hub_.db(), "form:" + submission_id);
+  EXPECT_EQ(wait_for(hub_.db(), "SELECT count(*) FROM log WHERE ticket_id IS NOT NULL AND source_key = 'form:" + reference + "'", 1), 1);
+  auto ev = logged_event(hub_.db(), "form:" + reference);
   ASSERT_TRUE(ev);
   EXPECT_EQ(ev->fields().text(), "小区门口的路灯不亮了，晚上很黑");
   EXPECT_EQ(ev->fields().community_hint(), "麦香社区");

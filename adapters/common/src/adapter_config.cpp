@@ -17,6 +17,8 @@ config::Spec adapter_config_spec() {
       {"adapter.max_frame_bytes", Type::kInteger, false, "largest event sent to the hub (the hub's ingest.max_frame_bytes)"},
       {"adapter.log_level", Type::kString, false, "trace | debug | info | warn | error"},
       {"adapter.retry_after_s", Type::kInteger, false, "HTTP adapters: Retry-After (s) of the 503 while the outbox is full"},
+      {"adapter.min_free_disk_mb", Type::kInteger, false,
+       "HTTP adapters whose senders cannot retry: accept beyond max_pending until this much disk is left"},
       {"adapter.metrics_listen", Type::kString, false, "file importers: host:port serving GET /metrics while importing"},
       {"adapter.server_public_key", Type::kString, false, "the hub's CURVE public key (Z85)"},
       {"adapter.secret_key_file", Type::kString, false, "this adapter's CURVE secret key file"},
@@ -30,6 +32,7 @@ AdapterConfig adapter_config_from(const config::Config& cfg) {
   a.outbox = cfg.get_path("adapter.outbox");
   a.max_pending = static_cast<std::size_t>(cfg.get_int("adapter.max_pending", 1000000, 1, 1000000000));
   a.retry_after = std::chrono::seconds(cfg.get_int("adapter.retry_after_s", 5, 1, 3600));
+  a.min_free_disk_bytes = static_cast<std::uint64_t>(cfg.get_int("adapter.min_free_disk_mb", 512, 0, 1LL << 40)) << 20;
   a.metrics_listen = cfg.get_string("adapter.metrics_listen");
   a.log_level = cfg.get_enum("adapter.log_level", "info", {"trace", "debug", "info", "warn", "error"});
   a.client.endpoint = config::resolve_endpoint(cfg.get_string("adapter.hub"), cfg.base_dir());

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <limits>
 
 #include "gridhub/adapter/hub_delivery.hpp"
 #include "gridhub/adapter/outbox.hpp"
@@ -12,9 +13,12 @@
 namespace gridhub::adapter {
 
 int run_http_adapter(const AdapterConfig& acfg, const HttpServerOptions& http, int utc_offset_minutes,
-                     const InstallRoutes& install) {
+                     const InstallRoutes& install, SenderRetries senders) {
   SystemClock clock;
-  auto outbox = Outbox::open(acfg.outbox, acfg.max_pending, clock);
+  const bool overflow = senders == SenderRetries::kCannotRetry;
+  // A sender that cannot retry gets no count bound in the outbox: the intake alerts beyond
+  // max_pending and refuses only at the disk bound.
+  auto outbox = Outbox::open(acfg.outbox, overflow ? std::numeric_limits<std::size_t>::max() : acfg.max_pending, clock);
   if (!outbox) {
     spdlog::critical("cannot open outbox: {}", outbox.error().message());
     return 1;
@@ -27,6 +31,9 @@ int run_http_adapter(const AdapterConfig& acfg, const HttpServerOptions& http, i
   io_opts.adapter_id = acfg.id;
   io_opts.utc_offset_minutes = utc_offset_minutes;
   io_opts.retry_after = acfg.retry_after;
+  io_opts.overflow = overflow;
+  io_opts.soft_bound = acfg.max_pending;
+  io_opts.min_free_bytes = acfg.min_free_disk_bytes;
   HttpIntake intake(io, outbox.value(), clock, counters, io_opts, &delivery);
   HttpServer server(io, http, &metrics);
   HttpAdapterParts parts{intake, counters, server, clock};
@@ -44,7 +51,12 @@ int run_http_adapter(const AdapterConfig& acfg, const HttpServerOptions& http, i
     server.stop();
   });
   std::cout << server.ready_line() << std::endl;
-  spdlog::info("{} ({}, outbox bound {})", server.ready_line(), describe, acfg.max_pending);
+  if (overflow) {
+    spdlog::info("{} ({}, outbox alerts beyond {} pending, refuses below {} MiB free disk)", server.ready_line(), describe,
+                 acfg.max_pending, acfg.min_free_disk_bytes >> 20);
+  } else {
+    spdlog::info("{} ({}, outbox bound {})", server.ready_line(), describe, acfg.max_pending);
+  }
   io.run();
   delivery.stop();
   spdlog::info("stopped");

@@ -10,6 +10,7 @@
 
 #include "gridhub/webform/intake_page.hpp"
 #include "gridhub/webform/multipart.hpp"
+#include "gridhub/webform/open311.hpp"
 #include "gridhub/webform/signature.hpp"
 #include "gridhub/webform/urlencoded.hpp"
 
@@ -120,15 +121,29 @@ adapter::HttpResponse FormEndpoints::page(const adapter::HttpRequest&) {
 }
 
 adapter::HttpResponse FormEndpoints::refuse(const adapter::HttpRequest& request, unsigned status, std::string_view reason,
-                                            std::string_view field, const std::string& detail, bool html) {
+                                            std::string_view field, const std::string& detail, bool html,
+                                            const std::vector<FormPair>& typed) {
   counters_.rejected(reason).inc();
   const std::string message = fmt::format("{}: {} ({}): {}", request.describe(), reason, field, detail);
   if (!html) return adapter::HttpResponse::error(status, message);
   spdlog::warn("{}", message);
+  return error_page(status, reason, label_of(field), detail, typed);
+}
+
+adapter::HttpResponse FormEndpoints::error_page(unsigned status, std::string_view reason, std::string_view field_label,
+                                                const std::string& detail, const std::vector<FormPair>& typed) {
+  // The resident's own words come back in the form; the page never shows the log line (peer
+  // address, path), only the field at fault.
+  std::string submission_id;
+  for (const auto& p : typed) {
+    if (p.name == "submission_id" && valid_submission_id(p.value)) submission_id = p.value;
+  }
+  if (submission_id.empty()) submission_id = new_id_();
   adapter::HttpResponse r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
-  r.body = error_page_html(options_.page_title, options_.page_path, status, reason, label_of(field), detail);
+  r.body = error_page_html(options_.page_title, options_.page_path, status, reason, field_label, detail,
+                           typed.empty() ? std::string() : form_html(options_.form_path, options_.communities, submission_id, typed));
   return r;
 }
 
@@ -177,43 +192,48 @@ void FormEndpoints::form(const adapter::HttpRequest& request, adapter::HttpRespo
     };
     std::vector<Photo> photos;
     std::string payload;   // the text fields as the original payload (photos are stored apart)
+    // Text first, photos after: a refused photo then answers with everything typed put back.
     for (const auto& p : parts.value()) {
+      if (p.has_filename) continue;
       auto name = decode_form_text(p.name, encoding);
-      if (!name) return respond(refuse(request, 400, "bad_encoding", printable(p.name), name.error().detail, html));
-      if (p.has_filename) {
-        if (p.data.empty()) continue;   // a file input left empty
-        if (photos.size() >= options_.max_photos) {
-          return respond(refuse(request, 413, "too_many_photos", name.value(),
-                                fmt::format("more than {} photos in one post", options_.max_photos), html));
-        }
-        if (p.data.size() > options_.photo_max_bytes) {
-          return respond(refuse(request, 413, "photo_too_large", name.value(),
-                                fmt::format("file '{}' has {} bytes; the limit is {} per photo", printable(p.filename),
-                                            p.data.size(), options_.photo_max_bytes),
-                                html));
-        }
-        const std::string_view ext = sniff_image(p.data);
-        if (ext.empty()) {
-          return respond(refuse(request, 415, "unsupported_photo", name.value(),
-                                fmt::format("file '{}' is not a JPEG, PNG, WebP or HEIC image", printable(p.filename)), html));
-        }
-        photos.push_back({p.data, ext});
-        continue;
-      }
+      if (!name) return respond(refuse(request, 400, "bad_encoding", printable(p.name), name.error().detail, html, pairs));
       auto value = decode_form_text(p.data, encoding);
       if (!value) {
         return respond(refuse(request, 400, "bad_encoding", name.value(),
-                              fmt::format("{}: not valid {} ({})", name.value(), charset, value.error().detail), html));
+                              fmt::format("{}: not valid {} ({})", name.value(), charset, value.error().detail), html, pairs));
       }
       if (!payload.empty()) payload += '&';
       payload += name.value() + "=" + value.value();
       pairs.push_back({std::move(name.value()), std::move(value.value())});
+    }
+    for (const auto& p : parts.value()) {
+      if (!p.has_filename || p.data.empty()) continue;   // text, or a file input left empty
+      auto decoded_name = decode_form_text(p.name, encoding);
+      const std::string name = decoded_name ? decoded_name.value() : printable(p.name);
+      if (photos.size() >= options_.max_photos) {
+        return respond(refuse(request, 413, "too_many_photos", name,
+                              fmt::format("more than {} photos in one post", options_.max_photos), html, pairs));
+      }
+      if (p.data.size() > options_.photo_max_bytes) {
+        return respond(refuse(request, 413, "photo_too_large", name,
+                              fmt::format("file '{}' has {} bytes; the limit is {} per photo", printable(p.filename),
+                                          p.data.size(), options_.photo_max_bytes),
+                              html, pairs));
+      }
+      const std::string_view ext = sniff_image(p.data);
+      if (ext.empty()) {
+        return respond(refuse(request, 415, "unsupported_photo", name,
+                              fmt::format("file '{}' is not a JPEG, PNG, WebP or HEIC image", printable(p.filename)), html,
+                              pairs));
+      }
+      photos.push_back({p.data, ext});
     }
     // Written before the event, so an event never names a photo that is not on disk.
     for (const auto& ph : photos) {
       auto stored = photos_.store(ph.bytes, ph.ext);
       if (!stored) {
         spdlog::error("{}: {}", request.describe(), stored.error().detail);
+        if (html) return respond(error_page(500, "photo_not_stored", label_of("photo"), "", pairs));
         return respond(adapter::HttpResponse::error(500, request.describe() + ": the photo could not be stored; retry later"));
       }
       (stored->created ? photos_stored_ : photos_known_).inc();
@@ -236,23 +256,45 @@ void FormEndpoints::form(const adapter::HttpRequest& request, adapter::HttpRespo
   }
   if (!submission_id.empty() && !valid_submission_id(submission_id)) {
     return respond(refuse(request, 400, "bad_value", "submission_id",
-                          "submission_id must be 1-64 letters, digits, '-' or '_'", html));
+                          "submission_id must be 1-64 letters, digits, '-' or '_'", html, pairs));
   }
   if (!event.has_rejection()) {
     const auto content = std::find_if(pairs.begin(), pairs.end(), [](const FormPair& p) { return p.name == "content"; });
     if (content == pairs.end() || content->value.find_first_not_of(" \t\r\n") == std::string::npos) {
-      return respond(refuse(request, 400, "missing_field", "content", "请填写问题描述 (content is required)", html));
+      return respond(refuse(request, 400, "missing_field", "content", "请填写问题描述 (content is required)", html, pairs));
     }
   }
-  if (!submission_id.empty()) {
-    event.set_source_key("form:" + submission_id);
-  } else {
-    std::vector<FormPair> keyed = pairs;
-    for (const auto& n : photo_names) keyed.push_back({"photo", n});
-    std::erase_if(keyed, [](const FormPair& p) { return p.name == "_charset_" || p.name == "ts"; });
-    event.set_source_key("form:sha256:" + normalized_digest(std::move(keyed)));
+  // Identity: what was said (decoded fields and photos, in any order) ...
+  std::vector<FormPair> keyed = pairs;
+  for (const auto& n : photo_names) keyed.push_back({"photo", n});
+  std::string raw_ts;
+  for (const auto& p : keyed) {
+    if (p.name == "ts" && raw_ts.empty()) raw_ts = p.value;
   }
+  std::erase_if(keyed, [](const FormPair& p) { return p.name == "_charset_" || p.name == "ts" || p.name == "submission_id"; });
+  std::vector<FormPair> typed;   // what the resident typed, for an error page that puts it back
+  if (html) typed = pairs;
   map_form_fields(pairs, event, location, uo);
+  std::string reference;
+  if (!submission_id.empty()) {
+    // ... within one page load (submission_id): a double submit is one report, but back, edit,
+    // submit again is another report with another reference, never a silent "ok" for the first.
+    reference = submission_id + "-" + normalized_digest(std::move(keyed)).substr(0, 8);
+    event.set_source_key("form:" + reference);
+  } else {
+    // ... on the day it was reported (ts, else arrival): a retry the same day is one report, the
+    // same words a month later are a new one. A retry straddling local midnight becomes a second
+    // report (the hub's merger sees two reports of one incident); ts, when sent, does not move.
+    const auto& at = event.fields().reported_at();
+    if (event.fields().has_reported_at()) {
+      keyed.push_back(day_pair(at.unix_micros(), at.utc_offset_minutes()));
+    } else {
+      keyed.push_back({"\x01" "ts", raw_ts});   // an unparsable ts: dead-lettered, keyed by its own text
+    }
+    const std::string digest = normalized_digest(std::move(keyed));
+    reference = digest.substr(0, 16);
+    event.set_source_key("form:sha256:" + digest);
+  }
   if (!photo_names.empty()) {
     std::string joined;
     for (const auto& n : photo_names) joined += (joined.empty() ? "" : ",") + n;
@@ -263,33 +305,34 @@ void FormEndpoints::form(const adapter::HttpRequest& request, adapter::HttpRespo
   std::string rejection;
   std::string rejected_field;
   std::string rejected_reason;
+  std::string rejected_detail;
   if (event.has_rejection()) {
     const auto& rj = event.rejection();
     rejection = fmt::format("{}: {} ({}): {}", request.describe(), rj.reason_code(), rj.field(), rj.detail());
     rejected_field = rj.field();
     rejected_reason = rj.reason_code();
+    rejected_detail = rj.detail();
   }
-  const std::string reference = submission_id.empty() ? event.source_key().substr(std::string("form:sha256:").size(), 16)
-                                                      : submission_id;
   std::string who = request.describe();
   intake_.submit(std::move(event), [this, respond = std::move(respond), who = std::move(who), html, reference,
-                                    rejection = std::move(rejection), rejected_field = std::move(rejected_field),
-                                    rejected_reason = std::move(rejected_reason)](adapter::IntakeResult r) {
+                                    typed = std::move(typed), rejection = std::move(rejection),
+                                    rejected_field = std::move(rejected_field), rejected_reason = std::move(rejected_reason),
+                                    rejected_detail = std::move(rejected_detail)](adapter::IntakeResult r) {
     const bool stored = r == adapter::IntakeResult::kQueued || r == adapter::IntakeResult::kAlreadyKnown;
     if (!rejection.empty() && stored) {
       // Stored for the hub's dead letters (counted by the intake); the sender is told what was wrong.
       if (!html) return respond(adapter::HttpResponse::error(400, rejection));
-      adapter::HttpResponse page;
-      page.status = 400;
-      page.content_type = "text/html; charset=utf-8";
-      page.body = error_page_html(options_.page_title, options_.page_path, 400, rejected_reason, label_of(rejected_field),
-                                  rejection);
-      return respond(std::move(page));
+      return respond(error_page(400, rejected_reason, label_of(rejected_field), rejected_detail, typed));
     }
     adapter::HttpResponse answer = intake_.answer(r, who, "ok " + reference + "\n");
     if (html && stored) {
       answer.content_type = "text/html; charset=utf-8";
       answer.body = thanks_page_html(options_.page_title, options_.page_path, reference);
+    } else if (html) {
+      // 503 (outbox full; Retry-After kept) or 500: a Chinese page with the form still filled in.
+      adapter::HttpResponse page = error_page(answer.status, answer.status == 503 ? "busy" : "server_error", "", "", typed);
+      page.headers = std::move(answer.headers);
+      answer = std::move(page);
     }
     respond(std::move(answer));
   });

@@ -39,33 +39,66 @@ constexpr std::string_view kTail = "</main></body></html>\n";
 
 }  // namespace
 
-std::string intake_page_html(std::string_view title, std::string_view action, const std::vector<std::string>& communities,
-                             std::string_view submission_id) {
+std::string form_html(std::string_view action, const std::vector<std::string>& communities, std::string_view submission_id,
+                      const std::vector<FormPair>& values) {
+  const auto value_of = [&](std::string_view name) -> std::string {
+    for (const auto& p : values) {
+      if (p.name == name) return p.value;
+    }
+    return {};
+  };
+  const auto attr = [&](std::string_view name) {
+    const std::string v = value_of(name);
+    return v.empty() ? std::string() : fmt::format(" value=\"{}\"", html_escape(v));
+  };
+  const std::string chosen = value_of("community");
   std::string community;
   if (communities.empty()) {
-    community = "<input type=\"text\" id=\"community\" name=\"community\" maxlength=\"60\" placeholder=\"如：麦香社区\">";
+    community = fmt::format("<input type=\"text\" id=\"community\" name=\"community\" maxlength=\"60\" placeholder=\"如：麦香社区\"{}>",
+                            attr("community"));
   } else {
     community = "<select id=\"community\" name=\"community\"><option value=\"\">请选择（不清楚可不选）</option>";
-    for (const auto& c : communities) community += fmt::format("<option>{}</option>", html_escape(c));
+    for (const auto& c : communities) {
+      community += fmt::format("<option{}>{}</option>", c == chosen ? " selected" : "", html_escape(c));
+    }
     community += "</select>";
   }
-  return head(title) + fmt::format(
-      "<h1>{}</h1><p class=\"hint\">请如实填写，带<span class=\"req\">*</span>的为必填项。提交后会显示受理编号，请妥善保存。</p>\n"
-      "<form method=\"post\" action=\"{}\" enctype=\"multipart/form-data\" accept-charset=\"utf-8\">\n"
+  // What the page does not show (an H5 page's ts, lat/lng, type, ...) goes back as it came, so a
+  // re-rendered form resubmits the same report.
+  std::string hidden;
+  bool has_src = false;
+  for (const auto& p : values) {
+    if (p.name == "_charset_" || p.name == "submission_id" || p.name == "content" || p.name == "addr" ||
+        p.name == "community" || p.name == "name" || p.name == "tel") {
+      continue;
+    }
+    has_src = has_src || p.name == "src";
+    hidden += fmt::format("<input type=\"hidden\" name=\"{}\" value=\"{}\">", html_escape(p.name), html_escape(p.value));
+  }
+  if (!has_src) hidden += "<input type=\"hidden\" name=\"src\" value=\"intake_page\">";
+  return fmt::format(
+      "<form id=\"report-form\" method=\"post\" action=\"{}\" enctype=\"multipart/form-data\" accept-charset=\"utf-8\">\n"
       "<input type=\"hidden\" name=\"_charset_\">"
-      "<input type=\"hidden\" name=\"submission_id\" value=\"{}\">"
-      "<input type=\"hidden\" name=\"src\" value=\"intake_page\">\n"
+      "<input type=\"hidden\" name=\"submission_id\" value=\"{}\">{}\n"
       "<label for=\"content\">问题描述<span class=\"req\">*</span></label>"
-      "<textarea id=\"content\" name=\"content\" required maxlength=\"2000\" placeholder=\"请描述遇到的问题、时间和具体情况\"></textarea>\n"
+      "<textarea id=\"content\" name=\"content\" required maxlength=\"2000\" placeholder=\"请描述遇到的问题、时间和具体情况\">{}</textarea>\n"
       "<label for=\"addr\">地址/小区</label>"
-      "<input type=\"text\" id=\"addr\" name=\"addr\" maxlength=\"200\" placeholder=\"如：迎宾路35号春晖名居3号楼\">\n"
+      "<input type=\"text\" id=\"addr\" name=\"addr\" maxlength=\"200\" placeholder=\"如：迎宾路35号春晖名居3号楼\"{}>\n"
       "<label for=\"community\">所在社区</label>{}\n"
-      "<label for=\"name\">联系人</label><input type=\"text\" id=\"name\" name=\"name\" maxlength=\"40\" autocomplete=\"name\">\n"
-      "<label for=\"tel\">联系电话</label><input type=\"tel\" id=\"tel\" name=\"tel\" maxlength=\"30\" autocomplete=\"tel\">\n"
+      "<label for=\"name\">联系人</label><input type=\"text\" id=\"name\" name=\"name\" maxlength=\"40\" autocomplete=\"name\"{}>\n"
+      "<label for=\"tel\">联系电话</label><input type=\"tel\" id=\"tel\" name=\"tel\" maxlength=\"30\" autocomplete=\"tel\"{}>\n"
       "<label for=\"photo\">照片</label>"
       "<input type=\"file\" id=\"photo\" name=\"photo\" accept=\"image/jpeg,image/png,image/webp,image/heic\" multiple>\n"
       "<button type=\"submit\">提交</button>\n</form>\n",
-      html_escape(title), html_escape(action), html_escape(submission_id), community) + std::string(kTail);
+      html_escape(action), html_escape(submission_id), hidden, html_escape(value_of("content")), attr("addr"), community,
+      attr("name"), attr("tel"));
+}
+
+std::string intake_page_html(std::string_view title, std::string_view action, const std::vector<std::string>& communities,
+                             std::string_view submission_id) {
+  return head(title) + fmt::format(
+      "<h1>{}</h1><p class=\"hint\">请如实填写，带<span class=\"req\">*</span>的为必填项。提交后会显示受理编号，请妥善保存。</p>\n",
+      html_escape(title)) + form_html(action, communities, submission_id, {}) + std::string(kTail);
 }
 
 std::string thanks_page_html(std::string_view title, std::string_view page_path, std::string_view reference) {
@@ -77,7 +110,7 @@ std::string thanks_page_html(std::string_view title, std::string_view page_path,
 }
 
 std::string error_page_html(std::string_view title, std::string_view page_path, unsigned status, std::string_view reason,
-                            std::string_view field_label, std::string_view detail) {
+                            std::string_view field_label, std::string_view detail, std::string_view filled_form) {
   std::string what;
   if (reason == "missing_field") {
     what = fmt::format("请填写：{}", html_escape(field_label));
@@ -85,13 +118,29 @@ std::string error_page_html(std::string_view title, std::string_view page_path, 
     what = fmt::format("{}太大或太多，请压缩后重新上传。", html_escape(field_label));
   } else if (reason == "unsupported_photo") {
     what = fmt::format("{}只支持 JPG、PNG、WebP、HEIC 格式的图片。", html_escape(field_label));
+  } else if (status == 503) {
+    what = "系统繁忙，您的反映还没有提交成功，请稍等片刻后重新提交。";
+  } else if (status >= 500) {
+    what = "系统暂时出现故障，您的反映还没有提交成功，请稍后重新提交。";
   } else {
     what = fmt::format("“{}”填写有误，请检查后重新提交。", html_escape(field_label));
   }
+  // The code and detail help staff on the phone; they name fields, never requests or addresses.
+  std::string code = status >= 500 ? fmt::format("错误代码 {}", status)
+                                   : fmt::format("错误代码 {} {}：{}", status, html_escape(reason), html_escape(detail));
+  if (filled_form.empty()) {
+    return head(title) + fmt::format(
+        "<h1>提交未成功</h1><div class=\"card\"><p class=\"err\" id=\"problem\">{}</p>"
+        "<p class=\"hint\">{}</p><p><a href=\"{}\">返回重新填写</a></p></div>\n",
+        what, code, html_escape(page_path)) + std::string(kTail);
+  }
+  // What the resident typed is in the form below (a link back would load an empty page); photos
+  // cannot be put back into a file input and must be chosen again.
   return head(title) + fmt::format(
       "<h1>提交未成功</h1><div class=\"card\"><p class=\"err\" id=\"problem\">{}</p>"
-      "<p class=\"hint\">错误代码 {} {}：{}</p><p><a href=\"{}\">返回重新填写</a></p></div>\n",
-      what, status, html_escape(reason), html_escape(detail), html_escape(page_path)) + std::string(kTail);
+      "<p class=\"hint\">{}</p><p>您填写的内容已保留在下方，<a href=\"#report-form\">修改后重新提交</a>即可"
+      "（如有照片，请重新选择）。</p></div>\n",
+      what, code) + std::string(filled_form) + std::string(kTail);
 }
 
 }  // namespace gridhub::webform

@@ -101,6 +101,16 @@ std::string normalized_digest(std::vector<FormPair> fields) {
   return sha256_hex(canon);
 }
 
+std::int64_t local_day(std::int64_t unix_micros, int utc_offset_minutes) {
+  // Seconds first, so no arithmetic can overflow; floor division for times before 1970.
+  const std::int64_t s = unix_micros / 1000000 - (unix_micros % 1000000 < 0 ? 1 : 0) + std::int64_t{utc_offset_minutes} * 60;
+  return s / 86400 - (s % 86400 < 0 ? 1 : 0);
+}
+
+FormPair day_pair(std::int64_t unix_micros, int utc_offset_minutes) {
+  return FormPair{std::string("\x01" "day"), std::to_string(local_day(unix_micros, utc_offset_minutes))};
+}
+
 Result<Open311Request> map_open311_request(std::vector<FormPair> pairs, const std::vector<Open311Service>& services,
                                            std::int64_t now_micros, int utc_offset_minutes) {
   std::map<std::string, std::string> f;
@@ -134,7 +144,9 @@ Result<Open311Request> map_open311_request(std::vector<FormPair> pairs, const st
   }
 
   Open311Request out;
-  out.service_request_id = normalized_digest(pairs).substr(0, 20);
+  std::vector<FormPair> identity = pairs;
+  identity.push_back(day_pair(now_micros, utc_offset_minutes));
+  out.service_request_id = normalized_digest(std::move(identity)).substr(0, 20);
   v1::Event& ev = out.event;
   ev.set_channel(v1::CHANNEL_WEBFORM);
   ev.set_source_key("open311:" + out.service_request_id);

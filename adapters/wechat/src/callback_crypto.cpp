@@ -186,6 +186,9 @@ unsigned http_status(CallbackFailure f) {
     case CallbackFailure::kMalformed: return 400;
     case CallbackFailure::kWrongReceiver: return 403;
     case CallbackFailure::kNotConfigured: return 400;
+    case CallbackFailure::kPlaintextRefused: return 403;
+    case CallbackFailure::kStaleTimestamp: return 403;
+    case CallbackFailure::kReplayedNonce: return 403;
   }
   return 400;
 }
@@ -197,6 +200,9 @@ std::string_view reason_code(CallbackFailure f) {
     case CallbackFailure::kMalformed: return "bad_envelope";
     case CallbackFailure::kWrongReceiver: return "wrong_receiver";
     case CallbackFailure::kNotConfigured: return "not_configured";
+    case CallbackFailure::kPlaintextRefused: return "plaintext_refused";
+    case CallbackFailure::kStaleTimestamp: return "stale_timestamp";
+    case CallbackFailure::kReplayedNonce: return "replayed_nonce";
   }
   return "unknown";
 }

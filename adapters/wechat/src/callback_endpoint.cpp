@@ -13,16 +13,21 @@ CallbackQuery callback_query(const adapter::HttpRequest& r) {
 }
 
 CallbackEndpoint::CallbackEndpoint(CallbackCrypto crypto, adapter::HttpIntake& intake, adapter::AdapterCounters& counters,
-                                   CallbackOptions options)
+                                   const Clock& clock, CallbackOptions options)
     : crypto_(std::move(crypto)),
       intake_(intake),
       counters_(counters),
+      clock_(clock),
       options_(std::move(options)),
       pairer_(options_.location_window_us),
+      replays_(options_.timestamp_window_s, options_.nonce_memory),
       retries_(counters.metrics.counter("gridhub_wechat_retries_total",
                                         "WeChat resent a message the outbox already holds (same MsgId)")),
       verifications_(counters.metrics.counter("gridhub_wechat_url_verifications_total",
-                                              "URL verification requests answered with the echo string")) {}
+                                              "URL verification requests answered with the echo string")) {
+  counters.metrics.gauge_fn("gridhub_wechat_nonces_evicted", "remembered nonces evicted before their window ended (raise wechat.nonce_memory)",
+                            [this] { return static_cast<double>(replays_.evicted()); });
+}
 
 void CallbackEndpoint::install(adapter::HttpServer& server) {
   server.route("GET", options_.path, [this](const adapter::HttpRequest& r) { return verify(r); });
@@ -46,9 +51,34 @@ adapter::HttpResponse CallbackEndpoint::verify(const adapter::HttpRequest& reque
 }
 
 void CallbackEndpoint::receive(const adapter::HttpRequest& request, adapter::HttpResponder respond) {
-  auto opened = open_callback(crypto_, callback_query(request), request.body);
+  const CallbackQuery query = callback_query(request);
+  const bool plaintext = query.encrypt_type != "aes" && query.msg_signature.empty();
+  if (plaintext && crypto_.has_key() && !options_.allow_plaintext) {
+    // Safe mode: only the encrypted body is signed. A plaintext request here is either a replayed
+    // query string with a body of the sender's choosing or a misconfigured account.
+    return respond(refuse(request, {CallbackFailure::kPlaintextRefused,
+                                    "a plaintext message, but wechat.encoding_aes_key is configured (safe mode); "
+                                    "set wechat.allow_plaintext = true while the account still sends plaintext"}));
+  }
+  auto opened = open_callback(crypto_, query, request.body);
   if (auto* e = std::get_if<CallbackError>(&opened)) return respond(refuse(request, *e));
   const std::string& xml = std::get<OpenedCallback>(opened).xml;
+
+  const std::int64_t now_s = clock_.now_micros() / 1000000;
+  switch (replays_.admit(query.timestamp, query.nonce, sorted_sha1_hex({request.body}), now_s)) {
+    case ReplayGuard::Verdict::kFresh:
+    case ReplayGuard::Verdict::kRetry:
+      break;
+    case ReplayGuard::Verdict::kStale:
+      return respond(refuse(request, {CallbackFailure::kStaleTimestamp,
+                                      fmt::format("timestamp '{}' is not unix seconds within {} s of now ({})",
+                                                  query.timestamp.substr(0, 20), options_.timestamp_window_s, now_s)}));
+    case ReplayGuard::Verdict::kReplayed:
+      return respond(refuse(request, {CallbackFailure::kReplayedNonce,
+                                      "this timestamp and nonce came before with another body (a replayed signature)"}));
+  }
+  std::string timestamp(query.timestamp);
+  std::string nonce(query.nonce);
 
   OaOptions oo;
   oo.utc_offset_minutes = options_.utc_offset_minutes;
@@ -70,7 +100,11 @@ void CallbackEndpoint::receive(const adapter::HttpRequest& request, adapter::Htt
   std::string who = request.describe();
   std::string key = event.source_key();
   intake_.submit(std::move(event), [this, respond = std::move(respond), who = std::move(who), key = std::move(key),
-                                    rejection = std::move(rejection)](adapter::IntakeResult r) {
+                                    rejection = std::move(rejection), timestamp = std::move(timestamp),
+                                    nonce = std::move(nonce)](adapter::IntakeResult r) {
+    if (r == adapter::IntakeResult::kFull || r == adapter::IntakeResult::kFailed) {
+      replays_.forget(timestamp, nonce);   // not stored: a resend of the same request must be taken
+    }
     if (r == adapter::IntakeResult::kAlreadyKnown) {
       retries_.inc();
       spdlog::info("{}: message {} is already in the outbox (a WeChat retry); answered again", who, key);

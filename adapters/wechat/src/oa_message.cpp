@@ -6,6 +6,7 @@
 #include <pugixml.hpp>
 
 #include "event_util.hpp"
+#include "gridhub/wechat/callback_crypto.hpp"
 #include "gridhub/text/text_decode.hpp"
 
 namespace gridhub::wechat {
@@ -42,6 +43,13 @@ std::string msg_id_from_name(std::string_view source_name) {
   if (const std::size_t dot = name.find('.'); dot != std::string_view::npos) name = name.substr(0, dot);
   if (name.empty() || name.find_first_not_of("0123456789") != std::string_view::npos) return {};
   return std::string(name);
+}
+
+/// The hub refuses source keys over 256 bytes for good; a longer one (absurd ids) becomes its digest.
+std::string bounded_key(std::string key) {
+  constexpr std::size_t kMaxKey = 256;
+  if (key.size() <= kMaxKey) return key;
+  return "sha1:" + sorted_sha1_hex({key});
 }
 
 }  // namespace
@@ -90,12 +98,25 @@ KeyedEvent parse_oa_message(std::string_view body, const std::string& source_nam
   const std::string_view create_text = value("CreateTime");
   const std::string_view msg_id = value("MsgId");
 
+  // The account the message was sent to: one MsgId space per Official Account (ToUserName, its
+  // original id) or WeCom application (ToUserName = CorpID, plus AgentID). Two accounts posting to
+  // one adapter must not share keys.
+  std::string account(value("ToUserName"));
+  if (const std::string_view agent = value("AgentID"); !agent.empty()) account += fmt::format("/{}", agent);
   if (!msg_id.empty()) {
     out.record_key = std::string(msg_id);
-    event.set_source_key(std::string(msg_id));
+    event.set_source_key(bounded_key(account.empty() ? std::string(msg_id) : fmt::format("{}:{}", account, msg_id)));
   } else if (msg_type == "event" && !from_user.empty() && !create_text.empty()) {
-    out.record_key = fmt::format("{}:{}", from_user, create_text);
-    event.set_source_key(out.record_key);
+    // Events have no MsgId. One user's LOCATION report and a menu CLICK in the same second are two
+    // events, so sender and time are not enough: the digest of every element tells them apart,
+    // while WeChat's retry of one event (the same body) keeps its key.
+    std::string joined;
+    for (pugi::xml_node c = xml.first_child(); c; c = c.next_sibling()) {
+      if (c.type() == pugi::node_element) joined += fmt::format("{}={}\n", c.name(), trim(c.child_value()));
+    }
+    out.record_key = fmt::format("{}:{}:{}", from_user, create_text, value("Event"));
+    event.set_source_key(bounded_key(
+        fmt::format("{}:{}:{}", account, out.record_key, sorted_sha1_hex({joined}).substr(0, 16))));
   } else {
     fallback_key();
   }

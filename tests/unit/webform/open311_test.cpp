@@ -71,6 +71,30 @@ TEST(Open311, TheSameRequestInAnotherFieldOrderIsTheSameRequest) {
   EXPECT_NE(a->service_request_id, c->service_request_id);
 }
 
+// A client's retry the same day is the same request; the same report a month later used to get
+// the old service_request_id and be dropped as a duplicate.
+TEST(Open311, TheSameRequestAMonthLaterIsANewRequestWhileARetryThatDayIsNot) {
+  const auto services = wugong_services();
+  const std::vector<FormPair> fields = {{"service_code", "0102"}, {"address_string", "x"}, {"description", "d"}};
+  const std::int64_t morning = 1764550800LL * 1000000;   // 2025-12-01 09:00 at UTC+8
+  const std::int64_t minute_later = morning + 60LL * 1000000;
+  const std::int64_t month_later = morning + 30LL * 86400 * 1000000;
+  auto a = map_open311_request(fields, services, morning, 480);
+  auto b = map_open311_request(fields, services, minute_later, 480);
+  auto c = map_open311_request(fields, services, month_later, 480);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->service_request_id, b->service_request_id);
+  EXPECT_NE(a->service_request_id, c->service_request_id);
+}
+
+TEST(Open311, TheLocalDayTurnsAtLocalMidnight) {
+  const std::int64_t local_midnight = 1764518400LL * 1000000;   // 2025-12-01 00:00 at UTC+8
+  EXPECT_EQ(local_day(local_midnight, 480), local_day(local_midnight + 86399LL * 1000000, 480));
+  EXPECT_EQ(local_day(local_midnight - 1, 480) + 1, local_day(local_midnight, 480));
+  EXPECT_EQ(local_day(-1, 0), -1);   // before 1970: floor, not truncation
+  EXPECT_EQ(local_day(0, 0), 0);
+}
+
 TEST(Open311, ClientErrorsNameTheField) {
   const auto services = wugong_services();
   auto no_code = map_open311_request({{"address_string", "x"}}, services, 1, 0);

@@ -56,7 +56,11 @@ TEST(OaMessage, EveryFixtureFileYieldsItsLabelledMsgIdAndOnlyMalformedOnesAreRej
     const KeyedEvent rec =
         parse_oa_message(read_file(entry.path().string()), entry.path().filename().string(), OaOptions{});
     EXPECT_EQ(rec.record_key, it->second.first) << file;
-    EXPECT_EQ(rec.event.source_key(), it->second.first) << file;
+    // Well-formed messages are keyed within their account (ToUserName); a broken body by what is left.
+    EXPECT_EQ(rec.event.source_key(), rec.event.has_rejection()
+                                          ? it->second.first
+                                          : rec.event.fields().conversation() + ":" + it->second.first)
+        << file;
     EXPECT_EQ(rec.event.has_rejection(), it->second.second) << file;
     if (rec.event.has_rejection()) {
       EXPECT_EQ(rec.event.rejection().reason_code(), kReasonBadXml) << file;
@@ -155,9 +159,47 @@ TEST(OaMessage, EventsWithoutMsgIdAreKeyedBySenderAndTime) {
       "</xml>",
       "POST /wechat", OaOptions{});
   EXPECT_FALSE(rec.event.has_rejection());
-  EXPECT_EQ(rec.record_key, "o1:1718000000");
+  EXPECT_EQ(rec.record_key, "o1:1718000000:subscribe");
+  EXPECT_TRUE(rec.event.source_key().starts_with("gh_x:o1:1718000000:subscribe:")) << rec.event.source_key();
   EXPECT_EQ(rec.event.fields().message_kind(), "event");
   EXPECT_EQ(rec.event.fields().extra().at("Event"), "subscribe");
+}
+
+// A LOCATION report and a menu CLICK from one user in the same second used to share
+// "FromUserName:CreateTime", so the second was dropped as a retry.
+TEST(OaMessage, TwoEventsFromOneUserInOneSecondHaveDifferentKeysAndARetryTheSame) {
+  const std::string head =
+      "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName>"
+      "<CreateTime>1718000000</CreateTime><MsgType><![CDATA[event]]></MsgType>";
+  const std::string location = head + "<Event><![CDATA[LOCATION]]></Event><Latitude>29.5</Latitude><Longitude>106.5</Longitude>"
+                                      "<Precision>65</Precision></xml>";
+  const std::string click = head + "<Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[REPORT]]></EventKey></xml>";
+  const std::string moved = head + "<Event><![CDATA[LOCATION]]></Event><Latitude>29.6</Latitude><Longitude>106.5</Longitude>"
+                                   "<Precision>65</Precision></xml>";
+  const auto a = parse_oa_message(location, "POST /wechat").event.source_key();
+  const auto b = parse_oa_message(click, "POST /wechat").event.source_key();
+  const auto c = parse_oa_message(moved, "POST /wechat").event.source_key();
+  EXPECT_NE(a, b);
+  EXPECT_NE(a, c);   // same event type, other contents
+  EXPECT_EQ(a, parse_oa_message(location, "POST /wechat").event.source_key());
+  EXPECT_LE(a.size(), 256u);
+}
+
+// One adapter may receive for several accounts, and several adapters feed one hub: a MsgId is
+// only unique within its Official Account or WeCom application.
+TEST(OaMessage, TheSameMsgIdOnTwoAccountsHasTwoKeys) {
+  const auto text = [](const std::string& to, const std::string& agent) {
+    return "<xml><ToUserName><![CDATA[" + to + "]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName>"
+           "<CreateTime>1718000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content>"
+           "<MsgId>24500000000000001</MsgId>" + (agent.empty() ? "" : "<AgentID>" + agent + "</AgentID>") + "</xml>";
+  };
+  const auto oa = parse_oa_message(text("gh_oa", ""), "POST /wechat");
+  const auto app1 = parse_oa_message(text("wwcorp", "1000002"), "POST /wechat");
+  const auto app2 = parse_oa_message(text("wwcorp", "1000003"), "POST /wechat");
+  EXPECT_EQ(oa.event.source_key(), "gh_oa:24500000000000001");
+  EXPECT_EQ(app1.event.source_key(), "wwcorp/1000002:24500000000000001");
+  EXPECT_EQ(app2.event.source_key(), "wwcorp/1000003:24500000000000001");
+  EXPECT_EQ(oa.record_key, "24500000000000001");   // the source's own name for it is unchanged
 }
 
 }  // namespace

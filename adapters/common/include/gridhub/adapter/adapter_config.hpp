@@ -12,6 +12,7 @@
 /// | adapter.backoff_max_ms | int    | 5000      | longest pause between reconnects |
 /// | adapter.log_level      | string | "info"    | trace, debug, info, warn, error |
 /// | adapter.retry_after_s  | int    | 5         | HTTP adapters: Retry-After of the 503 sent while the outbox is at max_pending |
+/// | adapter.min_free_disk_mb | int  | 512       | HTTP adapters whose senders cannot retry (WeChat): beyond max_pending they keep accepting (and alert) until the outbox's disk has less than this free |
 /// | adapter.metrics_listen | string | none      | file importers: serve GET /metrics on host:port while importing (prints READY http=...) |
 /// | adapter.server_public_key | string | none   | the hub's CURVE public key (Z85), when the hub runs [security] mode "curve" |
 /// | adapter.secret_key_file   | string | none   | this adapter's CURVE secret key (`gridhubctl keygen --curve`, mode 0600); with server_public_key |
@@ -32,6 +33,7 @@ struct AdapterConfig {
   std::filesystem::path outbox;
   std::size_t max_pending = 1000000;
   std::chrono::seconds retry_after{5};
+  std::uint64_t min_free_disk_bytes = 512ull << 20;
   std::string metrics_listen;   // empty: no /metrics for a file import
   std::string log_level;
   HubClientOptions client;

@@ -27,8 +27,13 @@ struct HttpAdapterParts {
 /// (its endpoint objects) and sets `describe` to the start-up log line's details.
 using InstallRoutes = std::function<std::shared_ptr<void>(HttpAdapterParts& parts, std::string& describe)>;
 
+/// Whether the channel's senders resend after an error answer. Browsers, form builders and Open311
+/// clients do (kRetry: a full outbox answers 503 + Retry-After); WeChat does not (kCannotRetry: the
+/// outbox keeps accepting beyond adapter.max_pending and alerts, up to adapter.min_free_disk_mb).
+enum class SenderRetries { kRetry, kCannotRetry };
+
 /// Runs until SIGINT/SIGTERM; the process exit code (0 stopped, 1 outbox or listen failure).
 int run_http_adapter(const AdapterConfig& acfg, const HttpServerOptions& http, int utc_offset_minutes,
-                     const InstallRoutes& install);
+                     const InstallRoutes& install, SenderRetries senders = SenderRetries::kRetry);
 
 }  // namespace gridhub::adapter

@@ -14,7 +14,8 @@
 /// commit in progress.
 ///
 /// Delivery to the hub runs on its own thread (HubDelivery), so an unreachable hub never delays an
-/// answer: the outbox is the buffer, and its bound is the backpressure.
+/// answer: the outbox is the buffer, and its bound is the backpressure — except for senders that
+/// cannot retry (IntakeOptions::overflow), where the bound alerts and free disk space refuses.
 
 #include <chrono>
 #include <functional>
@@ -46,6 +47,14 @@ struct IntakeOptions {
   int utc_offset_minutes = 480;               // how received_at is displayed
   std::chrono::seconds retry_after{5};        // Retry-After on a 503
   std::size_t max_batch = 512;                // a batch this size is handed to the writer at once
+  // Senders that cannot retry (WeChat answers nothing twice after an error): a 503 would lose the
+  // message, so the outbox is opened without a count bound and `soft_bound` (adapter.max_pending)
+  // only alerts — each event accepted beyond it is logged (at most once a minute) and counted in
+  // gridhub_adapter_overflow_total. New work is refused (kFull) only when the outbox's filesystem
+  // has less than `min_free_bytes` available (adapter.min_free_disk_mb), the hard bound.
+  bool overflow = false;
+  std::size_t soft_bound = 0;
+  std::uint64_t min_free_bytes = 0;
 };
 
 class HttpIntake {
@@ -81,6 +90,11 @@ class HttpIntake {
   HubDelivery* delivery_;
   std::vector<gridhub::v1::Event> batch_;
   std::vector<std::function<void(IntakeResult)>> waiting_;
+  /// Overflow mode: whether the outbox's filesystem is below options_.min_free_bytes (writer thread).
+  bool disk_below_bound();
+
+  Counter& overflowed_;
+  std::int64_t last_overflow_log_us_ = 0;   // io thread
   bool flush_posted_ = false;
   bool in_flight_ = false;                   // a batch is being committed on writer_
   boost::asio::thread_pool writer_{1};       // the outbox commits; one thread, one commit at a time

@@ -9,11 +9,18 @@
 ///
 /// Every accepted request is answered only once its event is durably in the outbox (HttpIntake);
 /// a full outbox answers 503 with Retry-After. Identity (the outbox's and the hub's dedup key):
-///   form posts   "form:<submission_id>" when the post carries a hidden submission_id (the intake
-///                page generates one per page load), else "form:sha256:<digest of the decoded fields
-///                sorted by name, plus photo digests>" — a double submit creates nothing new;
+///   form posts   "form:<submission_id>-<8 hex of the content digest>" when the post carries a
+///                hidden submission_id (the intake page generates one per page load): a double
+///                submit creates nothing new, while back-edit-submit on the same page is a second
+///                report with its own reference; else "form:sha256:<digest of the decoded fields
+///                sorted by name, plus photo digests, plus the local day of the report>" (the day
+///                of `ts`, else of arrival), so a retry the same day is one report and the same
+///                words a month later are another;
 ///   webhooks     "<form id>:<serial_number>" (parse_jinshuju_push);
-///   Open311      "open311:<service_request_id>", the id a digest of the sorted request fields.
+///   Open311      "open311:<service_request_id>", the id a digest of the sorted request fields
+///                and the local day of arrival.
+/// The digest never includes _charset_, ts or submission_id. The reference a sender is answered
+/// (ok <reference>; the thank-you page's 受理编号) is the key without "form:" (sha256: 16 hex).
 ///
 /// Photos (multipart file parts) are sniffed (JPEG, PNG, WebP, HEIC; else 415), limited per file
 /// (413; the server's body limit bounds the request), stored content-addressed (PhotoStore) before
@@ -27,7 +34,9 @@
 ///   403 bad_api_key (Open311 with webform.open311_api_key set)
 ///   413 photo_too_large; 415 unsupported_photo / unsupported_media_type
 /// A browser (Accept: text/html) gets a Chinese thank-you page with the reference number, or a
-/// Chinese error page listing what is missing; other clients get one line of text.
+/// Chinese error page saying what is wrong with the form below it filled in as it was sent (503
+/// and 500 too: 系统繁忙, Retry-After kept) — never the log line with the peer's address; other
+/// clients get one line of text.
 
 #include <cstddef>
 #include <functional>
@@ -43,6 +52,7 @@
 #include "gridhub/webform/jinshuju.hpp"
 #include "gridhub/webform/open311.hpp"
 #include "gridhub/webform/photo_store.hpp"
+#include "gridhub/webform/urlencoded.hpp"
 
 namespace gridhub::webform {
 
@@ -83,7 +93,11 @@ class FormEndpoints {
 
  private:
   adapter::HttpResponse refuse(const adapter::HttpRequest& request, unsigned status, std::string_view reason,
-                               std::string_view field, const std::string& detail, bool html);
+                               std::string_view field, const std::string& detail, bool html,
+                               const std::vector<FormPair>& typed = {});
+  /// The browser's error page: Chinese, the form refilled with `typed` (empty: a link back).
+  adapter::HttpResponse error_page(unsigned status, std::string_view reason, std::string_view field_label,
+                                   const std::string& detail, const std::vector<FormPair>& typed);
   adapter::HttpResponse open311_refuse(const adapter::HttpRequest& request, unsigned status, std::string_view reason,
                                        const std::string& detail);
 

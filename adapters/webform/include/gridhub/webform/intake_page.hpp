@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gridhub/webform/urlencoded.hpp"
+
 namespace gridhub::webform {
 
 std::string intake_page_html(std::string_view title, std::string_view action, const std::vector<std::string>& communities,
@@ -21,8 +23,17 @@ std::string intake_page_html(std::string_view title, std::string_view action, co
 /// 提交成功 with the reference number (受理编号) and a link back to the page.
 std::string thanks_page_html(std::string_view title, std::string_view page_path, std::string_view reference);
 
-/// 提交未成功: what is wrong (`field_label` is the page's label of the field at fault) and a link back.
+/// The page's form, filled with `values` (decoded fields of a post being answered with an error;
+/// empty: a blank form). Fields the page does not show come back as hidden inputs, so resubmitting
+/// sends what the sender's own page sent.
+std::string form_html(std::string_view action, const std::vector<std::string>& communities, std::string_view submission_id,
+                      const std::vector<FormPair>& values);
+
+/// 提交未成功: what is wrong (`field_label` is the page's label of the field at fault) and, when
+/// `filled_form` is given (form_html with what was typed), that form to correct and resubmit;
+/// otherwise a link back to the page. 5xx statuses say the system is busy or failing, in Chinese.
+/// `detail` is shown to the resident: it must name fields, never requests or peers.
 std::string error_page_html(std::string_view title, std::string_view page_path, unsigned status, std::string_view reason,
-                            std::string_view field_label, std::string_view detail);
+                            std::string_view field_label, std::string_view detail, std::string_view filled_form = {});
 
 }  // namespace gridhub::webform

@@ -47,16 +47,26 @@ std::string open311_error_json(unsigned status, std::string_view description);
 
 struct Open311Request {
   gridhub::v1::Event event;          // mapped; source_key set to "open311:<service_request_id>"
-  std::string service_request_id;    // first 20 hex digits of SHA-256 over the normalized request
+  std::string service_request_id;    // first 20 hex digits of SHA-256 over the normalized request and its day
 };
 
 /// Maps a decoded POST requests.json. On a client error returns Error whose detail is the
-/// description for open311_error_json (always status 400).
+/// description for open311_error_json (always status 400). The request's identity is its content
+/// plus the local day it arrived (local_day of now_micros): a client's retry the same day is the
+/// same request, the same report a month later is a new one. A retry that straddles local
+/// midnight becomes a second request (the hub's merger sees two reports of one incident).
 Result<Open311Request> map_open311_request(std::vector<FormPair> fields, const std::vector<Open311Service>& services,
                                            std::int64_t now_micros, int utc_offset_minutes);
 
 /// The hex SHA-256 over fields sorted by name then value (name NUL value NUL ...): one identity for
 /// a resubmission of the same content in any field order.
 std::string normalized_digest(std::vector<FormPair> fields);
+
+/// The local calendar day of `unix_micros` at `utc_offset_minutes`, as days since 1970-01-01: the
+/// time bucket of identities made from content digests (form posts without submission_id, Open311).
+std::int64_t local_day(std::int64_t unix_micros, int utc_offset_minutes);
+
+/// The pair that puts local_day into a normalized_digest (a name no form field can have).
+FormPair day_pair(std::int64_t unix_micros, int utc_offset_minutes);
 
 }  // namespace gridhub::webform

@@ -64,6 +64,9 @@ enum class CallbackFailure {
   kMalformed,         // 400: the body is not the <xml><Encrypt> envelope, or base64/AES/padding fail
   kWrongReceiver,     // 403: decrypted fine, but for another appid/corpid
   kNotConfigured,     // 400: an encrypted request while no encoding_aes_key is configured
+  kPlaintextRefused,  // 403: a plaintext message while an EncodingAESKey is configured (safe mode)
+  kStaleTimestamp,    // 403: `timestamp` is not unix seconds within the window of now
+  kReplayedNonce,     // 403: this timestamp and nonce came before with another body
 };
 
 unsigned http_status(CallbackFailure f);

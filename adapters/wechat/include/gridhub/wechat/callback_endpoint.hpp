@@ -7,14 +7,24 @@
 ///
 /// A POST is answered `success` (200) as soon as its event is durably in the outbox — delivery to
 /// the hub is another thread's job, so the answer comes well inside WeChat's 5 s even while the hub
-/// is down. WeChat retries an unanswered message with the same MsgId (events: FromUserName +
-/// CreateTime); the retry finds its key in the outbox, is answered `success` again and counted in
-/// gridhub_wechat_retries_total — nothing new is stored. When the outbox is at adapter.max_pending
-/// the answer is 503 with Retry-After.
+/// is down. WeChat retries an unanswered message with the same body (source_key: account + MsgId;
+/// events: account + sender + CreateTime + a digest of the event's elements, see oa_message.hpp);
+/// the retry finds its key in the outbox, is answered `success` again and counted in
+/// gridhub_wechat_retries_total — nothing new is stored. WeChat does not retry after an error
+/// answer, so a full outbox does not answer 503: the adapter keeps accepting beyond
+/// adapter.max_pending and alerts, up to the disk bound (run_http_adapter, senders_retry = false).
+///
+/// Replays: a plaintext signature does not cover the body, so with an EncodingAESKey configured a
+/// plaintext message is refused (403 plaintext_refused) unless options.allow_plaintext says the
+/// account is still migrating; every message's `timestamp` must be within
+/// options.timestamp_window_s of now (403 stale_timestamp), and a (timestamp, nonce) seen before
+/// with another body is refused (403 replayed_nonce; ReplayGuard). URL verification (GET) only
+/// echoes and stores nothing, so it is not subject to these.
 ///
 /// Refusals (each counted in gridhub_adapter_rejected_total{reason} and logged with the request):
-///   403 bad_signature / wrong_receiver; 400 missing_parameter, bad_envelope (no <Encrypt>, bad
-///   base64/padding), not_configured (encrypted without a key). A body that passes the signature but
+///   403 bad_signature / wrong_receiver / plaintext_refused / stale_timestamp / replayed_nonce;
+///   400 missing_parameter, bad_envelope (no <Encrypt>, bad base64/padding), not_configured
+///   (encrypted without a key). A body that passes the signature but
 ///   is not a usable message (bad_xml, missing_field, ...) is still stored — the hub dead-letters
 ///   it with the original payload — and answered 400 naming the element.
 ///
@@ -27,8 +37,10 @@
 #include "gridhub/adapter/http_intake.hpp"
 #include "gridhub/adapter/http_server.hpp"
 #include "gridhub/adapter/metrics.hpp"
+#include "gridhub/common/clock.hpp"
 #include "gridhub/wechat/callback_crypto.hpp"
 #include "gridhub/wechat/location_pairing.hpp"
+#include "gridhub/wechat/replay_guard.hpp"
 
 namespace gridhub::wechat {
 
@@ -36,12 +48,15 @@ struct CallbackOptions {
   std::string path = "/wechat";
   int utc_offset_minutes = 480;
   std::int64_t location_window_us = 600LL * 1000000;
+  bool allow_plaintext = false;          // with an EncodingAESKey: also take plaintext messages (migration)
+  std::int64_t timestamp_window_s = 300; // a message's `timestamp` further from now is refused
+  std::size_t nonce_memory = 100000;     // (timestamp, nonce) pairs remembered against replays
 };
 
 class CallbackEndpoint {
  public:
   CallbackEndpoint(CallbackCrypto crypto, adapter::HttpIntake& intake, adapter::AdapterCounters& counters,
-                   CallbackOptions options);
+                   const Clock& clock, CallbackOptions options);
 
   /// Registers GET and POST on options.path.
   void install(adapter::HttpServer& server);
@@ -55,8 +70,10 @@ class CallbackEndpoint {
   CallbackCrypto crypto_;
   adapter::HttpIntake& intake_;
   adapter::AdapterCounters& counters_;
+  const Clock& clock_;
   CallbackOptions options_;
   LocationPairer pairer_;
+  ReplayGuard replays_;
   adapter::Counter& retries_;
   adapter::Counter& verifications_;
 };

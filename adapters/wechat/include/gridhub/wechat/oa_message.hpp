@@ -12,10 +12,15 @@
 /// Other elements go to extra under their names. Not decided here: whether a location belongs to a
 /// later text (the hub's merge rule).
 ///
-/// Identity: record_key and source_key are MsgId; events carry no MsgId, their key is
-/// "<FromUserName>:<CreateTime>" (the deduplication key WeChat documents). A body that is not
-/// well-formed XML still becomes an Event with a bad_xml rejection; its key is the MsgId found in
-/// the raw bytes, else the digits of the file name ("24500008562739287.xml").
+/// Identity: record_key is MsgId; source_key is "<account>:<MsgId>", the account being ToUserName
+/// (the Official Account's original id, or the WeCom CorpID) plus "/<AgentID>" for WeCom apps,
+/// because a MsgId is unique only within one account. Events carry no MsgId: record_key
+/// "<FromUserName>:<CreateTime>:<Event>", source_key "<account>:<record_key>:<16 hex of SHA-1 over
+/// every element>" — WeChat's documented FromUserName+CreateTime is not enough (a LOCATION report
+/// and a menu CLICK can share a second), while a retry (the same body) keeps its key. Keys over
+/// 256 bytes become "sha1:<digest>". A body that is not well-formed XML still becomes an Event
+/// with a bad_xml rejection; its key is the MsgId found in the raw bytes, else the digits of the
+/// file name ("24500008562739287.xml").
 
 #include <string>
 #include <string_view>

@@ -3,7 +3,8 @@
 
 It speaks the stream protocol of docs/wire-protocol.md with Debian's python3-zmq and
 python3-protobuf and the modules protoc generates from schemas/gridhub/v1/*.proto (the build puts
-them in build/python; point PYTHONPATH there). One JSON line per delivered record on stdout.
+them in build/python; without a build: `protoc --python_out=py -I schemas schemas/gridhub/v1/*.proto`;
+point PYTHONPATH there). One JSON line per delivered record on stdout.
 
     PYTHONPATH=build/python examples/python/department.py \\
         --stream ipc:///run/gridhub/stream.sock --as water-bureau --assignee CTY_SWJ --accept-all
@@ -19,6 +20,8 @@ import zmq
 from gridhub.v1 import log_pb2, ticket_pb2, wire_pb2
 
 KEEPALIVE_S = 1.0
+ACK_EVERY_S = 1.0       # acknowledge at least this often while records are handled (stream.ack_timeout_ms is 30 s)
+SUBSCRIBE_WAIT_S = 5.0  # no Subscribed or Denied this long after a Subscribe: say so
 
 
 class Department:
@@ -32,6 +35,8 @@ class Department:
         self.acked = 0
         self.consumed = 0       # records taken since credit was last granted
         self.last_sent = 0.0
+        self.last_ack = time.monotonic()
+        self.subscribing = 0.0  # when the unanswered Subscribe was sent (0: none outstanding)
         self.pending = {}       # request_id -> ticket_id: updates sent, answer not yet seen
         self.stop = False
         self.records = 0
@@ -55,6 +60,14 @@ class Department:
             s.start = wire_pb2.START_POINT_RESUME
         self.consumed = 0
         self.send(m)
+        self.subscribing = time.monotonic()
+
+    def on_session_unknown(self):
+        # The hub answers each credit, keepalive and ack of an unknown session, so several of these
+        # arrive after a hub restart: one Subscribe answers them all (those that arrive before its
+        # Subscribed answer messages sent before it).
+        if not self.subscribing:
+            self.subscribe()
 
     def acknowledge(self):
         if self.next_seq and self.next_seq - 1 > self.acked:
@@ -62,6 +75,7 @@ class Department:
             m.acknowledge.through_seq = self.next_seq - 1
             self.acked = self.next_seq - 1
             self.send(m)
+        self.last_ack = time.monotonic()
 
     def grant(self, force=False):
         if self.consumed and (force or self.consumed >= self.args.credit // 2):
@@ -107,7 +121,9 @@ class Department:
                 self.report(rec.ticket_id, log_pb2.UPDATE_ACTION_ACCEPT)
             elif self.args.resolve_all:
                 self.report(rec.ticket_id, log_pb2.UPDATE_ACTION_RESOLVE, self.args.resolve_all)
-        if self.records % max(1, self.args.credit // 4) == 0:
+        # Acknowledge every credit/4 records, and at least every second however slowly records are
+        # handled: the hub sends again what is not acknowledged within stream.ack_timeout_ms.
+        if self.records % max(1, self.args.credit // 4) == 0 or time.monotonic() - self.last_ack >= ACK_EVERY_S:
             self.acknowledge()
 
     def on_update_result(self, r):
@@ -127,6 +143,13 @@ class Department:
                 break
             events = dict(poller.poll(100 if self.next_seq - 1 > self.acked else 1000))
             now = time.monotonic()
+            if self.subscribing and now - self.subscribing > SUBSCRIBE_WAIT_S:
+                # With CURVE, a refused key gets no answer at all (docs/wire-protocol.md, "Security").
+                # The Subscribe may still be queued for a hub that is down: the next SessionUnknown,
+                # not this timer, sends another.
+                print(f"department: no answer from the hub {SUBSCRIBE_WAIT_S:.0f} s after subscribing "
+                      "(hub down, or our key refused?); still waiting", file=sys.stderr)
+                self.subscribing = 0.0
             if self.sock not in events:
                 self.acknowledge()
                 if self.args.idle_exit_ms and now - last_data > self.args.idle_exit_ms / 1000 and not self.pending:
@@ -148,8 +171,9 @@ class Department:
                     last_data = time.monotonic()
                     self.on_delivery(msg.delivery)
                 elif which == "session_unknown":
-                    self.subscribe()
+                    self.on_session_unknown()
                 elif which == "subscribed":
+                    self.subscribing = 0.0
                     s = msg.subscribed
                     print(f"department: subscribed as {s.identity} ({s.role}): start seq {s.start_seq}, "
                           f"acked seq {s.acked_seq}, head seq {s.head_seq}", file=sys.stderr)

@@ -17,6 +17,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kKeepalive = std::chrono::milliseconds(1000);
+constexpr auto kSubscribeWait = std::chrono::milliseconds(5000);   // unanswered: the next SessionUnknown subscribes again
+constexpr auto kAckEvery = std::chrono::milliseconds(1000);   // however slowly records are handled (ack_timeout_ms)
 constexpr int kIdlePollMs = 1000;
 constexpr int kAckPollMs = 100;     // an unacknowledged tail waits at most this long once the stream pauses
 constexpr int kLingerMs = 2000;     // the last Acknowledge must reach the hub before the process exits
@@ -38,6 +40,9 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
   std::uint32_t consumed = 0;      // records taken since credit was last granted
   auto last_sent = Clock::now();
   auto last_data = Clock::now();
+  auto last_ack = Clock::now();
+  bool subscribing = false;        // a Subscribe is on its way: SessionUnknown answers what was sent before it
+  auto subscribed_at = Clock::now();
 
   auto send = [&](const v1::SubscriberToHub& m) {
     (void)gridhub::transport::send_dealer(sock, m, false);
@@ -56,9 +61,12 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
       acked = next - 1;
     }
     consumed = 0;
+    subscribing = true;
+    subscribed_at = Clock::now();
     send(m);
   };
   auto acknowledge = [&] {
+    last_ack = Clock::now();
     if (!o.acknowledge || next == 0 || next - 1 <= acked) return;
     v1::SubscriberToHub m;
     m.mutable_acknowledge()->set_through_seq(next - 1);
@@ -84,7 +92,7 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
       acknowledge();
       return true;
     }
-    if (handled_since_ack >= o.ack_every) acknowledge();
+    if (handled_since_ack >= o.ack_every || Clock::now() - last_ack >= kAckEvery) acknowledge();
     return false;
   };
 
@@ -94,6 +102,11 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
     if (o.stop != nullptr && o.stop->load()) {
       acknowledge();
       return 0;
+    }
+    if (subscribing && Clock::now() - subscribed_at > kSubscribeWait) {
+      // No Subscribed yet: the hub was down (or, with CURVE, our key was refused: no answer at all).
+      std::cerr << "gridhubctl: no answer from the hub yet (down? with CURVE: is this key in its identities file?)\n";
+      subscribing = false;
     }
     const bool ack_pending = o.acknowledge && next != 0 && next - 1 > acked;
     int wait_ms = ack_pending ? kAckPollMs : kIdlePollMs;
@@ -119,12 +132,14 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
       if (!in.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) continue;
       switch (in.msg_case()) {
         case v1::HubToSubscriber::kSessionUnknown:
-          subscribe();
+          // One per message the hub could not place; one Subscribe answers them all.
+          if (!subscribing) subscribe();
           continue;
         case v1::HubToSubscriber::kDenied:
           std::cerr << "gridhubctl: the hub refused: " << in.denied().reason() << "\n";
           return 1;
         case v1::HubToSubscriber::kSubscribed: {
+          subscribing = false;
           const auto& s = in.subscribed();
           std::cerr << "gridhubctl: subscribed as " << s.identity() << " (" << s.role() << ")"
                     << (named ? " '" + o.subscribe.name() + "'" : std::string()) << ": start seq " << s.start_seq()

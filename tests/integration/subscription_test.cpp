@@ -580,6 +580,86 @@ TEST_F(Subscriptions, AStartBeyondTheLogHeadIsRefusedAndNoCursorPassesTheHead) {
   EXPECT_EQ(resumed[0].seq, head + 1);
 }
 
+/// A stand-in hub on loopback for one subscriber process (`argv`, to which `--stream EP` is added):
+/// answers its Subscribe with three SessionUnknown in a row — what a restarted hub answers to the
+/// credit, keepalive and ack a subscriber sent before it re-subscribed — then Subscribed and one
+/// delivery. Returns how many Subscribe messages the subscriber sent before it acknowledged that
+/// delivery (its messages arrive in order, so none can come later and still count).
+int subscribes_before_first_ack(std::vector<std::string> argv, const std::filesystem::path& stderr_file) {
+  namespace v1 = gridhub::v1;
+  zmq::context_t ctx(1);
+  zmq::socket_t router(ctx, zmq::socket_type::router);
+  router.set(zmq::sockopt::rcvtimeo, 10000);
+  router.bind("tcp://127.0.0.1:*");
+  argv.push_back("--stream");
+  argv.push_back(router.get(zmq::sockopt::last_endpoint));
+  auto client = Process::spawn(argv, stderr_file);
+  std::string peer;
+  auto next = [&](v1::SubscriberToHub& m) {
+    zmq::message_t id, body;
+    if (!router.recv(id) || !router.recv(body)) return false;
+    peer = id.to_string();
+    return m.ParseFromArray(body.data(), static_cast<int>(body.size()));
+  };
+  auto send = [&](const v1::HubToSubscriber& h) {
+    router.send(zmq::buffer(peer), zmq::send_flags::sndmore);
+    router.send(zmq::buffer(h.SerializeAsString()), zmq::send_flags::none);
+  };
+  int subscribes = 0;
+  v1::SubscriberToHub m;
+  while (subscribes == 0) {
+    if (!next(m)) {
+      ADD_FAILURE() << "no Subscribe: " << slurp(stderr_file);
+      return -1;
+    }
+    if (m.has_subscribe()) ++subscribes;
+  }
+  v1::HubToSubscriber unknown;
+  unknown.mutable_session_unknown();
+  for (int i = 0; i < 3; ++i) send(unknown);
+  v1::HubToSubscriber ok;
+  ok.mutable_subscribed()->set_identity("stand-in");
+  ok.mutable_subscribed()->set_start_seq(1);
+  ok.mutable_subscribed()->set_head_seq(1);
+  send(ok);
+  v1::HubToSubscriber one;
+  one.mutable_delivery()->set_seq(1);
+  send(one);
+  for (;;) {
+    if (!next(m)) {
+      ADD_FAILURE() << "no Acknowledge: " << slurp(stderr_file);
+      break;
+    }
+    if (m.has_subscribe()) ++subscribes;
+    if (m.has_acknowledge()) {
+      EXPECT_EQ(m.acknowledge().through_seq(), 1u);
+      break;
+    }
+  }
+  client.signal(SIGTERM);
+  client.wait();
+  return subscribes;
+}
+
+TEST_F(Subscriptions, GridhubctlResubscribesOncePerSessionUnknownEpisode) {
+  EXPECT_EQ(subscribes_before_first_ack({bin("gridhubctl"), "subscribe", "--as", "once"}, dir_ / "ctl-once.stderr"), 1);
+}
+
+TEST_F(Subscriptions, ThePythonExampleResubscribesOncePerSessionUnknownEpisode) {
+  const std::string python = GRIDHUB_PYTHON3;
+  const std::string pythonpath = GRIDHUB_PYTHON_PATH;
+  if (python.empty() || python.find("NOTFOUND") != std::string::npos || pythonpath.empty()) {
+    GTEST_SKIP() << "no python3 or no protoc at configure time";
+  }
+  if (run({python, "-c", "import zmq, google.protobuf"}, dir_ / "py-check.stderr").first != 0) {
+    GTEST_SKIP() << "python3 lacks zmq or protobuf (Debian: python3-zmq python3-protobuf)";
+  }
+  EXPECT_EQ(subscribes_before_first_ack({"/usr/bin/env", "PYTHONPATH=" + pythonpath, python,
+                                         source_path("examples/python/department.py"), "--as", "once"},
+                                        dir_ / "py-once.stderr"),
+            1);
+}
+
 /// Every record a raw subscriber session receives from seq 1, as (seq, record bytes), until `total`
 /// arrived; counts the messages they came in. Grants credit `credit` at a time, after using it up.
 struct Received {

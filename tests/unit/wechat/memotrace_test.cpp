@@ -158,6 +158,24 @@ TEST(MemoTraceCsv, BadRowsAreRejectedNamingLineAndColumn) {
   EXPECT_EQ(out->events[3].event.rejection().reason_code(), kReasonBadCsv);
 }
 
+// Issue #11, item 2: one stray quote costs its own row; the messages after it are read, on their lines.
+TEST(MemoTraceCsv, StrayQuoteCostsOnlyItsOwnRow) {
+  std::string csv = "localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime,Remark,NickName,Sender\n"
+                    "1,5,1,0,0,1718000000,2,\"路灯坏了,2024-06-10 14:13:20,,a,wxid_a\n";
+  for (int i = 2; i <= 50; ++i) {
+    csv += std::to_string(i) + ",5,1,0,0,1718000000,2,\"第" + std::to_string(i) + "条\",2024-06-10 14:13:20,,a,wxid_a\n";
+  }
+  auto out = parse_memotrace_csv(csv, "chat_utf8.csv", ExportOptions{});
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  ASSERT_EQ(out->events.size(), 50u);
+  EXPECT_EQ(out->rejected, 1u);
+  EXPECT_EQ(out->events[0].event.rejection().reason_code(), kReasonBadCsv);
+  EXPECT_EQ(out->events[0].event.rejection().location(), "chat_utf8.csv:2");
+  EXPECT_FALSE(out->events[1].event.has_rejection());
+  EXPECT_EQ(out->events[1].event.fields().text(), "第2条");
+  EXPECT_EQ(out->events[49].event.fields().text(), "第50条");
+}
+
 TEST(MemoTraceCsv, MissingRequiredColumnIsAFileError) {
   auto out = parse_memotrace_csv("localId,Type,IsSender,StrContent\n1,1,0,hi\n", "x_utf8.csv", ExportOptions{});
   ASSERT_FALSE(out.ok());

@@ -1,7 +1,9 @@
 #pragma once
 /// The ingest endpoint: adapters' DEALERs submit events to a ROUTER; each event is validated, turned
 /// into its ticket, appended by the writer thread in group commits, and acknowledged only after the
-/// commit that holds it returned. Bad frames are nacked with a reason, counted and dead-lettered.
+/// commit that holds it returned. Bad frames are nacked with a reason (and their correlation id
+/// whenever it can be read, even off an oversized frame), counted, and dead-lettered with a bounded
+/// excerpt — up to max_dead_letters_per_peer per peer, so one client cannot grow the table without end.
 ///
 /// Config keys ([ingest]): endpoints, max_frame_bytes, max_batch, max_pending, max_dead_letters_per_peer
 /// (see hub_config.hpp).

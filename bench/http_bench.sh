@@ -8,7 +8,7 @@
 #
 #   bench/http_bench.sh [wechat|webform] [BUILD_DIR]     (default: wechat, build)
 #
-#   wechat   `gridhub-wechat serve`: signed plaintext callbacks with unique MsgIds (http/wechat_post.lua)
+#   wechat   `gridhub-wechat serve`: signed plaintext callbacks with unique MsgIds and nonces (http/wechat_post.lua)
 #   webform  `gridhub-webform serve`: the H5 page's urlencoded form with unique submission ids
 #            (http/form_post.lua)
 #
@@ -64,7 +64,8 @@ endpoints = ["ipc://stream.sock"]
 TOML
 TOKEN=benchtoken
 if [[ "$CHANNEL" == wechat ]]; then
-  section="token = \"$TOKEN\""
+  section="token = \"$TOKEN\"
+timestamp_window_s = 86400   # long runs: the signed queries are made per rep"
 else
   section='photo_dir = "photos"'
 fi
@@ -86,11 +87,24 @@ wait_ready "$DIR/hub.out" "${pids[-1]}" > /dev/null
 pids+=($!)
 ADDR="$(wait_ready "$DIR/adapter.out" "${pids[-1]}" | sed 's/^READY http=//')"
 
-# WeChat signs the query string with the token (the form ignores it).
-TS=1718000000
-NONCE=bench
-SIG="$(printf '%s\n' "$TOKEN" "$TS" "$NONCE" | LC_ALL=C sort | tr -d '\n' | sha1sum | cut -d' ' -f1)"
-export QUERY="signature=$SIG&timestamp=$TS&nonce=$NONCE"
+# WeChat signs the query string with the token (the form ignores it). The adapter refuses a
+# timestamp outside its window and a (timestamp, nonce) seen before with another body, as a replay,
+# so every request needs its own signed nonce: signed_queries writes one query per line (fresh
+# timestamp, nonce "<rep>-<i>"), enough for 40k requests/s, and wechat_post.lua deals them out.
+export QUERIES="$DIR/queries.txt"
+signed_queries() {   # $1 rep
+  python3 - "$TOKEN" "$1" "$((DURATION * 40000))" > "$QUERIES" <<'PY'
+import hashlib, sys, time
+token, rep, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ts = str(int(time.time()))
+out = []
+for i in range(n):
+    nonce = f"{rep}-{i}"
+    sig = hashlib.sha1("".join(sorted([token, ts, nonce])).encode()).hexdigest()
+    out.append(f"signature={sig}&timestamp={ts}&nonce={nonce}\n")
+sys.stdout.write("".join(out))
+PY
+}
 
 run() {   # $1 label, then wrk arguments after the URL
   local label="$1"; shift
@@ -107,6 +121,7 @@ results=()
 for rep in $(seq 1 "$REPS"); do
   results+=("$(run baseline "http://$ADDR/healthz" -s "$ROOT/bench/http/get.lua")")
   echo "rep $rep: ${results[-1]}" >&2
+  [[ "$CHANNEL" == wechat ]] && signed_queries "$rep"
   results+=("$(run "$CHANNEL" "http://$ADDR$ROUTE" -s "$ROOT/bench/http/$SCRIPT")")
   echo "rep $rep: ${results[-1]}" >&2
 done

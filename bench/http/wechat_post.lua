@@ -2,8 +2,9 @@
 -- uses: the decimal digits "<start second mod 10^5><thread, 2 digits><counter, 10 digits>", built
 -- with string.format("%d") on small integers — LuaJIT's numbers are doubles, and a 17-digit sum
 -- would print as 5.2089000000001e+17, so most ids of a run collided and hit the duplicate path.
--- Reruns against the same outbox are new too. QUERY comes from the environment: the signed
--- ?signature&timestamp&nonce.
+-- Reruns against the same outbox are new too. QUERIES (environment) names a file of signed
+-- "signature&timestamp&nonce" queries, one per line: the adapter refuses a nonce reused with
+-- another body as a replay, so thread t of n takes lines t, t+n, t+2n, ...
 local threads = {}
 local next_id = 0
 
@@ -11,16 +12,28 @@ function setup(thread)
   thread:set("tid", next_id)
   next_id = next_id + 1
   table.insert(threads, thread)
+  for _, t in ipairs(threads) do t:set("next_id_total", next_id) end
 end
 
 function init(args)
   counter = 0
   base = string.format("%d%02d", os.time() % 100000 + 10000, tid)
-  path = "/wechat?" .. os.getenv("QUERY")
+  queries = {}
+  local n = 0
+  local i = 0
+  for line in io.lines(os.getenv("QUERIES")) do
+    if i % next_id_total == tid then
+      n = n + 1
+      queries[n] = line
+    end
+    i = i + 1
+  end
 end
 
 function request()
   counter = counter + 1
+  -- Past the end the queries repeat: those requests are refused as replays (non2xx > 0).
+  local path = "/wechat?" .. queries[(counter - 1) % #queries + 1]
   local id = base .. string.format("%010d", counter)
   local body = "<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName>" ..
     "<FromUserName><![CDATA[oBENCH" .. tid .. "]]></FromUserName><CreateTime>1718000000</CreateTime>" ..

@@ -403,7 +403,7 @@ TEST_F(WebformServe, TheSameReportAMonthLaterIsANewReportWhileARetryIsNot) {
 // What a resident sees when something goes wrong: Chinese, no log line (peer address, request
 // line), and the form with what they typed, so nothing has to be typed again.
 TEST_F(WebformServe, ErrorPagesForBrowsersAreChineseShowNoLogLinesAndKeepWhatWasTyped) {
-  start_adapter({}, "max_pending = 1\nretry_after_s = 7\n");   // no hub: the outbox fills
+  start_adapter("body_limit_bytes = 65536", "max_pending = 1\nretry_after_s = 7\n");   // no hub: the outbox fills
   const std::map<std::string, std::string> browser = {{"Accept", "text/html,application/xhtml+xml"}};
   const std::string form = "application/x-www-form-urlencoded";
   const auto check_page = [](const HttpReply& r) {
@@ -437,6 +437,16 @@ TEST_F(WebformServe, ErrorPagesForBrowsersAreChineseShowNoLogLinesAndKeepWhatWas
   EXPECT_EQ(busy.header("Retry-After"), "7");
   EXPECT_NE(busy.body.find("系统繁忙"), std::string::npos) << busy.body;
   EXPECT_NE(busy.body.find(">停水了</textarea>"), std::string::npos) << busy.body;
+
+  // What the server answers itself — a body over the limit (too many photos) — is a page too.
+  auto large = post("/form", "content=" + std::string(70000, 'x'), form, browser);
+  EXPECT_EQ(large.status, 413u);
+  check_page(large);
+  EXPECT_NE(large.body.find("照片"), std::string::npos) << large.body;
+  // Other clients keep the one line that names the request.
+  auto api = post("/form", "content=" + std::string(70000, 'x'), form);
+  EXPECT_EQ(api.status, 413u);
+  EXPECT_NE(api.body.find("POST /form from 127.0.0.1"), std::string::npos) << api.body;
 }
 
 TEST_F(WebformServe, TheIntakePageIsSubmittedByHeadlessChromiumWithoutJavaScript) {

@@ -300,6 +300,7 @@ TEST_F(WechatServe, PlaintextIsRefusedInSafeModeAndReplayedOrStaleSignaturesAreR
   // A fresh encrypted message is taken.
   auto fresh = post_encrypted(text_message("24500000000006003", "oREPLAY", 1718000700, "新的"), now_ts(), "p3");
   EXPECT_EQ(fresh.status, 200u) << fresh.body;
+  EXPECT_EQ(wait_for(hub_.db(), log_count("'" + oa_key("24500000000006003") + "'"), 1), 1);   // delivered before it stops
   adapter_->signal(SIGTERM);
   EXPECT_EQ(adapter_->wait(), 0);
 

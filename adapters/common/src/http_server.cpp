@@ -161,6 +161,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Metrics* metrics;
   tcp::acceptor acceptor;
   std::map<std::string, std::map<std::string, Route>> routes;   // path -> method -> handler
+  HttpServer::ErrorPage error_page;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
   std::unordered_map<unsigned, Counter*> status_counters;
   std::string host;
@@ -242,18 +243,19 @@ class Session : public std::enable_shared_from_this<Session> {
     request_ = partial_request();
     keep_alive_ = false;
     if (ec == beast::error::timeout) {
-      write(HttpResponse::error(408, fmt::format("{}: the {} did not arrive within {} ms", request_.describe(),
-                                                 waiting_for_header ? "request header" : "request body",
-                                                 (waiting_for_header ? server_->options.header_timeout
-                                                                     : server_->options.body_timeout).count())));
+      write(own_error(HttpResponse::error(408, fmt::format("{}: the {} did not arrive within {} ms", request_.describe(),
+                                                           waiting_for_header ? "request header" : "request body",
+                                                           (waiting_for_header ? server_->options.header_timeout
+                                                                               : server_->options.body_timeout).count()))));
     } else if (ec == http::error::body_limit) {
-      write(HttpResponse::error(413, fmt::format("{}: the body exceeds the limit of {} bytes", request_.describe(),
-                                                 server_->options.body_limit)));
+      write(own_error(HttpResponse::error(413, fmt::format("{}: the body exceeds the limit of {} bytes", request_.describe(),
+                                                           server_->options.body_limit))));
     } else if (ec == http::error::header_limit) {
-      write(HttpResponse::error(431, fmt::format("{}: the request header exceeds {} bytes", request_.describe(),
-                                                 server_->options.header_limit)));
+      write(own_error(HttpResponse::error(431, fmt::format("{}: the request header exceeds {} bytes", request_.describe(),
+                                                           server_->options.header_limit))));
     } else {
-      write(HttpResponse::error(400, fmt::format("{}: not a valid HTTP/1.1 request: {}", request_.describe(), ec.message())));
+      write(own_error(
+          HttpResponse::error(400, fmt::format("{}: not a valid HTTP/1.1 request: {}", request_.describe(), ec.message()))));
     }
   }
 
@@ -265,8 +267,25 @@ class Session : public std::enable_shared_from_this<Session> {
       r.method = std::string(req.method_string());
       r.target = std::string(req.target());
       r.path = url_decode(r.target.substr(0, r.target.find('?')), false);
+      // The fields read so far (a Content-Length over the limit fails once the header is read):
+      // who asked, e.g. a browser, still decides how the refusal is worded.
+      for (const auto& f : req) {
+        auto [it, fresh] = r.headers.emplace(lower(f.name_string()), std::string(f.value()));
+        if (!fresh) it->second += ", " + std::string(f.value());
+      }
     }
     return r;
+  }
+
+  /// An answer the server makes itself, after the channel's error page had its say.
+  HttpResponse own_error(HttpResponse answer) {
+    if (!server_->error_page) return answer;
+    try {
+      return server_->error_page(request_, std::move(answer));
+    } catch (const std::exception& e) {
+      spdlog::error("{}: error page: {}", request_.describe(), e.what());
+      return HttpResponse::error(500, "internal error\n");
+    }
   }
 
   void on_header(beast::error_code ec) {
@@ -313,7 +332,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void dispatch() {
     auto path_it = server_->routes.find(request_.path);
     if (path_it == server_->routes.end()) {
-      return write(HttpResponse::error(404, fmt::format("{}: no such endpoint", request_.describe())));
+      return write(own_error(HttpResponse::error(404, fmt::format("{}: no such endpoint", request_.describe()))));
     }
     auto it = path_it->second.find(request_.method);
     if (it == path_it->second.end()) {
@@ -321,7 +340,7 @@ class Session : public std::enable_shared_from_this<Session> {
       for (const auto& [m, r] : path_it->second) allow += (allow.empty() ? "" : ", ") + m;
       auto res = HttpResponse::error(405, fmt::format("{}: method not allowed (allowed: {})", request_.describe(), allow));
       res.headers.emplace_back("Allow", allow);
-      return write(std::move(res));
+      return write(own_error(std::move(res)));
     }
     const Route& route = it->second;
     try {
@@ -333,7 +352,8 @@ class Session : public std::enable_shared_from_this<Session> {
         net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
       });
     } catch (const std::exception& e) {
-      write(HttpResponse::error(500, fmt::format("{}: internal error: {}", request_.describe(), e.what())));
+      spdlog::error("{}: internal error: {}", request_.describe(), e.what());
+      write(own_error(HttpResponse::error(500, fmt::format("{}: internal error: {}", request_.describe(), e.what()))));
     }
   }
 
@@ -406,6 +426,8 @@ HttpServer::~HttpServer() { stop(); }
 void HttpServer::route(std::string method, std::string path, HttpHandler handler) {
   impl_->routes[std::move(path)][std::move(method)] = Route{std::move(handler), {}};
 }
+
+void HttpServer::set_error_page(ErrorPage page) { impl_->error_page = std::move(page); }
 
 void HttpServer::route_async(std::string method, std::string path, AsyncHttpHandler handler) {
   impl_->routes[std::move(path)][std::move(method)] = Route{{}, std::move(handler)};

@@ -89,6 +89,18 @@ FormEndpoints::FormEndpoints(adapter::HttpIntake& intake, adapter::AdapterCounte
                                              "photos posted again (same SHA-256): nothing new written")) {}
 
 void FormEndpoints::install(adapter::HttpServer& server) {
+  // What the server answers itself (a body over webform.body_limit_bytes, a slow upload, a wrong
+  // path) names the request and peer for the log; a resident's browser gets a Chinese page.
+  server.set_error_page([this](const adapter::HttpRequest& request, adapter::HttpResponse answer) {
+    if (!wants_html(request)) return answer;
+    std::string_view reason = "server_error";
+    if (answer.status == 413) reason = "body_too_large";
+    if (answer.status == 408) reason = "too_slow";
+    if (answer.status == 404 || answer.status == 405) reason = "not_found";
+    adapter::HttpResponse page = error_page(answer.status, reason, "", "", {});
+    page.headers = std::move(answer.headers);
+    return page;
+  });
   server.route("GET", "/", [this](const adapter::HttpRequest& r) { return page(r); });
   if (options_.page_path != "/") {
     server.route("GET", options_.page_path, [this](const adapter::HttpRequest& r) { return page(r); });

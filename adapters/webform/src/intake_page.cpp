@@ -118,6 +118,12 @@ std::string error_page_html(std::string_view title, std::string_view page_path, 
     what = fmt::format("{}太大或太多，请压缩后重新上传。", html_escape(field_label));
   } else if (reason == "unsupported_photo") {
     what = fmt::format("{}只支持 JPG、PNG、WebP、HEIC 格式的图片。", html_escape(field_label));
+  } else if (reason == "body_too_large") {
+    what = "提交的内容太大（多半是照片太多或太大），请减少或压缩照片后重新提交。";
+  } else if (reason == "too_slow") {
+    what = "网络太慢，提交没有完成，请稍后重新提交。";
+  } else if (reason == "not_found") {
+    what = "没有这个页面，请从反映问题的页面重新填写。";
   } else if (status == 503) {
     what = "系统繁忙，您的反映还没有提交成功，请稍等片刻后重新提交。";
   } else if (status >= 500) {
@@ -126,12 +132,16 @@ std::string error_page_html(std::string_view title, std::string_view page_path, 
     what = fmt::format("“{}”填写有误，请检查后重新提交。", html_escape(field_label));
   }
   // The code and detail help staff on the phone; they name fields, never requests or addresses.
-  std::string code = status >= 500 ? fmt::format("错误代码 {}", status)
-                                   : fmt::format("错误代码 {} {}：{}", status, html_escape(reason), html_escape(detail));
+  std::string code = status >= 500 || detail.empty()
+                         ? fmt::format("错误代码 {}", status)
+                         : fmt::format("错误代码 {} {}：{}", status, html_escape(reason), html_escape(detail));
   if (filled_form.empty()) {
+    // Nothing of the post was read (or could be decoded): the browser's own Back keeps what was
+    // typed in most browsers, a link would load the page empty.
     return head(title) + fmt::format(
         "<h1>提交未成功</h1><div class=\"card\"><p class=\"err\" id=\"problem\">{}</p>"
-        "<p class=\"hint\">{}</p><p><a href=\"{}\">返回重新填写</a></p></div>\n",
+        "<p class=\"hint\">{}</p><p>请用浏览器的“返回”按钮回到表单，已填写的内容一般仍在；"
+        "或<a href=\"{}\">重新填写</a>。</p></div>\n",
         what, code, html_escape(page_path)) + std::string(kTail);
   }
   // What the resident typed is in the form below (a link back would load an empty page); photos

@@ -101,6 +101,13 @@ class HttpServer {
   void route(std::string method, std::string path, HttpHandler handler);
   void route_async(std::string method, std::string path, AsyncHttpHandler handler);
 
+  /// Rewrites the answers the server makes itself (400/404/405/408/413/431/500, whose bodies name
+  /// the request and peer for the log): `page` gets the request as far as it was read and the
+  /// server's answer, and returns the answer to send — e.g. a resident-facing page for browsers.
+  /// Register before start().
+  using ErrorPage = std::function<HttpResponse(const HttpRequest& request, HttpResponse answer)>;
+  void set_error_page(ErrorPage page);
+
   /// Binds `listen` and starts accepting. Errors name the address ("listen 127.0.0.1:80: ...").
   Status start();
   /// Stops accepting and closes every connection; pending io_context work then finishes.

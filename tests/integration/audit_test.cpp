@@ -203,11 +203,14 @@ TEST_F(AuditTest, ErasureShredsOneTicketsPersonalDataAndTheLogStillVerifies) {
   ASSERT_EQ(arc, 0);
   EXPECT_EQ(line_with(after, erased_id).find(kErasedPhone), std::string::npos) << line_with(after, erased_id);
   EXPECT_NE(line_with(after, erased_id).find("\"pii_erased\":true"), std::string::npos) << line_with(after, erased_id);
+  // Where the reporter was, readers say so: "[erased]", not an empty reporter.
+  EXPECT_NE(line_with(after, erased_id).find("\"phone\":\"[erased]\""), std::string::npos) << line_with(after, erased_id);
   EXPECT_NE(line_with(after, kept_id).find(kKeptPhone), std::string::npos) << line_with(after, kept_id);
   auto [src, state] = run({bin("gridhubctl"), "state", "--db", db, "--as-of", "2100-01-01", erased_id, kept_id, "--show-pii"},
                           dir_ / "state.stderr");
   ASSERT_EQ(src, 0) << slurp(dir_ / "state.stderr");
   EXPECT_EQ(state.find(kErasedPhone), std::string::npos) << state;
+  EXPECT_NE(line_with(state, erased_id).find("\"phone\":\"[erased]\""), std::string::npos) << state;
   EXPECT_NE(state.find(kKeptPhone), std::string::npos) << state;
   EXPECT_EQ(slurp(hub.db()).find(kErasedPhone), std::string::npos);
 
@@ -216,6 +219,13 @@ TEST_F(AuditTest, ErasureShredsOneTicketsPersonalDataAndTheLogStillVerifies) {
   ASSERT_EQ(prc, 0) << slurp(dir_ / "rebuild.stderr");
   auto [t2rc, rebuilt] = run({bin("gridhubctl"), "tickets", "--db", db, "--json", "--show-pii"}, dir_ / "tickets.stderr");
   EXPECT_EQ(line_with(rebuilt, erased_id), line_with(after, erased_id));
+
+  // A repeated request writes nothing: one erasure on record, and the answer names it.
+  const std::string erasure_seq = query(hub.db(), "SELECT seq FROM log WHERE kind = 'erasure'");
+  auto [again_rc, again] = run(erase, dir_ / "erase-again.stderr");
+  EXPECT_EQ(again_rc, 0) << slurp(dir_ / "erase-again.stderr");
+  EXPECT_NE(again.find("already erased (log record " + erasure_seq + ")"), std::string::npos) << again;
+  EXPECT_EQ(query(hub.db(), "SELECT count(*) FROM log WHERE kind = 'erasure'"), "1");
 }
 
 }  // namespace

@@ -305,6 +305,37 @@ TEST_F(Subscriptions, RewindBySeqAndTimeAndSkipToHead) {
   EXPECT_EQ(sub.wait(), 0);
 }
 
+TEST_F(Subscriptions, AnUpdateOnATicketsRowEditedOutsideTheHubIsRefusedAndVerifyNamesIt) {
+  start_hub();
+  import({kCsv1});
+  const std::string stream = hub_->stream();
+  const std::string t1 = db().query_text("SELECT ticket_id FROM tickets ORDER BY created_seq LIMIT 1").value();
+  const auto head = seqs("SELECT max(seq) FROM log").front();
+  auto [ok_rc, ok_out] = ctl({"note", t1, "--stream", stream, "--text", "on my way"});
+  ASSERT_EQ(ok_rc, 0) << slurp(dir_ / "ctl.stderr");
+  // An operator with sqlite3 moves the ticket to another assignee behind the hub's back.
+  {
+    auto d = sqlite::Database::open(hub_->db(), sqlite::OpenMode::kReadWrite);
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(d->exec("UPDATE tickets SET assignee_code = 'CTY_FORGED' WHERE ticket_id = '" + t1 + "'").ok());
+  }
+  auto [rc, out] = ctl({"note", t1, "--stream", stream, "--text", "anything"});
+  EXPECT_EQ(rc, 3) << out;
+  EXPECT_NE(slurp(dir_ / "ctl.stderr").find("UPDATE_ERROR_INCONSISTENT"), std::string::npos) << slurp(dir_ / "ctl.stderr");
+  EXPECT_EQ(seqs("SELECT max(seq) FROM log").front(), head + 1) << "nothing chained on the edited row";
+  EXPECT_NE(slurp(hub_->stderr_file()).find("changed outside the hub"), std::string::npos);
+  ASSERT_EQ(hub_->terminate(), 0) << slurp(hub_->stderr_file());
+  auto [vrc, vout] = ctl({"verify", "--db", hub_->db().string()});
+  EXPECT_EQ(vrc, 1) << vout;
+  EXPECT_NE(vout.find("projection_mismatch"), std::string::npos) << vout;
+  EXPECT_NE(vout.find(t1), std::string::npos) << vout;
+  auto [nrc, nout] = ctl({"verify", "--db", hub_->db().string(), "--no-projection"});
+  EXPECT_EQ(nrc, 0) << nout;
+  // Rebuilt from the log, the projection verifies again and updates go through.
+  ASSERT_EQ(ctl({"rebuild-projection", "--db", hub_->db().string()}).first, 0) << slurp(dir_ / "ctl.stderr");
+  EXPECT_EQ(ctl({"verify", "--db", hub_->db().string()}).first, 0);
+}
+
 TEST_F(Subscriptions, UpdatesFollowTheLifecycleAndAreIdempotent) {
   start_hub();
   import({kCsv1});

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <sstream>
 
 #include "process.hpp"
@@ -137,6 +138,29 @@ std::string query(const std::filesystem::path& db, const std::string& sql) {
   }
   sqlite3_close(h);
   return v;
+}
+
+TEST_F(AuditTest, ARejectedRowIsStoredSealedAndShownOnlyWithShowPii) {
+  HubProcess hub(dir_.path());
+  hub.start();
+  auto cfg = write_hotline_config(dir_.path(), "hotline", hub.ingest());
+  const auto bad = dir_ / "bad.csv";
+  std::ofstream(bad) << "工单编号,来电时间,来电人,联系电话,受理渠道,诉求类型,问题分类,诉求内容,事发地址,备注\n"
+                     << "GD-X1,2024/5/32 9:15,李先生,13900000002,电话,投诉,水电气暖/供水,停水,普集街道书院社区清河新城14栋1单元,\n";
+  run({bin("gridhub-hotline"), "-c", cfg.string(), bad.string()}, dir_ / "hotline.stderr");
+  ASSERT_EQ(hub.terminate(), 0) << slurp(hub.stderr_file());
+  const auto db = hub.db().string();
+  auto [rc, out] = run({bin("gridhubctl"), "dead-letters", "--db", db, "--json"}, dir_ / "dead.stderr");
+  ASSERT_EQ(rc, 0) << slurp(dir_ / "dead.stderr");
+  ASSERT_NE(out.find("\"source_key\":\"GD-X1\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"payload\":\"[sealed]\""), std::string::npos) << out;
+  EXPECT_EQ(out.find("13900000002"), std::string::npos) << out;
+  auto [prc, shown] = run({bin("gridhubctl"), "dead-letters", "--db", db, "--json", "--show-pii"}, dir_ / "dead.stderr");
+  ASSERT_EQ(prc, 0);
+  EXPECT_NE(shown.find("李先生,13900000002"), std::string::npos) << shown;
+  for (const auto& f : {hub.db(), std::filesystem::path(db + "-wal")}) {
+    EXPECT_EQ(slurp(f).find("13900000002"), std::string::npos) << f << " holds the number in plain";
+  }
 }
 
 TEST_F(AuditTest, ErasureShredsOneTicketsPersonalDataAndTheLogStillVerifies) {

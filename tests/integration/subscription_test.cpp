@@ -336,6 +336,35 @@ TEST_F(Subscriptions, AnUpdateOnATicketsRowEditedOutsideTheHubIsRefusedAndVerify
   EXPECT_EQ(ctl({"verify", "--db", hub_->db().string()}).first, 0);
 }
 
+TEST_F(Subscriptions, StateAsOfShowsUpdatesAsTheProjectionDoes) {
+  start_hub();
+  import({kCsv1});
+  const std::string stream = hub_->stream();
+  const std::string t1 = db().query_text("SELECT ticket_id FROM tickets ORDER BY created_seq LIMIT 1").value();
+  ASSERT_EQ(ctl({"accept", t1, "--stream", stream}).first, 0) << slurp(dir_ / "ctl.stderr");
+  ASSERT_EQ(ctl({"resolve", t1, "--stream", stream, "--text", "pipe repaired"}).first, 0) << slurp(dir_ / "ctl.stderr");
+  ASSERT_EQ(hub_->terminate(), 0);
+  const std::string db_file = hub_->db().string();
+  auto [rc, state] = ctl({"state", "--db", db_file, "--as-of", "2100-01-01", t1});
+  ASSERT_EQ(rc, 0) << slurp(dir_ / "ctl.stderr");
+  EXPECT_NE(state.find("\"status\":\"TICKET_STATUS_RESOLVED\""), std::string::npos) << state;
+  EXPECT_NE(state.find("\"resolution\":\"pipe repaired\""), std::string::npos) << state;
+  const auto last = seqs("SELECT max(seq) FROM log").front();
+  EXPECT_NE(state.find("\"last_seq\":" + std::to_string(last)), std::string::npos) << state;
+  // Just before the resolve: accepted.
+  const auto resolved_at = seqs("SELECT recorded_at FROM log WHERE seq = " + std::to_string(last)).front();
+  const std::int64_t us = static_cast<std::int64_t>(resolved_at) - 1;
+  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char when[64];
+  const std::size_t n = std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(when + n, sizeof when - n, ".%06lldZ", static_cast<long long>(us % 1000000));
+  auto [brc, before] = ctl({"state", "--db", db_file, "--as-of", when, t1});
+  ASSERT_EQ(brc, 0) << slurp(dir_ / "ctl.stderr");
+  EXPECT_NE(before.find("\"status\":\"TICKET_STATUS_ACCEPTED\""), std::string::npos) << before;
+}
+
 TEST_F(Subscriptions, UpdatesFollowTheLifecycleAndAreIdempotent) {
   start_hub();
   import({kCsv1});

@@ -635,8 +635,14 @@ int cmd_verify(const std::string& db_file, const std::string& checkpoints, const
   if (!rep.ok()) {
     std::printf("FAIL seq %llu %s: %s\n", static_cast<unsigned long long>(rep.first_bad_seq),
                 std::string(gridhub::audit::problem_name(rep.problem)).c_str(), rep.detail.c_str());
-    std::printf("checked %llu records before it, %llu checkpoint(s) matched\n", static_cast<unsigned long long>(rep.records),
-                static_cast<unsigned long long>(rep.checkpoints_matched));
+    if (rep.problem == gridhub::audit::Problem::kProjectionMismatch) {
+      // The chain itself verified: the finding is about the tickets table derived from it.
+      std::printf("the chain of %llu records verified, %llu checkpoint(s) matched; the tickets table does not match it\n",
+                  static_cast<unsigned long long>(rep.records), static_cast<unsigned long long>(rep.checkpoints_matched));
+    } else {
+      std::printf("checked %llu records before it, %llu checkpoint(s) matched\n", static_cast<unsigned long long>(rep.records),
+                  static_cast<unsigned long long>(rep.checkpoints_matched));
+    }
     return 1;
   }
   std::printf("OK %llu records, head seq %llu hash %s\n", static_cast<unsigned long long>(rep.records),

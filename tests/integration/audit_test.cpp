@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <sstream>
 
 #include "process.hpp"
@@ -139,6 +140,29 @@ std::string query(const std::filesystem::path& db, const std::string& sql) {
   return v;
 }
 
+TEST_F(AuditTest, ARejectedRowIsStoredSealedAndShownOnlyWithShowPii) {
+  HubProcess hub(dir_.path());
+  hub.start();
+  auto cfg = write_hotline_config(dir_.path(), "hotline", hub.ingest());
+  const auto bad = dir_ / "bad.csv";
+  std::ofstream(bad) << "工单编号,来电时间,来电人,联系电话,受理渠道,诉求类型,问题分类,诉求内容,事发地址,备注\n"
+                     << "GD-X1,2024/5/32 9:15,李先生,13900000002,电话,投诉,水电气暖/供水,停水,普集街道书院社区清河新城14栋1单元,\n";
+  run({bin("gridhub-hotline"), "-c", cfg.string(), bad.string()}, dir_ / "hotline.stderr");
+  ASSERT_EQ(hub.terminate(), 0) << slurp(hub.stderr_file());
+  const auto db = hub.db().string();
+  auto [rc, out] = run({bin("gridhubctl"), "dead-letters", "--db", db, "--json"}, dir_ / "dead.stderr");
+  ASSERT_EQ(rc, 0) << slurp(dir_ / "dead.stderr");
+  ASSERT_NE(out.find("\"source_key\":\"GD-X1\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"payload\":\"[sealed]\""), std::string::npos) << out;
+  EXPECT_EQ(out.find("13900000002"), std::string::npos) << out;
+  auto [prc, shown] = run({bin("gridhubctl"), "dead-letters", "--db", db, "--json", "--show-pii"}, dir_ / "dead.stderr");
+  ASSERT_EQ(prc, 0);
+  EXPECT_NE(shown.find("李先生,13900000002"), std::string::npos) << shown;
+  for (const auto& f : {hub.db(), std::filesystem::path(db + "-wal")}) {
+    EXPECT_EQ(slurp(f).find("13900000002"), std::string::npos) << f << " holds the number in plain";
+  }
+}
+
 TEST_F(AuditTest, ErasureShredsOneTicketsPersonalDataAndTheLogStillVerifies) {
   HubProcess hub(dir_.path());
   hub.start();
@@ -203,11 +227,14 @@ TEST_F(AuditTest, ErasureShredsOneTicketsPersonalDataAndTheLogStillVerifies) {
   ASSERT_EQ(arc, 0);
   EXPECT_EQ(line_with(after, erased_id).find(kErasedPhone), std::string::npos) << line_with(after, erased_id);
   EXPECT_NE(line_with(after, erased_id).find("\"pii_erased\":true"), std::string::npos) << line_with(after, erased_id);
+  // Where the reporter was, readers say so: "[erased]", not an empty reporter.
+  EXPECT_NE(line_with(after, erased_id).find("\"phone\":\"[erased]\""), std::string::npos) << line_with(after, erased_id);
   EXPECT_NE(line_with(after, kept_id).find(kKeptPhone), std::string::npos) << line_with(after, kept_id);
   auto [src, state] = run({bin("gridhubctl"), "state", "--db", db, "--as-of", "2100-01-01", erased_id, kept_id, "--show-pii"},
                           dir_ / "state.stderr");
   ASSERT_EQ(src, 0) << slurp(dir_ / "state.stderr");
   EXPECT_EQ(state.find(kErasedPhone), std::string::npos) << state;
+  EXPECT_NE(line_with(state, erased_id).find("\"phone\":\"[erased]\""), std::string::npos) << state;
   EXPECT_NE(state.find(kKeptPhone), std::string::npos) << state;
   EXPECT_EQ(slurp(hub.db()).find(kErasedPhone), std::string::npos);
 
@@ -216,6 +243,13 @@ TEST_F(AuditTest, ErasureShredsOneTicketsPersonalDataAndTheLogStillVerifies) {
   ASSERT_EQ(prc, 0) << slurp(dir_ / "rebuild.stderr");
   auto [t2rc, rebuilt] = run({bin("gridhubctl"), "tickets", "--db", db, "--json", "--show-pii"}, dir_ / "tickets.stderr");
   EXPECT_EQ(line_with(rebuilt, erased_id), line_with(after, erased_id));
+
+  // A repeated request writes nothing: one erasure on record, and the answer names it.
+  const std::string erasure_seq = query(hub.db(), "SELECT seq FROM log WHERE kind = 'erasure'");
+  auto [again_rc, again] = run(erase, dir_ / "erase-again.stderr");
+  EXPECT_EQ(again_rc, 0) << slurp(dir_ / "erase-again.stderr");
+  EXPECT_NE(again.find("already erased (log record " + erasure_seq + ")"), std::string::npos) << again;
+  EXPECT_EQ(query(hub.db(), "SELECT count(*) FROM log WHERE kind = 'erasure'"), "1");
 }
 
 }  // namespace

@@ -158,6 +158,57 @@ std::int64_t counter(const std::string& status, const std::string& name) {
   return pos == std::string::npos ? -1 : std::stoll(status.substr(pos + name.size() + 1));
 }
 
+/// Which ticket each intake record went to, in log order: "key>ticket" lines.
+std::string intake_tickets(const std::filesystem::path& db_file) {
+  auto db = sqlite::Database::open(db_file, sqlite::OpenMode::kReadOnly);
+  auto st = db->prepare("SELECT source_key || '>' || coalesce(ticket_id, '-') FROM log WHERE kind = 'intake_accepted' ORDER BY seq");
+  std::string out;
+  while (st->step().value()) out += std::string(st->column_text(0)) + "\n";
+  return out;
+}
+
+TEST(Routing, AHubRestartedBetweenTwoReportsOfOneIncidentMergesThemAsOneRunDoes) {
+  // Two water outages at one address an hour apart: one incident. The second arrives after a restart.
+  auto export_at = [](const std::filesystem::path& dir, const std::string& key, const std::string& time) {
+    auto file = dir / (key + ".csv");
+    std::ofstream(file) << "工单编号,来电时间,来电人,联系电话,受理渠道,诉求类型,问题分类,诉求内容,事发地址,备注\n"
+                        << key << ",2024-05-12 " << time << ",王女士,13800000001,电话,投诉,水电气暖/供水,"
+                        << "家里停水一整天了，也没有通知，请尽快处理。,普集街道书院社区清河新城14栋1单元,\n";
+    return file.string();
+  };
+  const std::string toml = pipeline_toml(kWugong + "/model/classifier.ngram");
+  TempDir one;
+  {
+    HubProcess hub(one.path(), {}, toml);
+    hub.start();
+    auto cfg = write_hotline_config(one.path(), "hotline", hub.ingest());
+    auto [rc, out] = run({bin("gridhub-hotline"), "-c", cfg.string(), export_at(one.path(), "GD-M1", "09:12:33"),
+                          export_at(one.path(), "GD-M2", "10:20:00")}, one / "h.err");
+    ASSERT_EQ(rc, 0) << slurp(one / "h.err");
+    ASSERT_EQ(hub.terminate(), 0);
+  }
+  ASSERT_EQ(intake_tickets(one / "gridhub.db"), "GD-M1>T00000001\nGD-M2>T00000001\n") << "one incident in one run";
+  TempDir two;
+  for (const auto& [key, time] : {std::pair{"GD-M1", "09:12:33"}, std::pair{"GD-M2", "10:20:00"}}) {
+    HubProcess hub(two.path(), {}, toml);   // an orderly restart between the two imports
+    hub.start();
+    auto cfg = write_hotline_config(two.path(), "hotline", hub.ingest());
+    auto [rc, out] = run({bin("gridhub-hotline"), "-c", cfg.string(), export_at(two.path(), key, time)}, two / "h.err");
+    ASSERT_EQ(rc, 0) << slurp(two / "h.err");
+    ASSERT_EQ(hub.terminate(), 0);
+    if (std::string(key) == "GD-M2") {
+      EXPECT_NE(slurp(hub.stderr_file()).find("merger recalled from the last 1 log records"), std::string::npos)
+          << slurp(hub.stderr_file());
+    }
+  }
+  EXPECT_EQ(intake_tickets(two / "gridhub.db"), intake_tickets(one / "gridhub.db"));
+  // Replay with the configuration in force reproduces every decision.
+  auto [rc, out] = run({bin("gridhubctl"), "reroute", "--db", (two / "gridhub.db").string(), "-c", (two / "hub.toml").string()},
+                       two / "reroute.err");
+  ASSERT_EQ(rc, 0) << slurp(two / "reroute.err");
+  EXPECT_NE(out.find(" 0 would change"), std::string::npos) << out;
+}
+
 TEST(Routing, ReferenceDataReloadsOnlyWhenValidAndNeverLosesTheRunningVersion) {
   TempDir dir;
   std::filesystem::copy_file(kWugong + "/world/categories.csv", dir / "categories.csv");

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace gridhub::wechat {
 namespace {
 
@@ -36,6 +38,18 @@ TEST(LocationPairer, ATextWithinTheWindowGetsTheSendersLocationWithItsDatum) {
   p.feed(late);
   auto too_late = message("text", "o1", 2000 + 601, "T2");
   EXPECT_FALSE(p.feed(too_late));
+}
+
+TEST(LocationPairer, TimesAtTheInt64LimitsAreFarApartNotPaired) {
+  // INT64_MAX - INT64_MIN wraps to -1 in signed arithmetic: "within the window". Exact: never.
+  LocationPairer p(600LL * 1000000);
+  auto loc = message("location", "o1", 0, "L1");
+  loc.mutable_fields()->mutable_reported_at()->set_unix_micros(std::numeric_limits<std::int64_t>::min());
+  EXPECT_FALSE(p.feed(loc));
+  auto text = message("text", "o1", 0, "T1");
+  text.mutable_fields()->mutable_reported_at()->set_unix_micros(std::numeric_limits<std::int64_t>::max());
+  EXPECT_FALSE(p.feed(text));
+  EXPECT_FALSE(text.fields().has_location());
 }
 
 TEST(LocationPairer, LocationsNobodyFollowsUpAreForgottenOnceTheyCanNoLongerPair) {

@@ -14,6 +14,7 @@ config::Spec adapter_config_spec() {
       {"adapter.window", Type::kInteger, false, "events in flight to the hub"},
       {"adapter.ack_timeout_ms", Type::kInteger, false, "silence from the hub before reconnecting"},
       {"adapter.backoff_max_ms", Type::kInteger, false, "longest pause between reconnects"},
+      {"adapter.retention_days", Type::kInteger, false, "days the hub's answered events stay in the outbox"},
       {"adapter.log_level", Type::kString, false, "trace | debug | info | warn | error"},
       {"adapter.retry_after_s", Type::kInteger, false, "HTTP adapters: Retry-After (s) of the 503 while the outbox is full"},
       {"adapter.metrics_listen", Type::kString, false, "file importers: host:port serving GET /metrics while importing"},
@@ -39,6 +40,7 @@ AdapterConfig adapter_config_from(const config::Config& cfg) {
   a.client.ack_timeout = std::chrono::milliseconds(cfg.get_int("adapter.ack_timeout_ms", 3000, 10, 600000));
   a.client.backoff_max = std::chrono::milliseconds(cfg.get_int("adapter.backoff_max_ms", 5000, 10, 600000));
   a.client.backoff_initial = std::min(a.client.backoff_initial, a.client.backoff_max);
+  a.client.retention = std::chrono::hours(24 * cfg.get_int("adapter.retention_days", 7, 1, 3650));
   if (cfg.has("adapter.server_public_key") != cfg.has("adapter.secret_key_file")) {
     throw config::ConfigError(cfg.where(cfg.has("adapter.server_public_key") ? "adapter.server_public_key"
                                                                              : "adapter.secret_key_file") +

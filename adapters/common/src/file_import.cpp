@@ -161,9 +161,11 @@ int FileImporter::finish(bool json, const std::atomic<bool>& stop) {
     for (const auto& [k, v] : all) rej += fmt::format("{}\"{}\":{}", rej.empty() ? "" : ",", k, v);
     std::cout << fmt::format(
                      "{{\"files\":{},\"file_errors\":{},\"rows\":{},\"sent\":{},\"already_known\":{},\"dead_lettered\":{},"
-                     "\"outbox_full\":{},\"pending\":{},\"reconnects\":{},\"unreachable_waits\":{},\"rejected\":{{{}}}}}",
+                     "\"outbox_full\":{},\"pending\":{},\"reconnects\":{},\"unreachable_waits\":{},\"resent_after_restore\":{},"
+                     "\"rejected\":{{{}}}}}",
                      files_, file_errors_, rows_, stats->accepted, already_known_ + stats->duplicates,
-                     stats->dead_lettered, outbox_full_, left, stats->reconnects, stats->unreachable_waits, rej)
+                     stats->dead_lettered, outbox_full_, left, stats->reconnects, stats->unreachable_waits,
+                     stats->resent_after_restore, rej)
               << std::endl;
   } else {
     std::size_t rejected = 0;
@@ -174,6 +176,10 @@ int FileImporter::finish(bool json, const std::atomic<bool>& stop) {
     for (const auto& [k, v] : rejected_) std::cout << fmt::format(" [{} {}]", k, v);
     for (const auto& [k, v] : stats->refused) std::cout << fmt::format(" [hub refused {} {}]", k, v);
     std::cout << "\n";
+    if (stats->resent_after_restore > 0) {
+      std::cout << fmt::format("{} events acknowledged before were sent again: the hub's log no longer held them "
+                               "(restored from a backup)\n", stats->resent_after_restore);
+    }
     if (left > 0) std::cout << fmt::format("{} events still pending in the outbox (sent on the next run)\n", left);
   }
   if (left > 0) return 3;

@@ -190,5 +190,43 @@ TEST_F(RestoreTest, ALogEditedAndRelinkedWhileTheHubWasStoppedIsRefusedAtStart) 
   EXPECT_NE(vout.find("checkpoint_mismatch"), std::string::npos) << vout;
 }
 
+TEST_F(RestoreTest, AKilledHubsUnattestedTailRewrittenAndRelinkedIsRefusedAtStart) {
+  // checkpoint_every 1000: nothing of one export is checkpointed before the kill, only the head witness.
+  HubProcess hub(dir_.path(), {},
+                 "[audit]\ncheckpoint_dir = \"checkpoints\"\nsigning_key = \"keys/checkpoint.key\"\n"
+                 "checkpoint_every = 1000\ncheckpoint_seconds = 3600\n");
+  hub.start();
+  const auto cfg = write_hotline_config(dir_.path(), "hotline", hub.ingest()).string();
+  auto [rc, out] = import(cfg, kExports[0]);
+  ASSERT_EQ(rc, 0) << out << slurp(dir_ / "hotline.stderr");
+  hub.kill9();
+  {
+    Db db(hub.db());
+    std::string body = db.one("SELECT body FROM log WHERE seq = 60");
+    ASSERT_FALSE(body.empty());
+    body[body.size() / 2] ^= 0x01;
+    db.exec_blob("UPDATE log SET body = ?1 WHERE seq = 60", body);
+    auto prev = log::chain_hash_from_blob(db.one("SELECT hash FROM log WHERE seq = 59"));
+    ASSERT_TRUE(prev);
+    log::ChainHasher hasher;
+    for (const auto& s : db.column("SELECT seq FROM log WHERE seq >= 60 ORDER BY seq")) {
+      log::ChainHash h{};
+      ASSERT_TRUE(hasher.next(*prev, std::stoull(s), std::stoll(db.one("SELECT recorded_at FROM log WHERE seq = " + s)),
+                              db.one("SELECT body FROM log WHERE seq = " + s), h));
+      db.exec_blob("UPDATE log SET hash = ?1 WHERE seq = " + s, std::string(reinterpret_cast<const char*>(h.data()), h.size()));
+      prev = h;
+    }
+  }
+  EXPECT_THROW(hub.start(), std::runtime_error);
+  EXPECT_NE(hub.process().wait(), 0);
+  const std::string err = slurp(hub.stderr_file());
+  EXPECT_NE(err.find("does not match what this hub attested"), std::string::npos) << err;
+  std::size_t signed_checkpoints = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "checkpoints")) {
+    if (e.path().filename().string().starts_with("checkpoint-")) ++signed_checkpoints;
+  }
+  EXPECT_EQ(signed_checkpoints, 0u) << "nothing signed over the rewritten tail";
+}
+
 }  // namespace
 }  // namespace gridhub::testing

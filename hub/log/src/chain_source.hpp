@@ -12,6 +12,7 @@ class SqliteChainSource final : public ChainSource {
   SqliteChainSource(sqlite::Database& db, bool commits_synced) : db_(db), commits_synced_(commits_synced) {}
   Result<ChainLink> recompute(const ChainLink& from, std::uint64_t to_seq) noexcept override;
   Status make_durable() noexcept override;
+  bool commits_durable() const noexcept override { return commits_synced_; }
 
  private:
   sqlite::Database& db_;

@@ -66,7 +66,8 @@ std::optional<std::string_view> tagged_line(std::string_view text, std::string_v
   return text.substr(tag.size(), text.size() - tag.size() - 1);
 }
 
-Status write_file_atomically(const std::filesystem::path& file, std::string_view content, mode_t mode) {
+Status write_file_atomically(const std::filesystem::path& file, std::string_view content, mode_t mode,
+                             bool sync = true) {
   const std::filesystem::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp");
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Error(Errc::io_failed, fmt::format("{}: cannot create: {}", tmp.string(), std::strerror(errno)));
@@ -82,7 +83,7 @@ Status write_file_atomically(const std::filesystem::path& file, std::string_view
     }
     off += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (sync && ::fsync(fd) != 0) {
     const int e = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -94,6 +95,7 @@ Status write_file_atomically(const std::filesystem::path& file, std::string_view
     ::unlink(tmp.c_str());
     return Error(Errc::io_failed, fmt::format("{}: rename failed: {}", file.string(), std::strerror(e)));
   }
+  if (!sync) return Ok{};
   // The rename is durable only once the folder is.
   const int dfd = ::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
@@ -339,6 +341,34 @@ Result<std::optional<Checkpoint>> Checkpointer::newest_trusted(std::uint64_t max
   return std::optional<Checkpoint>{};
 }
 
+std::optional<Checkpoint> Checkpointer::read_witness() const {
+  const auto file = options_.dir / kHeadWitnessFile;
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return std::nullopt;
+  auto text = read_small_file(file);
+  auto c = text ? parse_checkpoint(text.value()) : Result<Checkpoint>(text.error());
+  if (!c || c->key_id != key_.public_key.key_id || !checkpoint_signature_valid(c.value(), key_.public_key)) {
+    // Not fsynced: a power loss may leave it torn. Its absence is no evidence either way.
+    spdlog::warn("audit: {} is not a head witness signed by this hub's key; ignored", file.string());
+    return std::nullopt;
+  }
+  return std::move(c.value());
+}
+
+void Checkpointer::write_witness(const ChainLink& head, std::int64_t now_micros) noexcept {
+  if (!witness_) return;
+  try {
+    const Checkpoint c = sign_checkpoint(head.seq, head.hash, now_micros, key_);
+    if (auto s = write_file_atomically(options_.dir / kHeadWitnessFile, format_checkpoint(c), 0644, false); !s) {
+      if (++witness_failures_ <= 10 || witness_failures_ % 1000 == 0) {
+        spdlog::error("audit: head witness not written (#{}): {}", witness_failures_, s.error().message());
+      }
+    }
+  } catch (const std::exception&) {   // allocation failure: the next commit writes it again
+    ++witness_failures_;
+  }
+}
+
 Result<OpenVerdict> Checkpointer::check_open(const ChainLink& head, ChainSource& source, std::int64_t now_micros) {
   auto newest = newest_trusted(std::numeric_limits<std::uint64_t>::max());
   if (!newest) {
@@ -346,17 +376,23 @@ Result<OpenVerdict> Checkpointer::check_open(const ChainLink& head, ChainSource&
   }
   OpenVerdict verdict = OpenVerdict::kContinue;
   std::optional<Checkpoint> anchor = std::move(newest.value());
-  if (anchor && anchor->seq > head.seq) {
-    const std::uint64_t attested = anchor->seq;
+  std::optional<Checkpoint> witness = read_witness();
+  const bool behind_checkpoint = anchor && anchor->seq > head.seq;
+  if (behind_checkpoint || (witness && witness->seq > head.seq)) {
+    const std::string evidence =
+        behind_checkpoint ? fmt::format("behind the signed checkpoint at seq {} in {}", anchor->seq, options_.dir.string())
+                          : fmt::format("behind seq {}, which this hub committed and signed in {}", witness->seq,
+                                        (options_.dir / kHeadWitnessFile).string());
     if (!options_.accept_restored_log) {
       return Error(Errc::storage_failed,
-                   fmt::format("audit: the log's head is seq {}, behind the signed checkpoint at seq {} in {}: this log "
-                               "is an older copy than the one this hub attested (a restored backup?), and the records "
-                               "after seq {} are not in it. If that is intended, start once with --accept-restored-log: "
-                               "the hub resumes from this copy and adapters resend what they were acknowledged after it. "
-                               "Otherwise put the newer log file back",
-                               head.seq, attested, options_.dir.string(), head.seq));
+                   fmt::format("audit: the log's head is seq {}, {}: this log is an older copy than the one this hub "
+                               "attested (a restored backup? a cut tail?), and the records after seq {} are not in it. "
+                               "If that is intended, start once with --accept-restored-log: the hub resumes from this "
+                               "copy and adapters resend what they were acknowledged after it. Otherwise put the newer "
+                               "log file back",
+                               head.seq, evidence, head.seq));
     }
+    witness.reset();
     auto older = newest_trusted(head.seq);
     if (!older) {
       return Error(Errc::storage_failed, fmt::format("audit: refusing to sign the log: {}", older.error().message()));
@@ -365,7 +401,11 @@ Result<OpenVerdict> Checkpointer::check_open(const ChainLink& head, ChainSource&
     verdict = OpenVerdict::kRestored;
   }
   const ChainLink from = anchor ? ChainLink{anchor->seq, anchor->hash} : ChainLink{0, kChainGenesis};
-  if (auto r = source.recompute(from, head.seq); !r) {
+  // The head witness splits the walk: the chain must pass through the hash it attests.
+  const bool via_witness = witness && witness->seq > from.seq;
+  auto r = source.recompute(from, via_witness ? witness->seq : head.seq);
+  if (r && via_witness) r = source.recompute(ChainLink{witness->seq, witness->hash}, head.seq);
+  if (!r) {
     return Error(Errc::storage_failed,
                  fmt::format("audit: the log does not match what this hub attested (checked from {} to the head, seq "
                              "{}): {}. It was changed while the hub was not running; the hub does not sign it. Run "
@@ -373,6 +413,13 @@ Result<OpenVerdict> Checkpointer::check_open(const ChainLink& head, ChainSource&
                              from.seq == 0 ? std::string("the first record")
                                            : fmt::format("the checkpoint at seq {}", from.seq),
                              head.seq, r.error().message()));
+  }
+  witness_ = source.commits_durable();
+  if (!witness_) {
+    // Durability "normal": commits are not on disk when they return, so no witness of them is kept
+    // (a power loss could leave it ahead of the log); an old one would mislead the next start.
+    std::error_code ec;
+    std::filesystem::remove(options_.dir / kHeadWitnessFile, ec);
   }
   if (verdict == OpenVerdict::kRestored) {
     // The checkpoints beyond the restored head attest records this log will never have; they move
@@ -397,6 +444,7 @@ Result<OpenVerdict> Checkpointer::check_open(const ChainLink& head, ChainSource&
     if (auto d = source.make_durable(); !d) return d.error();
     write(head, now_micros);
   }
+  write_witness(head, now_micros);
   return verdict;
 }
 
@@ -413,6 +461,7 @@ Result<OpenVerdict> Checkpointer::on_open(const ChainLink& head, ChainSource& so
 
 void Checkpointer::on_commit(std::span<const ChainLink> committed, std::int64_t now_micros) noexcept {
   const ChainLink& head = committed.back();
+  write_witness(head, now_micros);
   // A failed write is retried here too: last_seq_ stays behind until one succeeds.
   const bool due_by_time = head.seq > last_seq_ && (now_micros - last_time_ >= options_.every_seconds * 1'000'000 ||
                                                     head.seq - last_seq_ >= options_.every_records);

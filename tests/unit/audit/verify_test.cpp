@@ -539,6 +539,37 @@ TEST_F(OpenCheckTest, AnIntactUnattestedTailIsSignedAtOpen) {
   EXPECT_TRUE(verify().ok());
 }
 
+TEST_F(OpenCheckTest, AKilledHubsTailRewrittenAndRelinkedIsRefusedByTheHeadWitness) {
+  write_log(0, 14);   // checkpoint at 10, head witness at 14, checkpoint at 14 by the close ...
+  ASSERT_TRUE(std::filesystem::remove(options_.dir / log::checkpoint_file_name(14)));   // ... which a kill never writes
+  ASSERT_TRUE(std::filesystem::exists(options_.dir / log::kHeadWitnessFile));
+  {
+    Tamper t(db_);
+    std::string body = t.blob("SELECT body FROM log WHERE seq = 12");
+    body[body.size() - 1] ^= 0x20;
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 12", body);
+    t.rechain_from(12);
+  }
+  EXPECT_TRUE(verify().ok()) << "the checkpoint at 10 cannot see it";
+  auto l = open_log();
+  ASSERT_FALSE(l.ok()) << "the hub must not sign the rewritten tail";
+  EXPECT_NE(l.error().message().find("record 14"), std::string::npos) << l.error().message();
+  EXPECT_EQ(log::list_checkpoint_files(options_.dir).size(), 1u);
+}
+
+TEST_F(OpenCheckTest, AKilledHubsTailCutIsRefusedByTheHeadWitness) {
+  write_log(0, 14);
+  ASSERT_TRUE(std::filesystem::remove(options_.dir / log::checkpoint_file_name(14)));
+  {
+    Tamper t(db_);
+    t.exec("DELETE FROM log WHERE seq > 12");
+  }
+  auto l = open_log();
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message().find("behind seq 14, which this hub committed and signed"), std::string::npos)
+      << l.error().message();
+}
+
 TEST_F(OpenCheckTest, AForgedNewestCheckpointIsRefused) {
   write_log(0, 12);
   auto other = log::generate_keypair(dir_ / "other");
@@ -623,6 +654,7 @@ class RecordingSource final : public log::ChainSource {
     files_at_sync.push_back(log::list_checkpoint_files(dir_).size());
     return Ok{};
   }
+  bool commits_durable() const noexcept override { return false; }
   std::vector<std::size_t> files_at_sync;
 
  private:

@@ -43,6 +43,10 @@ struct SigningKey {
 };
 
 inline constexpr std::string_view kSecretKeyFile = "checkpoint.key";
+/// In the checkpoint folder: the head of the latest commit, signed like a checkpoint (durability
+/// "full" only). Rewritten after every commit, not fsynced: it survives a killed hub, and lets the
+/// next start tell a tail that was cut or rewritten since (docs/audit.md, "Checked before signed").
+inline constexpr std::string_view kHeadWitnessFile = "head.txt";
 inline constexpr std::string_view kPublicKeyFile = "checkpoint.pub";
 
 /// Reads a secret key file written by generate_keypair; errors name the file and what is wrong
@@ -90,6 +94,8 @@ class ChainSource {
   /// Makes every committed record durable (fsync of the WAL). With durability "full" every commit
   /// already is, and this does nothing.
   virtual Status make_durable() noexcept = 0;
+  /// Every commit is on disk when it returns (durability "full").
+  virtual bool commits_durable() const noexcept = 0;
 };
 
 /// What the observer decided about the log it was opened on.
@@ -133,6 +139,8 @@ struct CheckpointOptions {
 /// that fails is refused. A log whose head is behind the newest checkpoint (an older copy) is refused
 /// unless `accept_restored_log`; then the log must match the newest checkpoint at or before its head,
 /// the checkpoints beyond the head are moved to `dir/superseded-<µs>/`, and on_open answers kRestored.
+/// The head witness (kHeadWitnessFile) counts as such evidence too: the log must reach it and hold
+/// its hash at its seq.
 class Checkpointer final : public CommitObserver {
  public:
   /// Loads the key and creates the folder; errors name the file.
@@ -148,11 +156,16 @@ class Checkpointer final : public CommitObserver {
   Checkpointer(CheckpointOptions options, SigningKey key, std::uint64_t last_seq)
       : options_(std::move(options)), key_(key), last_seq_(last_seq) {}
   void write(const ChainLink& link, std::int64_t now_micros) noexcept;
+  void write_witness(const ChainLink& head, std::int64_t now_micros) noexcept;
+  /// The head witness, if there is one this key signed (anything else is logged and ignored).
+  std::optional<Checkpoint> read_witness() const;
   /// The newest checkpoint file with seq <= max_seq, read and authenticated with this key.
   Result<std::optional<Checkpoint>> newest_trusted(std::uint64_t max_seq) const;
   Result<OpenVerdict> check_open(const ChainLink& head, ChainSource& source, std::int64_t now_micros);
   CheckpointOptions options_;
   ChainSource* source_ = nullptr;   // from on_open to on_close
+  bool witness_ = false;            // keep the head witness (durability "full")
+  std::uint64_t witness_failures_ = 0;
   SigningKey key_;
   std::uint64_t last_seq_;
   std::int64_t last_time_ = 0;

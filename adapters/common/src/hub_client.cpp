@@ -120,7 +120,8 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
     // With nothing to send, the handshake still gets its answer (or ack_timeout, if the hub is away).
     const bool hello_outstanding = !hello_answered_ && Clock::now() - connected_at_ < options_.ack_timeout;
     if (in_flight.empty() && exhausted && !hello_outstanding) {
-      if (!hello_answered_) {
+      // Sent and not answered (an unreachable hub, with nothing waiting, is no news: the next drain asks).
+      if (!hello_answered_ && !hello_needed_) {
         spdlog::warn("hub at {} did not answer the restore handshake within {} ms; the next run asks again",
                      options_.endpoint, options_.ack_timeout.count());
       }

@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
   std::string log_level;
   app.add_option("-c,--config", config_file, "hub configuration (TOML)")->required()->check(CLI::ExistingFile);
   app.add_option("--log-level", log_level, "overrides hub.log_level");
+  bool accept_restored_log = false;
+  app.add_flag("--accept-restored-log", accept_restored_log,
+               "resume from a log that is behind the newest signed checkpoint (a restored backup); adapters then "
+               "resend what they were acknowledged after its head (docs/audit.md)");
   CLI11_PARSE(app, argc, argv);
 
   gridhub::core::HubConfig cfg;
@@ -27,6 +31,13 @@ int main(int argc, char** argv) {
     gridhub::logging::setup("gridhub", log_level.empty() ? cfg.log_level : log_level);
     // Any peer can make protobuf complain about its frames; that goes through our rate-limited log.
     gridhub::transport::route_library_logging();
+    if (accept_restored_log) {
+      if (cfg.audit) {
+        cfg.audit->accept_restored_log = true;
+      } else {
+        spdlog::warn("--accept-restored-log: no [audit] in the config, so no checkpoints to be behind of; ignored");
+      }
+    }
   } catch (const std::exception& e) {
     std::cerr << "gridhub: " << e.what() << "\n";
     return 2;

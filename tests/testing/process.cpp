@@ -170,8 +170,10 @@ HubProcess::HubProcess(const std::filesystem::path& dir, std::string ingest_extr
       << tail_toml << "\n";
 }
 
-void HubProcess::start() {
-  proc_.emplace(Process::spawn({bin("gridhub"), "-c", config().string()}, stderr_file()));
+void HubProcess::start(const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv = {bin("gridhub"), "-c", config().string()};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  proc_.emplace(Process::spawn(argv, stderr_file()));
   auto line = proc_->read_line(std::chrono::seconds(30));
   if (!line || line->rfind("READY ", 0) != 0) {
     throw std::runtime_error("hub did not become ready; stderr: " + slurp(stderr_file()));

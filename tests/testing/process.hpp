@@ -67,7 +67,7 @@ class HubProcess {
   /// extra_toml is appended to [ingest] (e.g. "max_frame_bytes = 4096").
   /// `tail_toml` is appended at the end (e.g. a [pipeline] section).
   HubProcess(const std::filesystem::path& dir, std::string ingest_extra = {}, std::string tail_toml = {});
-  void start();          // spawns and waits for the READY line
+  void start(const std::vector<std::string>& extra_args = {});   // spawns and waits for the READY line
   void kill9();          // SIGKILL and reap
   int terminate();       // SIGTERM, returns the exit code
   const std::string& ingest() const { return ingest_; }

@@ -15,6 +15,7 @@ config::Spec adapter_config_spec() {
       {"adapter.ack_timeout_ms", Type::kInteger, false, "silence from the hub before reconnecting"},
       {"adapter.backoff_max_ms", Type::kInteger, false, "longest pause between reconnects"},
       {"adapter.max_frame_bytes", Type::kInteger, false, "largest event sent to the hub (the hub's ingest.max_frame_bytes)"},
+      {"adapter.retention_days", Type::kInteger, false, "days the hub's answered events stay in the outbox"},
       {"adapter.log_level", Type::kString, false, "trace | debug | info | warn | error"},
       {"adapter.retry_after_s", Type::kInteger, false, "HTTP adapters: Retry-After (s) of the 503 while the outbox is full"},
       {"adapter.min_free_disk_mb", Type::kInteger, false,
@@ -44,6 +45,7 @@ AdapterConfig adapter_config_from(const config::Config& cfg) {
   a.client.backoff_max = std::chrono::milliseconds(cfg.get_int("adapter.backoff_max_ms", 5000, 10, 600000));
   a.client.max_frame_bytes = static_cast<std::size_t>(cfg.get_int("adapter.max_frame_bytes", 1 << 20, 1024, 64 << 20));
   a.client.backoff_initial = std::min(a.client.backoff_initial, a.client.backoff_max);
+  a.client.retention = std::chrono::hours(24 * cfg.get_int("adapter.retention_days", 7, 1, 3650));
   if (cfg.has("adapter.server_public_key") != cfg.has("adapter.secret_key_file")) {
     throw config::ConfigError(cfg.where(cfg.has("adapter.server_public_key") ? "adapter.server_public_key"
                                                                              : "adapter.secret_key_file") +

@@ -169,9 +169,11 @@ int FileImporter::finish(bool json, const std::atomic<bool>& stop) {
     for (const auto& [k, v] : all) rej += fmt::format("{}\"{}\":{}", rej.empty() ? "" : ",", k, v);
     std::cout << fmt::format(
                      "{{\"files\":{},\"file_errors\":{},\"rows\":{},\"sent\":{},\"already_known\":{},\"corrected\":{},\"dead_lettered\":{},"
-                     "\"outbox_full\":{},\"pending\":{},\"reconnects\":{},\"unreachable_waits\":{},\"rejected\":{{{}}}}}",
+                     "\"outbox_full\":{},\"pending\":{},\"reconnects\":{},\"unreachable_waits\":{},\"resent_after_restore\":{},"
+                     "\"rejected\":{{{}}}}}",
                      files_, file_errors_, rows_, stats->accepted, already_known_ + stats->duplicates,
-                     corrected_, stats->dead_lettered, outbox_full_, left, stats->reconnects, stats->unreachable_waits, rej)
+                     corrected_, stats->dead_lettered, outbox_full_, left, stats->reconnects, stats->unreachable_waits,
+                     stats->resent_after_restore, rej)
               << std::endl;
   } else {
     std::size_t rejected = 0;
@@ -187,6 +189,10 @@ int FileImporter::finish(bool json, const std::atomic<bool>& stop) {
     }
     if (corrected_ > 0) {
       std::cout << fmt::format("{} corrected records re-sent after an earlier rejection or refusal\n", corrected_);
+    }
+    if (stats->resent_after_restore > 0) {
+      std::cout << fmt::format("{} events acknowledged before were sent again: the hub's log no longer held them "
+                               "(restored from a backup)\n", stats->resent_after_restore);
     }
     if (left > 0) std::cout << fmt::format("{} events still pending in the outbox (sent on the next run)\n", left);
   }

@@ -32,6 +32,17 @@ void HubClient::reconnect() {
   socket_.set(zmq::sockopt::sndhwm, static_cast<int>(options_.window) * 2);
   if (!options_.server_public_key.empty()) auth::apply_curve_client(socket_, options_.server_public_key, options_.curve_key);
   socket_.connect(options_.endpoint);
+  hello_needed_ = true;
+  hello_answered_ = false;
+  connected_at_ = Clock::now();
+}
+
+bool HubClient::send_hello() {
+  v1::AdapterToHub msg;
+  msg.mutable_hello();
+  if (transport::send_dealer(socket_, msg) != transport::SendStatus::kSent) return false;
+  hello_needed_ = false;
+  return true;
 }
 
 Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
@@ -45,6 +56,20 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
   v1::HubToAdapter reply;
   Clock::time_point last_answer = Clock::now();
   Clock::time_point last_warning = Clock::now();
+  // Each drain asks again: the hub may have been restored since the last one.
+  hello_needed_ = true;
+  hello_answered_ = false;
+  connected_at_ = Clock::now();
+  if (last_purge_ == Clock::time_point{} || Clock::now() - last_purge_ > std::chrono::minutes(10)) {
+    last_purge_ = Clock::now();
+    auto purged = outbox_.purge_completed(options_.retention);
+    if (!purged) return purged.error();
+    stats.purged = purged.value();
+    if (purged.value() > 0) {
+      spdlog::info("outbox {}: purged {} entries answered more than {} h ago", outbox_.file().string(), purged.value(),
+                   options_.retention.count());
+    }
+  }
 
   auto flush = [&]() -> Status {
     auto s = outbox_.complete(done);
@@ -53,17 +78,24 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
   };
 
   while (keep_going()) {
+    // The handshake goes first on a connection (once it is up), so its answer precedes the acks of
+    // what follows; an event that slips ahead of it is at worst sent twice (the hub dedups).
+    if (hello_needed_) (void)send_hello();
     // Fill the window from the outbox.
     if (!exhausted && in_flight.size() < options_.window) {
       auto batch = outbox_.pending(cursor, options_.window - in_flight.size());
       if (!batch) return batch.error();
       if (batch->empty()) exhausted = true;
       for (auto& e : batch.value()) {
+        if (in_flight.contains(e.id)) {   // after a requeue the scan starts over: skip what is in flight
+          cursor = e.id;
+          continue;
+        }
         msg.Clear();
         auto* sub = msg.mutable_submit();
         sub->set_correlation_id(static_cast<std::uint64_t>(e.id));
         if (!sub->mutable_event()->ParseFromString(e.event_bytes)) {
-          done.push_back(Delivery{e.id, 0, false, false, "outbox entry does not parse"});
+          done.push_back(Delivery{.id = e.id, .refused_reason = "outbox entry does not parse"});
           cursor = e.id;
           continue;
         }
@@ -97,7 +129,14 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
         if (counters_ != nullptr) counters_->sent.inc();
       }
     }
-    if (in_flight.empty() && exhausted) {
+    // With nothing to send, the handshake still gets its answer (or ack_timeout, if the hub is away).
+    const bool hello_outstanding = !hello_answered_ && Clock::now() - connected_at_ < options_.ack_timeout;
+    if (in_flight.empty() && exhausted && !hello_outstanding) {
+      // Sent and not answered (an unreachable hub, with nothing waiting, is no news: the next drain asks).
+      if (!hello_answered_ && !hello_needed_) {
+        spdlog::warn("hub at {} did not answer the restore handshake within {} ms; the next run asks again",
+                     options_.endpoint, options_.ack_timeout.count());
+      }
       if (auto s = flush(); !s) return s.error();
       // Entries may have been enqueued meanwhile (HTTP adapters); look again once before leaving.
       auto left = outbox_.pending_count();
@@ -121,11 +160,39 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
       if (!reply.ParseFromArray(frame.data(), static_cast<int>(frame.size()))) continue;
       last_answer = Clock::now();
       backoff = options_.backoff_initial;
+      if (reply.has_hello()) {
+        hello_answered_ = true;
+        const auto& h = reply.hello();
+        timeline_ = h.timelines().empty() ? std::string() : h.timelines(h.timelines_size() - 1).id();
+        if (auto s = flush(); !s) return s.error();   // acks already received count as acknowledged
+        auto lost = outbox_.requeue_lost(h);
+        if (!lost) return lost.error();
+        if (lost.value() > 0) {
+          spdlog::warn("hub log {} (head {}, {} timelines) no longer holds {} events it acknowledged to this adapter "
+                       "(restored from a backup?); sending them again",
+                       h.log_id(), h.head_seq(), h.timelines_size(), lost.value());
+          stats.resent_after_restore += lost.value();
+          cursor = 0;
+          exhausted = false;
+        }
+        continue;
+      }
       if (reply.has_ack()) {
         const auto& a = reply.ack();
         auto id = static_cast<std::int64_t>(a.correlation_id());
+        // The hub now writes another timeline (it restarted on a restored log under this connection).
+        if (!a.timeline().empty() && hello_answered_ && a.timeline() != timeline_) {
+          hello_needed_ = true;
+          hello_answered_ = false;
+          connected_at_ = Clock::now();
+        }
         if (in_flight.erase(id) == 0) continue;  // a late ack for an entry already resent and acked
-        done.push_back(Delivery{id, a.log_seq(), a.duplicate(), a.dead_lettered(), {}});
+        done.push_back(Delivery{.id = id,
+                                .log_seq = a.log_seq(),
+                                .duplicate = a.duplicate(),
+                                .dead_lettered = a.dead_lettered(),
+                                .log_id = a.log_id(),
+                                .timeline = a.timeline()});
         // An HTTP adapter keeps enqueueing while this runs: look at the outbox again for more.
         exhausted = false;
         if (counters_ != nullptr) {
@@ -142,6 +209,10 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
       } else if (reply.has_nack()) {
         const auto& n = reply.nack();
         auto id = static_cast<std::int64_t>(n.correlation_id());
+        if (id == 0 && !hello_answered_) {
+          hello_answered_ = true;   // a hub older than the handshake: nothing to ask it
+          continue;
+        }
         if (in_flight.erase(id) == 0) continue;
         if (n.code() == v1::NACK_CODE_UNAVAILABLE || n.code() == v1::NACK_CODE_FORBIDDEN) {
           // The hub could not store it now, or this adapter's identity may not submit (a wrong role
@@ -162,7 +233,7 @@ Result<SendStats> HubClient::drain(const std::function<bool()>& keep_going) {
         ++stats.refused[code];
         if (counters_ != nullptr) counters_->rejected("hub_" + code).inc();
         spdlog::error("hub refused outbox entry {}: {}: {}", id, code, n.reason());
-        done.push_back(Delivery{id, 0, false, false, code + ": " + n.reason()});
+        done.push_back(Delivery{.id = id, .refused_reason = code + ": " + n.reason()});
       }
     }
     if (done.size() >= 256 || (in_flight.empty() && !done.empty())) {

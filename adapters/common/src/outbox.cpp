@@ -80,6 +80,20 @@ Result<Slot> slot_of(sqlite::Statement& find_key, const gridhub::v1::Event& ev) 
   return slot;
 }
 
+/// Where each acknowledged entry's log_seq is (the restore handshake); added to outboxes made before.
+constexpr const char* kAckedColumns[] = {"acked_log", "acked_timeline"};
+
+Status add_acked_columns(sqlite::Database& db) {
+  for (const char* column : kAckedColumns) {
+    auto has = db.query_int(fmt::format("SELECT count(*) FROM pragma_table_info('outbox') WHERE name = '{}'", column));
+    if (!has) return has.error();
+    if (has.value() == 0) {
+      if (auto s = db.exec(fmt::format("ALTER TABLE outbox ADD COLUMN {} TEXT", column)); !s) return s;
+    }
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 struct Outbox::Impl {
@@ -115,15 +129,18 @@ Result<Outbox> Outbox::open(const std::filesystem::path& file, std::size_t max_p
   auto db = sqlite::Database::open(file, sqlite::OpenMode::kReadWrite);
   if (!db) return db.error();
   // The outbox is the adapter's promise to its source: FULL, like the hub's log.
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
+  // secure_delete: a purged entry's bytes (personal data) are overwritten, not left in a free page.
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA secure_delete=ON"}) {
     if (auto s = db->exec(sql); !s) return s.error();
   }
   if (auto s = db->exec(kSchema); !s) return s.error();
+  if (auto s = add_acked_columns(db.value()); !s) return s.error();
   auto insert = db->prepare(
       "INSERT OR IGNORE INTO outbox(channel, source_key, event, enqueued_at) VALUES(?,?,?,?)");
   auto select_pending = db->prepare("SELECT id, event FROM outbox WHERE state = 0 AND id > ? ORDER BY id LIMIT ?");
   auto complete = db->prepare(
-      "UPDATE outbox SET state = 1, log_seq = ?, duplicate = ?, dead_lettered = ?, completed_at = ? WHERE id = ? AND state = 0");
+      "UPDATE outbox SET state = 1, log_seq = ?, duplicate = ?, dead_lettered = ?, completed_at = ?, acked_log = ?,"
+      " acked_timeline = ? WHERE id = ? AND state = 0");
   auto refuse = db->prepare("UPDATE outbox SET state = 2, refused = ?, completed_at = ? WHERE id = ? AND state = 0");
   auto exists = db->prepare("SELECT 1 FROM outbox WHERE channel = ? AND source_key = ?");
   for (auto* r : {&insert, &select_pending, &complete, &refuse, &exists}) {
@@ -134,7 +151,8 @@ Result<Outbox> Outbox::open(const std::filesystem::path& file, std::size_t max_p
   // and a late answer for the old id (complete: WHERE id = ?) finds nothing.
   auto supersede = db->prepare(
       "UPDATE outbox SET id = (SELECT max(id) + 1 FROM outbox), event = ?, state = 0, log_seq = NULL, duplicate = NULL,"
-      " dead_lettered = NULL, refused = NULL, enqueued_at = ?, completed_at = NULL WHERE id = ?");
+      " dead_lettered = NULL, refused = NULL, enqueued_at = ?, completed_at = NULL, acked_log = NULL, acked_timeline = NULL"
+      " WHERE id = ?");
   for (auto* r : {&find_key, &supersede}) {
     if (!*r) return r->error();
   }
@@ -228,8 +246,14 @@ Status Outbox::complete(std::span<const Delivery> deliveries) {
       impl_->complete.bind(1, static_cast<std::int64_t>(d.log_seq))
           .bind(2, std::int64_t{d.duplicate})
           .bind(3, std::int64_t{d.dead_lettered})
-          .bind(4, now)
-          .bind(5, d.id);
+          .bind(4, now);
+      // Empty (a dead letter, an older hub): NULL, never taken for a timeline by requeue_lost.
+      if (d.log_id.empty() || d.timeline.empty()) {
+        impl_->complete.bind_null(5).bind_null(6);
+      } else {
+        impl_->complete.bind(5, d.log_id).bind(6, d.timeline);
+      }
+      impl_->complete.bind(7, d.id);
       if (auto s = impl_->complete.run(); !s) return s;
     } else {
       impl_->refuse.bind(1, d.refused_reason).bind(2, now).bind(3, d.id);
@@ -245,6 +269,49 @@ Status Outbox::complete(std::span<const Delivery> deliveries) {
 Result<std::size_t> Outbox::pending_count() {
   std::lock_guard lock(impl_->mu);
   return impl_->pending_cache;
+}
+
+}  // namespace gridhub::adapter
+
+namespace gridhub::adapter {
+
+Result<std::size_t> Outbox::requeue_lost(const gridhub::v1::HelloReply& hub) {
+  if (hub.log_id().empty() || hub.timelines().empty()) return std::size_t{0};   // an older hub, or an empty log
+  std::lock_guard lock(impl_->mu);
+  const auto& tl = hub.timelines();
+  // Acknowledged by this log, and the seq it was given is no longer that record's.
+  std::string sql =
+      "UPDATE outbox SET state = 0, log_seq = NULL, duplicate = NULL, dead_lettered = NULL, completed_at = NULL,"
+      " acked_log = NULL, acked_timeline = NULL WHERE state = 1 AND acked_log = ? AND acked_timeline IS NOT NULL AND ("
+      "(acked_timeline = ? AND log_seq > ?)";
+  for (int i = 0; i + 1 < tl.size(); ++i) sql += " OR (acked_timeline = ? AND log_seq >= ?)";
+  sql += " OR acked_timeline NOT IN (";
+  for (int i = 0; i < tl.size(); ++i) sql += i == 0 ? "?" : ",?";
+  sql += "))";
+  auto st = impl_->db.prepare(sql);
+  if (!st) return st.error();
+  int n = 0;
+  st->bind(++n, hub.log_id());
+  st->bind(++n, tl[tl.size() - 1].id());
+  st->bind(++n, static_cast<std::int64_t>(hub.head_seq()));
+  for (int i = 0; i + 1 < tl.size(); ++i) {
+    st->bind(++n, tl[i].id());
+    st->bind(++n, static_cast<std::int64_t>(tl[i + 1].first_seq()));
+  }
+  for (int i = 0; i < tl.size(); ++i) st->bind(++n, tl[i].id());
+  if (auto s = st->run(); !s) return s.error();
+  const auto requeued = static_cast<std::size_t>(impl_->db.changes());
+  impl_->pending_cache += requeued;
+  return requeued;
+}
+
+Result<std::size_t> Outbox::purge_completed(std::chrono::microseconds retention) {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare("DELETE FROM outbox WHERE state != 0 AND completed_at < ?");
+  if (!st) return st.error();
+  st->bind(1, impl_->clock.now_micros() - retention.count());
+  if (auto s = st->run(); !s) return s.error();
+  return static_cast<std::size_t>(impl_->db.changes());
 }
 
 }  // namespace gridhub::adapter

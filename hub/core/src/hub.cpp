@@ -1,5 +1,6 @@
 #include "gridhub/core/hub.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "gridhub/core/routing.hpp"
@@ -72,6 +73,11 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
   }
   impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->log, config.ingest, impl_->pipeline.get(),
                                                  impl_->security.get());
+  auto identity = log::read_log_identity(config.log_db);
+  if (!identity) throw std::runtime_error(identity.error().message());
+  spdlog::info("hub: log id {}, timeline {} ({} since the log began)", identity->log_id, identity->current(),
+               identity->timelines.size() == 1 ? "the only one" : fmt::format("{} restores", identity->timelines.size() - 1));
+  impl_->ingest->set_log_identity(std::move(identity.value()));
   impl_->gatekeeper = std::make_unique<SecurityGatekeeper>(*impl_->security);
   WriteFn write = [ingest = impl_->ingest.get()](log::AppendItem item,
                                                  std::function<void(const Status&, const log::AppendOutcome&)> done) {

@@ -153,6 +153,9 @@ void IngestServer::handle(transport::RouterMessage& msg) {
     case v1::AdapterToHub::kStatus:
       reply_status(msg.routing_id);
       return;
+    case v1::AdapterToHub::kHello:
+      reply_hello(msg.routing_id);
+      return;
     case v1::AdapterToHub::kReload: {
       out_.Clear();
       if (on_reload_) {
@@ -210,6 +213,8 @@ bool IngestServer::allowed(const transport::RouterMessage& msg, v1::AdapterToHub
   if (security_ == nullptr || !security_->curve() || what == v1::AdapterToHub::MSG_NOT_SET) return true;
   const auth::Identity* id = security_->identify(msg);
   const bool submit = what == v1::AdapterToHub::kSubmit;
+  // Hello tells the log's id and head: what an adapter needs to resend after a restore.
+  if (id != nullptr && what == v1::AdapterToHub::kHello && (auth::may_submit(*id) || auth::may_control(*id))) return true;
   if (id != nullptr && (submit ? auth::may_submit(*id) : auth::may_control(*id))) return true;
   std::uint64_t& denied = submit ? counters_.denied_submit : counters_.denied_control;
   ++denied;
@@ -324,6 +329,10 @@ void IngestServer::on_batch_done(std::vector<Pending>&& batch, Status status, st
       a->set_log_seq(o.seq);
       a->set_duplicate(o.duplicate);
       a->set_dead_lettered(o.dead_lettered);
+      if (!o.dead_lettered) {
+        a->set_log_id(identity_.log_id);
+        a->set_timeline(identity_.current());
+      }
       send(p.routing_id, out_);
     }
     if (on_outcomes_) on_outcomes_(outcomes);
@@ -338,6 +347,20 @@ void IngestServer::on_batch_done(std::vector<Pending>&& batch, Status status, st
     return;
   }
   socket_.resume();  // also re-checks readiness that our sends may have consumed
+}
+
+void IngestServer::reply_hello(const std::string& routing_id) {
+  out_.Clear();
+  auto* h = out_.mutable_hello();
+  h->set_log_id(identity_.log_id);
+  h->set_head_seq(writer_->head_seq());
+  for (const auto& t : identity_.timelines) {
+    auto* lt = h->add_timelines();
+    lt->set_id(t.id);
+    lt->set_first_seq(t.first_seq);
+  }
+  send(routing_id, out_);
+  socket_.poke();
 }
 
 void IngestServer::reply_status(const std::string& routing_id) {

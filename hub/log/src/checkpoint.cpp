@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -65,7 +66,8 @@ std::optional<std::string_view> tagged_line(std::string_view text, std::string_v
   return text.substr(tag.size(), text.size() - tag.size() - 1);
 }
 
-Status write_file_atomically(const std::filesystem::path& file, std::string_view content, mode_t mode) {
+Status write_file_atomically(const std::filesystem::path& file, std::string_view content, mode_t mode,
+                             bool sync = true) {
   const std::filesystem::path tmp = file.parent_path() / ("." + file.filename().string() + ".tmp");
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Error(Errc::io_failed, fmt::format("{}: cannot create: {}", tmp.string(), std::strerror(errno)));
@@ -81,7 +83,7 @@ Status write_file_atomically(const std::filesystem::path& file, std::string_view
     }
     off += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (sync && ::fsync(fd) != 0) {
     const int e = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -93,6 +95,7 @@ Status write_file_atomically(const std::filesystem::path& file, std::string_view
     ::unlink(tmp.c_str());
     return Error(Errc::io_failed, fmt::format("{}: rename failed: {}", file.string(), std::strerror(e)));
   }
+  if (!sync) return Ok{};
   // The rename is durable only once the folder is.
   const int dfd = ::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
@@ -316,23 +319,166 @@ void Checkpointer::write(const ChainLink& link, std::int64_t now_micros) noexcep
   }
 }
 
-void Checkpointer::on_open(const ChainLink& head, std::int64_t now_micros) noexcept {
-  last_time_ = now_micros;
-  if (head.seq < last_seq_) {
-    // Checkpoints newer than the log: this file is older than what was attested (a restored copy?).
-    spdlog::error("audit: the log head {} is behind the newest checkpoint {} in {}: was the log rolled back? "
-                  "gridhubctl verify will report it", head.seq, last_seq_, options_.dir.string());
-    return;
+Result<std::optional<Checkpoint>> Checkpointer::newest_trusted(std::uint64_t max_seq) const {
+  auto files = list_checkpoint_files(options_.dir);
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    const std::string name = it->filename().string();
+    const std::uint64_t seq = std::strtoull(name.c_str() + kFilePrefix.size(), nullptr, 10);
+    if (seq > max_seq) continue;
+    auto text = read_small_file(*it);
+    if (!text) return text.error();
+    auto c = parse_checkpoint(text.value());
+    if (!c) return Error(Errc::bad_value, fmt::format("{}: not a checkpoint: {}", it->string(), c.error().detail));
+    if (c->seq != seq) {
+      return Error(Errc::bad_value, fmt::format("{}: its name says seq {}, its content seq {}", it->string(), seq, c->seq));
+    }
+    if (c->key_id != key_.public_key.key_id || !checkpoint_signature_valid(c.value(), key_.public_key)) {
+      return Error(Errc::bad_value, fmt::format("{}: not signed by this hub's key {} (forged or altered checkpoint)",
+                                                it->string(), key_.public_key.key_id));
+    }
+    return std::optional<Checkpoint>(std::move(c.value()));
   }
-  if (head.seq > last_seq_) write(head, now_micros);   // e.g. records committed just before a crash
+  return std::optional<Checkpoint>{};
+}
+
+std::optional<Checkpoint> Checkpointer::read_witness() const {
+  const auto file = options_.dir / kHeadWitnessFile;
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return std::nullopt;
+  auto text = read_small_file(file);
+  auto c = text ? parse_checkpoint(text.value()) : Result<Checkpoint>(text.error());
+  if (!c || c->key_id != key_.public_key.key_id || !checkpoint_signature_valid(c.value(), key_.public_key)) {
+    // Not fsynced: a power loss may leave it torn. Its absence is no evidence either way.
+    spdlog::warn("audit: {} is not a head witness signed by this hub's key; ignored", file.string());
+    return std::nullopt;
+  }
+  return std::move(c.value());
+}
+
+void Checkpointer::write_witness(const ChainLink& head, std::int64_t now_micros) noexcept {
+  if (!witness_) return;
+  try {
+    const Checkpoint c = sign_checkpoint(head.seq, head.hash, now_micros, key_);
+    if (auto s = write_file_atomically(options_.dir / kHeadWitnessFile, format_checkpoint(c), 0644, false); !s) {
+      if (++witness_failures_ <= 10 || witness_failures_ % 1000 == 0) {
+        spdlog::error("audit: head witness not written (#{}): {}", witness_failures_, s.error().message());
+      }
+    }
+  } catch (const std::exception&) {   // allocation failure: the next commit writes it again
+    ++witness_failures_;
+  }
+}
+
+Result<OpenVerdict> Checkpointer::check_open(const ChainLink& head, ChainSource& source, std::int64_t now_micros) {
+  auto newest = newest_trusted(std::numeric_limits<std::uint64_t>::max());
+  if (!newest) {
+    return Error(Errc::storage_failed, fmt::format("audit: refusing to sign the log: {}", newest.error().message()));
+  }
+  OpenVerdict verdict = OpenVerdict::kContinue;
+  std::optional<Checkpoint> anchor = std::move(newest.value());
+  std::optional<Checkpoint> witness = read_witness();
+  const bool behind_checkpoint = anchor && anchor->seq > head.seq;
+  if (behind_checkpoint || (witness && witness->seq > head.seq)) {
+    const std::string evidence =
+        behind_checkpoint ? fmt::format("behind the signed checkpoint at seq {} in {}", anchor->seq, options_.dir.string())
+                          : fmt::format("behind seq {}, which this hub committed and signed in {}", witness->seq,
+                                        (options_.dir / kHeadWitnessFile).string());
+    if (!options_.accept_restored_log) {
+      return Error(Errc::storage_failed,
+                   fmt::format("audit: the log's head is seq {}, {}: this log is an older copy than the one this hub "
+                               "attested (a restored backup? a cut tail?), and the records after seq {} are not in it. "
+                               "If that is intended, start once with --accept-restored-log: the hub resumes from this "
+                               "copy and adapters resend what they were acknowledged after it. Otherwise put the newer "
+                               "log file back",
+                               head.seq, evidence, head.seq));
+    }
+    witness.reset();
+    auto older = newest_trusted(head.seq);
+    if (!older) {
+      return Error(Errc::storage_failed, fmt::format("audit: refusing to sign the log: {}", older.error().message()));
+    }
+    anchor = std::move(older.value());
+    verdict = OpenVerdict::kRestored;
+  }
+  const ChainLink from = anchor ? ChainLink{anchor->seq, anchor->hash} : ChainLink{0, kChainGenesis};
+  // The head witness splits the walk: the chain must pass through the hash it attests.
+  const bool via_witness = witness && witness->seq > from.seq;
+  auto r = source.recompute(from, via_witness ? witness->seq : head.seq);
+  if (r && via_witness) r = source.recompute(ChainLink{witness->seq, witness->hash}, head.seq);
+  if (!r) {
+    return Error(Errc::storage_failed,
+                 fmt::format("audit: the log does not match what this hub attested (checked from {} to the head, seq "
+                             "{}): {}. It was changed while the hub was not running; the hub does not sign it. Run "
+                             "gridhubctl verify with the checkpoints, and put back a log that verifies",
+                             from.seq == 0 ? std::string("the first record")
+                                           : fmt::format("the checkpoint at seq {}", from.seq),
+                             head.seq, r.error().message()));
+  }
+  witness_ = source.commits_durable();
+  if (!witness_) {
+    // Durability "normal": commits are not on disk when they return, so no witness of them is kept
+    // (a power loss could leave it ahead of the log); an old one would mislead the next start.
+    std::error_code ec;
+    std::filesystem::remove(options_.dir / kHeadWitnessFile, ec);
+  }
+  if (verdict == OpenVerdict::kRestored) {
+    // The checkpoints beyond the restored head attest records this log will never have; they move
+    // aside (kept, for the auditors' record) so the folder describes the chain the hub now extends.
+    const std::filesystem::path aside = options_.dir / fmt::format("superseded-{}", now_micros);
+    std::error_code ec;
+    std::filesystem::create_directories(aside, ec);
+    if (ec) return Error(Errc::io_failed, fmt::format("{}: cannot create: {}", aside.string(), ec.message()));
+    for (const auto& f : list_checkpoint_files(options_.dir)) {
+      const std::uint64_t seq = std::strtoull(f.filename().string().c_str() + kFilePrefix.size(), nullptr, 10);
+      if (seq <= head.seq) continue;
+      std::filesystem::rename(f, aside / f.filename(), ec);
+      if (ec) return Error(Errc::io_failed, fmt::format("{}: cannot move to {}: {}", f.string(), aside.string(), ec.message()));
+    }
+    spdlog::warn("audit: resuming from a restored log at seq {} as the operator accepted (--accept-restored-log); "
+                 "the checkpoints beyond it moved to {}; adapters will be told to resend what they were "
+                 "acknowledged after seq {}", head.seq, aside.string(), head.seq);
+  }
+  last_seq_ = from.seq;
+  if (head.seq > last_seq_) {
+    // e.g. records committed just before a crash: durable first (durability "normal"), then signed.
+    if (auto d = source.make_durable(); !d) return d.error();
+    write(head, now_micros);
+  }
+  write_witness(head, now_micros);
+  return verdict;
+}
+
+Result<OpenVerdict> Checkpointer::on_open(const ChainLink& head, ChainSource& source, std::int64_t now_micros) noexcept {
+  last_time_ = now_micros;
+  try {
+    auto r = check_open(head, source, now_micros);
+    if (r) source_ = &source;
+    return r;
+  } catch (const std::exception& e) {
+    return Error(Errc::io_failed, fmt::format("audit: checking the log at open failed: {}", e.what()));
+  }
 }
 
 void Checkpointer::on_commit(std::span<const ChainLink> committed, std::int64_t now_micros) noexcept {
+  const ChainLink& head = committed.back();
+  write_witness(head, now_micros);
+  // A failed write is retried here too: last_seq_ stays behind until one succeeds.
+  const bool due_by_time = head.seq > last_seq_ && (now_micros - last_time_ >= options_.every_seconds * 1'000'000 ||
+                                                    head.seq - last_seq_ >= options_.every_records);
+  bool due = due_by_time;
+  for (const auto& link : committed) due = due || (link.seq > last_seq_ && link.seq % options_.every_records == 0);
+  if (!due) return;
+  // Attest only what is on disk: with durability "normal" the commit was not fsynced.
+  if (source_ != nullptr) {
+    if (auto d = source_->make_durable(); !d) {
+      ++failures_;
+      spdlog::error("audit: checkpoint not written (retrying at the next commit): {}", d.error().message());
+      return;
+    }
+  }
   for (const auto& link : committed) {
     if (link.seq > last_seq_ && link.seq % options_.every_records == 0) write(link, now_micros);
   }
-  const ChainLink& head = committed.back();
-  // A failed write is retried here too: last_seq_ stays behind until one succeeds.
   if (head.seq > last_seq_ &&
       (now_micros - last_time_ >= options_.every_seconds * 1'000'000 || head.seq - last_seq_ >= options_.every_records)) {
     write(head, now_micros);
@@ -340,7 +486,18 @@ void Checkpointer::on_commit(std::span<const ChainLink> committed, std::int64_t 
 }
 
 void Checkpointer::on_close(const ChainLink& head, std::int64_t now_micros) noexcept {
-  if (head.seq > last_seq_) write(head, now_micros);
+  if (head.seq > last_seq_) {
+    if (source_ != nullptr) {
+      if (auto d = source_->make_durable(); !d) {
+        ++failures_;
+        spdlog::error("audit: no checkpoint at close: {}", d.error().message());
+        source_ = nullptr;
+        return;
+      }
+    }
+    write(head, now_micros);
+  }
+  source_ = nullptr;
 }
 
 }  // namespace gridhub::log

@@ -12,9 +12,11 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <spdlog/spdlog.h>
 
+#include "chain_source.hpp"
 #include "gridhub/log/pii_vault.hpp"
 #include "gridhub/log/wire_scan.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
+#include "log_identity.hpp"
 #include "schema.hpp"
 
 namespace gridhub::log {
@@ -173,8 +175,9 @@ class SqliteEventLogImpl final : public EventLog {
  public:
   SqliteEventLogImpl(Database db, Statement insert_log, Statement find_intake, Statement insert_dead,
                      ProjectionWriter projection, std::uint64_t head, const ChainHash& head_hash, const Clock& clock,
-                     CommitObserver* observer)
+                     CommitObserver* observer, bool commits_synced)
       : db_(std::move(db)),
+        chain_source_(db_, commits_synced),
         insert_log_(std::move(insert_log)),
         find_intake_(std::move(find_intake)),
         insert_dead_(std::move(insert_dead)),
@@ -182,12 +185,25 @@ class SqliteEventLogImpl final : public EventLog {
         head_(head),
         head_hash_(head_hash),
         clock_(clock),
-        observer_(observer) {
-    if (observer_ != nullptr) observer_->on_open(ChainLink{head_, head_hash_}, clock_.now_micros());
-  }
+        observer_(observer) {}
 
   ~SqliteEventLogImpl() override {
-    if (observer_ != nullptr) observer_->on_close(ChainLink{head_, head_hash_}, clock_.now_micros());
+    if (observer_opened_) observer_->on_close(ChainLink{head_, head_hash_}, clock_.now_micros());
+  }
+
+  /// Lets the observer check the log before anything is written; a restored copy the operator
+  /// accepted starts a new timeline (gridhub/log/log_identity.hpp).
+  Status open_observer() {
+    if (observer_ == nullptr) return Ok{};
+    const std::int64_t now = clock_.now_micros();
+    auto verdict = observer_->on_open(ChainLink{head_, head_hash_}, chain_source_, now);
+    if (!verdict) return verdict.error();
+    observer_opened_ = true;
+    if (verdict.value() == OpenVerdict::kRestored) {
+      auto t = detail::fork_timeline(db_, head_ + 1, now);
+      if (!t) return t.error();
+    }
+    return Ok{};
   }
 
   std::uint64_t head_seq() const override { return head_; }
@@ -645,6 +661,8 @@ class SqliteEventLogImpl final : public EventLog {
 
  private:
   Database db_;
+  detail::SqliteChainSource chain_source_;
+  bool observer_opened_ = false;
   IntakeHook* hook_ = nullptr;
   Statement load_ticket_{Statement::null()};
   Statement load_record_{Statement::null()};
@@ -767,6 +785,7 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
   auto db = Database::open(file, sqlite::OpenMode::kReadWrite);
   if (!db) return db.error();
   if (auto s = init_schema(db.value(), options.durability); !s) return s.error();
+  if (auto s = detail::ensure_log_identity(db.value(), clock.now_micros()); !s) return s.error();
   auto head = db->query_int("SELECT coalesce(max(seq), 0) FROM log");
   if (!head) return head.error();
   ChainHash head_hash = kChainGenesis;
@@ -816,10 +835,11 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
   auto log = std::make_unique<SqliteEventLogImpl>(
       std::move(db.value()), std::move(insert_log.value()), std::move(find_intake.value()),
       std::move(insert_dead.value()), std::move(projection.value()), static_cast<std::uint64_t>(head.value()), head_hash, clock,
-      observer);
+      observer, options.durability == Durability::kFull);
   log->set_hook(hook, std::move(load_ticket.value()), std::move(load_record.value()), std::move(upsert_cursor.value()),
                 std::move(find_change.value()), std::move(insert_change.value()));
   log->set_vault(std::move(lock.value()), std::move(keys.value()));
+  if (auto s = log->open_observer(); !s) return s.error();
   return std::unique_ptr<EventLog>(std::move(log));
 }
 

@@ -1,6 +1,11 @@
 #include "gridhub/adapter/outbox.hpp"
 
+#include <sqlite3.h>
+
+#include <chrono>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -302,6 +307,92 @@ TEST_F(OutboxTest, OutboxFileIsInWalModeAndIntact) {
   auto integrity = db->query_text("PRAGMA integrity_check");
   ASSERT_TRUE(integrity.ok());
   EXPECT_EQ(integrity.value(), "ok");
+}
+
+Delivery acked_at(std::int64_t id, std::uint64_t log_seq, const std::string& log_id, const std::string& timeline) {
+  Delivery d = acked(id, log_seq);
+  d.log_id = log_id;
+  d.timeline = timeline;
+  return d;
+}
+
+v1::HelloReply hello(const std::string& log_id, std::uint64_t head,
+                     std::initializer_list<std::pair<const char*, std::uint64_t>> timelines) {
+  v1::HelloReply h;
+  h.set_log_id(log_id);
+  h.set_head_seq(head);
+  for (const auto& [id, first] : timelines) {
+    auto* t = h.add_timelines();
+    t->set_id(id);
+    t->set_first_seq(first);
+  }
+  return h;
+}
+
+std::size_t requeue(Outbox& o, const v1::HelloReply& h) {
+  auto r = o.requeue_lost(h);
+  EXPECT_TRUE(r.ok()) << r.error().message();
+  return r.ok() ? r.value() : 0;
+}
+
+TEST_F(OutboxTest, RestoreHandshakeRequeuesExactlyWhatTheLogNoLongerHolds) {
+  enqueue(events({"A", "B", "C", "D", "E", "F", "G"}));
+  const auto e = pending();
+  ASSERT_EQ(e.size(), 7u);
+  complete({acked_at(e[0].id, 5, "L", "t1"),     // kept: below the head
+            acked_at(e[1].id, 9, "L", "t1"),     // the head was 8 in t1: lost
+            acked_at(e[2].id, 3, "L", "t0"),     // t0 below t1's start: kept
+            acked_at(e[3].id, 4, "L", "t0"),     // t0 at t1's start (4): a seq t1 wrote again: lost
+            acked_at(e[4].id, 2, "L", "tX"),     // a timeline not in the line (lost to a later restore)
+            acked_at(e[5].id, 99, "OTHER", "t9"),   // another log altogether: none of its business
+            acked(e[6].id, 99)});                   // acked by a hub older than the handshake
+  ASSERT_EQ(pending_count(), 0u);
+  EXPECT_EQ(requeue(*outbox_, hello("L", 8, {{"t0", 1}, {"t1", 4}})), 3u);
+  EXPECT_EQ(pending_keys(), (std::vector<std::string>{"B", "D", "E"}));
+  EXPECT_EQ(pending_count(), 3u);
+  // Sent again and acknowledged in the current timeline: nothing more to do.
+  const auto again = pending();
+  complete({acked_at(again[0].id, 9, "L", "t1"), acked_at(again[1].id, 10, "L", "t1"), acked_at(again[2].id, 11, "L", "t1")});
+  EXPECT_EQ(requeue(*outbox_, hello("L", 11, {{"t0", 1}, {"t1", 4}})), 0u);
+  EXPECT_EQ(pending_count(), 0u);
+}
+
+TEST_F(OutboxTest, AHubThatKnowsNoLogRequeuesNothing) {
+  enqueue(events({"A"}));
+  complete({acked_at(pending().at(0).id, 7, "L", "t0")});
+  EXPECT_EQ(requeue(*outbox_, hello("", 0, {})), 0u);
+  EXPECT_EQ(pending_count(), 0u);
+}
+
+TEST_F(OutboxTest, AnsweredEntriesArePurgedAfterTheRetentionAndPendingOnesNever) {
+  enqueue(events({"OLD", "REFUSED", "WAITING"}));
+  const auto e = pending();
+  complete({acked_at(e[0].id, 1, "L", "t0"), refused(e[1].id)});
+  clock_.advance(std::int64_t{8} * 24 * 3600 * 1'000'000);
+  enqueue(events({"NEW"}));
+  complete({acked_at(pending().at(1).id, 2, "L", "t0")});
+  auto purged = outbox_->purge_completed(std::chrono::hours(24 * 7));
+  ASSERT_TRUE(purged.ok()) << purged.error().message();
+  EXPECT_EQ(purged.value(), 2u);
+  EXPECT_EQ(pending_keys(), (std::vector<std::string>{"WAITING"}));
+  outbox_.reset();
+  // Gone from the file, personal data with them (secure_delete overwrites the freed bytes).
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(file_.c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT group_concat(source_key, ',') FROM (SELECT source_key FROM outbox ORDER BY id)", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))), "WAITING,NEW");
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  std::ifstream in(file_, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.find("text of OLD"), std::string::npos);
+  EXPECT_EQ(bytes.find("text of REFUSED"), std::string::npos);
+  // A purged record imported again is new to the outbox (the hub will answer it as a duplicate).
+  open();
+  EXPECT_EQ(enqueue(events({"OLD", "NEW"})), (std::vector<R>{R::kQueued, R::kAlreadyKnown}));
 }
 
 }  // namespace

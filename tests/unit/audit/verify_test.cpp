@@ -19,6 +19,7 @@
 #include "gridhub/log/chain.hpp"
 #include "gridhub/log/checkpoint.hpp"
 #include "gridhub/log/event_log.hpp"
+#include "gridhub/log/log_identity.hpp"
 #include "gridhub/v1/log.pb.h"
 
 namespace gridhub::audit {
@@ -533,6 +534,243 @@ TEST(CheckpointFormat, RoundTripsAndRejectsNonCanonicalText) {
   padded.replace(padded.find("seq 42"), 6, "seq 042");
   EXPECT_FALSE(log::parse_checkpoint(padded).ok());
   EXPECT_FALSE(log::parse_checkpoint(text + "extra\n").ok());
+}
+
+// The hub's own check at open, before it signs anything (item: "the hub signs a tail it never checked").
+class OpenCheckTest : public VerifyTest {
+ protected:
+  Result<std::unique_ptr<log::EventLog>> open_log(bool accept_restored = false) {
+    auto o = options_;
+    o.accept_restored_log = accept_restored;
+    auto cp = log::Checkpointer::create(o);
+    EXPECT_TRUE(cp.ok());
+    checkpointer_ = std::move(cp.value());
+    return log::open_event_log(db_, log::LogOptions{}, clock_, nullptr, checkpointer_.get());
+  }
+  /// Appends records from+1..to without a checkpointer: commits made after the last checkpoint by a
+  /// hub that was then killed (no checkpoint at close).
+  void append_unattested(int from, int to) {
+    auto l = log::open_event_log(db_, log::LogOptions{}, clock_);
+    ASSERT_TRUE(l.ok()) << l.error().message();
+    for (int i = from + 1; i <= to; ++i) {
+      std::vector<log::AppendItem> items;
+      items.push_back(intake(i));
+      std::vector<log::AppendOutcome> out;
+      ASSERT_TRUE(l.value()->append(items, out).ok());
+    }
+  }
+  std::unique_ptr<log::Checkpointer> checkpointer_;
+};
+
+TEST_F(OpenCheckTest, ARewrittenAndRelinkedRecordBehindTheLastCheckpointIsRefused) {
+  write_log(0, 25);   // checkpoints at 10, 20 and 25 (the orderly stop)
+  const auto files_before = log::list_checkpoint_files(options_.dir);
+  {
+    Tamper t(db_);
+    std::string body = t.blob("SELECT body FROM log WHERE seq = 22");
+    body[body.size() - 1] ^= 0x20;
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 22", body);
+    t.rechain_from(22);
+  }
+  auto l = open_log();
+  ASSERT_FALSE(l.ok()) << "the hub must not start on a log that contradicts its checkpoints";
+  EXPECT_NE(l.error().message().find("checkpoint at seq 25"), std::string::npos) << l.error().message();
+  EXPECT_NE(l.error().message().find("record 25"), std::string::npos) << l.error().message();
+  EXPECT_EQ(log::list_checkpoint_files(options_.dir), files_before) << "nothing new was signed";
+  EXPECT_PROBLEM(verify(), Problem::kCheckpointMismatch, 21);
+}
+
+TEST_F(OpenCheckTest, AnEditedUnattestedTailIsRefusedNotSigned) {
+  write_log(0, 10);          // checkpoint at 10
+  append_unattested(10, 14); // a killed hub: 11..14 committed, never attested
+  {
+    Tamper t(db_);
+    std::string body = t.blob("SELECT body FROM log WHERE seq = 12");
+    body[body.size() - 1] ^= 0x20;
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 12", body);
+  }
+  auto l = open_log();
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message().find("record 12"), std::string::npos) << l.error().message();
+  EXPECT_EQ(log::list_checkpoint_files(options_.dir).size(), 1u) << "no checkpoint over the edited tail";
+  EXPECT_PROBLEM(verify(), Problem::kHashMismatch, 12);
+}
+
+TEST_F(OpenCheckTest, AnIntactUnattestedTailIsSignedAtOpen) {
+  write_log(0, 10);
+  append_unattested(10, 14);
+  auto l = open_log();
+  ASSERT_TRUE(l.ok()) << l.error().message();
+  EXPECT_EQ(checkpointer_->last_seq(), 14u);
+  l.value().reset();
+  EXPECT_TRUE(verify().ok());
+}
+
+TEST_F(OpenCheckTest, AKilledHubsTailRewrittenAndRelinkedIsRefusedByTheHeadWitness) {
+  write_log(0, 14);   // checkpoint at 10, head witness at 14, checkpoint at 14 by the close ...
+  ASSERT_TRUE(std::filesystem::remove(options_.dir / log::checkpoint_file_name(14)));   // ... which a kill never writes
+  ASSERT_TRUE(std::filesystem::exists(options_.dir / log::kHeadWitnessFile));
+  {
+    Tamper t(db_);
+    std::string body = t.blob("SELECT body FROM log WHERE seq = 12");
+    body[body.size() - 1] ^= 0x20;
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 12", body);
+    t.rechain_from(12);
+  }
+  EXPECT_TRUE(verify().ok()) << "the checkpoint at 10 cannot see it";
+  auto l = open_log();
+  ASSERT_FALSE(l.ok()) << "the hub must not sign the rewritten tail";
+  EXPECT_NE(l.error().message().find("record 14"), std::string::npos) << l.error().message();
+  EXPECT_EQ(log::list_checkpoint_files(options_.dir).size(), 1u);
+}
+
+TEST_F(OpenCheckTest, AKilledHubsTailCutIsRefusedByTheHeadWitness) {
+  write_log(0, 14);
+  ASSERT_TRUE(std::filesystem::remove(options_.dir / log::checkpoint_file_name(14)));
+  {
+    Tamper t(db_);
+    t.exec("DELETE FROM log WHERE seq > 12");
+  }
+  auto l = open_log();
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message().find("behind seq 14, which this hub committed and signed"), std::string::npos)
+      << l.error().message();
+}
+
+TEST_F(OpenCheckTest, AForgedNewestCheckpointIsRefused) {
+  write_log(0, 12);
+  auto other = log::generate_keypair(dir_ / "other");
+  ASSERT_TRUE(other.ok());
+  auto other_key = log::load_signing_key(dir_ / "other/checkpoint.key");
+  ASSERT_TRUE(other_key.ok());
+  dir_.write((options_.dir / log::checkpoint_file_name(12)).lexically_relative(dir_.path()),
+             log::format_checkpoint(log::sign_checkpoint(12, ChainHash{}, kStart, other_key.value())));
+  auto l = open_log();
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message().find(log::checkpoint_file_name(12)), std::string::npos) << l.error().message();
+}
+
+TEST_F(OpenCheckTest, ARestoredCopyIsRefusedUnlessAcceptedThenStartsATimeline) {
+  write_log(0, 12);
+  std::filesystem::copy_file(db_, dir_ / "backup.db");
+  write_log(12, 30);
+  std::filesystem::copy_file(dir_ / "backup.db", db_, std::filesystem::copy_options::overwrite_existing);
+  auto refused = open_log();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("--accept-restored-log"), std::string::npos) << refused.error().message();
+  EXPECT_NE(refused.error().message().find("behind the signed checkpoint at seq 30"), std::string::npos)
+      << refused.error().message();
+  auto before = log::read_log_identity(db_);
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->timelines.size(), 1u);
+
+  {
+    auto accepted = open_log(true);
+    ASSERT_TRUE(accepted.ok()) << accepted.error().message();
+    std::vector<log::AppendItem> items;
+    items.push_back(intake(100));
+    std::vector<log::AppendOutcome> out;
+    ASSERT_TRUE(accepted.value()->append(items, out).ok());
+    EXPECT_EQ(out.at(0).seq, 13u);
+  }
+  auto after = log::read_log_identity(db_);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->timelines.size(), 2u);
+  EXPECT_EQ(after->log_id, before->log_id) << "the same log, resumed";
+  EXPECT_EQ(after->timelines[1].first_seq, 13u);
+  EXPECT_NE(after->timelines[1].id, after->timelines[0].id);
+  // The checkpoints of the lost records moved aside; the folder now attests the resumed chain.
+  std::size_t aside = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(options_.dir)) {
+    if (e.path().parent_path() != options_.dir && e.path().filename().string().starts_with("checkpoint-")) ++aside;
+  }
+  EXPECT_EQ(aside, 2u) << "20 and 30";
+  auto r = verify();
+  EXPECT_TRUE(r.ok()) << r.detail;
+  EXPECT_EQ(r.records, 13u);
+  // And the next start is an ordinary one.
+  auto again = open_log();
+  EXPECT_TRUE(again.ok()) << again.error().message();
+}
+
+TEST_F(OpenCheckTest, ARestoredCopyThatWasAlsoEditedIsRefusedEvenWhenAccepted) {
+  write_log(0, 12);   // checkpoints 10, 12
+  std::filesystem::copy_file(db_, dir_ / "backup.db");
+  write_log(12, 30);
+  std::filesystem::copy_file(dir_ / "backup.db", db_, std::filesystem::copy_options::overwrite_existing);
+  {
+    Tamper t(db_);
+    std::string body = t.blob("SELECT body FROM log WHERE seq = 5");
+    body[body.size() - 1] ^= 0x20;
+    t.exec_blob("UPDATE log SET body = ?1 WHERE seq = 5", body);
+    t.rechain_from(5);
+  }
+  auto l = open_log(true);
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message().find("record 12"), std::string::npos) << l.error().message();
+}
+
+/// Counts make_durable calls and what was signed when each came.
+class RecordingSource final : public log::ChainSource {
+ public:
+  explicit RecordingSource(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  Result<log::ChainLink> recompute(const log::ChainLink&, std::uint64_t to_seq) noexcept override {
+    return log::ChainLink{to_seq, ChainHash{}};
+  }
+  Status make_durable() noexcept override {
+    files_at_sync.push_back(log::list_checkpoint_files(dir_).size());
+    return Ok{};
+  }
+  bool commits_durable() const noexcept override { return false; }
+  std::vector<std::size_t> files_at_sync;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+TEST_F(VerifyTest, ACheckpointIsSignedOnlyAfterTheLogWasMadeDurable) {
+  // durability = "normal": commits are not fsynced; the checkpointer must fsync before it attests.
+  options_.every_records = 4;
+  auto cp = log::Checkpointer::create(options_);
+  ASSERT_TRUE(cp.ok());
+  RecordingSource source(options_.dir);
+  ASSERT_TRUE(cp.value()->on_open(log::ChainLink{}, source, kStart).ok());
+  std::vector<log::ChainLink> links;
+  for (std::uint64_t s = 1; s <= 3; ++s) links.push_back(log::ChainLink{s, ChainHash{}});
+  cp.value()->on_commit(links, kStart + 1);
+  EXPECT_TRUE(source.files_at_sync.empty()) << "nothing due, nothing to sync";
+  links.assign({log::ChainLink{4, ChainHash{}}, log::ChainLink{5, ChainHash{}}});
+  cp.value()->on_commit(links, kStart + 2);
+  ASSERT_EQ(source.files_at_sync.size(), 1u);
+  EXPECT_EQ(source.files_at_sync[0], 0u) << "synced before the checkpoint at 4 was written";
+  EXPECT_EQ(log::list_checkpoint_files(options_.dir).size(), 1u);
+  cp.value()->on_close(log::ChainLink{5, ChainHash{}}, kStart + 3);
+  ASSERT_EQ(source.files_at_sync.size(), 2u);
+  EXPECT_EQ(source.files_at_sync[1], 1u) << "synced before the checkpoint at close";
+  EXPECT_EQ(log::list_checkpoint_files(options_.dir).size(), 2u);
+}
+
+TEST_F(VerifyTest, WithNormalDurabilityTheWalIsFsyncedBeforeACheckpoint) {
+  // The writer's own source: make_durable reaches the WAL file (a real fsync; here: no error, and
+  // the checkpoints of a "normal" log verify).
+  options_.every_records = 3;
+  auto cp = log::Checkpointer::create(options_);
+  ASSERT_TRUE(cp.ok());
+  {
+    log::LogOptions normal;
+    normal.durability = log::Durability::kNormal;
+    auto l = log::open_event_log(db_, normal, clock_, nullptr, cp.value().get());
+    ASSERT_TRUE(l.ok()) << l.error().message();
+    for (int i = 1; i <= 7; ++i) {
+      std::vector<log::AppendItem> items;
+      items.push_back(intake(i));
+      std::vector<log::AppendOutcome> out;
+      ASSERT_TRUE(l.value()->append(items, out).ok());
+    }
+  }
+  EXPECT_EQ(cp.value()->failures(), 0u);
+  EXPECT_EQ(log::list_checkpoint_files(options_.dir).size(), 3u);   // 3, 6, 7
+  EXPECT_TRUE(verify().ok());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 /// | adapter.window         | int    | 512       | events in flight to the hub |
 /// | adapter.ack_timeout_ms | int    | 3000      | silence from the hub before reconnecting and resending |
 /// | adapter.backoff_max_ms | int    | 5000      | longest pause between reconnects |
+/// | adapter.retention_days | int    | 7         | acknowledged (or refused) events stay in the outbox this long, then are purged (personal data with them); a hub restored from a backup older than this cannot get them back from this adapter |
 /// | adapter.log_level      | string | "info"    | trace, debug, info, warn, error |
 /// | adapter.retry_after_s  | int    | 5         | HTTP adapters: Retry-After of the 503 sent while the outbox is at max_pending |
 /// | adapter.min_free_disk_mb | int  | 512       | HTTP adapters whose senders cannot retry (WeChat): beyond max_pending they keep accepting (and alert) until the outbox's disk has less than this free |

@@ -2,6 +2,8 @@
 /// Delivers an outbox to the hub: a window of events in flight on one DEALER, acks recorded in the
 /// outbox in batches, and — when the hub stops answering — the socket is dropped and reopened and
 /// everything unacknowledged is sent again after an exponential back-off (ZeroMQ Guide "Lazy Pirate").
+/// Every connection (and every drain) begins with the restore handshake: Hello, and the hub's answer
+/// makes pending again what its log no longer holds (Outbox::requeue_lost, docs/wire-protocol.md).
 
 #include <chrono>
 #include <cstdint>
@@ -24,6 +26,8 @@ struct HubClientOptions {
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{5000};
   std::size_t max_frame_bytes = 1 << 20;
+  /// Answered entries are kept this long (for the restore handshake), then purged.
+  std::chrono::hours retention{24 * 7};
   /// CURVE (hub [security] mode "curve"): the hub's public key (Z85) and this adapter's key pair.
   /// Empty server_public_key: plain connection.
   std::string server_public_key;
@@ -38,6 +42,8 @@ struct SendStats {
   std::map<std::string, std::uint64_t> refused;   // by nack code: the hub refused them for good
   std::uint64_t reconnects = 0;         // the hub stopped answering: socket reopened, unacked resent
   std::uint64_t unreachable_waits = 0;  // times the hub could not be reached at all (warned each time)
+  std::uint64_t resent_after_restore = 0;   // acknowledged before, but the hub's log lost them: pending again
+  std::uint64_t purged = 0;                 // answered entries older than the retention, deleted
 };
 
 struct AdapterCounters;
@@ -55,12 +61,19 @@ class HubClient {
 
  private:
   void reconnect();
+  /// The restore handshake's Hello, once per connection; false while the hub cannot be reached.
+  bool send_hello();
 
   zmq::context_t& zmq_;
   Outbox& outbox_;
   HubClientOptions options_;
   AdapterCounters* counters_;
   zmq::socket_t socket_;
+  bool hello_needed_ = true;      // this connection has not sent its Hello yet
+  bool hello_answered_ = false;   // ... nor had the answer
+  std::string timeline_;          // the hub's current timeline, from its last answer
+  std::chrono::steady_clock::time_point connected_at_;
+  std::chrono::steady_clock::time_point last_purge_{};
 };
 
 }  // namespace gridhub::adapter

@@ -21,6 +21,7 @@
 #include "gridhub/auth/security.hpp"
 #include "gridhub/core/normalizer.hpp"
 #include "gridhub/log/event_log.hpp"
+#include "gridhub/log/log_identity.hpp"
 #include "gridhub/pipeline/pipeline.hpp"
 #include "gridhub/transport/asio_zmq.hpp"
 #include "gridhub/transport/frames.hpp"
@@ -98,6 +99,8 @@ class IngestServer {
   void on_reload(std::function<gridhub::v1::ReloadReply()> fn) { on_reload_ = std::move(fn); }
   /// Lets the hub add its other components' counters to status replies.
   void on_status(std::function<void(gridhub::v1::StatusReply&)> fn) { on_status_ = std::move(fn); }
+  /// The log's id and timelines, for Hello replies and acks (the restore handshake, docs/wire-protocol.md).
+  void set_log_identity(log::LogIdentity identity) { identity_ = std::move(identity); }
   /// Swaps the pipeline the io thread assesses with (io thread only).
   void set_pipeline(const pipeline::Pipeline* p) { pipeline_ = p; }
 
@@ -123,6 +126,7 @@ class IngestServer {
   void send(const std::string& routing_id, const gridhub::v1::HubToAdapter& msg);
   void on_batch_done(std::vector<Pending>&& batch, Status status, std::vector<log::AppendOutcome>&& outcomes);
   void reply_status(const std::string& routing_id);
+  void reply_hello(const std::string& routing_id);
   bool allowed(const transport::RouterMessage& msg, gridhub::v1::AdapterToHub::MsgCase what);
 
   boost::asio::io_context& io_;
@@ -141,6 +145,7 @@ class IngestServer {
   std::function<void()> drained_;
   bool draining_ = false;
   std::string scratch_;
+  log::LogIdentity identity_;
   gridhub::v1::AdapterToHub in_;
   gridhub::v1::HubToAdapter out_;
 };

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +43,10 @@ struct SigningKey {
 };
 
 inline constexpr std::string_view kSecretKeyFile = "checkpoint.key";
+/// In the checkpoint folder: the head of the latest commit, signed like a checkpoint (durability
+/// "full" only). Rewritten after every commit, not fsynced: it survives a killed hub, and lets the
+/// next start tell a tail that was cut or rewritten since (docs/audit.md, "Checked before signed").
+inline constexpr std::string_view kHeadWitnessFile = "head.txt";
 inline constexpr std::string_view kPublicKeyFile = "checkpoint.pub";
 
 /// Reads a secret key file written by generate_keypair; errors name the file and what is wrong
@@ -77,13 +82,36 @@ struct ChainLink {
   ChainHash hash{};
 };
 
+/// What the log's writer lets its observer check and force before the observer attests anything.
+/// Valid from CommitObserver::on_open until on_close returns; used on the writer's thread only.
+class ChainSource {
+ public:
+  virtual ~ChainSource() = default;
+  /// Recomputes the chain from `from` through `to_seq` out of the stored records: the stored hash at
+  /// from.seq must be from.hash (seq 0: the genesis), every seq after it must be there, and every stored
+  /// hash must equal its recomputed link. Returns the link at `to_seq`; an error names the first bad seq.
+  virtual Result<ChainLink> recompute(const ChainLink& from, std::uint64_t to_seq) noexcept = 0;
+  /// Makes every committed record durable (fsync of the WAL). With durability "full" every commit
+  /// already is, and this does nothing.
+  virtual Status make_durable() noexcept = 0;
+  /// Every commit is on disk when it returns (durability "full").
+  virtual bool commits_durable() const noexcept = 0;
+};
+
+/// What the observer decided about the log it was opened on.
+enum class OpenVerdict {
+  kContinue,   // the log is what was attested (or extends it)
+  kRestored,   // the log is behind what was attested, and the operator accepted it (a restored backup)
+};
+
 /// Told about the chain by the log's writer, always after the transaction committed (so it never sees
 /// links that could still roll back). Called on the writer's thread.
 class CommitObserver {
  public:
   virtual ~CommitObserver() = default;
-  /// The head when the log opens (seq 0: empty log).
-  virtual void on_open(const ChainLink& head, std::int64_t now_micros) noexcept = 0;
+  /// The head when the log opens (seq 0: empty log), before anything is written. An error refuses the
+  /// open (open_event_log fails with it): the log is not what was attested.
+  virtual Result<OpenVerdict> on_open(const ChainLink& head, ChainSource& source, std::int64_t now_micros) noexcept = 0;
   /// Every record one commit added, in seq order; never empty.
   virtual void on_commit(std::span<const ChainLink> committed, std::int64_t now_micros) noexcept = 0;
   /// The head when the log closes.
@@ -95,17 +123,29 @@ struct CheckpointOptions {
   std::filesystem::path signing_key;
   std::uint64_t every_records = 10000;
   std::int64_t every_seconds = 60;
+  /// The operator's explicit consent (`gridhub --accept-restored-log`) to resume from a log that is
+  /// behind the newest checkpoint: a restored backup. Without it such a log is refused.
+  bool accept_restored_log = false;
 };
 
 /// Writes a signed checkpoint at every seq that is a multiple of `every_records` (however commits batch
 /// them), at the head of the first commit `every_seconds` after the last checkpoint, at open when the
-/// newest checkpoint is behind the head (e.g. after a crash), and at orderly close. A failed write is logged and retried at the next commit; it never
-/// fails the commit, which is already durable.
+/// newest checkpoint is behind the head (e.g. after a crash), and at orderly close. A failed write is
+/// logged and retried at the next commit; it never fails the commit, which is already durable. Before
+/// signing it makes the log durable (ChainSource::make_durable), so only fsynced records are attested.
+///
+/// At open, before it signs anything, it checks the log against the newest checkpoint: that checkpoint's
+/// signature (with this key), the stored chain at its seq, and every record after it recomputed. A log
+/// that fails is refused. A log whose head is behind the newest checkpoint (an older copy) is refused
+/// unless `accept_restored_log`; then the log must match the newest checkpoint at or before its head,
+/// the checkpoints beyond the head are moved to `dir/superseded-<µs>/`, and on_open answers kRestored.
+/// The head witness (kHeadWitnessFile) counts as such evidence too: the log must reach it and hold
+/// its hash at its seq.
 class Checkpointer final : public CommitObserver {
  public:
   /// Loads the key and creates the folder; errors name the file.
   static Result<std::unique_ptr<Checkpointer>> create(const CheckpointOptions& options);
-  void on_open(const ChainLink& head, std::int64_t now_micros) noexcept override;
+  Result<OpenVerdict> on_open(const ChainLink& head, ChainSource& source, std::int64_t now_micros) noexcept override;
   void on_commit(std::span<const ChainLink> committed, std::int64_t now_micros) noexcept override;
   void on_close(const ChainLink& head, std::int64_t now_micros) noexcept override;
   std::uint64_t last_seq() const { return last_seq_; }
@@ -116,7 +156,16 @@ class Checkpointer final : public CommitObserver {
   Checkpointer(CheckpointOptions options, SigningKey key, std::uint64_t last_seq)
       : options_(std::move(options)), key_(key), last_seq_(last_seq) {}
   void write(const ChainLink& link, std::int64_t now_micros) noexcept;
+  void write_witness(const ChainLink& head, std::int64_t now_micros) noexcept;
+  /// The head witness, if there is one this key signed (anything else is logged and ignored).
+  std::optional<Checkpoint> read_witness() const;
+  /// The newest checkpoint file with seq <= max_seq, read and authenticated with this key.
+  Result<std::optional<Checkpoint>> newest_trusted(std::uint64_t max_seq) const;
+  Result<OpenVerdict> check_open(const ChainLink& head, ChainSource& source, std::int64_t now_micros);
   CheckpointOptions options_;
+  ChainSource* source_ = nullptr;   // from on_open to on_close
+  bool witness_ = false;            // keep the head witness (durability "full")
+  std::uint64_t witness_failures_ = 0;
   SigningKey key_;
   std::uint64_t last_seq_;
   std::int64_t last_time_ = 0;

@@ -141,7 +141,7 @@ TEST_F(IntakeTest, RecordTooLargeForAFrameIsDeadLetteredOnceAndTheImportEnds) {
   EXPECT_EQ(json_int(out, "dead_lettered"), 1);
   EXPECT_EQ(json_int(out, "reconnects"), 0);
   EXPECT_EQ(query(hub_.db(), "SELECT count(*) FROM dead_letters WHERE source_key = 'GD1' AND reason_code = 'too_large'"
-                             " AND length(payload) <= 4096"),
+                             " AND length(payload) <= 6144"),   // a 4 KiB excerpt, sealed (encoded, key id)
             1);
 }
 
@@ -189,7 +189,7 @@ TEST_F(SmallFrameHubTest, OversizedFrameIsNackedWithItsCorrelationAndDeadLettere
   EXPECT_EQ(r.nack().correlation_id(), 4242u);
   EXPECT_EQ(hub_.terminate(), 0);
   EXPECT_EQ(query(hub_.db(), "SELECT count(*) FROM dead_letters WHERE reason_code = 'too_large' AND source_key = 'GD-BIG'"
-                             " AND adapter_id = 'raw-test' AND length(payload) <= 4096"),
+                             " AND adapter_id = 'raw-test' AND length(payload) <= 6144"),
             1);
 }
 

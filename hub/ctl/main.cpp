@@ -27,6 +27,7 @@
 #include "gridhub/core/hub_config.hpp"
 #include "gridhub/core/pii.hpp"
 #include "gridhub/dryrun/dry_run.hpp"
+#include "gridhub/dryrun/heldout.hpp"
 #include "gridhub/dryrun/train.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/log/pii_vault.hpp"
@@ -539,8 +540,15 @@ int cmd_dead_letters(const std::string& db_file, bool json, bool show_pii) {
   return 0;
 }
 
+struct HeldoutArgs {
+  std::string schemes;      // --heldout; "" = none
+  std::string categories;   // --categories; default: the config's sla.categories
+  int folds = 5;
+};
+
 int cmd_route(const std::string& config_file, const std::vector<std::string>& inputs, const std::string& format,
-              const std::string& chat_groups, const std::string& labels, const std::string& field_map) {
+              const std::string& chat_groups, const std::string& labels, const std::string& field_map,
+              const HeldoutArgs& heldout) {
   gridhub::core::HubConfig cfg;
   try {
     cfg = gridhub::core::load_hub_config(config_file);
@@ -588,6 +596,41 @@ int cmd_route(const std::string& config_file, const std::vector<std::string>& in
       return 1;
     }
     std::cerr << gridhub::dryrun::report(sc.value());
+    if (!heldout.schemes.empty()) {
+      auto schemes = gridhub::dryrun::parse_heldout(heldout.schemes);
+      if (!schemes) {
+        std::cerr << "gridhubctl: " << schemes.error().detail << "\n";
+        return 2;
+      }
+      gridhub::dryrun::HeldoutOptions ho;
+      ho.pipeline = *cfg.pipeline;
+      ho.labels = labels;
+      ho.folds = heldout.folds;
+      if (!heldout.categories.empty()) {
+        ho.categories = heldout.categories;
+      } else if (cfg.sla) {
+        ho.categories = cfg.sla->categories;
+      } else {
+        std::cerr << "gridhubctl: --heldout retrains the classifier and needs the category table: give --categories "
+                     "(or an [sla] categories in " << config_file << ")\n";
+        return 2;
+      }
+      // In-sample first: the gaps are measured from it, with the same training.
+      std::vector<gridhub::dryrun::HeldoutScheme> order{gridhub::dryrun::HeldoutScheme::kInSample};
+      for (auto s : schemes.value()) {
+        if (s != gridhub::dryrun::HeldoutScheme::kInSample) order.push_back(s);
+      }
+      std::vector<gridhub::dryrun::HeldoutResult> results;
+      for (auto s : order) {
+        auto r = gridhub::dryrun::evaluate_heldout(records, s, ho);
+        if (!r) {
+          std::cerr << "gridhubctl: " << r.error().message() << "\n";
+          return 1;
+        }
+        results.push_back(std::move(r).value());
+      }
+      std::cerr << gridhub::dryrun::heldout_report(sc.value(), results);
+    }
   }
   return rc;
 }
@@ -961,6 +1004,15 @@ int main(int argc, char** argv) {
   route->add_option("--chat-groups", chat_groups, "chat groups' deployment context (CSV), overriding pipeline.chat_groups");
   route->add_option("--labels", labels, "labelled truth (labels.csv): print per-field accuracy and confusions to stderr");
   route->add_option("--field-map", field_map, "form-builder field map (JSON) for jinshuju-jsonl inputs");
+  HeldoutArgs heldout;
+  route->add_option("--heldout", heldout.schemes,
+                    "with --labels: also score held-out splits, retraining the classifier per split "
+                    "(families, channels; comma-separated)")->needs("--labels");
+  route->add_option("--folds", heldout.folds, "folds of phrasing families for --heldout families")
+      ->check(CLI::Range(2, 100));
+  route->add_option("--categories", heldout.categories,
+                    "category table for retraining under --heldout (default: the config's sla.categories)")
+      ->check(CLI::ExistingFile);
 
   std::string categories;
   std::string model_out;
@@ -1058,7 +1110,7 @@ int main(int argc, char** argv) {
   if (*reroute) return cmd_reroute(db, config_file, reroute_format);
   if (*report) return cmd_report(db, since, until, report_format, report_out, categories);
   if (*train) return cmd_train(inputs, labels, categories, model_out, field_map);
-  if (*route) return cmd_route(config_file, inputs, format, chat_groups, labels, field_map);
+  if (*route) return cmd_route(config_file, inputs, format, chat_groups, labels, field_map, heldout);
 
   if (*tail) return cmd_tail(hub, from_seq, max, idle_exit_ms, show_pii, curve);
   if (*status) return cmd_status(hub, timeout_ms, curve);

@@ -80,6 +80,48 @@ TEST(Routing, DryRunOverEveryChannelMeetsTheTargetsOnThePublicSamples) {
   EXPECT_EQ(n, 1458u);
 }
 
+/// The columns of the held-out table's row for `field` ("category  100.00%  100.00%  77.22% …"), in percent.
+std::vector<double> heldout_row(const std::string& report, const std::string& field) {
+  std::istringstream in(report.substr(std::min(report.find("held-out evaluation"), report.size())));
+  std::vector<double> out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(field + " ", 0) != 0) continue;
+    std::istringstream cells(line.substr(field.size()));
+    for (std::string cell; cells >> cell;) out.push_back(std::stod(cell));
+  }
+  return out;
+}
+
+TEST(Routing, HeldOutFamiliesAndChannelsAreScoredBesideInSampleWithTheGap) {
+  TempDir dir;
+  std::vector<std::string> argv = {bin("gridhubctl"), "route", "-c", kWugong + "/hub.toml", "--labels",
+                                   kWugong + "/labels.csv", "--heldout", "families,channels"};
+  for (const auto& f : all_samples()) argv.push_back(f);
+  auto [rc, out] = run(argv, dir / "report");
+  const std::string report = slurp(dir / "report");
+  ASSERT_EQ(rc, 0) << report;
+  std::printf("%s", report.c_str());
+  EXPECT_NE(report.find("families   5 split(s) over "), std::string::npos) << report;
+  EXPECT_NE(report.find("channels   3 split(s), 1458 records scored"), std::string::npos) << report;
+  for (const char* field : {"is-ticket", "community", "grid", "category", "assignee"}) {
+    // configured, in-sample, families, channels, gap families, gap channels
+    const auto row = heldout_row(report, field);
+    ASSERT_EQ(row.size(), 6u) << field << "\n" << report;
+    EXPECT_NEAR(row[4], row[1] - row[2], 0.011) << field;
+    EXPECT_NEAR(row[5], row[1] - row[3], 0.011) << field;
+  }
+  // Wordings the model was trained on are easy; whole phrasing families it never saw are not.
+  const auto category = heldout_row(report, "category");
+  ASSERT_EQ(category.size(), 6u);
+  EXPECT_GT(category[1], category[2]) << report;
+
+  auto [brc, bout] = run({bin("gridhubctl"), "route", "-c", kWugong + "/hub.toml", "--labels", kWugong + "/labels.csv",
+                          "--heldout", "families,templates", kWugong + "/webform/h5_form_posts.txt"},
+                         dir / "bad");
+  EXPECT_EQ(brc, 2);
+  EXPECT_NE(slurp(dir / "bad").find("unknown scheme 'templates'"), std::string::npos) << slurp(dir / "bad");
+}
+
 TEST(Routing, AModelThatNeverSawTheHotlineStillClassifiesItsWorkOrders) {
   TempDir dir;
   const std::string model = (dir / "no-hotline.ngram").string();

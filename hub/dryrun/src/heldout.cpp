@@ -25,7 +25,7 @@ namespace v1 = gridhub::v1;
 
 namespace {
 
-constexpr std::size_t kGram = 4;                 // characters per content n-gram
+constexpr std::size_t kTail = 5;                 // characters of a clause's end that name its wording
 constexpr std::size_t kBoilerplateLabels = 3;    // a clause under this many labels is boilerplate
 
 // Code points of a UTF-8 string, each as its own byte string (malformed bytes pass through one by one).
@@ -194,13 +194,16 @@ std::vector<int> phrasing_families(const std::vector<std::string>& texts, const 
     clauses[i] = clause_skeletons(texts[i]);
     for (const auto& c : clauses[i]) clause_labels[join(c, 0, c.size())].insert(label_key(labels[i]));
   }
-  // Content n-grams per record, and the labels each n-gram occurs under.
+  // Wording keys per record — each content clause's last kTail characters — and the labels each key
+  // occurs under. The end, because places and times fill a clause's front ("3号楼门口垃圾桶早就满了");
+  // not every shared n-gram, because slot words ("生活垃圾") would then chain a category's templates
+  // into one family.
   std::vector<std::set<std::string>> grams(n);
   std::unordered_map<std::string, std::set<std::string>> gram_labels;
   for (std::size_t i = 0; i < n; ++i) {
     for (const auto& c : clauses[i]) {
-      if (clause_labels[join(c, 0, c.size())].size() >= kBoilerplateLabels) continue;
-      for (std::size_t k = 0; k + kGram <= c.size(); ++k) grams[i].insert(join(c, k, kGram));
+      if (c.size() < kTail || clause_labels[join(c, 0, c.size())].size() >= kBoilerplateLabels) continue;
+      grams[i].insert(join(c, c.size() - kTail, kTail));
     }
     for (const auto& g : grams[i]) gram_labels[g].insert(label_key(labels[i]));
   }

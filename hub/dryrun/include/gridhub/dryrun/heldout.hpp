@@ -14,9 +14,10 @@
 /// record's normalized text is cut into clauses at punctuation and spaces; a clause's skeleton drops
 /// ASCII letters and digits (house numbers, dates, ids). A skeleton seen under three or more labels
 /// (category codes, "not a ticket" counting as one) is boilerplate — openers, closers, urgency — and is
-/// ignored. Two records with the same label belong to one family when their remaining clauses share a
-/// character 4-gram that occurs under that label only; families are the connected components. A record
-/// with no such 4-gram is a family of its own.
+/// ignored. A remaining clause of five or more characters is keyed by its last five (places and times
+/// fill a clause's front, the template's wording ends it). Two records with the same label belong to
+/// one family when they share a key that occurs under that label only; families are the connected
+/// components. A record with no such key is a family of its own.
 
 #include <cstdint>
 #include <filesystem>
@@ -84,7 +85,7 @@ Result<HeldoutResult> evaluate_heldout(const std::vector<InputRecord>& records, 
                                        const HeldoutOptions& options);
 
 /// Per-field accuracy side by side: `baseline` (the configured model on every record), then each
-/// scheme, then baseline minus each scheme in points.
+/// result, then the gap in points: in-sample (the kInSample result, else `baseline`) minus each other.
 std::string heldout_report(const Score& baseline, const std::vector<HeldoutResult>& results);
 
 }  // namespace gridhub::dryrun

@@ -216,12 +216,22 @@ std::vector<int> phrasing_families(const std::vector<std::string>& texts, const 
       if (!inserted) uf.unite(i, it->second);
     }
   }
-  std::vector<int> family(n, -1);
-  std::unordered_map<std::size_t, int> ids;
+  // Number families by their smallest text, not by input order, so the folds (which break ties by
+  // family id) do not change when the same files are given in another order.
+  std::map<std::size_t, std::string> least;   // root -> smallest member text
   for (std::size_t i = 0; i < n; ++i) {
     if (!labels[i].labelled) continue;
-    auto [it, inserted] = ids.emplace(uf.find(i), static_cast<int>(ids.size()));
-    family[i] = it->second;
+    auto [it, inserted] = least.emplace(uf.find(i), texts[i]);
+    if (!inserted && texts[i] < it->second) it->second = texts[i];
+  }
+  std::vector<std::pair<std::string, std::size_t>> order;
+  for (const auto& [root, text] : least) order.emplace_back(text, root);
+  std::sort(order.begin(), order.end());
+  std::unordered_map<std::size_t, int> ids;
+  for (const auto& [text, root] : order) ids.emplace(root, static_cast<int>(ids.size()));
+  std::vector<int> family(n, -1);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (labels[i].labelled) family[i] = ids.at(uf.find(i));
   }
   return family;
 }

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -152,6 +153,27 @@ TEST_F(Heldout, AFoldNeverPutsAFamilyInBothTrainAndTestAndEveryRecordIsHeldOutOn
     for (const auto& [f, side] : sides) EXPECT_EQ(side.size(), 1u) << s.name << ": family " << f << " on both sides";
   }
   EXPECT_THAT(times_held, ::testing::Each(1));
+}
+
+TEST_F(Heldout, TheFoldsDoNotDependOnTheOrderTheFilesWereGivenIn) {
+  auto labels = label_records(records_, dir_ / "labels.csv");
+  ASSERT_TRUE(labels.ok());
+  auto texts = normalized_texts();
+  // Which texts each fold holds out, for the records in the given order and reversed.
+  auto held_texts = [](const std::vector<std::string>& t, const std::vector<RecordLabel>& l) {
+    std::vector<std::multiset<std::string>> out;
+    for (const auto& s : family_folds(phrasing_families(t, l), 3)) {
+      out.emplace_back();
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        if (s.held_out[i]) out.back().insert(t[i]);
+      }
+    }
+    return out;
+  };
+  const auto forward = held_texts(texts, labels.value());
+  std::reverse(texts.begin(), texts.end());
+  std::reverse(labels.value().begin(), labels.value().end());
+  EXPECT_EQ(held_texts(texts, labels.value()), forward);
 }
 
 TEST_F(Heldout, InSampleScoresHigherThanHeldOutFamiliesBecauseTheUniqueWordingIsReallyHeldOut) {

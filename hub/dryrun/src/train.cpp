@@ -2,58 +2,16 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <map>
-#include <sstream>
-
+#include "gridhub/dryrun/heldout.hpp"
 #include "gridhub/plugins/classifier_ngram.hpp"
-#include "gridhub/text/csv_reader.hpp"
-#include "labels_file.hpp"
 
 namespace gridhub::dryrun {
-
-using detail::ends_with_path;
-using detail::read_labels_text;
-
-namespace {
-
-struct Label {
-  bool is_ticket = false;
-  bool malformed = false;
-  std::string category;
-};
-
-Result<std::vector<std::pair<std::pair<std::string, std::string>, Label>>> read_labels(const std::filesystem::path& file) {
-  auto text = read_labels_text(file);
-  if (!text) return text.error();
-  text::CsvReader reader(text.value());
-  text::CsvRecord rec;
-  std::map<std::string, std::size_t> col;
-  std::vector<std::pair<std::pair<std::string, std::string>, Label>> out;
-  while (reader.next(rec)) {
-    if (col.empty()) {
-      for (std::size_t i = 0; i < rec.fields.size(); ++i) col[rec.fields[i]] = i;
-      for (const char* need : {"file", "record_key", "is_ticket", "malformed", "category_code"}) {
-        if (!col.count(need)) return Error(Errc::missing_field, fmt::format("{}: column '{}' is missing", file.string(), need));
-      }
-      continue;
-    }
-    if (rec.fields.size() < col.size()) continue;
-    Label l{rec.fields[col["is_ticket"]] == "1", rec.fields[col["malformed"]] == "1", rec.fields[col["category_code"]]};
-    out.push_back({{rec.fields[col["file"]], rec.fields[col["record_key"]]}, l});
-  }
-  return out;
-}
-
-}  // namespace
 
 Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, const std::filesystem::path& labels,
                                      const std::filesystem::path& categories, const std::filesystem::path& out,
                                      std::uint64_t seed) {
-  auto lab = read_labels(labels);
+  auto lab = label_records(records, labels);
   if (!lab) return lab.error();
-  std::map<std::string, std::vector<std::pair<std::string, Label>>> by_key;   // record_key -> (file, label)
-  for (auto& [k, l] : lab.value()) by_key[k.second].emplace_back(k.first, l);
 
   // Normalize exactly as the hub does: a pipeline with no stages is the normalizer alone.
   pipeline::PipelineOptions none;
@@ -63,15 +21,10 @@ Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, co
 
   TrainReport report;
   std::vector<classifier_ngram::TrainingExample> examples;
-  for (const auto& r : records) {
-    const Label* label = nullptr;
-    auto it = by_key.find(r.record_key);
-    if (it != by_key.end()) {
-      for (const auto& [file, l] : it->second) {
-        if (ends_with_path(r.file, file)) label = &l;
-      }
-    }
-    if (label == nullptr) {
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    const RecordLabel* label = &lab.value()[i];
+    if (!label->labelled) {
       ++report.unlabelled;
       continue;
     }

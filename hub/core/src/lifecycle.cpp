@@ -56,8 +56,7 @@ v1::StageDecision decision(const Assignment& a) {
 }
 
 Assignment to_center(const LifecyclePolicy* policy, std::string rule, std::string detail) {
-  static const std::string kDefaultCenter = "CTR_12345";
-  return Assignment{v1::TIER_CENTER, policy != nullptr ? policy->center_code() : kDefaultCenter, std::move(rule),
+  return Assignment{v1::TIER_CENTER, policy != nullptr ? policy->center_code() : std::string(categories::kDefaultCenterCode), std::move(rule),
                     std::move(detail)};
 }
 

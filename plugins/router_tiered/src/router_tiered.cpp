@@ -7,19 +7,15 @@
 
 #include "gridhub/common/config.hpp"
 #include "gridhub/common/fingerprint.hpp"
-#include "gridhub/common/time_math.hpp"
 
 namespace gridhub::plugins {
 
 TieredRouter::TieredRouter(categories::CategoryTable categories, std::string center_code, std::string data_version)
     : categories_(std::move(categories)), center_code_(std::move(center_code)), data_version_(std::move(data_version)) {}
 
-plugin::Routing TieredRouter::route(const plugin::Record& record, const plugin::Resolution& res,
+plugin::Routing TieredRouter::route(const plugin::Record& /*record*/, const plugin::Resolution& res,
                                     const plugin::Classification& cls) noexcept {
   plugin::Routing r;
-  auto sla = [&](std::optional<int> hours) {
-    return hours && record.reported_at_us > 0 ? add_micros_saturated(record.reported_at_us, hours_to_micros_saturated(*hours)) : 0;
-  };
   if (res.out_of_area) {
     r.tier = "center";
     r.assignee_code = center_code_;
@@ -37,21 +33,18 @@ plugin::Routing TieredRouter::route(const plugin::Record& record, const plugin::
   if (c.initial_tier == categories::Tier::kCounty) {
     r.tier = "county";
     r.assignee_code = c.county_dept;
-    r.sla_due_us = sla(c.hours_county);
     r.why = {"category_county", fmt::format("{} {} is handled at county tier by {}", c.code, c.name, c.county_dept)};
     return r;
   }
   if (c.initial_tier == categories::Tier::kGrid && !res.grid_code.empty()) {
     r.tier = "grid";
     r.assignee_code = res.grid_code;
-    r.sla_due_us = sla(c.hours_grid);
     r.why = {"category_grid", fmt::format("{} {} stays in grid {}", c.code, c.name, res.grid_code)};
     return r;
   }
   if (!res.community_code.empty()) {
     r.tier = "community";
     r.assignee_code = res.community_code;
-    r.sla_due_us = sla(c.hours_community);
     r.why = {c.initial_tier == categories::Tier::kGrid ? "category_grid_no_grid" : "category_community",
              c.initial_tier == categories::Tier::kGrid
                  ? fmt::format("{} {} is a grid matter but only community {} is known", c.code, c.name, res.community_code)

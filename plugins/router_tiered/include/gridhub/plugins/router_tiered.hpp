@@ -6,8 +6,8 @@
 ///   3. initial tier grid and the grid is known       -> grid, the grid
 ///   4. initial tier grid/community, community known  -> community, the community office
 ///   5. otherwise (unknown category or place)         -> center, CTR_12345
-/// The SLA clock starts at the report time with the category's hours for that tier (wall-clock hours
-/// for now; the working-hours calendar comes with SLA escalation).
+/// The router sets no deadline: the hub's [sla] policy starts the clock on the working calendar when it
+/// stores the assignment (the same categories.csv, read by the same loader).
 ///
 /// Config ([plugins.router_tiered]): categories (path to categories.csv, required, read by the one
 /// loader in gridhub/categories), center_code (default categories::kDefaultCenterCode, "CTR_12345").

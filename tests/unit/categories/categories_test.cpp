@@ -102,5 +102,27 @@ TEST(Categories, TheCategoryNameColumnIsOptionalForEveryReader) {
   EXPECT_EQ(sla_error(file), "");
 }
 
+TEST(Categories, TheCentreCodeDefaultIsOneValueForRouterSlaAndLifecycle) {
+  testing::TempDir dir;
+  const auto file = dir.write("categories.csv", kQuirky);
+  // The router without a center_code key sends an out-of-county report to the default centre...
+  const auto* d = router_tiered_descriptor();
+  char error[512] = {};
+  const std::string toml = "categories = \"" + file.string() + "\"\n";
+  plugin::Stage* s = d->create(toml.c_str(), file.parent_path().c_str(), error, sizeof error);
+  ASSERT_NE(s, nullptr) << error;
+  plugin::Record rec;
+  plugin::Resolution res;
+  res.out_of_area = true;
+  plugin::Classification cls;
+  const auto r = static_cast<plugin::Router*>(s)->route(rec, res, cls);
+  d->destroy(s);
+  EXPECT_EQ(r.assignee_code, kDefaultCenterCode);
+  // ...which is the SLA settings' and the policy's default too.
+  EXPECT_EQ(sla::SlaSettings{}.center_code, kDefaultCenterCode);
+  EXPECT_EQ(sla::SlaPolicy::load(file).center_code(), kDefaultCenterCode);
+  EXPECT_EQ(sla::SlaPolicy::load(file).max_returns(), sla::kDefaultMaxReturns);
+}
+
 }  // namespace
 }  // namespace gridhub::categories

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "gridhub/audit/replay.hpp"
-#include "gridhub/text/csv_reader.hpp"
+#include "gridhub/categories/categories.hpp"
 #include "log_scan.hpp"
 #include "text_out.hpp"
 
@@ -366,33 +366,10 @@ Result<ReportData> collect_report(const std::filesystem::path& db_file, const Re
 }
 
 Result<std::map<std::string, std::string>> load_category_names(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Error(Errc::io_failed, fmt::format("{}: cannot open", file.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
-  text::CsvReader reader(text);
-  text::CsvRecord rec;
+  auto table = categories::load_categories(file);   // the hub's own reader: one set of rules
+  if (!table) return table.error();
   std::map<std::string, std::string> out;
-  std::size_t code = SIZE_MAX, name = SIZE_MAX;
-  bool header = true;
-  while (reader.next(rec)) {
-    if (header) {
-      for (std::size_t i = 0; i < rec.fields.size(); ++i) {
-        if (rec.fields[i] == "category_code") code = i;
-        if (rec.fields[i] == "category_name") name = i;
-      }
-      if (code == SIZE_MAX || name == SIZE_MAX) {
-        return Error(Errc::missing_field, fmt::format("{}:1: needs columns category_code and category_name", file.string()));
-      }
-      header = false;
-      continue;
-    }
-    if (rec.error) return Error(Errc::bad_value, fmt::format("{}: {}", file.string(), rec.error_message));
-    if (rec.fields.size() <= std::max(code, name)) continue;
-    out[rec.fields[code]] = rec.fields[name];
-  }
+  for (const auto& [code, c] : table.value()) out.emplace(code, c.name);
   return out;
 }
 

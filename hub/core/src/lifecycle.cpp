@@ -32,14 +32,14 @@ std::string_view status_name(v1::TicketStatus s) {
 }
 
 /// Moves the ticket to a new assignee: history, clock, status.
-void reassign(v1::Ticket& t, const Assignment& a, std::int64_t now, const LifecyclePolicy* policy) {
+/// The deadline is the assignment's own (decided with the policy at `now`), never recomputed here.
+void reassign(v1::Ticket& t, const Assignment& a, std::int64_t now) {
   t.set_tier(a.tier);
   t.set_assignee_code(a.assignee);
   t.add_assignee_history(a.assignee);
   t.mutable_assigned_at()->set_unix_micros(now);
-  const std::int64_t due = policy != nullptr ? policy->due(t, a.tier, now) : 0;
-  if (due > 0) {
-    t.mutable_sla_due()->set_unix_micros(due);
+  if (a.due_us > 0) {
+    t.mutable_sla_due()->set_unix_micros(a.due_us);
   } else {
     t.clear_sla_due();
   }
@@ -56,8 +56,7 @@ v1::StageDecision decision(const Assignment& a) {
 }
 
 Assignment to_center(const LifecyclePolicy* policy, std::string rule, std::string detail) {
-  static const std::string kDefaultCenter = "CTR_12345";
-  return Assignment{v1::TIER_CENTER, policy != nullptr ? policy->center_code() : kDefaultCenter, std::move(rule),
+  return Assignment{v1::TIER_CENTER, policy != nullptr ? policy->center_code() : std::string(categories::kDefaultCenterCode), std::move(rule),
                     std::move(detail)};
 }
 
@@ -67,7 +66,10 @@ void stamp_assignment(v1::Ticket& t, std::int64_t now_us, const LifecyclePolicy*
   if (t.assignee_code().empty()) return;
   if (t.assignee_history_size() == 0) t.add_assignee_history(t.assignee_code());
   t.mutable_assigned_at()->set_unix_micros(now_us);
-  if (policy == nullptr) return;  // the router's own deadline (if any) stands
+  if (policy == nullptr) {
+    t.clear_sla_due();   // no [sla]: no clock (a deadline comes from the policy alone)
+    return;
+  }
   const std::int64_t due = t.tier() == v1::TIER_CENTER ? 0 : policy->due(t, t.tier(), now_us);
   if (due > 0) {
     t.mutable_sla_due()->set_unix_micros(due);
@@ -150,7 +152,7 @@ log::ChangeItem make_update(const v1::UpdateTicket& request, std::shared_ptr<con
                            fmt::format("returned {} times (limit {}): manual dispatch by the 12345 centre",
                                        t.return_count(), max_returns));
         } else if (policy != nullptr) {
-          next = policy->next_tier(current);
+          next = policy->next_tier(current, now);
           if (next) {
             next->rule = "returned_up_one_tier";
             next->detail = fmt::format("{} returned it as not theirs: {} takes it", current.assignee_code(), next->assignee);
@@ -160,7 +162,7 @@ log::ChangeItem make_update(const v1::UpdateTicket& request, std::shared_ptr<con
           next = to_center(policy, "returned_no_higher_tier",
                            fmt::format("{} returned it and no tier is above it: manual dispatch", current.assignee_code()));
         }
-        reassign(t, *next, now, policy);
+        reassign(t, *next, now);
         *u->add_decisions() = decision(*next);
         break;
       }
@@ -209,7 +211,7 @@ log::ChangeItem make_escalation(const std::string& ticket_id, std::int64_t due_u
     e->set_from_assignee(current.assignee_code());
     *e->mutable_due() = current.sla_due();
     t.set_escalation_count(current.escalation_count() + 1);
-    auto next = policy.next_tier(current);
+    auto next = policy.next_tier(current, now);
     if (!next) {
       // The top tier missed its deadline: recorded once, the clock stops; the work stays where it is.
       Assignment stay{current.tier(), current.assignee_code(), "sla_breach_top_tier",
@@ -221,7 +223,7 @@ log::ChangeItem make_escalation(const std::string& ticket_id, std::int64_t due_u
     }
     // The policy's rule names the step (sla.grid_to_community, ...); the detail says who missed what.
     next->detail = fmt::format("{} missed its deadline: {}", current.assignee_code(), next->detail);
-    reassign(t, *next, now, &policy);
+    reassign(t, *next, now);
     *e->mutable_decision() = decision(*next);
     return log::Refusal::kNone;
   };

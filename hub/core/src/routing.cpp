@@ -31,7 +31,6 @@ void apply_assessment(const pipeline::Assessment& a, v1::IntakeAccepted& body) {
   if (!a.resolution.building.empty()) t->mutable_location()->set_building(a.resolution.building);
   t->set_tier(tier_of(a.routing.tier));
   t->set_assignee_code(a.routing.assignee_code);
-  if (a.routing.sla_due_us > 0) t->mutable_sla_due()->set_unix_micros(a.routing.sla_due_us);
   if (!a.routing.assignee_code.empty()) t->set_status(v1::TICKET_STATUS_ASSIGNED);
 }
 

@@ -22,10 +22,7 @@ std::unique_ptr<SlaLifecyclePolicy> SlaLifecyclePolicy::load(const sla::SlaSetti
 }
 
 std::int64_t SlaLifecyclePolicy::due(const v1::Ticket& ticket, v1::Tier tier, std::int64_t start_us) const {
-  auto hours = policy_.hours(ticket.category_code(), tier);
-  if (!hours || *hours <= 0) return 0;
-  const std::int64_t due = calendar_.add_working_hours(start_us, *hours);
-  return due == sla::kNever ? 0 : due;
+  return policy_.due(calendar_, ticket.category_code(), tier, start_us).value_or(0);
 }
 
 std::int64_t SlaLifecyclePolicy::extend(std::int64_t due_us, std::uint32_t hours) const {
@@ -33,12 +30,10 @@ std::int64_t SlaLifecyclePolicy::extend(std::int64_t due_us, std::uint32_t hours
   return due == sla::kNever ? due_us : due;
 }
 
-std::optional<Assignment> SlaLifecyclePolicy::next_tier(const v1::Ticket& ticket) const {
-  // The escalation chain decides tiers; `now` only matters for its deadline, which the lifecycle
-  // recomputes at the moment of reassignment.
-  auto plan = sla::plan_escalation(ticket, 0, calendar_, policy_);
+std::optional<Assignment> SlaLifecyclePolicy::next_tier(const v1::Ticket& ticket, std::int64_t now_us) const {
+  auto plan = sla::plan_escalation(ticket, now_us, calendar_, policy_);
   if (!plan.escalate) return std::nullopt;
-  return Assignment{plan.to_tier, plan.to_assignee, plan.rule, plan.detail};
+  return Assignment{plan.to_tier, plan.to_assignee, plan.rule, plan.detail, plan.new_due.value_or(0)};
 }
 
 SlaWatcher::SlaWatcher(boost::asio::io_context& io, const Clock& clock, const LifecyclePolicy& policy, WriteFn write)

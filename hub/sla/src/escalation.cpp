@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 namespace gridhub::sla {
 
 namespace {
@@ -20,6 +22,19 @@ const char* tier_name(v1::Tier t) {
   return "unspecified";
 }
 
+// "2030-01-09 10:30 +08:00": a due time as the county reads it (the calendar's local offset).
+std::string local_time(std::int64_t unix_micros, int offset_minutes) {
+  using namespace std::chrono;
+  const auto local = sys_time<microseconds>(microseconds(unix_micros)) + minutes(offset_minutes);
+  const auto day = floor<days>(local);
+  const year_month_day ymd(day);
+  const hh_mm_ss hms(floor<minutes>(local - day));
+  const int off = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02} {}{:02}:{:02}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                     hms.minutes().count(), offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
+}
+
 EscalationPlan to(v1::Tier tier, std::string assignee, const v1::Ticket& t, std::int64_t now,
                   const WorkCalendar& cal, const SlaPolicy& policy, std::string rule, std::string why) {
   EscalationPlan p;
@@ -27,11 +42,11 @@ EscalationPlan to(v1::Tier tier, std::string assignee, const v1::Ticket& t, std:
   p.to_tier = tier;
   p.to_assignee = std::move(assignee);
   p.rule = std::move(rule);
+  p.new_due = policy.due(cal, t.category_code(), tier, now);   // the one source of due times
   const auto hours = policy.hours(t.category_code(), tier);
-  if (hours) {
-    p.new_due = cal.add_working_hours(now, *hours);
-    p.detail = fmt::format("{}; {} {} gets {} working hours for category {}", why, tier_name(tier), p.to_assignee,
-                           *hours, t.category_code());
+  if (p.new_due && hours) {
+    p.detail = fmt::format("{}; {} {} gets {} working hours for category {}, due {}", why, tier_name(tier),
+                           p.to_assignee, *hours, t.category_code(), local_time(*p.new_due, cal.utc_offset_minutes()));
   } else {
     p.detail = fmt::format("{}; {} {} has no SLA clock for category {}", why, tier_name(tier), p.to_assignee,
                            t.category_code());

@@ -355,6 +355,12 @@ TEST(Report, CategoryNamesComeFromTheCountyTable) {
   EXPECT_EQ(names->at("1801"), "供水故障");
   gridhub::testing::TempDir dir;
   EXPECT_FALSE(load_category_names(dir / "missing.csv").ok());
+  // The same rules as the hub's: a bad line is named by file:line (column).
+  auto bad = load_category_names(dir.write("bad.csv",
+                                           "category_code,category_name,initial_tier,county_dept_code,sla_hours_grid,"
+                                           "sla_hours_community,sla_hours_county\n0101,a,street,CTY_A,1,2,3\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().detail.find("bad.csv:2 (initial_tier)"), std::string::npos) << bad.error().detail;
 }
 
 }  // namespace

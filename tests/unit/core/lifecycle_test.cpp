@@ -28,9 +28,11 @@ class StepPolicy final : public LifecyclePolicy {
     }
   }
   std::int64_t extend(std::int64_t due, std::uint32_t hours) const override { return due + hours * kHour; }
-  std::optional<Assignment> next_tier(const v1::Ticket& t) const override {
-    if (t.tier() == v1::TIER_GRID) return Assignment{v1::TIER_COMMUNITY, t.community_code(), "step.community", "up"};
-    if (t.tier() == v1::TIER_COMMUNITY) return Assignment{v1::TIER_COUNTY, "CTY_SWJ", "step.county", "up"};
+  std::optional<Assignment> next_tier(const v1::Ticket& t, std::int64_t now) const override {
+    if (t.tier() == v1::TIER_GRID) {
+      return Assignment{v1::TIER_COMMUNITY, t.community_code(), "step.community", "up", due(t, v1::TIER_COMMUNITY, now)};
+    }
+    if (t.tier() == v1::TIER_COMMUNITY) return Assignment{v1::TIER_COUNTY, "CTY_SWJ", "step.county", "up", due(t, v1::TIER_COUNTY, now)};
     return std::nullopt;
   }
   const std::string& center_code() const override { return center_; }

@@ -107,6 +107,21 @@ TEST_F(EscalationTest, EdgesOfTheChain) {
   EXPECT_FALSE(p.new_due.has_value());
 }
 
+TEST_F(EscalationTest, TheDueTimeIsThePolicysOneAnswerAtTheGivenNow) {
+  v1::Ticket t;
+  t.set_category_code("0201");
+  t.set_tier(v1::TIER_GRID);
+  t.set_assignee_code("C03-G02");
+  t.set_community_code("C03");
+  const std::int64_t now = local(2030, 1, 8, 16, 0);
+  auto p = plan_escalation(t, now, cal_, policy_);
+  EXPECT_EQ(p.new_due, policy_.due(cal_, "0201", v1::TIER_COMMUNITY, now));
+  EXPECT_EQ(p.new_due, cal_.add_working_hours(now, 48));
+  // The decision's words name that instant in local time: from Tue 16:00, 48 working hours (Saturday
+  // the 12th is a make-up working day) end on Wed the 16th at 15:00.
+  EXPECT_THAT(p.detail, HasSubstr("48 working hours for category 0201, due 2030-01-16 15:00 +08:00"));
+}
+
 std::string policy_error(const std::string& csv) {
   testing::TempDir dir;
   try {

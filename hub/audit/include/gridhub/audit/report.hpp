@@ -107,7 +107,8 @@ struct ReportData {
 /// Reads the log read-only; memory is proportional to the tickets, not the log.
 Result<ReportData> collect_report(const std::filesystem::path& db_file, const ReportOptions& options);
 
-/// category_code -> category_name from a categories.csv (columns category_code, category_name).
+/// category_code -> category_name from the county's categories.csv, read by the one loader the router
+/// and the SLA policy use (gridhub/categories): a file the hub refuses is refused here too.
 Result<std::map<std::string, std::string>> load_category_names(const std::filesystem::path& file);
 
 /// One section per table: a "# name" line, a header row, the rows, a blank line. RFC 4180 quoting.

@@ -21,6 +21,7 @@ struct Assignment {
   std::string assignee;
   std::string rule;
   std::string detail;
+  std::int64_t due_us = 0;   // the new tier's deadline (LifecyclePolicy::due at the moment of the move); 0 = none
 };
 
 /// The county's lifecycle rules: SLA clocks and who is next up the tiers.
@@ -28,18 +29,21 @@ class LifecyclePolicy {
  public:
   virtual ~LifecyclePolicy() = default;
   /// The deadline for `ticket` (its category) handled at `tier`, clock started at `start_us`; 0 = no clock.
+  /// The one source of due times: intake, returns and escalations all take theirs from here.
   virtual std::int64_t due(const gridhub::v1::Ticket& ticket, gridhub::v1::Tier tier, std::int64_t start_us) const = 0;
   /// `due_us` moved on by `hours` working hours.
   virtual std::int64_t extend(std::int64_t due_us, std::uint32_t hours) const = 0;
-  /// The next tier up for `ticket` (grid -> community -> county department); nullopt at the top.
-  virtual std::optional<Assignment> next_tier(const gridhub::v1::Ticket& ticket) const = 0;
+  /// The next tier up for `ticket` (grid -> community -> county department), moved at `now_us` (the
+  /// record's time): its `due_us` is due(ticket, new tier, now_us). nullopt at the top.
+  virtual std::optional<Assignment> next_tier(const gridhub::v1::Ticket& ticket, std::int64_t now_us) const = 0;
   /// The 12345 centre's assignee code (manual dispatch).
   virtual const std::string& center_code() const = 0;
   /// Returns after which a ticket goes to the centre.
   virtual std::uint32_t max_returns() const = 0;
 };
 
-/// Intake: the router's assignment starts the history and the clock (writer thread, in log order).
+/// Intake: the router's assignment starts the history and the clock (writer thread, in log order). The
+/// deadline is policy->due at `now_us`; without a policy the ticket has none (routers give no deadlines).
 void stamp_assignment(gridhub::v1::Ticket& ticket, std::int64_t now_us, const LifecyclePolicy* policy);
 
 /// Checks what can be checked without the ticket; empty when fine, else the field at fault.

@@ -13,7 +13,7 @@ namespace gridhub::core {
 void apply_assessment(const pipeline::Assessment& a, gridhub::v1::IntakeAccepted& body);
 
 /// Merges in log order, decides each record's disposition and starts a new ticket's history and SLA
-/// clock (`policy` may be null: the router's deadline, if any, stands).
+/// clock (stamp_assignment; `policy` may be null: then the ticket has no deadline).
 class PipelineHook final : public log::IntakeHook {
  public:
   PipelineHook(pipeline::Pipeline& pipeline, const LifecyclePolicy* policy) : pipeline_(pipeline), policy_(policy) {}

@@ -3,7 +3,8 @@
 /// policy, and the watcher that escalates tickets whose clock ran out.
 ///
 /// Config keys ([sla], see gridhub/sla/sla_policy.hpp): calendar, categories, max_returns, center_code.
-/// Without [sla] nothing escalates and returns go straight to the centre after two.
+/// Without [sla] nothing escalates, tickets have no deadline, and returns go straight to the centre after
+/// sla::kDefaultMaxReturns.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,7 +31,7 @@ class SlaLifecyclePolicy final : public LifecyclePolicy {
 
   std::int64_t due(const gridhub::v1::Ticket& ticket, gridhub::v1::Tier tier, std::int64_t start_us) const override;
   std::int64_t extend(std::int64_t due_us, std::uint32_t hours) const override;
-  std::optional<Assignment> next_tier(const gridhub::v1::Ticket& ticket) const override;
+  std::optional<Assignment> next_tier(const gridhub::v1::Ticket& ticket, std::int64_t now_us) const override;
   const std::string& center_code() const override { return policy_.center_code(); }
   std::uint32_t max_returns() const override { return static_cast<std::uint32_t>(policy_.max_returns()); }
 

@@ -20,11 +20,13 @@ struct EscalationPlan {
   bool escalate = false;                 // false: breach reported, nothing re-assigned
   v1::Tier to_tier = v1::TIER_UNSPECIFIED;
   std::string to_assignee;
-  std::optional<std::int64_t> new_due;   // nullopt: the new tier has no clock for this category
+  std::optional<std::int64_t> new_due;   // SlaPolicy::due at `now`; nullopt: the new tier has no clock
   std::string rule;                      // stable name, e.g. "sla.grid_to_community"
   std::string detail;                    // the decision in words, for the log and auditors
 };
 
+/// `now` is the moment of the re-assignment (the hub's injected clock, as stamped on the record that
+/// carries the decision): the new tier's clock starts there, and `detail` names the resulting due time.
 EscalationPlan plan_escalation(const v1::Ticket& ticket, std::int64_t now, const WorkCalendar& calendar,
                                const SlaPolicy& policy);
 

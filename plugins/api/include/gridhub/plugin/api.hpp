@@ -1,5 +1,5 @@
 #pragma once
-/// The gridhub routing-plugin ABI, version 2 (2: Merger::recall).
+/// The gridhub routing-plugin ABI, version 3 (2: Merger::recall; 3: Routing without sla_due_us).
 ///
 /// A plugin is one pipeline stage — resolver, classifier, merger or router — behind a small C++
 /// interface, plus one `extern "C"` entry point returning a Descriptor. The host checks
@@ -23,7 +23,10 @@ namespace gridhub::plugin {
 
 /// 2: Merger gained recall() (a new virtual: a version-1 merger's vtable lacks it, so version-1 modules
 /// are refused rather than called through a missing slot).
-inline constexpr std::uint32_t kAbiVersion = 2;
+/// 3: Routing lost sla_due_us: deadlines are the hub's SLA policy's alone (working calendar, tier,
+/// category), so a router cannot set one that the hub then contradicts. The struct's layout changed, so
+/// version-2 modules are refused.
+inline constexpr std::uint32_t kAbiVersion = 3;
 
 enum class Datum : std::uint32_t { kUnknown = 0, kWgs84 = 1, kGcj02 = 2, kBd09 = 3 };
 
@@ -101,7 +104,7 @@ struct MergeRecall {
 struct Routing {
   std::string tier;             // "grid" | "community" | "county" | "center"
   std::string assignee_code;    // grid code, community code, county dept code or "CTR_12345"
-  std::int64_t sla_due_us = 0;  // 0 = no SLA clock
+                                // (the deadline is not the router's: the hub's [sla] policy sets it)
   Reason why;
 };
 

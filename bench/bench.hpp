@@ -183,6 +183,17 @@ AuditRun audit_rates(const std::filesystem::path& db_file);
 /// The example county's pipeline over its sample records for `seconds` (in process, one core).
 PipelineRun pipeline_throughput(const std::filesystem::path& wugong_dir, double seconds);
 
+/// Routing accuracy on the example county's labelled samples, in percent: the classifier retrained on
+/// everything (in-sample), over held-out phrasing families (5 folds) and leaving one channel out, as
+/// `gridhubctl route --labels labels.csv --heldout families,channels` measures them.
+struct HeldoutAccuracy {
+  double category_in_sample = 0, category_families = 0, category_channels = 0;
+  double assignee_in_sample = 0, assignee_families = 0, assignee_channels = 0;
+  std::size_t records_scored = 0;   // in-sample
+  std::size_t families = 0;
+};
+HeldoutAccuracy heldout_accuracy(const std::filesystem::path& wugong_dir);
+
 struct LatencyRun {
   std::size_t samples = 0;
   double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;

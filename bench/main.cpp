@@ -32,6 +32,7 @@ constexpr double kRssTargetMb = 100.0;
 constexpr double kPipelineTarget = 50000;     // records/s on one core
 constexpr double kGazetteerTargetUs = 20.0;   // median per resolve
 constexpr double kImporterTarget = 50000;     // records/s per file importer, parse + map, hub excluded
+constexpr double kHeldoutTarget = 93.0;       // % category and assignee on held-out wordings (issue 13)
 const char* const kImporters[] = {"hotline_csv_utf8", "hotline_csv_gb18030", "hotline_xlsx",
                                   "memotrace_csv",    "memotrace_txt",       "jinshuju_jsonl"};
 
@@ -64,6 +65,30 @@ std::string read_first_line(const char* file) {
 void progress(const std::string& what) { std::cerr << "gridhub-bench: " << what << std::endl; }
 
 std::string verdict(bool met) { return met ? "met    " : "NOT MET"; }
+
+/// The routing pipeline's targets: throughput, the gazetteer, and accuracy on held-out wordings.
+void print_routing_targets(const gb::Figures& f) {
+  if (const auto pl = f.median("pipeline_records_one_core")) {
+    std::cout << fmt::format("  [{}] routing pipeline >= {} records/s on one core (got {})\n",
+                             verdict(*pl >= kPipelineTarget), gb::si(kPipelineTarget), gb::si(*pl));
+  }
+  if (const auto gz = f.median("gazetteer_resolve_median")) {
+    std::cout << fmt::format("  [{}] gazetteer median < {} us (got {:.2f} us)\n", verdict(*gz < kGazetteerTargetUs),
+                             kGazetteerTargetUs, *gz);
+  }
+  const auto cf = f.median("routing_category_heldout_families");
+  const auto af = f.median("routing_assignee_heldout_families");
+  const auto cc = f.median("routing_category_heldout_channels");
+  const auto ac = f.median("routing_assignee_heldout_channels");
+  if (cf && af && cc && ac) {
+    const bool met = *cf >= kHeldoutTarget && *af >= kHeldoutTarget && *cc >= kHeldoutTarget && *ac >= kHeldoutTarget;
+    std::cout << fmt::format("  [{}] held-out category and assignee >= {:.0f}% (issue 13; informational): held-out families "
+                             "{:.1f}% / {:.1f}%, one channel left out {:.1f}% / {:.1f}% (in-sample {:.1f}% / {:.1f}%)\n",
+                             verdict(met), kHeldoutTarget, *cf, *af, *cc, *ac,
+                             f.median("routing_category_in_sample").value_or(0),
+                             f.median("routing_assignee_in_sample").value_or(0));
+  }
+}
 
 void print_ratios(const gb::Figures& f) {
   const auto hub = f.median("hub_ingest_durable");
@@ -115,14 +140,7 @@ void print_ratios(const gb::Figures& f) {
     std::cout << fmt::format("  [{}] hub RSS after the memory run <= {} MB (got {:.1f} MB; peak {:.1f} MB)\n",
                              verdict(*rss <= kRssTargetMb), kRssTargetMb, *rss, hwm.value_or(0));
   }
-  if (const auto pl = f.median("pipeline_records_one_core")) {
-    std::cout << fmt::format("  [{}] routing pipeline >= {} records/s on one core (got {})\n",
-                             verdict(*pl >= kPipelineTarget), gb::si(kPipelineTarget), gb::si(*pl));
-  }
-  if (const auto gz = f.median("gazetteer_resolve_median")) {
-    std::cout << fmt::format("  [{}] gazetteer median < {} us (got {:.2f} us)\n", verdict(*gz < kGazetteerTargetUs),
-                             kGazetteerTargetUs, *gz);
-  }
+  print_routing_targets(f);
   if (const auto v = f.median("log_verify"); v && f.median("log_seq_read_raw")) {
     const double ratio = *v / *f.median("log_seq_read_raw");
     std::cout << fmt::format("  [{}] verify of the chain (--no-projection) >= 50% of a raw sequential read of the log "
@@ -140,6 +158,35 @@ void print_ratios(const gb::Figures& f) {
     std::cout << fmt::format("  [info ] hub ingest with the example pipeline routing every event: {} events/s ({:.2f} of unrouted)\n",
                              gb::si(*routed), hub ? *routed / *hub : 0.0);
   }
+}
+
+void measure_pipeline(gb::Figures& f, const gb::Sizes& sizes, const std::string& tag) {
+  const auto r = gb::pipeline_throughput(std::filesystem::path(GRIDHUB_SOURCE_DIR) / "examples/wugong", sizes.pipeline_seconds);
+  f.add("pipeline_records_one_core", "records/s", r.records_per_s);
+  f.add("gazetteer_resolve_median", "us", r.gazetteer_median_us);
+  f.add("gazetteer_resolve_p99", "us", r.gazetteer_p99_us);
+  progress(fmt::format("{}: routing pipeline {} records/s on one core ({} records); gazetteer median {:.2f} us, p99 {:.2f} us",
+                       tag, gb::si(r.records_per_s), r.records, r.gazetteer_median_us, r.gazetteer_p99_us));
+}
+
+/// Accuracy is deterministic (fixed files, fixed training seed): measured once, not per rep.
+void measure_heldout(gb::Figures& f) {
+  progress("routing accuracy: retraining the classifier per held-out split (in-sample, 5 family folds, 3 channels)");
+  const auto r = gb::heldout_accuracy(std::filesystem::path(GRIDHUB_SOURCE_DIR) / "examples/wugong");
+  f.add("routing_category_in_sample", "%", r.category_in_sample);
+  f.add("routing_category_heldout_families", "%", r.category_families);
+  f.add("routing_category_heldout_channels", "%", r.category_channels);
+  f.add("routing_category_gap_families", "points", r.category_in_sample - r.category_families);
+  f.add("routing_category_gap_channels", "points", r.category_in_sample - r.category_channels);
+  f.add("routing_assignee_in_sample", "%", r.assignee_in_sample);
+  f.add("routing_assignee_heldout_families", "%", r.assignee_families);
+  f.add("routing_assignee_heldout_channels", "%", r.assignee_channels);
+  f.add("routing_assignee_gap_families", "points", r.assignee_in_sample - r.assignee_families);
+  f.add("routing_assignee_gap_channels", "points", r.assignee_in_sample - r.assignee_channels);
+  progress(fmt::format("routing accuracy on {} labelled records ({} phrasing families): category {:.2f}% in-sample, "
+                       "{:.2f}% held-out families, {:.2f}% one channel left out; assignee {:.2f}% / {:.2f}% / {:.2f}%",
+                       r.records_scored, r.families, r.category_in_sample, r.category_families, r.category_channels,
+                       r.assignee_in_sample, r.assignee_families, r.assignee_channels));
 }
 
 void measure_importers(gb::Figures& f, std::size_t records, const std::string& tag) {
@@ -273,6 +320,9 @@ int main(int argc, char** argv) {
   app.add_flag("--importers", importers_only, "only the file importers' parse rates (no hub, no baselines services)");
   app.add_option("--importer-records", importer_records,
                  "records per importer run, fixtures replicated (default 100000; --quick: 5000)");
+  bool routing_only = false;
+  app.add_flag("--routing", routing_only,
+               "only the routing figures: pipeline throughput, gazetteer, accuracy in-sample and held out (no hub, no baselines)");
   bool streams_only = false;
   std::size_t stream_subscribers = 50;
   double stream_rate = 10'000;
@@ -315,6 +365,24 @@ int main(int argc, char** argv) {
     std::cout << "\nFigures (" << sizes.reps << " reps; median, min, max)\n";
     f.print();
     print_importer_summary(f);
+    return 0;
+  }
+
+  if (routing_only) {
+    std::cout << fmt::format("gridhub-bench --routing: {} s pipeline runs, {} reps, build {}, loadavg {}\n",
+                             sizes.pipeline_seconds, sizes.reps, GRIDHUB_BENCH_BUILD_TYPE, read_first_line("/proc/loadavg"));
+    gb::Figures f;
+    try {
+      for (int rep = 1; rep <= sizes.reps; ++rep) measure_pipeline(f, sizes, fmt::format("rep {}/{}", rep, sizes.reps));
+      measure_heldout(f);
+    } catch (const std::exception& e) {
+      std::cerr << "gridhub-bench: FAILED: " << e.what() << "\n";
+      return 1;
+    }
+    std::cout << "\nFigures (" << sizes.reps << " reps; median, min, max; accuracy measured once)\n";
+    f.print();
+    std::cout << "\nTargets (informational; see docs/performance.md)\n";
+    print_routing_targets(f);
     return 0;
   }
 
@@ -426,15 +494,9 @@ int main(int argc, char** argv) {
         progress(fmt::format("{}: hub ingest {} events/s ({} events, all in the log); hub CPU {:.2f} us/event:{}", tag,
                              gb::si(r.events_per_s), r.events, r.hub_cpu_us_per_event, threads));
       }
-      {
-        const auto r = gb::pipeline_throughput(std::filesystem::path(GRIDHUB_SOURCE_DIR) / "examples/wugong",
-                                               sizes.pipeline_seconds);
-        f.add("pipeline_records_one_core", "records/s", r.records_per_s);
-        f.add("gazetteer_resolve_median", "us", r.gazetteer_median_us);
-        f.add("gazetteer_resolve_p99", "us", r.gazetteer_p99_us);
-        progress(fmt::format("{}: routing pipeline {} records/s on one core ({} records); gazetteer median {:.2f} us, p99 {:.2f} us",
-                             tag, gb::si(r.records_per_s), r.records, r.gazetteer_median_us, r.gazetteer_p99_us));
-      }
+      measure_pipeline(f, sizes, tag);
+      // Not in --quick (CI): retraining per split takes longer than the whole quick run.
+      if (rep == 1 && !quick) measure_heldout(f);
       {
         // The same durable ingest, with the example county's pipeline routing every event in the hub.
         const auto d = run_dir("hub-ingest-routed");

@@ -1,10 +1,12 @@
 // The routing pipeline on one core: normalize, resolve, classify, route and merge over the example
-// county's sample records (all channels), and the gazetteer's time per resolve.
+// county's sample records (all channels), the gazetteer's time per resolve, and routing accuracy on
+// the same files in-sample and held out.
 #include <chrono>
 
 #include "bench.hpp"
 #include "gridhub/core/hub_config.hpp"
 #include "gridhub/dryrun/dry_run.hpp"
+#include "gridhub/dryrun/heldout.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/plugins/resolver_gazetteer.hpp"
 
@@ -14,7 +16,9 @@ namespace gridhub::bench {
 
 namespace {
 
-std::vector<dryrun::InputRecord> sample_records(const std::filesystem::path& wugong) {
+/// The sample files in the order of tests/integration/routing_test.cpp. `keep_rejected`: records the
+/// importers rejected stay in (as `gridhubctl route` keeps them, scored as malformed).
+std::vector<dryrun::InputRecord> sample_records(const std::filesystem::path& wugong, bool keep_rejected = false) {
   std::vector<std::string> files = {"hotline/export_20240506-20240516.csv", "hotline/export_20240517-20240526.csv",
                                     "hotline/export_20240527-20240605.csv", "hotline/export_20240606-20240616.xlsx",
                                     "wechat/owners_group_A_utf8.csv",       "wechat/residents_group_B_utf8.csv",
@@ -28,7 +32,7 @@ std::vector<dryrun::InputRecord> sample_records(const std::filesystem::path& wug
     auto r = dryrun::read_input((wugong / f).string(), {});
     if (!r) throw BenchError(r.error().message());
     for (auto& x : r.value()) {
-      if (!x.event.has_rejection()) out.push_back(std::move(x));
+      if (keep_rejected || !x.event.has_rejection()) out.push_back(std::move(x));
     }
   }
   return dryrun::pair_locations(std::move(out));
@@ -81,6 +85,44 @@ PipelineRun pipeline_throughput(const std::filesystem::path& wugong, double seco
   run.gazetteer_median_us = median_of(us);
   run.gazetteer_p99_us = percentile_of(us, 0.99);
   return run;
+}
+
+HeldoutAccuracy heldout_accuracy(const std::filesystem::path& wugong) {
+  auto cfg = core::load_hub_config(wugong / "hub.toml");
+  if (!cfg.pipeline) throw BenchError("examples/wugong/hub.toml has no [pipeline]");
+  const auto records = sample_records(wugong, true);
+  dryrun::HeldoutOptions ho;
+  ho.pipeline = *cfg.pipeline;
+  ho.labels = wugong / "labels.csv";
+  ho.categories = wugong / "world/categories.csv";
+  auto acc = [](const dryrun::Score& s, const char* field) {
+    auto it = s.fields.find(field);
+    return it == s.fields.end() ? 100.0 : 100.0 * it->second.accuracy();
+  };
+  HeldoutAccuracy out;
+  for (auto scheme : {dryrun::HeldoutScheme::kInSample, dryrun::HeldoutScheme::kFamilies, dryrun::HeldoutScheme::kChannels}) {
+    auto r = dryrun::evaluate_heldout(records, scheme, ho);
+    if (!r) throw BenchError(r.error().message());
+    const double category = acc(r->score, "category_code");
+    const double assignee = acc(r->score, "assignee_code");
+    switch (scheme) {
+      case dryrun::HeldoutScheme::kInSample:
+        out.category_in_sample = category;
+        out.assignee_in_sample = assignee;
+        out.records_scored = r->score.matched;
+        break;
+      case dryrun::HeldoutScheme::kFamilies:
+        out.category_families = category;
+        out.assignee_families = assignee;
+        out.families = r->families;
+        break;
+      case dryrun::HeldoutScheme::kChannels:
+        out.category_channels = category;
+        out.assignee_channels = assignee;
+        break;
+    }
+  }
+  return out;
 }
 
 }  // namespace gridhub::bench

@@ -4,7 +4,6 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
-#include <google/protobuf/util/message_differencer.h>
 
 #include "gridhub/log/event_log.hpp"
 
@@ -33,18 +32,6 @@ VerifyReport& mismatch(VerifyReport& r, std::uint64_t seq, std::string detail) {
   r.first_bad_seq = seq;
   r.detail = std::move(detail) + " (gridhubctl rebuild-projection recomputes it from the log, hub stopped)";
   return r;
-}
-
-/// The row's body holds what the log's ticket state says. The hub writes the body by serializing that
-/// state, so equal bytes settle it without reflection (the common case); different bytes are compared
-/// field by field, since an encoding may differ (a map's order) where the state does not.
-bool same_ticket(std::string_view body, const gridhub::v1::Ticket& derived, std::string& encoded,
-                 gridhub::v1::Ticket& row) {
-  encoded.clear();
-  derived.SerializeToString(&encoded);
-  if (encoded == body) return true;
-  return row.ParseFromArray(body.data(), static_cast<int>(body.size())) &&
-         google::protobuf::util::MessageDifferencer::Equals(row, derived);
 }
 
 }  // namespace
@@ -112,7 +99,7 @@ Status check_projection(sqlite::Database& db, const TicketTrail& trail, VerifyRe
       column = "tier";
     } else if (st.column_text(8) != t.assignee_code()) {
       column = "assignee_code";
-    } else if (!same_ticket(body, t, encoded, row)) {
+    } else if (!log::projection_body_holds(body, t, encoded, row)) {
       column = "body";
     }
     if (column != nullptr) {

@@ -136,6 +136,12 @@ struct ProjectionStep {
   bool creates = false;
 };
 ProjectionStep projection_step(const gridhub::v1::LogRecord& record);
+/// Whether a `tickets` row's stored body holds `state` (what projection_step derives). The writer
+/// stores the body by serializing that state, so equal bytes settle it without reflection (the common
+/// case); different bytes are compared field by field, since an encoding may differ (a map's order)
+/// where the state does not. `scratch` and `parsed` are the caller's, reused across calls.
+bool projection_body_holds(std::string_view body, const gridhub::v1::Ticket& state, std::string& scratch,
+                           gridhub::v1::Ticket& parsed);
 /// record_ticket on a record's encoding: only the ticket's bytes are parsed (what a reader deciding who
 /// may see the record needs), the rest is skipped. Returns false on malformed bytes; otherwise sets
 /// `has_ticket` and, when set, `ticket`. `only` (field numbers of Ticket, ascending) non-empty: the

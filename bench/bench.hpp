@@ -176,6 +176,11 @@ struct AuditRun {
   double verify_per_s = 0;     // gridhubctl verify --no-projection: chain recomputed, columns checked
   double verify_projection_per_s = 0;   // gridhubctl verify (default): the above, then the tickets table against the log
   double replay_per_s = 0;     // gridhubctl replay's library: JSON lines to /dev/null
+  // CPU time per record (all of the process's threads), for reading figures taken on a busy box.
+  double raw_read_cpu_us = 0;
+  double verify_cpu_us = 0;
+  double verify_projection_cpu_us = 0;
+  double replay_cpu_us = 0;
 };
 /// Measures the auditors' tools on a log written by the hub.
 AuditRun audit_rates(const std::filesystem::path& db_file);

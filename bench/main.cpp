@@ -310,9 +310,11 @@ void measure_audit(gb::Figures& f, const std::filesystem::path& db_file, const s
   f.add("log_verify", "records/s", audit.verify_per_s);
   f.add("log_verify_with_projection", "records/s", audit.verify_projection_per_s);
   f.add("log_replay_jsonl", "records/s", audit.replay_per_s);
-  progress(fmt::format("{}: on {} records: raw read {} /s, verify {} /s (with the projection check {} /s), replay {} /s",
+  progress(fmt::format("{}: on {} records: raw read {} /s, verify {} /s (with the projection check {} /s), replay {} /s; "
+                       "CPU per record (all threads) {:.2f} / {:.2f} / {:.2f} / {:.2f} us",
                        tag, audit.records, gb::si(audit.raw_read_per_s), gb::si(audit.verify_per_s),
-                       gb::si(audit.verify_projection_per_s), gb::si(audit.replay_per_s)));
+                       gb::si(audit.verify_projection_per_s), gb::si(audit.replay_per_s), audit.raw_read_cpu_us,
+                       audit.verify_cpu_us, audit.verify_projection_cpu_us, audit.replay_cpu_us));
 }
 
 /// `gridhub-bench --audit`: the hub writes one log (--hub-events), then every rep reads it raw, verifies

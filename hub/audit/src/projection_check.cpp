@@ -9,11 +9,59 @@
 
 namespace gridhub::audit {
 
+std::optional<std::size_t> TicketTrail::number_of(std::string_view id, std::uint64_t seq) {
+  if (id.size() < 9 || id.size() > 20 || id[0] != 'T') return std::nullopt;
+  if (id.size() > 9 && id[1] == '0') return std::nullopt;   // wider than eight digits only without padding
+  std::uint64_t n = 0;
+  for (std::size_t i = 1; i < id.size(); ++i) {
+    if (id[i] < '0' || id[i] > '9') return std::nullopt;
+    if (n > (UINT64_MAX - 9) / 10) return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(id[i] - '0');
+  }
+  if (n == 0 || n > seq) return std::nullopt;
+  return static_cast<std::size_t>(n);
+}
+
+std::string TicketTrail::id_for_number(std::size_t n) { return fmt::format("T{:08d}", n); }
+
+TicketTrail::Span* TicketTrail::slot(std::string_view id, std::uint64_t seq, bool& fresh) {
+  if (const auto n = number_of(id, seq)) {
+    if (*n >= by_number_.size()) by_number_.resize(std::max(*n + 1, by_number_.size() * 2));
+    Span& span = by_number_[*n];
+    if (span.first == 0 && !other_.empty()) {
+      // Named before the record its number says made it (not the hub's doing): already in the map.
+      if (auto it = other_.find(std::string(id)); it != other_.end()) {
+        fresh = false;
+        return &it->second;
+      }
+    }
+    fresh = span.first == 0;
+    return &span;
+  }
+  auto [it, added] = other_.try_emplace(std::string(id));
+  fresh = added;
+  return &it->second;
+}
+
+const TicketTrail::Span* TicketTrail::find(std::string_view id) const {
+  if (const auto n = number_of(id, UINT64_MAX)) {
+    if (*n < by_number_.size() && by_number_[*n].first != 0) return &by_number_[*n];
+    // Not in the vector: it may have been seen before its number's record (in the map).
+  }
+  auto it = other_.find(std::string(id));
+  return it == other_.end() ? nullptr : &it->second;
+}
+
 std::string TicketTrail::see(std::uint64_t seq, const BodyFields& f) {
   if (f.ticket_id.empty()) return {};
-  auto [it, fresh] = tickets_.try_emplace(std::string(f.ticket_id), Span{seq, seq});
-  const std::uint64_t previous = fresh ? 0 : it->second.last;
-  it->second.last = seq;
+  bool fresh = false;
+  Span* span = slot(f.ticket_id, seq, fresh);
+  if (fresh) {
+    span->first = seq;
+    ++count_;
+  }
+  const std::uint64_t previous = fresh ? 0 : span->last;
+  span->last = seq;
   // prior_seq 0: a record that creates its ticket, or one written before the field existed.
   if (f.prior_seq == 0 || f.prior_seq == previous) return {};
   if (previous == 0) {
@@ -55,13 +103,13 @@ Status check_projection(sqlite::Database& db, const TicketTrail& trail, VerifyRe
     const std::string id(st.column_text(0));
     const auto created = static_cast<std::uint64_t>(st.column_int(1));
     const auto last = static_cast<std::uint64_t>(st.column_int(2));
-    auto it = trail.tickets().find(id);
-    if (it == trail.tickets().end()) {
+    const TicketTrail::Span* found_span = trail.find(id);
+    if (found_span == nullptr) {
       mismatch(report, last, fmt::format("the tickets table has {} (last changed by record {}, it says), which no log "
                                          "record made", id, last));
       return Ok{};
     }
-    const auto& span = it->second;
+    const auto& span = *found_span;
     if (last != span.last || created != span.first) {
       mismatch(report, span.last,
                fmt::format("the tickets row of {} says created by record {} and last changed by {}; the log says {} "
@@ -110,16 +158,19 @@ Status check_projection(sqlite::Database& db, const TicketTrail& trail, VerifyRe
     }
     seen.insert(id);
   }
-  if (seen.size() != trail.tickets().size()) {
+  if (seen.size() != trail.size()) {
     // The missing ticket the log made first.
-    const std::pair<const std::string, TicketTrail::Span>* missing = nullptr;
-    for (const auto& entry : trail.tickets()) {
-      if (!seen.contains(entry.first) && (missing == nullptr || entry.second.first < missing->second.first)) missing = &entry;
-    }
-    if (missing != nullptr) {
-      mismatch(report, missing->second.last,
-               fmt::format("{} (made by record {}) is missing from the tickets table", missing->first,
-                           missing->second.first));
+    std::string missing;
+    TicketTrail::Span missing_span;
+    trail.for_each([&](std::string_view id, const TicketTrail::Span& span) {
+      if ((missing.empty() || span.first < missing_span.first) && !seen.contains(std::string(id))) {
+        missing.assign(id);
+        missing_span = span;
+      }
+    });
+    if (!missing.empty()) {
+      mismatch(report, missing_span.last,
+               fmt::format("{} (made by record {}) is missing from the tickets table", missing, missing_span.first));
     }
   }
   return Ok{};

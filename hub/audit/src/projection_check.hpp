@@ -22,12 +22,17 @@ class TicketTrail {
   struct Span {
     std::uint64_t first = 0;   // the record that created the ticket (0: no such ticket)
     std::uint64_t last = 0;    // the record that last changed it
+    bool in_projection = false;   // check_projection found its row
   };
   /// Records in seq order. Returns the problem in words when `f` is a change that does not build on
   /// its ticket's previous record; empty when fine.
   std::string see(std::uint64_t seq, const BodyFields& f);
   /// The ticket's span; nullptr if no record names it.
   const Span* find(std::string_view ticket_id) const;
+  /// find(), and the ticket counted as having its row in the projection (once, however often asked).
+  const Span* find_in_projection(std::string_view ticket_id);
+  /// Tickets find_in_projection has counted.
+  std::size_t in_projection() const { return in_projection_; }
   /// Tickets seen.
   std::size_t size() const { return count_; }
   /// `fn(ticket_id, span)` for every ticket seen, in no particular order.
@@ -48,14 +53,18 @@ class TicketTrail {
   static std::optional<std::size_t> number_of(std::string_view id, std::uint64_t seq);
   static std::string id_for_number(std::size_t n);
   Span* slot(std::string_view id, std::uint64_t seq, bool& fresh);
+  /// find() for a const or a mutable trail.
+  template <class Trail>
+  static auto lookup(Trail& self, std::string_view id) -> decltype(&self.by_number_[0]);
 
   std::vector<Span> by_number_;
   std::unordered_map<std::string, Span> other_;
   std::size_t count_ = 0;
+  std::size_t in_projection_ = 0;
 };
 
 /// Compares every row of `tickets` with the state the log derives (log::projection_step at the row's
 /// last record) and the trail; fills `report` with the first projection_mismatch found.
-Status check_projection(sqlite::Database& db, const TicketTrail& trail, VerifyReport& report);
+Status check_projection(sqlite::Database& db, TicketTrail& trail, VerifyReport& report);
 
 }  // namespace gridhub::audit

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -65,6 +66,24 @@ TEST(TicketTrail, EveryTicketIsListedOnceWithItsSpan) {
   EXPECT_EQ(listed.at("T123456789").first, 4u);
   EXPECT_EQ(listed.at("T123456789").last, 6u);
   EXPECT_EQ(trail.size(), 4u);
+}
+
+TEST(TicketTrail, ATicketIsCountedInTheProjectionOnceHoweverOftenItsRowIsFound) {
+  TicketTrail trail;
+  trail.see(1, change("T00000001", 0));
+  trail.see(2, change("C-2", 0));
+  trail.see(3, change("T00000003", 0));
+  // A duplicated row must not stand in for a missing one.
+  EXPECT_NE(trail.find_in_projection("T00000001"), nullptr);
+  EXPECT_NE(trail.find_in_projection("T00000001"), nullptr);
+  EXPECT_NE(trail.find_in_projection("C-2"), nullptr);
+  EXPECT_EQ(trail.find_in_projection("T00000002"), nullptr);
+  EXPECT_EQ(trail.in_projection(), 2u);
+  std::vector<std::string> missing;
+  trail.for_each([&](std::string_view id, const TicketTrail::Span& span) {
+    if (!span.in_projection) missing.emplace_back(id);
+  });
+  EXPECT_EQ(missing, std::vector<std::string>{"T00000003"});
 }
 
 }  // namespace

@@ -86,6 +86,49 @@ std::string TicketTrail::see(std::uint64_t seq, const BodyFields& f) {
 
 namespace {
 
+/// Log records by seq for the projection check. Tickets come in id order, which is the order the log
+/// made them (T + the seq of the first record), and most were last changed near where they were made:
+/// the record wanted next is usually a few rows on, where stepping the cursor costs less than a lookup
+/// from the table's root. Anything else is sought.
+class RecordCursor {
+ public:
+  explicit RecordCursor(sqlite::Statement st) : st_(std::move(st)) {}
+
+  /// Puts the cursor on record `seq`: true if there is one (then body() is its body).
+  Result<bool> move_to(std::uint64_t seq) {
+    if (on_row_ && row_seq_ <= seq && seq - row_seq_ <= kMaxSteps) {
+      while (row_seq_ < seq) {
+        auto more = next();
+        if (!more) return more.error();
+        if (!more.value()) return false;
+      }
+    } else {
+      st_.reset();
+      st_.bind(1, static_cast<std::int64_t>(seq));
+      auto found = next();
+      if (!found) return found.error();
+      if (!found.value()) return false;
+    }
+    return row_seq_ == seq;
+  }
+  std::string_view body() const { return st_.column_blob(1); }
+
+ private:
+  static constexpr std::uint64_t kMaxSteps = 16;
+
+  Result<bool> next() {
+    auto row = st_.step();
+    on_row_ = row.ok() && row.value();
+    if (!row) return row.error();
+    if (on_row_) row_seq_ = static_cast<std::uint64_t>(st_.column_int(0));
+    return on_row_;
+  }
+
+  sqlite::Statement st_;
+  bool on_row_ = false;
+  std::uint64_t row_seq_ = 0;
+};
+
 VerifyReport& mismatch(VerifyReport& r, std::uint64_t seq, std::string detail) {
   r.problem = Problem::kProjectionMismatch;
   r.first_bad_seq = seq;
@@ -100,8 +143,9 @@ Status check_projection(sqlite::Database& db, TicketTrail& trail, VerifyReport& 
       "SELECT ticket_id, created_seq, last_seq, status, coalesce(category_code,''), coalesce(community_code,''),"
       " coalesce(grid_code,''), coalesce(tier,0), coalesce(assignee_code,''), body FROM tickets ORDER BY ticket_id");
   if (!rows) return rows.error();
-  auto record = db.prepare("SELECT body FROM log WHERE seq = ?");
-  if (!record) return record.error();
+  auto records = db.prepare("SELECT seq, body FROM log WHERE seq >= ? ORDER BY seq");
+  if (!records) return records.error();
+  RecordCursor record(std::move(records.value()));
   auto& st = rows.value();
   gridhub::v1::LogRecord rec;
   gridhub::v1::Ticket row;
@@ -126,17 +170,12 @@ Status check_projection(sqlite::Database& db, TicketTrail& trail, VerifyReport& 
                            "and {}", id, created, last, span.first, span.last));
       return Ok{};
     }
-    record->bind(1, static_cast<std::int64_t>(last));
-    auto found = record->step();
-    if (!found) {
-      record->reset();
-      return found.error();
-    }
+    auto found = record.move_to(last);
+    if (!found) return found.error();
     const bool parsed = found.value() && [&] {
-      auto body = record->column_blob(0);
+      auto body = record.body();
       return rec.ParseFromArray(body.data(), static_cast<int>(body.size()));
     }();
-    record->reset();
     const log::ProjectionStep derived = parsed ? log::projection_step(rec) : log::ProjectionStep{};
     if (derived.ticket == nullptr) {
       mismatch(report, last, fmt::format("log record {}, {}'s last change, leaves no ticket state", last, id));

@@ -29,10 +29,14 @@ class TicketTrail {
   std::string see(std::uint64_t seq, const BodyFields& f);
   /// The ticket's span; nullptr if no record names it.
   const Span* find(std::string_view ticket_id) const;
-  /// find(), and the ticket counted as having its row in the projection (once, however often asked).
+  /// find(), and the ticket marked as having its row in the projection. Threads may call it at once
+  /// for different tickets (each writes only its ticket's mark).
   const Span* find_in_projection(std::string_view ticket_id);
-  /// Tickets find_in_projection has counted.
-  std::size_t in_projection() const { return in_projection_; }
+  /// Tickets find_in_projection has marked (each once, however often asked).
+  std::size_t in_projection() const;
+  /// An id near the middle of the tickets in id order, to split work on; empty when there is no
+  /// point splitting (fewer than two tickets, or none spelled as the hub spells them).
+  std::string middle_id() const;
   /// Tickets seen.
   std::size_t size() const { return count_; }
   /// `fn(ticket_id, span)` for every ticket seen, in no particular order.
@@ -60,7 +64,7 @@ class TicketTrail {
   std::vector<Span> by_number_;
   std::unordered_map<std::string, Span> other_;
   std::size_t count_ = 0;
-  std::size_t in_projection_ = 0;
+  std::size_t top_ = 0;   // the highest number in by_number_
 };
 
 /// Compares every row of `tickets` with the state the log derives (log::projection_step at the row's

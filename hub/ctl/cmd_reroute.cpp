@@ -1,7 +1,6 @@
 // gridhubctl reroute: replay the logged intake through a candidate configuration; list decisions that
 // would change.
 #include <cstdio>
-#include <exception>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -9,7 +8,7 @@
 #include "command.hpp"
 #include "gridhub/audit/reroute.hpp"
 #include "gridhub/common/progress.hpp"
-#include "gridhub/core/hub_config.hpp"
+#include "pipeline_config.hpp"
 
 namespace gridhub::ctl {
 namespace {
@@ -23,17 +22,9 @@ struct RerouteArgs {
 /// Exit 0 whether or not decisions would change (the listing is the answer); 2 on a bad candidate
 /// configuration; 1 when the log cannot be read.
 int run_reroute(const RerouteArgs& a) {
-  gridhub::core::HubConfig cfg;
-  try {
-    cfg = gridhub::core::load_hub_config(a.config_file);
-  } catch (const std::exception& e) {
-    std::cerr << "gridhubctl: " << e.what() << "\n";
-    return 2;
-  }
-  if (!cfg.pipeline) {
-    std::cerr << "gridhubctl: " << a.config_file << " has no [pipeline] section: nothing to route with\n";
-    return 2;
-  }
+  auto loaded = load_pipeline_config(a.config_file);
+  if (!loaded) return 2;
+  auto& cfg = *loaded;
   auto pipeline = gridhub::pipeline::Pipeline::create(*cfg.pipeline);
   if (!pipeline) {
     std::cerr << "gridhubctl: " << pipeline.error().message() << "\n";

@@ -1,15 +1,14 @@
 // gridhubctl route: run the routing pipeline offline over intake files, one JSON line per record.
 #include <cstdio>
-#include <exception>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "command.hpp"
-#include "gridhub/core/hub_config.hpp"
 #include "gridhub/dryrun/dry_run.hpp"
 #include "gridhub/dryrun/heldout.hpp"
+#include "pipeline_config.hpp"
 
 namespace gridhub::ctl {
 namespace {
@@ -29,17 +28,9 @@ struct RouteArgs {
 /// Exit 0: every record routed; 1: an input could not be read, or the labels not scored; 2: a bad
 /// configuration or option.
 int run_route(const RouteArgs& a) {
-  gridhub::core::HubConfig cfg;
-  try {
-    cfg = gridhub::core::load_hub_config(a.config_file);
-  } catch (const std::exception& e) {
-    std::cerr << "gridhubctl: " << e.what() << "\n";
-    return 2;
-  }
-  if (!cfg.pipeline) {
-    std::cerr << "gridhubctl: " << a.config_file << " has no [pipeline] section: nothing to route with\n";
-    return 2;
-  }
+  auto loaded = load_pipeline_config(a.config_file);
+  if (!loaded) return 2;
+  auto& cfg = *loaded;
   if (!a.chat_groups.empty()) cfg.pipeline->chat_groups = a.chat_groups;
   auto pipeline = gridhub::pipeline::Pipeline::create(*cfg.pipeline);
   if (!pipeline) {

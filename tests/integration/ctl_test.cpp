@@ -204,5 +204,62 @@ TEST_F(CtlOutput, ExtendPrintsTheTicketAfterItAndAnUnknownTicketExitsThree) {
   EXPECT_EQ(ctl({"extend", clocked->ticket_id(), "--stream", hub_->stream(), "--hours", "0", "--text", "why"}).first, 2);
 }
 
+TEST_F(CtlOutput, EraseNamesTheRecordItWroteAndASecondEraseWritesNothing) {
+  import({kCsv1});
+  const auto tickets = tickets_json();
+  ASSERT_FALSE(tickets.empty());
+  const std::string id = tickets.front().ticket_id();
+  ASSERT_EQ(hub_->terminate(), 0) << slurp(hub_->stderr_file());
+  auto [src, head] = ctl({"replay", "--db", hub_->db().string(), "--format", "csv"});
+  ASSERT_EQ(src, 0) << slurp(dir_ / "ctl.stderr");
+  const auto records = lines_of(head).size() - 1;   // a header line, then one per record
+  const std::vector<std::string> erase = {"erase", "--db", hub_->db().string(), "--ticket", id, "--ref", "case 7", "--by", "DPO"};
+  auto [rc, out] = ctl(erase);
+  ASSERT_EQ(rc, 0) << slurp(dir_ / "ctl.stderr");
+  const std::string seq = std::to_string(records + 1);
+  EXPECT_EQ(out, "erased personal data of " + id + ": log record " + seq + ", key " + id + " destroyed\n");
+  auto [again_rc, again] = ctl(erase);
+  EXPECT_EQ(again_rc, 0) << slurp(dir_ / "ctl.stderr");
+  EXPECT_EQ(again, id + ": personal data already erased (log record " + seq + "); nothing written\n");
+}
+
+TEST(CtlKeygen, PrintsTheFilesItWroteAndTheKeyItMade) {
+  TempDir dir;
+  auto [rc, out] = run({bin("gridhubctl"), "keygen", "--out", (dir / "keys").string()}, dir / "keygen.stderr");
+  ASSERT_EQ(rc, 0) << slurp(dir / "keygen.stderr");
+  const auto lines = lines_of(out);
+  ASSERT_EQ(lines.size(), 3u) << out;
+  EXPECT_EQ(lines[0], "wrote " + (dir / "keys/checkpoint.key").string() + " (secret, mode 0600: the hub's [audit] signing_key)");
+  EXPECT_EQ(lines[1], "wrote " + (dir / "keys/checkpoint.pub").string() + " (public: give it to auditors)");
+  EXPECT_EQ(lines[2].rfind("key id ", 0), 0u) << lines[2];
+  EXPECT_GT(lines[2].size(), std::string("key id ").size());
+
+  const std::string prefix = (dir / "hub").string();
+  auto [crc, cout] = run({bin("gridhubctl"), "keygen", "--curve", "--out", prefix}, dir / "curve.stderr");
+  ASSERT_EQ(crc, 0) << slurp(dir / "curve.stderr");
+  ASSERT_EQ(lines_of(cout).size(), 1u) << cout;
+  EXPECT_EQ(lines_of(cout)[0].size(), 40u) << cout;   // a Z85 CURVE public key
+  EXPECT_NE(slurp(prefix + ".pub").find(lines_of(cout)[0]), std::string::npos) << slurp(prefix + ".pub");
+  EXPECT_EQ(slurp(dir / "curve.stderr"), "wrote " + prefix + ".key (secret, mode 0600) and " + prefix + ".pub\n");
+}
+
+TEST(CtlTrain, SummarisesWhatItLearnedFromAndTheModelItWrote) {
+  TempDir dir;
+  const std::string model = (dir / "m.ngram").string();
+  auto [rc, out] = run({bin("gridhubctl"), "train", "--labels", kWugong + "/labels.csv", "--categories",
+                        kWugong + "/world/categories.csv", "-o", model, kCsv1},
+                       dir / "train.stderr");
+  ASSERT_EQ(rc, 0) << slurp(dir / "train.stderr");
+  const auto lines = lines_of(out);
+  ASSERT_EQ(lines.size(), 2u) << out;
+  EXPECT_EQ(lines[0].rfind("trained on ", 0), 0u) << lines[0];
+  for (const char* part : {" labelled records (", " tickets, ", " not) + ", " category-table examples; ", " records had no label"}) {
+    EXPECT_NE(lines[0].find(part), std::string::npos) << part << " in " << lines[0];
+  }
+  EXPECT_EQ(lines[1].rfind("wrote " + model + " (", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[1].back(), ')');
+  EXPECT_TRUE(std::filesystem::exists(model));
+}
+
 }  // namespace
 }  // namespace gridhub::testing

@@ -57,9 +57,16 @@ v1::AdapterToHub water_outage(std::uint64_t correlation, int i) {
   ev->set_adapter_id("workers-test");
   ev->set_source_key(fmt::format("W-{:05}", i));
   auto* f = ev->mutable_fields();
-  // Every other one in Traditional characters: those take the normalizer's slower path, so the
-  // workers finish records at different paces.
-  f->set_text(i % 2 == 0 ? "家里停水一整天了，也没有通知，请尽快处理。" : "家裡停水一整天了，也沒有通知，請儘快處理。");
+  // Some in Traditional characters, which take the normalizer's slower path, and every seventh a
+  // long one: the workers finish records at very different paces, so results come back out of order
+  // and only the hub's reordering keeps the log in send order.
+  const std::string simplified = "家里停水一整天了，也没有通知，请尽快处理。";
+  const std::string traditional = "家裡停水一整天了，也沒有通知，請儘快處理。";
+  std::string text = i % 2 == 0 ? simplified : traditional;
+  if (i % 7 == 3) {
+    for (int k = 0; k < 200; ++k) text += traditional;
+  }
+  f->set_text(text);
   f->set_address_text("普集街道书院社区清河新城14栋1单元");
   f->set_category_hint("水电气暖/供水");
   f->set_request_kind("投诉");

@@ -54,7 +54,13 @@ void assess_intake(const pipeline::Pipeline* pipeline, log::IntakeItem& item) {
   *item.body.mutable_ticket() = ticket_from_event(ev);
   if (pipeline == nullptr) return;
   auto a = std::make_shared<pipeline::Assessment>(pipeline->assess(ev));
+  // The decisions move into the record rather than being copied: the assessment rides on to the
+  // writer for the merge (which appends only its own decision), and whatever it still holds is
+  // freed there, on the busiest thread.
+  auto decisions = std::move(a->decisions);
+  a->decisions.clear();
   apply_assessment(*a, item.body);
+  for (auto& d : decisions) item.body.mutable_decisions()->Add(std::move(d));
   item.hook_state = std::move(a);
 }
 

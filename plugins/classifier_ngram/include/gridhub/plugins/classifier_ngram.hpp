@@ -7,6 +7,10 @@
 /// whether a chat message came from staff, the 诉求类型, the channel and a coarse text length.
 /// The category table's names and descriptions can be added as training examples (`category_examples`),
 /// so a phrasing never seen in the history still hits the category's own keywords.
+/// The county's lexicon (`lexicon_examples`) adds the words people actually use, and friso
+/// dictionary words (`TrainOptions::words`) can join the n-grams; docs/routing_knowledge.md measures
+/// what each adds. Both are fixed at training time (data version, artefact header), so the plugin
+/// has no key for them.
 ///
 /// The model is an immutable value: train once, `save` a versioned artefact, `load` it in the hub.
 /// Same examples + same options (seed included) give a byte-identical artefact.

@@ -18,7 +18,7 @@ struct TrainReport {
   std::size_t tickets = 0;
   std::size_t not_tickets = 0;
   std::size_t unlabelled = 0;    // records with no label row (skipped)
-  std::size_t prior_examples = 0;   // from the category table
+  std::size_t prior_examples = 0;   // from the category table and the lexicon beside it
   std::string data_version;
 };
 

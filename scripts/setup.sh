@@ -16,6 +16,7 @@ packages=(
   libopencc-dev               # Traditional -> Simplified normalization
   libpugixml-dev              # WeChat XML, XLSX sheets
   libzip-dev                  # XLSX containers
+  libfriso-dev friso-dict     # dictionary word segmentation: classifier_ngram word features
   libboost-json1.81-dev       # form-builder webhooks, field maps
   nats-server libnats-dev     # the JetStream peer that gridhub-bench measures against
   wrk                         # HTTP load for bench/http_bench.sh (HTTP adapters)

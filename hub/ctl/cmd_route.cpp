@@ -22,6 +22,7 @@ struct RouteArgs {
   std::string field_map;
   std::string heldout;                // --heldout; "" = none
   std::string heldout_categories;     // --categories; default: the config's sla.categories
+  std::string knowledge = "descriptions,lexicon";   // --knowledge
   int folds = 5;
 };
 
@@ -77,6 +78,12 @@ int run_route(const RouteArgs& a) {
   ho.pipeline = *cfg.pipeline;
   ho.labels = a.labels;
   ho.folds = a.folds;
+  auto knowledge = gridhub::dryrun::parse_knowledge(a.knowledge);
+  if (!knowledge) {
+    std::cerr << "gridhubctl: " << knowledge.error().detail << "\n";
+    return 2;
+  }
+  ho.knowledge = knowledge.value();
   if (!a.heldout_categories.empty()) {
     ho.categories = a.heldout_categories;
   } else if (cfg.sla) {
@@ -123,6 +130,10 @@ void add_route(CLI::App& app, Context& ctx) {
   route->add_option("--categories", a->heldout_categories,
                     "category table for retraining under --heldout (default: the config's sla.categories)")
       ->check(CLI::ExistingFile);
+  route->add_option("--knowledge", a->knowledge,
+                    "what --heldout retraining adds to the history: descriptions, lexicon, words (friso "
+                    "dictionary words), comma-separated, or none")
+      ->capture_default_str();
   ctx.on_run(route, [a] { return run_route(*a); });
 }
 

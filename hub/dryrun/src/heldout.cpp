@@ -328,7 +328,7 @@ Result<HeldoutResult> evaluate_heldout(const std::vector<InputRecord>& records, 
       if (trains_on_all || !split.held_out[i]) train.push_back(records[i]);
     }
     const auto model = tmp.path / fmt::format("split-{}.ngram", k);
-    auto trained = train_classifier(train, options.labels, options.categories, model, options.seed);
+    auto trained = train_classifier(train, options.labels, options.categories, model, options.seed, options.knowledge);
     if (!trained) return Error(trained.error().code, fmt::format("{}: {}", split.name, trained.error().detail));
     auto po = with_model(options.pipeline, model);
     if (!po) return po.error();

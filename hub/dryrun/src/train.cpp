@@ -7,9 +7,31 @@
 
 namespace gridhub::dryrun {
 
+Result<Knowledge> parse_knowledge(std::string_view spec) {
+  Knowledge k{false, false, false};
+  if (spec == "none") return k;
+  std::size_t start = 0;
+  while (start <= spec.size()) {
+    std::size_t comma = spec.find(',', start);
+    if (comma == std::string_view::npos) comma = spec.size();
+    const std::string_view item = spec.substr(start, comma - start);
+    if (item == "descriptions") {
+      k.descriptions = true;
+    } else if (item == "lexicon") {
+      k.lexicon = true;
+    } else if (item == "words") {
+      k.words = true;
+    } else {
+      return Error(Errc::bad_value, fmt::format("--knowledge: unknown item '{}' (descriptions, lexicon, words or none)", item));
+    }
+    start = comma + 1;
+  }
+  return k;
+}
+
 Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, const std::filesystem::path& labels,
                                      const std::filesystem::path& categories, const std::filesystem::path& out,
-                                     std::uint64_t seed) {
+                                     std::uint64_t seed, const Knowledge& knowledge) {
   auto lab = label_records(records, labels);
   if (!lab) return lab.error();
 
@@ -44,6 +66,21 @@ Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, co
   report.examples = examples.size();
   auto prior = classifier_ngram::category_examples(categories);
   if (!prior) return prior.error();
+  std::vector<std::string> codes;
+  for (const auto& ex : prior.value()) codes.push_back(ex.label);
+  // The county's lexicon sits beside its category table; a county without one trains on
+  // names, descriptions and history alone.
+  const auto lexicon = categories.parent_path() / classifier_ngram::kLexiconFile;
+  if (knowledge.lexicon && std::filesystem::exists(lexicon)) {
+    auto lex = classifier_ngram::lexicon_examples(lexicon, codes);
+    if (!lex) return lex.error();
+    for (auto& ex : lex.value()) prior->push_back(std::move(ex));
+  }
+  if (!knowledge.descriptions) {
+    // The table's own examples come first; the lexicon's follow them.
+    const auto table = static_cast<std::ptrdiff_t>(codes.size());
+    prior->erase(prior->begin(), prior->begin() + table);
+  }
   report.prior_examples = prior->size();
   for (auto& ex : prior.value()) examples.push_back(std::move(ex));
   if (report.examples == 0) {
@@ -51,6 +88,11 @@ Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, co
   }
   classifier_ngram::TrainOptions opts;
   opts.seed = seed;
+  if (knowledge.words) {
+    auto words = classifier_ngram::load_word_dictionary();
+    if (!words) return words.error();
+    opts.words = std::move(words).value();
+  }
   auto model = classifier_ngram::train(examples, opts);
   if (auto s = model.save(out); !s) return s.error();
   report.data_version = model.data_version();

@@ -3,6 +3,8 @@
 #include <array>
 #include <cmath>
 
+#include "segmenter.hpp"
+
 namespace gridhub::classifier_ngram::detail {
 namespace {
 
@@ -180,6 +182,15 @@ void extract(const Signals& s, const FeatureConfig& config, bool prior, std::vec
       const Symbol* g = &syms[static_cast<std::size_t>(i)];
       out.push_back({ngram_id(g, n), value, FeatureKind::kNgram, g[0].begin, g[n - 1].end});
     }
+  }
+
+  if (config.words != nullptr) {
+    // Words name what the n-grams only spell ("窨井" is one thing, not 窨+井); scaled like the
+    // n-grams so a long report's words do not outweigh a short one's.
+    thread_local std::vector<Word> words;
+    config.words->words(s.text.substr(0, syms.back().end), words);
+    const float wv = words.empty() ? 0.0F : 1.0F / std::sqrt(static_cast<float>(words.size()));
+    for (const auto& w : words) out.push_back({token_id(FeatureKind::kWord, w.text), wv, FeatureKind::kWord, w.begin, w.end});
   }
 
   out.push_back({token_id(FeatureKind::kBias, {}), 1.0F, FeatureKind::kBias, 0, 0});

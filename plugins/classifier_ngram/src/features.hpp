@@ -8,6 +8,8 @@
 
 namespace gridhub::classifier_ngram::detail {
 
+class Segmenter;
+
 // Bounds the work per record on the data path; reports longer than this are rare and their head
 // carries the complaint.
 inline constexpr std::size_t kMaxSymbols = 1024;
@@ -22,6 +24,7 @@ enum class FeatureKind : std::uint8_t {
   kChannel,
   kLength,
   kBias,
+  kWord,   // a dictionary word (Segmenter), beside the n-grams that spell it
 };
 
 struct Feature {
@@ -47,6 +50,7 @@ struct Signals {
 struct FeatureConfig {
   int ngram_min = 1;
   int ngram_max = 3;
+  const Segmenter* words = nullptr;   // word features when set; owned by the model
 };
 
 /// Appends the features of one record to `out` (cleared first). A prior example gets only its

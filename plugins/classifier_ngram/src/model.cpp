@@ -14,6 +14,7 @@
 
 #include "features.hpp"
 #include "model_impl.hpp"
+#include "segmenter.hpp"
 
 namespace gridhub::classifier_ngram {
 
@@ -79,6 +80,7 @@ std::uint64_t training_hash(const std::vector<TrainingExample>& examples, const 
   h = hash_u64(h, static_cast<std::uint64_t>(o.ngram_min));
   h = hash_u64(h, static_cast<std::uint64_t>(o.ngram_max));
   h = hash_double(h, o.prior_weight);
+  if (o.words) h = hash_str(hash_str(h, "words"), o.words->dict_dir());
   for (const auto& e : examples) {
     h = hash_str(h, e.text);
     h = hash_str(h, e.category_hint);
@@ -132,6 +134,7 @@ std::string feature_label(const Feature& f, const plugin::Record& r) {
     case FeatureKind::kChannel: return "channel:" + span(r.channel);
     case FeatureKind::kLength: return std::string(detail::length_bucket_name(f.begin));
     case FeatureKind::kBias: return "bias";
+    case FeatureKind::kWord: return "word:" + span(r.text);
   }
   return "?";
 }
@@ -271,6 +274,8 @@ Model train(const std::vector<TrainingExample>& examples, const TrainOptions& op
   Model::Impl m;
   m.features.ngram_min = std::clamp(options.ngram_min, 1, 8);
   m.features.ngram_max = std::clamp(options.ngram_max, m.features.ngram_min, 8);
+  m.words = options.words;
+  m.features.words = m.words.get();
 
   std::vector<std::string> codes;
   for (const auto& e : examples) {
@@ -381,9 +386,11 @@ Status Model::save(const std::filesystem::path& path) const {
     if (c > 0) classes += ',';
     classes += m.classes[c];
   }
+  // `words` only when the model uses them: artefacts without word features stay byte-identical.
+  const std::string words = m.words ? fmt::format("words friso {}\n", m.words->dict_dir()) : std::string();
   std::string out = fmt::format(
-      "{}\nformat_version {}\ndata_version {}\nngram {} {}\nclasses {} {}\nrows {}\nbody_fnv1a64 {:016x}\n\n",
-      kMagic, kFormatVersion, m.data_version, m.features.ngram_min, m.features.ngram_max, m.classes.size(),
+      "{}\nformat_version {}\ndata_version {}\nngram {} {}\n{}classes {} {}\nrows {}\nbody_fnv1a64 {:016x}\n\n",
+      kMagic, kFormatVersion, m.data_version, m.features.ngram_min, m.features.ngram_max, words, m.classes.size(),
       classes, m.ids.size(), detail::fnv1a(detail::kFnvOffset, body));
   out += body;
 
@@ -478,8 +485,20 @@ Result<Model> load_model(std::string_view bytes, const std::string& source) {
   } catch (const std::invalid_argument&) {
     return bad_artefact(source, "header holds a field that is not a number");
   }
+  if (const auto words = kv.find("words"); words != kv.end()) {
+    constexpr std::string_view kFriso = "friso ";
+    if (words->second.rfind(kFriso, 0) != 0) return bad_artefact(source, fmt::format("unknown segmenter '{}'", words->second));
+    auto seg = detail::Segmenter::load(words->second.substr(kFriso.size()));
+    if (!seg) return bad_artefact(source, seg.error().message());
+    m.words = std::move(seg).value();
+    m.features.words = m.words.get();
+  }
   m.build_index();
   return Model(std::make_shared<const Model::Impl>(std::move(m)));
+}
+
+Result<std::shared_ptr<const detail::Segmenter>> load_word_dictionary(const std::filesystem::path& dict_dir) {
+  return detail::Segmenter::load(dict_dir.empty() ? std::filesystem::path(detail::kFrisoDictDir) : dict_dir);
 }
 
 }  // namespace gridhub::classifier_ngram

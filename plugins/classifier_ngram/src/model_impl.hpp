@@ -2,6 +2,7 @@
 /// The model's immutable state, shared by training, prediction and the artefact code.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,8 @@ struct Model::Impl {
 
   std::string data_version;
   std::vector<std::string> classes;   // [0] = "" (not a ticket); at most 256
-  detail::FeatureConfig features;
+  std::shared_ptr<const detail::Segmenter> words;   // null: no word features
+  detail::FeatureConfig features;                   // features.words points into `words`
   std::size_t stride = 1;             // floats per row (= classes.size())
   std::vector<std::uint32_t> ids;     // feature id per row, strictly ascending
   std::vector<float> weights;         // rows x stride

@@ -28,6 +28,7 @@
 #include "gridhub/common/result.hpp"
 #include "gridhub/dryrun/dry_run.hpp"
 #include "gridhub/dryrun/score.hpp"
+#include "gridhub/dryrun/train.hpp"
 #include "gridhub/pipeline/pipeline.hpp"
 
 namespace gridhub::dryrun {
@@ -71,6 +72,7 @@ struct HeldoutOptions {
   std::filesystem::path categories;     // the category table training adds as prior examples
   int folds = 5;
   std::uint64_t seed = 1;
+  Knowledge knowledge;                  // what training adds to the history
 };
 
 struct HeldoutResult {

@@ -18,12 +18,22 @@ struct TrainReport {
   std::size_t tickets = 0;
   std::size_t not_tickets = 0;
   std::size_t unlabelled = 0;    // records with no label row (skipped)
-  std::size_t prior_examples = 0;   // from the category table
+  std::size_t prior_examples = 0;   // from the category table and the lexicon beside it
   std::string data_version;
 };
 
+/// Which county knowledge training adds to the labelled history (docs/routing_knowledge.md).
+struct Knowledge {
+  bool descriptions = true;   // categories.csv names and descriptions as prior examples
+  bool lexicon = true;        // lexicon.csv beside categories.csv, when there is one
+  bool words = false;         // friso dictionary words as features (costs per-record time)
+};
+
+/// Parses "descriptions,lexicon,words" (any subset; "none" for the history alone).
+Result<Knowledge> parse_knowledge(std::string_view spec);
+
 Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, const std::filesystem::path& labels,
                                      const std::filesystem::path& categories, const std::filesystem::path& out,
-                                     std::uint64_t seed = 1);
+                                     std::uint64_t seed = 1, const Knowledge& knowledge = {});
 
 }  // namespace gridhub::dryrun

@@ -7,6 +7,10 @@
 /// whether a chat message came from staff, the 诉求类型, the channel and a coarse text length.
 /// The category table's names and descriptions can be added as training examples (`category_examples`),
 /// so a phrasing never seen in the history still hits the category's own keywords.
+/// The county's lexicon (`lexicon_examples`) adds the words people actually use, and friso
+/// dictionary words (`TrainOptions::words`) can join the n-grams; docs/routing_knowledge.md measures
+/// what each adds. Both are fixed at training time (data version, artefact header), so the plugin
+/// has no key for them.
 ///
 /// The model is an immutable value: train once, `save` a versioned artefact, `load` it in the hub.
 /// Same examples + same options (seed included) give a byte-identical artefact.
@@ -29,6 +33,10 @@
 #include "gridhub/plugin/api.hpp"
 
 namespace gridhub::classifier_ngram {
+
+namespace detail {
+class Segmenter;
+}
 
 /// Artefact format written by this build; load() refuses any other.
 inline constexpr std::uint32_t kFormatVersion = 1;
@@ -57,6 +65,9 @@ struct TrainOptions {
   int ngram_min = 1;
   int ngram_max = 2;
   double prior_weight = 4.0;     // sample weight of kPriorChannel examples
+  // Dictionary words (load_word_dictionary) as features beside the n-grams; null = none. Off by
+  // default: see docs/routing_knowledge.md for what it adds and what it costs per record.
+  std::shared_ptr<const detail::Segmenter> words;
 };
 
 struct Prediction {
@@ -105,6 +116,22 @@ Result<Model> load_model(std::string_view bytes, const std::string& source);
 /// Prior-knowledge examples from world/categories.csv (category_code, category_name, description, ...):
 /// per category its name, its description and each clause of the description, labelled with the code.
 Result<std::vector<TrainingExample>> category_examples(const std::filesystem::path& categories_csv);
+
+/// Loads friso's dictionary for word features (empty path: Debian's friso-dict, UTF-8). A model
+/// trained with it names the directory in its artefact and loads it again in Model::load.
+Result<std::shared_ptr<const detail::Segmenter>> load_word_dictionary(const std::filesystem::path& dict_dir = {});
+
+/// File name of the county's category lexicon, looked for beside categories.csv.
+inline constexpr std::string_view kLexiconFile = "lexicon.csv";
+
+/// Prior-knowledge examples from a category lexicon: a CSV with the header `category_code,term`
+/// (lines starting with '#' before it are comments), one synonym, colloquial or dialect form or
+/// common typo per row. Each term becomes a prior example of its category, so the learned weights
+/// combine the county's words with its history; the terms enter the training hash and thus the
+/// model's data version. A code not in `known_codes` (when non-empty), an empty term or a row with
+/// the wrong number of fields is an error naming the file, line and field.
+Result<std::vector<TrainingExample>> lexicon_examples(const std::filesystem::path& lexicon_csv,
+                                                      const std::vector<std::string>& known_codes = {});
 
 }  // namespace gridhub::classifier_ngram
 

@@ -26,6 +26,7 @@
 #include "gridhub/auth/directory.hpp"
 #include "gridhub/core/hub_config.hpp"
 #include "gridhub/core/pii.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/dryrun/dry_run.hpp"
 #include "gridhub/dryrun/heldout.hpp"
 #include "gridhub/dryrun/train.hpp"
@@ -828,7 +829,7 @@ int cmd_erase(const std::string& db_file, const std::string& ticket_id, const st
               const std::string& requested_by) {
   const gridhub::SystemClock clock;
   // Opened as the hub's writer opens it: the single-writer lock, the schema, the chain head.
-  auto log = gridhub::log::open_event_log(db_file, gridhub::log::LogOptions{}, clock);
+  auto log = gridhub::core::open_log(db_file, gridhub::log::LogOptions{}, clock);
   if (!log) {
     std::cerr << "gridhubctl: cannot erase: " << log.error().message() << "\n";
     return log.error().code == gridhub::make_error_code(gridhub::Errc::unavailable) ? 3 : 1;

@@ -1,6 +1,7 @@
 #pragma once
-// The writer thread: takes whatever the io thread queued since the last commit, appends it in one
-// transaction (group commit), and posts the outcomes back to the io thread. While one commit's fsync
+// The writer thread: takes whatever the io thread queued since the last commit, has the sequencer
+// decide it and storage append it in one transaction (group commit), and posts the outcomes back to
+// the io thread. While one commit's fsync
 // runs, the next batch accumulates — so batch size follows load and no timer is needed.
 
 #include <boost/asio/io_context.hpp>
@@ -13,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "gridhub/log/event_log.hpp"
+#include "gridhub/core/sequencer.hpp"
 
 namespace gridhub::core {
 
@@ -22,7 +23,7 @@ class GroupCommitWriter {
  public:
   using Done = std::function<void(std::vector<Tag>&&, Status, std::vector<log::AppendOutcome>&&)>;
 
-  GroupCommitWriter(boost::asio::io_context& io, log::EventLog& log, std::size_t max_batch, Done done)
+  GroupCommitWriter(boost::asio::io_context& io, Sequencer& log, std::size_t max_batch, Done done)
       : io_(io), log_(log), max_batch_(max_batch), done_(std::move(done)), head_(log.head_seq()) {
     thread_ = std::thread([this] { run(); });
   }
@@ -88,7 +89,7 @@ class GroupCommitWriter {
   }
 
   boost::asio::io_context& io_;
-  log::EventLog& log_;
+  Sequencer& log_;
   const std::size_t max_batch_;
   Done done_;
   std::mutex mu_;

@@ -28,6 +28,7 @@ struct Hub::Impl {
   // Declared before `log`: the log tells it the head when it closes, so it must outlive the log.
   std::unique_ptr<log::Checkpointer> checkpointer;
   std::unique_ptr<log::EventLog> log;
+  std::unique_ptr<Sequencer> sequencer;
   std::unique_ptr<Gatekeeper> gatekeeper;
   std::unique_ptr<LifecyclePolicy> policy;
   std::unique_ptr<IngestServer> ingest;
@@ -60,9 +61,10 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     spdlog::info("hub: signed checkpoints every {} records or {} s into {}", config.audit->every_records,
                  config.audit->every_seconds, config.audit->dir.string());
   }
-  auto log = log::open_event_log(config.log_db, config.log, clock, impl_->hook.get(), impl_->checkpointer.get());
+  auto log = log::open_event_log(config.log_db, config.log, clock, impl_->checkpointer.get());
   if (!log) throw std::runtime_error(log.error().message());
   impl_->log = std::move(log.value());
+  impl_->sequencer = std::make_unique<Sequencer>(*impl_->log, clock, impl_->hook.get());
   auto reader = log::LogReader::open(config.log_db);
   if (!reader) throw std::runtime_error(reader.error().message());
   if (impl_->pipeline) {
@@ -71,7 +73,7 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     if (!recalled) throw std::runtime_error("merger: " + recalled.error().message());
     spdlog::info("hub: merger recalled from the last {} log records", recalled.value());
   }
-  impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->log, config.ingest, impl_->pipeline.get(),
+  impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->sequencer, config.ingest, impl_->pipeline.get(),
                                                  impl_->security.get());
   auto identity = log::read_log_identity(config.log_db);
   if (!identity) throw std::runtime_error(identity.error().message());

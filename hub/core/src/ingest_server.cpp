@@ -74,7 +74,7 @@ void scan_oversized(std::string_view frame, IngestServer::RefusedFrame& out) {
 
 }  // namespace
 
-IngestServer::IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options,
+IngestServer::IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, Sequencer& log, IngestOptions options,
                            const pipeline::Pipeline* pipeline, const auth::Security* security)
     : io_(io),
       options_(std::move(options)),

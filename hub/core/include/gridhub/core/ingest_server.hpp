@@ -20,6 +20,7 @@
 
 #include "gridhub/auth/security.hpp"
 #include "gridhub/core/normalizer.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/log/log_identity.hpp"
 #include "gridhub/pipeline/pipeline.hpp"
@@ -82,10 +83,10 @@ class IngestServer {
   };
 
   /// Binds the endpoints; throws zmq::error_t at start-up if an endpoint cannot be bound.
-  /// `pipeline` may be null (no routing); when set, the log must have been opened with its PipelineHook.
+  /// `pipeline` may be null (no routing); when set, the sequencer must have been made with its PipelineHook.
   /// `security` (null: off) makes the endpoint a CURVE server and checks each frame's role: Submit
   /// only from adapters, status and reload only from operators.
-  IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options,
+  IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, Sequencer& log, IngestOptions options,
                const pipeline::Pipeline* pipeline = nullptr, const auth::Security* security = nullptr);
   ~IngestServer();
 

@@ -2,6 +2,8 @@
 // the baseline, then `verify` (hash chain) and `replay` (JSON lines to /dev/null).
 #include <sqlite3.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
 
@@ -10,6 +12,16 @@
 #include "gridhub/audit/verify.hpp"
 
 namespace gridhub::bench {
+namespace {
+
+/// CPU seconds of this process, all threads: beside the wall clock, what a figure costs on a shared box.
+double process_cpu_s() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+}  // namespace
 
 AuditRun audit_rates(const std::filesystem::path& db_file) {
   using Clock = std::chrono::steady_clock;
@@ -23,6 +35,7 @@ AuditRun audit_rates(const std::filesystem::path& db_file) {
     sqlite3_stmt* st = nullptr;
     sqlite3_prepare_v2(db, "SELECT seq, recorded_at, body, hash FROM log ORDER BY seq", -1, &st, nullptr);
     const auto t0 = Clock::now();
+    const double c0 = process_cpu_s();
     std::uint64_t rows = 0;
     std::uint64_t bytes = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -34,6 +47,7 @@ AuditRun audit_rates(const std::filesystem::path& db_file) {
       ++rows;
     }
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    run.raw_read_cpu_us = (process_cpu_s() - c0) * 1e6 / static_cast<double>(rows == 0 ? 1 : rows);
     sqlite3_finalize(st);
     sqlite3_close(db);
     run.records = rows;
@@ -44,9 +58,12 @@ AuditRun audit_rates(const std::filesystem::path& db_file) {
     audit::VerifyOptions options;
     options.check_projection = projection;
     const auto t0 = Clock::now();
+    const double c0 = process_cpu_s();
     auto r = audit::verify_log(db_file, options);
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double cpu = process_cpu_s() - c0;
     if (!r) throw BenchError(r.error().message());
+    if (r->records > 0) (projection ? run.verify_projection_cpu_us : run.verify_cpu_us) = cpu * 1e6 / static_cast<double>(r->records);
     if (r->problem != audit::Problem::kNone) throw BenchError("verify reported a problem on the hub's own log");
     (projection ? run.verify_projection_per_s : run.verify_per_s) = static_cast<double>(r->records) / s;
   }
@@ -54,10 +71,13 @@ AuditRun audit_rates(const std::filesystem::path& db_file) {
     std::FILE* devnull = std::fopen("/dev/null", "w");
     if (devnull == nullptr) throw BenchError("cannot open /dev/null");
     const auto t0 = Clock::now();
+    const double c0 = process_cpu_s();
     auto r = audit::replay(db_file, audit::ReplayOptions{}, devnull);
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double cpu = process_cpu_s() - c0;
     std::fclose(devnull);
     if (!r) throw BenchError(r.error().message());
+    if (r.value() > 0) run.replay_cpu_us = cpu * 1e6 / static_cast<double>(r.value());
     run.replay_per_s = static_cast<double>(r.value()) / s;
   }
   return run;

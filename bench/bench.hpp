@@ -176,6 +176,11 @@ struct AuditRun {
   double verify_per_s = 0;     // gridhubctl verify --no-projection: chain recomputed, columns checked
   double verify_projection_per_s = 0;   // gridhubctl verify (default): the above, then the tickets table against the log
   double replay_per_s = 0;     // gridhubctl replay's library: JSON lines to /dev/null
+  // CPU time per record (all of the process's threads), for reading figures taken on a busy box.
+  double raw_read_cpu_us = 0;
+  double verify_cpu_us = 0;
+  double verify_projection_cpu_us = 0;
+  double replay_cpu_us = 0;
 };
 /// Measures the auditors' tools on a log written by the hub.
 AuditRun audit_rates(const std::filesystem::path& db_file);
@@ -225,13 +230,22 @@ struct FanOutRun {
   std::size_t subscribers = 0;
   std::size_t events = 0;
   double p50_ms = 0, p99_ms = 0, max_ms = 0;   // send of the Submit -> receipt at a subscriber
-  double ack_to_receipt_p99_ms = 0;            // ingest ack at the sender -> receipt
+  double ack_to_receipt_p50_ms = 0;            // ingest ack at the sender -> receipt
+  double ack_to_receipt_p99_ms = 0;
+  std::size_t processes = 0;                   // subscriber processes (0: 4 threads of the bench)
   double wall_s = 0;                           // from the first send to the last receipt
   std::vector<ThreadCpu> hub_threads;          // CPU seconds each hub thread spent in that time
 };
-/// `subscribers` named subscribers (4 receiving threads) while Submits are paced at `rate`/s.
+/// `subscribers` named subscribers while Submits are paced at `rate`/s. The subscribers run in `processes`
+/// processes of their own (this executable in its --stream-subscriber-worker mode, subscribers dealt out
+/// round-robin), or with 0 in 4 threads of the bench process.
 FanOutRun stream_fan_out(const Paths& paths, const Sizes& sizes, std::size_t subscribers, double rate, double seconds,
-                         const std::filesystem::path& dir);
+                         std::size_t processes, const std::filesystem::path& dir);
+/// The hidden --stream-subscriber-worker mode: subscribes `names` (comma-separated), prints "subscribed"
+/// on stdout once all are, receives seqs 1..`events` on each, then writes each one's receipt times to
+/// `out` (per subscriber, in the order named: events + 1 int64 steady_clock nanoseconds, indexed by seq).
+int run_stream_subscriber(const std::string& endpoint, const std::string& names, std::size_t events,
+                          const std::filesystem::path& out);
 
 struct StallRun {
   std::size_t events = 0;

@@ -3,13 +3,13 @@
 // are opened with the key in the log's `pii_keys` table, or shown as "[erased]" when the key was
 // destroyed; then masked (gridhub::core::mask_value) unless the caller asked for personal data.
 
-#include <map>
 #include <optional>
 #include <string>
 
 #include "gridhub/core/pii.hpp"
 #include "gridhub/log/pii_vault.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
+#include "key_cursor.hpp"
 #include "proto_json.hpp"
 
 namespace gridhub::audit::detail {
@@ -19,10 +19,8 @@ class PiiReader final : public PiiFilter {
   /// Keys read through `db` (read-only is enough); a log without the key table has no sealed values.
   /// `open_to_mask` false: without show_pii a sealed value is shown as "[sealed]" (or "[erased]" when
   /// its key is gone) instead of being opened only to be masked — bulk replay's choice (docs/audit.md).
-  PiiReader(sqlite::Database& db, bool show_pii, bool open_to_mask = true) : show_pii_(show_pii), open_to_mask_(open_to_mask) {
-    auto keys = log::PiiKeyStore::open(db.handle());
-    if (keys) keys_.emplace(std::move(keys.value()));
-  }
+  PiiReader(sqlite::Database& db, bool show_pii, bool open_to_mask = true)
+      : show_pii_(show_pii), open_to_mask_(open_to_mask), keys_(db) {}
 
   std::string_view show(std::string_view stored, const std::string& field, std::string& scratch) override {
     switch (log::pii_value_state(stored)) {
@@ -45,28 +43,12 @@ class PiiReader final : public PiiFilter {
   }
 
  private:
-  /// A ticket's records sit close together in the log and each seals several fields under one key:
-  /// a small cache saves a SQLite lookup per field. Cleared when full, so memory stays flat on any
-  /// log. A destroyed key is cached as absent (the reader's snapshot cannot see it come back).
-  const log::PiiKey* find_key(std::string_view key_id) {
-    if (!keys_) return nullptr;
-    auto it = key_cache_.find(key_id);
-    if (it == key_cache_.end()) {
-      if (key_cache_.size() >= kKeyCacheSize) key_cache_.clear();
-      auto key = keys_->load(key_id);
-      std::optional<log::PiiKey> value;
-      if (key && key->has_value()) value = **key;
-      it = key_cache_.emplace(std::string(key_id), value).first;
-    }
-    return it->second ? &*it->second : nullptr;
-  }
+  const log::PiiKey* find_key(std::string_view key_id) { return keys_.find(key_id); }
 
-  static constexpr std::size_t kKeyCacheSize = 4096;
   static constexpr std::string_view kSealedText = "[sealed]";
   bool show_pii_;
   bool open_to_mask_;
-  std::map<std::string, std::optional<log::PiiKey>, std::less<>> key_cache_;
-  std::optional<log::PiiKeyStore> keys_;
+  KeyCursor keys_;
 };
 
 }  // namespace gridhub::audit::detail

@@ -53,6 +53,14 @@ void append_float(std::string& out, F v) {
   }
 }
 
+/// A 64-bit integer as protobuf's JSON writes it: quoted.
+template <class Int>
+void append_quoted(std::string& out, Int v) {
+  out += '"';
+  append_decimal(out, v);
+  out += '"';
+}
+
 bool is_pii(const FieldDescriptor* f) { return f->options().GetExtension(gridhub::v1::pii); }
 
 /// One value of field `f` (element `index` when repeated, -1 otherwise).
@@ -167,30 +175,52 @@ void append_value(std::string& out, const Message& m, const Reflection* r, const
   }
 }
 
-/// Where each field number of a message type goes: its descriptor (null: unknown, skipped, as
-/// protobuf's printer skips unknown fields). Built once per type.
+struct FieldTable;
+
+/// One field of a message type as the wire writer needs it, looked up once per type rather than per value.
+struct FieldInfo {
+  const FieldDescriptor* f = nullptr;
+  bool pii = false;                  // marked (gridhub.v1.pii)
+  const FieldTable* child = nullptr;   // a message field's type (not for maps: their entries are read apart)
+};
+
+/// Where each field number of a message type goes (f null: unknown, skipped, as protobuf's printer
+/// skips unknown fields). Built once per type, with the tables of the message types it holds, so
+/// writing a nested message takes no lookup.
 struct FieldTable {
-  std::vector<const FieldDescriptor*> by_number;
-  const FieldDescriptor* find(std::uint64_t number) const {
-    return number < by_number.size() ? by_number[number] : nullptr;
+  std::vector<FieldInfo> by_number;
+  const FieldInfo* find(std::uint64_t number) const {
+    return number < by_number.size() && by_number[number].f != nullptr ? &by_number[number] : nullptr;
   }
 };
+
+/// The table of `type`, built (with those it refers to) on first use; tables are never removed and
+/// the map's nodes never move, so references stay valid. Call with `mutex` held.
+const FieldTable& build_table(std::unordered_map<const google::protobuf::Descriptor*, FieldTable>& tables,
+                              const google::protobuf::Descriptor* type) {
+  auto [it, added] = tables.try_emplace(type);
+  if (!added) return it->second;   // built, or being built further up (a recursive type)
+  FieldTable& table = it->second;
+  for (int i = 0; i < type->field_count(); ++i) {
+    const auto* f = type->field(i);
+    const auto n = static_cast<std::size_t>(f->number());
+    if (n >= 4096) continue;   // sparse high numbers: not used by the schemas; such a field is skipped
+    if (table.by_number.size() <= n) table.by_number.resize(n + 1);
+    table.by_number[n] = FieldInfo{f, is_pii(f), nullptr};
+  }
+  for (auto& info : table.by_number) {
+    if (info.f != nullptr && info.f->type() == FieldDescriptor::TYPE_MESSAGE && !info.f->is_map()) {
+      info.child = &build_table(tables, info.f->message_type());
+    }
+  }
+  return table;
+}
 
 const FieldTable& table_for(const google::protobuf::Descriptor* type) {
   static std::mutex mutex;
   static std::unordered_map<const google::protobuf::Descriptor*, FieldTable> tables;
   std::lock_guard lock(mutex);
-  auto [it, added] = tables.try_emplace(type);
-  if (added) {
-    for (int i = 0; i < type->field_count(); ++i) {
-      const auto* f = type->field(i);
-      const auto n = static_cast<std::size_t>(f->number());
-      if (n >= 4096) continue;   // sparse high numbers: not used by the schemas; such a field is skipped
-      if (it->second.by_number.size() <= n) it->second.by_number.resize(n + 1, nullptr);
-      it->second.by_number[n] = f;
-    }
-  }
-  return it->second;
+  return build_table(tables, type);
 }
 
 std::int64_t zigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
@@ -206,22 +236,22 @@ T from_bits(std::string_view raw) {
 void append_scalar(std::string& out, const FieldDescriptor* f, std::uint64_t v, std::string_view raw) {
   switch (f->type()) {
     case FieldDescriptor::TYPE_INT32:
-      fmt::format_to(std::back_inserter(out), "{}", static_cast<std::int32_t>(v));
+      append_decimal(out, static_cast<std::int32_t>(v));
       break;
     case FieldDescriptor::TYPE_SINT32:
-      fmt::format_to(std::back_inserter(out), "{}", static_cast<std::int32_t>(zigzag(v)));
+      append_decimal(out, static_cast<std::int32_t>(zigzag(v)));
       break;
     case FieldDescriptor::TYPE_UINT32:
-      fmt::format_to(std::back_inserter(out), "{}", static_cast<std::uint32_t>(v));
+      append_decimal(out, static_cast<std::uint32_t>(v));
       break;
     case FieldDescriptor::TYPE_INT64:
-      fmt::format_to(std::back_inserter(out), "\"{}\"", static_cast<std::int64_t>(v));
+      append_quoted(out, static_cast<std::int64_t>(v));
       break;
     case FieldDescriptor::TYPE_SINT64:
-      fmt::format_to(std::back_inserter(out), "\"{}\"", zigzag(v));
+      append_quoted(out, zigzag(v));
       break;
     case FieldDescriptor::TYPE_UINT64:
-      fmt::format_to(std::back_inserter(out), "\"{}\"", v);
+      append_quoted(out, v);
       break;
     case FieldDescriptor::TYPE_BOOL:
       out += v != 0 ? "true" : "false";
@@ -233,21 +263,21 @@ void append_scalar(std::string& out, const FieldDescriptor* f, std::uint64_t v, 
         out += e->name();
         out += '"';
       } else {
-        fmt::format_to(std::back_inserter(out), "{}", n);
+        append_decimal(out, n);
       }
       break;
     }
     case FieldDescriptor::TYPE_FIXED32:
-      fmt::format_to(std::back_inserter(out), "{}", from_bits<std::uint32_t>(raw));
+      append_decimal(out, from_bits<std::uint32_t>(raw));
       break;
     case FieldDescriptor::TYPE_SFIXED32:
-      fmt::format_to(std::back_inserter(out), "{}", from_bits<std::int32_t>(raw));
+      append_decimal(out, from_bits<std::int32_t>(raw));
       break;
     case FieldDescriptor::TYPE_FIXED64:
-      fmt::format_to(std::back_inserter(out), "\"{}\"", from_bits<std::uint64_t>(raw));
+      append_quoted(out, from_bits<std::uint64_t>(raw));
       break;
     case FieldDescriptor::TYPE_SFIXED64:
-      fmt::format_to(std::back_inserter(out), "\"{}\"", from_bits<std::int64_t>(raw));
+      append_quoted(out, from_bits<std::int64_t>(raw));
       break;
     case FieldDescriptor::TYPE_FLOAT:
       append_float(out, from_bits<float>(raw));
@@ -281,15 +311,16 @@ bool wire_type_fits(const FieldDescriptor* f, int wire_type) {
   }
 }
 
-bool append_encoded_object(std::string& out, const google::protobuf::Descriptor* type, std::string_view bytes, PiiFilter* pii,
+bool append_encoded_object(std::string& out, const FieldTable& table, std::string_view bytes, PiiFilter* pii,
                            std::string& scratch, int depth);
 
 /// One length-delimited value of `f`: a string, bytes, a message, or a map entry.
-bool append_delimited(std::string& out, const FieldDescriptor* f, std::string_view payload, PiiFilter* pii, std::string& scratch,
+bool append_delimited(std::string& out, const FieldInfo& field, std::string_view payload, PiiFilter* pii, std::string& scratch,
                       int depth) {
-  if (f->type() == FieldDescriptor::TYPE_MESSAGE) return append_encoded_object(out, f->message_type(), payload, pii, scratch, depth + 1);
+  const FieldDescriptor* f = field.f;
+  if (field.child != nullptr) return append_encoded_object(out, *field.child, payload, pii, scratch, depth + 1);
   std::string_view v = payload;
-  const bool personal = pii != nullptr && is_pii(f);
+  const bool personal = pii != nullptr && field.pii;
   std::string shown;
   if (personal) v = pii->show(v, f->full_name(), shown);
   if (f->type() == FieldDescriptor::TYPE_BYTES && !personal) {
@@ -353,7 +384,11 @@ bool append_map_entry(std::string& out, const FieldDescriptor* f, std::string_vi
     }
     return true;
   }
-  if (value_wire == 2) return append_delimited(out, value, value_bytes, pii, scratch, depth);
+  if (value_wire == 2) {
+    const FieldInfo info{value, is_pii(value),
+                         value->type() == FieldDescriptor::TYPE_MESSAGE ? &table_for(value->message_type()) : nullptr};
+    return append_delimited(out, info, value_bytes, pii, scratch, depth);
+  }
   append_scalar(out, value, value_varint, value_bytes);
   return true;
 }
@@ -383,17 +418,17 @@ bool append_packed(std::string& out, const FieldDescriptor* f, std::string_view 
   return true;
 }
 
-bool append_encoded_object(std::string& out, const google::protobuf::Descriptor* type, std::string_view bytes, PiiFilter* pii,
+bool append_encoded_object(std::string& out, const FieldTable& table, std::string_view bytes, PiiFilter* pii,
                            std::string& scratch, int depth) {
   if (depth > 64) return false;
-  const FieldTable& table = table_for(type);
   out += '{';
   const FieldDescriptor* open = nullptr;   // the repeated field whose list is open
   bool first_field = true, first_item = true;
   std::uint64_t seen[2] = {0, 0};         // field numbers < 128 printed so far: a repeat means non-canonical bytes
   bool ok = log::wire::for_each_field(bytes, [&](std::uint32_t n, int t, std::uint64_t v, std::string_view b) {
-    const FieldDescriptor* f = table.find(n);
-    if (f == nullptr) return true;
+    const FieldInfo* info = table.find(n);
+    if (info == nullptr) return true;
+    const FieldDescriptor* f = info->f;
     if (!wire_type_fits(f, t)) return false;
     if (f != open) {
       if (open != nullptr) out += open->is_map() ? '}' : ']';
@@ -424,7 +459,7 @@ bool append_encoded_object(std::string& out, const google::protobuf::Descriptor*
       if (!first_item) out += ',';
       first_item = false;
     }
-    if (t == 2) return append_delimited(out, f, b, pii, scratch, depth);
+    if (t == 2) return append_delimited(out, *info, b, pii, scratch, depth);
     append_scalar(out, f, v, b);
     return true;
   });
@@ -435,11 +470,35 @@ bool append_encoded_object(std::string& out, const google::protobuf::Descriptor*
 
 }  // namespace
 
+namespace {
+
+/// Whether any of the 8 bytes in `w` is a control character, a quote or a backslash: what JSON escapes.
+/// (The classic "has a byte less than n" and "has a zero byte" bit tricks; exact, no false positives
+/// that matter, since a hit is only where the byte loop looks.)
+bool needs_escape(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t quote = w ^ (kOnes * '"');
+  const std::uint64_t backslash = w ^ (kOnes * '\\');
+  const std::uint64_t control = (w - kOnes * 0x20) & ~w;
+  return (((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) | control) & kHigh;
+}
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   std::size_t run = 0;   // start of the pending run of characters that need no escape
   for (std::size_t i = 0; i < s.size(); ++i) {
+    // Text is mostly free of anything to escape: skip it eight bytes at a time.
+    while (i + 8 <= s.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, sizeof w);
+      if (needs_escape(w)) break;
+      i += 8;
+    }
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
@@ -468,7 +527,7 @@ void append_message_json(std::string& out, const Message& m, PiiFilter* pii) {
 bool append_encoded_json(std::string& out, const google::protobuf::Descriptor* type, std::string_view bytes, PiiFilter* pii) {
   std::string scratch;
   const std::size_t at = out.size();
-  if (append_encoded_object(out, type, bytes, pii, scratch, 0)) return true;
+  if (append_encoded_object(out, table_for(type), bytes, pii, scratch, 0)) return true;
   // Not canonical (a list split by other fields, a singular field twice) or not well-formed: the
   // parser decides what the bytes mean, as it would for any reader.
   out.resize(at);

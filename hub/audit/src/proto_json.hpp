@@ -8,6 +8,7 @@
 // (the `(gridhub.v1.pii)` option) can be passed through a filter (masking, unsealing) on the way out,
 // so no masked copy of the message is made.
 
+#include <charconv>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,14 @@ void append_message_json(std::string& out, const google::protobuf::Message& m, P
 /// append_message_json does; bytes that do not parse print `null` and return false.
 bool append_encoded_json(std::string& out, const google::protobuf::Descriptor* type, std::string_view bytes,
                          PiiFilter* pii = nullptr);
+
+/// An integer in decimal, as fmt's "{}" writes it, without a format string parsed per value.
+template <class Int>
+inline void append_decimal(std::string& out, Int v) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  out.append(buf, static_cast<std::size_t>(end - buf));
+}
 
 /// A JSON string literal, quotes included.
 void append_json_string(std::string& out, std::string_view s);

@@ -114,6 +114,8 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     add("stream_sessions_expired_total", sc.sessions_expired);
     add("stream_delivered_total", sc.delivered);
     add("stream_batches_total", sc.batches);
+    add("stream_batches_shared_total", sc.batches_shared);
+    add("stream_frames_encoded_total", sc.frames_encoded);
     add("stream_bad_requests_total", sc.bad_requests);
     add("stream_redelivered_total", sc.redelivered);
     add("stream_filtered_total", sc.filtered);

@@ -102,6 +102,7 @@ const std::string& RecordCache::frame(Entry& e, bool pii) {
     }
     encode_delivery(e.seq, opened_, out);
     ready = true;
+    ++frames_encoded_;
   }
   return out;
 }

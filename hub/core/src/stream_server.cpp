@@ -411,7 +411,14 @@ void StreamServer::pump() {
   // Deliveries.deliveries and HubToSubscriber.delivery are both field 1, so each cached frame is
   // already the encoding of one list element and a batch costs a copy, not an encoding.
   static_assert(static_cast<int>(v1::Deliveries::kDeliveriesFieldNumber) == static_cast<int>(v1::HubToSubscriber::kDeliveryFieldNumber));
-  constexpr std::size_t kHeader = 1 + 5;   // the tag and, at most, a 5-byte length, written last
+  // Live subscribers of one visibility class (personal data opened or masked) that are at the same
+  // place and pass the same records get the same Deliveries message: it is built once, for the first
+  // of them, and the others are sent that buffer (ZeroMQ holds a reference, no copy). A batch follows
+  // an earlier one record by record; at the first record that differs it copies the common prefix out
+  // and goes on alone.
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  constexpr std::size_t kMaxShared = 64;   // batches remembered per pump: bounds the search
+  shared_.clear();
   bool more = false;
   std::vector<std::string> gone;
   for (auto& entry : sessions_) {
@@ -419,19 +426,70 @@ void StreamServer::pump() {
     Session& s = entry.second;
     if (s.unreachable || s.credit == 0 || s.next_seq > head_) continue;
     enum class Step { kNext, kBlocked, kGone };
-    batch_.assign(kHeader, '\0');
+    const bool pii = s.who->pii;
+    batch_.assign(kBatchHeader, '\0');
+    picked_.clear();
+    ends_.clear();
     std::uint32_t batched = 0;
+    std::size_t match = kNone;   // the shared batch this one is so far identical to
+    bool shareable = true;       // false once it holds a redelivery (its own encoding)
+    // Stops following `match`: its records so far, copied from it.
+    auto part_ways = [&] {
+      const SharedBatch& b = shared_[match];
+      batch_.append(*b.bytes, kBatchHeader, b.ends[batched - 1] - kBatchHeader);
+      picked_.assign(b.seqs.begin(), b.seqs.begin() + batched);
+      ends_.assign(b.ends.begin(), b.ends.begin() + batched);
+      match = kNone;
+    };
+    // Takes `seq` without a copy if it continues (or starts) an identical shared batch.
+    auto follow = [&](std::uint64_t seq, bool again) {
+      if (again) shareable = false;
+      if (match != kNone) {
+        const SharedBatch& b = shared_[match];
+        if (shareable && batched < b.seqs.size() && b.seqs[batched] == seq) return true;
+        part_ways();
+        return false;
+      }
+      if (!shareable || batched != 0) return false;
+      for (std::size_t i = 0; i < shared_.size(); ++i) {
+        if (shared_[i].pii == pii && shared_[i].seqs.front() == seq) {
+          match = i;
+          return true;
+        }
+      }
+      return false;
+    };
+    auto batch_bytes = [&] { return match != kNone ? shared_[match].ends[batched - 1] : batch_.size(); };
     auto flush = [&] {
       if (batched == 0) return true;
-      std::uint8_t head[kHeader];
-      head[0] = static_cast<std::uint8_t>((v1::HubToSubscriber::kDeliveriesFieldNumber << 3) | 2);
-      const auto* end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
-          static_cast<std::uint32_t>(batch_.size() - kHeader), head + 1);
-      const auto n = static_cast<std::size_t>(end - head);
-      std::memcpy(batch_.data() + kHeader - n, head, n);
-      const auto st = transport::send_router_bytes(socket_.socket(), id, std::string_view(batch_).substr(kHeader - n));
-      batch_.resize(kHeader);
+      transport::SendStatus st;
+      if (match != kNone && batched == shared_[match].seqs.size()) {
+        const SharedBatch& b = shared_[match];
+        st = transport::send_router_shared(socket_.socket(), id, b.bytes, b.offset);
+        ++counters_.batches_shared;
+      } else {
+        if (match != kNone) part_ways();   // a prefix of a longer one
+        std::uint8_t head[kBatchHeader];
+        head[0] = static_cast<std::uint8_t>((v1::HubToSubscriber::kDeliveriesFieldNumber << 3) | 2);
+        const auto* end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
+            static_cast<std::uint32_t>(batch_.size() - kBatchHeader), head + 1);
+        const auto n = static_cast<std::size_t>(end - head);
+        std::memcpy(batch_.data() + kBatchHeader - n, head, n);
+        const std::size_t offset = kBatchHeader - n;
+        if (shareable && shared_.size() < kMaxShared) {
+          auto bytes = std::make_shared<const std::string>(std::move(batch_));
+          shared_.push_back(SharedBatch{pii, picked_, ends_, bytes, offset});
+          st = transport::send_router_shared(socket_.socket(), id, std::move(bytes), offset);
+        } else {
+          st = transport::send_router_bytes(socket_.socket(), id, std::string_view(batch_).substr(offset));
+        }
+      }
+      batch_.assign(kBatchHeader, '\0');
+      picked_.clear();
+      ends_.clear();
       batched = 0;
+      match = kNone;
+      shareable = true;
       ++counters_.batches;
       return st == transport::SendStatus::kSent;
     };
@@ -445,20 +503,32 @@ void StreamServer::pump() {
       }
       if (s.credit == 0) return Step::kBlocked;
       const bool again = seq <= s.high_sent;
-      const std::string* frame = &cache_->frame(e, s.who->pii);
-      if (again) {
+      auto frame_of = [&]() -> const std::string* {
+        const std::string* frame = &cache_->frame(e, pii);
+        if (!again) return frame;
         // Rare (redelivery): its own encoding, with the flag set.
-        if (!out_.ParseFromString(*frame)) return Step::kGone;
+        if (!out_.ParseFromString(*frame)) return nullptr;
         out_.mutable_delivery()->set_redelivered(true);
         out_.SerializeToString(&scratch_);
-        frame = &scratch_;
-      }
+        return &scratch_;
+      };
       if (s.max_batch > 1) {
-        batch_ += *frame;
-        ++batched;
-        if ((batched >= s.max_batch || batch_.size() >= options_.max_batch_bytes) && !flush()) return Step::kGone;
-      } else if (transport::send_router_bytes(socket_.socket(), id, *frame) != transport::SendStatus::kSent) {
-        return Step::kGone;
+        if (follow(seq, again)) {
+          ++batched;
+        } else {
+          const std::string* frame = frame_of();
+          if (frame == nullptr) return Step::kGone;
+          batch_ += *frame;
+          picked_.push_back(seq);
+          ends_.push_back(batch_.size());
+          ++batched;
+        }
+        if ((batched >= s.max_batch || batch_bytes() >= options_.max_batch_bytes) && !flush()) return Step::kGone;
+      } else {
+        const std::string* frame = frame_of();
+        if (frame == nullptr || transport::send_router_bytes(socket_.socket(), id, *frame) != transport::SendStatus::kSent) {
+          return Step::kGone;
+        }
       }
       s.next_seq = seq + 1;
       --s.credit;
@@ -489,6 +559,8 @@ void StreamServer::pump() {
     }
     if (s.credit > 0 && s.next_seq <= head_) more = true;
   }
+  shared_.clear();
+  counters_.frames_encoded = cache_->frames_encoded();
   // Not erased yet: the peer's last Acknowledge may still be queued behind our failed send, and
   // dropping the session would lose it. The session stops sending and expires as usual.
   for (const auto& id : gone) {

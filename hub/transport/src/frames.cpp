@@ -60,6 +60,25 @@ SendStatus send_router_bytes(zmq::socket_t& socket, const std::string& routing_i
   }
 }
 
+SendStatus send_router_shared(zmq::socket_t& socket, const std::string& routing_id,
+                              std::shared_ptr<const std::string> bytes, std::size_t offset) {
+  try {
+    // The reference travels with the message; ZeroMQ's I/O thread drops it once the bytes are written
+    // (shared_ptr's count is atomic, and nobody writes the string once it is shared).
+    auto* ref = new std::shared_ptr<const std::string>(std::move(bytes));
+    zmq::message_t body(const_cast<char*>((*ref)->data() + offset), (*ref)->size() - offset,
+                        [](void*, void* hint) { delete static_cast<std::shared_ptr<const std::string>*>(hint); }, ref);
+    if (!socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return SendStatus::kWouldBlock;
+    }
+    (void)socket.send(body, zmq::send_flags::dontwait);
+    return SendStatus::kSent;
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EHOSTUNREACH) return SendStatus::kUnroutable;
+    return SendStatus::kError;
+  }
+}
+
 SendStatus send_dealer(zmq::socket_t& socket, const google::protobuf::MessageLite& msg, bool dontwait) {
   std::string bytes = msg.SerializeAsString();
   try {

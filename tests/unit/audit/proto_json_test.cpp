@@ -40,6 +40,50 @@ void expect_round_trip(const M& original) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(parsed, from_theirs));
 }
 
+/// The escaping rule, one byte at a time: what append_json_string must write for any text.
+std::string escaped_byte_by_byte(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+TEST(ProtoJson, StringsAreEscapedWhereverTheCharacterFallsInTheText) {
+  // The writer skips text in 8-byte words: every byte value, at every offset of words and tails.
+  for (int b = 0; b < 256; ++b) {
+    for (std::size_t len : {1u, 7u, 8u, 9u, 16u, 23u}) {
+      for (std::size_t at = 0; at < len; ++at) {
+        std::string text(len, 'a');
+        text[at] = static_cast<char>(b);
+        if (at + 1 < len) text[len - 1] = '\xe8';   // a UTF-8 byte above 0x7f beside it
+        std::string out;
+        append_json_string(out, text);
+        ASSERT_EQ(out, escaped_byte_by_byte(text)) << "byte " << b << " at " << at << " of " << len;
+      }
+    }
+  }
+  std::string out;
+  append_json_string(out, "路灯不亮 \"quoted\" back\\slash\x01\x1f end of a longer line");
+  EXPECT_EQ(out, "\"路灯不亮 \\\"quoted\\\" back\\\\slash\\u0001\\u001f end of a longer line\"");
+}
+
 TEST(ProtoJson, IntakeRecordParsesBackAsItself) {
   v1::LogRecord rec;
   rec.set_seq(18'446'744'073'709'551'000ULL);   // 64-bit: quoted

@@ -49,12 +49,15 @@ class RecordCache {
   const std::string& frame(Entry& e, bool pii);
   /// Entries in use.
   std::size_t size() const;
+  /// Frames encoded so far (one per record and form asked for, however many subscribers it went to).
+  std::uint64_t frames_encoded() const { return frames_encoded_; }
 
  private:
   log::LogReader& reader_;
   std::vector<Entry> ring_;
   std::string opened_;   // the record being opened (scratch)
   std::vector<std::uint32_t> ticket_fields_;   // field numbers, ascending
+  std::uint64_t frames_encoded_ = 0;
 };
 
 }  // namespace gridhub::core

@@ -50,6 +50,8 @@ struct StreamCounters {
   std::uint64_t sessions_expired = 0;
   std::uint64_t delivered = 0;
   std::uint64_t batches = 0;           // Deliveries messages sent (each holding several records)
+  std::uint64_t batches_shared = 0;    // ... of which the bytes of one built for another session (no copy)
+  std::uint64_t frames_encoded = 0;    // Delivery frames encoded: once per record and visibility class
   std::uint64_t redelivered = 0;
   std::uint64_t filtered = 0;          // records a session skipped (its filter or its entitlement)
   std::uint64_t bad_requests = 0;
@@ -135,7 +137,19 @@ class StreamServer {
   bool stopped_ = false;
   StreamCounters counters_;
   std::string scratch_;
+  // A Deliveries message sent in this pump, for sessions that would send the same bytes.
+  struct SharedBatch {
+    bool pii = false;                        // the visibility class: personal fields opened, or masked
+    std::vector<std::uint64_t> seqs;         // the records in it, in order
+    std::vector<std::size_t> ends;           // where each record's frame ends in *bytes
+    std::shared_ptr<const std::string> bytes;   // kBatchHeader reserved bytes, then the frames
+    std::size_t offset = 0;                  // where the message begins (its header, right-aligned)
+  };
+  static constexpr std::size_t kBatchHeader = 1 + 5;   // the tag and, at most, a 5-byte length, written last
   std::string batch_;                // a Deliveries message being filled (pump)
+  std::vector<std::uint64_t> picked_;   // ... its records
+  std::vector<std::size_t> ends_;       // ... and where each ends in batch_
+  std::vector<SharedBatch> shared_;     // the batches sent in this pump
   gridhub::v1::SubscriberToHub in_;
   gridhub::v1::HubToSubscriber out_;
 };

@@ -3,6 +3,7 @@
 /// ROUTER side prefixed by the peer's routing id. zmq::error_t is caught here and nowhere else.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -35,6 +36,11 @@ SendStatus send_router(zmq::socket_t& socket, const std::string& routing_id,
 /// Non-blocking send of [routing_id, bytes] on a ROUTER: an already serialized message (fan-out sends
 /// one encoding to many peers).
 SendStatus send_router_bytes(zmq::socket_t& socket, const std::string& routing_id, std::string_view bytes);
+
+/// The same, without copying: ZeroMQ holds a reference to `bytes` (from `offset` on) until its I/O
+/// thread has written them, so one encoding goes to many peers as one buffer.
+SendStatus send_router_shared(zmq::socket_t& socket, const std::string& routing_id,
+                              std::shared_ptr<const std::string> bytes, std::size_t offset = 0);
 
 /// Send of one serialized message on a DEALER; `dontwait` makes it non-blocking.
 SendStatus send_dealer(zmq::socket_t& socket, const google::protobuf::MessageLite& msg, bool dontwait = true);

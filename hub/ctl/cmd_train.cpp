@@ -1,0 +1,59 @@
+// gridhubctl train: learn the classifier model from labelled intake files.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "gridhub/dryrun/dry_run.hpp"
+#include "gridhub/dryrun/train.hpp"
+
+namespace gridhub::ctl {
+namespace {
+
+struct TrainArgs {
+  std::vector<std::string> inputs;
+  std::string labels;
+  std::string categories;
+  std::string out;
+  std::string field_map;
+};
+
+int run_train(const TrainArgs& a) {
+  gridhub::dryrun::ReadOptions ro;
+  ro.field_map = a.field_map;
+  std::vector<gridhub::dryrun::InputRecord> records;
+  for (const auto& in : a.inputs) {
+    auto r = gridhub::dryrun::read_input(in, ro);
+    if (!r) {
+      std::cerr << "gridhubctl: " << r.error().message() << "\n";
+      return 1;
+    }
+    for (auto& x : r.value()) records.push_back(std::move(x));
+  }
+  records = gridhub::dryrun::pair_locations(std::move(records));
+  auto rep = gridhub::dryrun::train_classifier(records, a.labels, a.categories, a.out);
+  if (!rep) {
+    std::cerr << "gridhubctl: " << rep.error().message() << "\n";
+    return 1;
+  }
+  std::cout << "trained on " << rep->examples << " labelled records (" << rep->tickets << " tickets, "
+            << rep->not_tickets << " not) + " << rep->prior_examples << " category-table examples; "
+            << rep->unlabelled << " records had no label\nwrote " << a.out << " (" << rep->data_version << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_train(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* train = app.add_subcommand("train", "learn the classifier model from labelled intake files");
+  train->add_option("inputs", a->inputs, "labelled intake files of any channel")->required();
+  train->add_option("--labels", a->labels, "labels CSV (file, record_key, is_ticket, malformed, category_code)")->required()->check(CLI::ExistingFile);
+  train->add_option("--categories", a->categories, "the county's categories.csv")->required()->check(CLI::ExistingFile);
+  train->add_option("-o,--out", a->out, "model artefact to write")->required();
+  train->add_option("--field-map", a->field_map, "form-builder field map (JSON) for jinshuju-jsonl inputs");
+  ctx.on_run(train, [a] { return run_train(*a); });
+}
+
+}  // namespace gridhub::ctl

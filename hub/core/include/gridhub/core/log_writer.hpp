@@ -4,6 +4,7 @@
 /// thread takes whatever was queued since the last commit, has the sequencer decide it and storage
 /// store it in one transaction (group commit), and tells the submitters on the io thread. While one
 /// commit's fsync runs, the next batch accumulates — so batch size follows load and no timer is needed.
+/// Config: the batch is capped by [ingest] max_batch (hub_config.hpp).
 ///
 /// The writer thread runs sequencer -> storage one batch after the other. To decide batch N+1 while
 /// storage commits batch N, the loop would hand batch N to a second (storage) thread after decide(),

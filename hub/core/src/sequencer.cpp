@@ -29,6 +29,10 @@ Status Sequencer::decide(std::span<log::AppendItem> items, std::vector<log::Writ
   out.clear();
   out.reserve(items.size());
   writes.reserve(items.size());
+  // The overlay's tables keep their buckets across batches (clear() does not shrink them).
+  intake_keys_.reserve(items.size());
+  tickets_.reserve(items.size());
+  keys_.reserve(items.size());
   writes_ = &writes;
   const std::int64_t now = clock_.now_micros();
   for (auto& item : items) {

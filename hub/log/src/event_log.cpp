@@ -10,7 +10,6 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/util/message_differencer.h>
-#include <spdlog/spdlog.h>
 
 #include "chain_source.hpp"
 #include "gridhub/log/pii_vault.hpp"

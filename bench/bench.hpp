@@ -54,6 +54,7 @@ struct Paths {
   std::filesystem::path nats_server;  // empty: not installed, JetStream is skipped
   std::filesystem::path self_exe;     // re-executed as the ZeroMQ sender process
   std::string hub_extra_toml;         // appended to the hub's config (e.g. a [pipeline]) when set
+  std::string hub_ingest_toml;        // added to the hub's [ingest] when set (e.g. "workers = 0")
 };
 
 // ---- figures ----

@@ -37,7 +37,8 @@ class HubProcess {
                            "log_level = \"info\"\n"
                            "[ingest]\n"
                            "endpoints = [\"tcp://127.0.0.1:*\"]\n"
-                           "[stream]\n"
+                        << paths.hub_ingest_toml << "\n"
+                        << "[stream]\n"
                            "endpoints = [\"tcp://127.0.0.1:*\"]\n"
                         << stream_toml << "\n"
                         << paths.hub_extra_toml;

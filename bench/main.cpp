@@ -29,6 +29,7 @@ struct IngestTarget {
 constexpr IngestTarget kIngestTargets[] = {{"must", 30'000, 0.2}, {"target", 60'000, 0.4}, {"stretch", 100'000, 0.6}};
 constexpr double kAckP99TargetMs = 10.0;
 constexpr double kRssTargetMb = 100.0;
+constexpr double kRoutedRatioTarget = 0.6;  // routed ingest / unrouted, same run (issue 12)
 constexpr double kPipelineTarget = 50000;     // records/s on one core
 constexpr double kGazetteerTargetUs = 20.0;   // median per resolve
 constexpr double kImporterTarget = 50000;     // records/s per file importer, parse + map, hub excluded
@@ -203,6 +204,92 @@ void print_importer_summary(const gb::Figures& f) {
 constexpr double kFanOutP99TargetMs = 20.0;
 constexpr std::size_t kDefaultSubscriberProcesses = 50;
 constexpr double kCatchUpRatioTarget = 0.3;   // catch-up of one subscriber / a raw LogReader read, same run
+
+/// The example county's pipeline, for a hub that routes every event.
+std::string routed_pipeline_toml() {
+  const std::string wugong = std::string(GRIDHUB_SOURCE_DIR) + "/examples/wugong";
+  return "[pipeline]\nchat_groups = \"" + wugong + "/wechat/groups.csv\"\n"
+         "[plugins.resolver_gazetteer]\nworld_dir = \"" + wugong + "/world\"\n"
+         "[plugins.classifier_ngram]\nmodel = \"" + wugong + "/model/classifier.ngram\"\n"
+         "[plugins.router_tiered]\ncategories = \"" + wugong + "/world/categories.csv\"\n";
+}
+
+/// Hub CPU per event by thread role: the io thread (the process's first), the stage workers
+/// ("gridhub-stage"), ZeroMQ's I/O threads, and the rest (the log writer is the busiest of those).
+std::string thread_split(const gb::IngestRun& r) {
+  const double n = static_cast<double>(r.events);
+  double io = 0, stages = 0, zmq = 0, other = 0;
+  std::size_t workers = 0;
+  std::string each;
+  for (std::size_t i = 0; i < r.hub_threads.size(); ++i) {
+    const auto& t = r.hub_threads[i];
+    const double us = t.seconds * 1e6 / n;
+    if (i == 0) {
+      io += us;
+    } else if (t.name == "gridhub-stage") {
+      stages += us;
+      ++workers;
+    } else if (t.name.rfind("ZMQbg/IO", 0) == 0) {
+      zmq += us;
+    } else {
+      other += us;
+    }
+    each += fmt::format(" {}[{}] {:.2f}", i == 0 ? std::string("io") : t.name, t.tid, us);
+  }
+  return fmt::format("io {:.2f}, stage workers {:.2f} ({}), zmq I/O {:.2f}, writer and others {:.2f} us/event;{}", io, stages,
+                     workers, zmq, other, each);
+}
+
+/// `gridhub-bench --hub`: only the hub's durable ingest, unrouted and routed by the example pipeline,
+/// with each run's CPU per event split by thread and the routed/unrouted ratio of this run.
+int run_hub(gb::Paths paths, const gb::Sizes& sizes, bool keep, bool own_dir, const std::string& ingest_toml) {
+  std::cout << fmt::format("gridhub-bench --hub: {} events per run (window {}), {} reps, build {}, {} cpus, loadavg {}{}\n",
+                           sizes.hub_events, sizes.hub_window, sizes.reps, GRIDHUB_BENCH_BUILD_TYPE,
+                           ::sysconf(_SC_NPROCESSORS_ONLN), read_first_line("/proc/loadavg"),
+                           ingest_toml.empty() ? "" : "; [ingest] " + ingest_toml);
+  paths.hub_ingest_toml = ingest_toml;
+  gb::Figures f;
+  int rc = 0;
+  try {
+    auto done_with = [&](const std::filesystem::path& d) {
+      if (!keep) std::filesystem::remove_all(d);
+    };
+    for (int rep = 1; rep <= sizes.reps; ++rep) {
+      const std::string tag = fmt::format("rep {}/{}", rep, sizes.reps);
+      for (const bool routed : {false, true}) {
+        const auto d = gb::make_run_dir(paths.work_dir, routed ? "hub-ingest-routed" : "hub-ingest");
+        gb::Paths p = paths;
+        if (routed) p.hub_extra_toml = routed_pipeline_toml();
+        const auto r = gb::hub_ingest(p, sizes, sizes.hub_events, d);
+        done_with(d);
+        const std::string name = routed ? "hub_ingest_durable_routed" : "hub_ingest_durable";
+        f.add(name, "events/s", r.events_per_s);
+        f.add(routed ? "hub_cpu_per_event_routed" : "hub_cpu_per_event", "us", r.hub_cpu_us_per_event);
+        progress(fmt::format("{}: hub ingest{} {} events/s; hub CPU {:.2f} us/event: {}", tag, routed ? ", routed" : "",
+                             gb::si(r.events_per_s), r.hub_cpu_us_per_event, thread_split(r)));
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "gridhub-bench: FAILED: " << e.what() << "\n";
+    rc = 1;
+  }
+  std::cout << "\nFigures (" << sizes.reps << " reps, interleaved; median, min, max)\n";
+  f.print();
+  const auto hub = f.median("hub_ingest_durable");
+  const auto routed = f.median("hub_ingest_durable_routed");
+  if (hub && routed && *hub > 0) {
+    std::cout << fmt::format("  [{}] routed ingest >= {:.1f} of unrouted, same run (got {:.3f}: {} vs {} events/s)\n",
+                             verdict(*routed / *hub >= kRoutedRatioTarget), kRoutedRatioTarget, *routed / *hub,
+                             gb::si(*routed), gb::si(*hub));
+  }
+  if (!keep && rc == 0 && own_dir) {
+    std::error_code ec;
+    std::filesystem::remove_all(paths.work_dir, ec);
+  } else {
+    std::cout << "run folders kept in " << paths.work_dir.string() << "\n";
+  }
+  return rc;
+}
 
 /// `gridhub-bench --streams`: the subscription figures of the subscriptions issue, each with its baseline.
 int run_streams(const gb::Paths& paths, const gb::Sizes& sizes, std::size_t subscribers, std::size_t processes, double rate,
@@ -407,6 +494,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"catch-up", "fan-out", "stalled"}))
       ->delimiter(',');
   app.add_option("--stream-seconds", stream_seconds, "length of the fan-out run (default 3; --quick: 0.5)");
+  bool hub_only = false;
+  std::string hub_ingest_toml;
+  app.add_flag("--hub", hub_only,
+               "only the hub's ingest figures: unrouted and routed events/s, CPU per event by thread, the routed/unrouted ratio");
+  app.add_option("--hub-ingest", hub_ingest_toml,
+                 "with --hub: TOML lines added to the hub's [ingest], e.g. \"workers = 0\" to compare with the stages on the io thread");
   bool audit_only = false;
   std::string audit_log;
   app.add_flag("--audit", audit_only,
@@ -501,6 +594,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (hub_only) return run_hub(paths, sizes, keep, own_dir, hub_ingest_toml);
   if (audit_only) return run_audit(paths, sizes, audit_log, keep, own_dir);
 
   if (streams_only) {
@@ -585,12 +679,8 @@ int main(int argc, char** argv) {
       {
         // The same durable ingest, with the example county's pipeline routing every event in the hub.
         const auto d = run_dir("hub-ingest-routed");
-        const std::string wugong = std::string(GRIDHUB_SOURCE_DIR) + "/examples/wugong";
         gb::Paths routed = paths;
-        routed.hub_extra_toml = "[pipeline]\nchat_groups = \"" + wugong + "/wechat/groups.csv\"\n"
-                                "[plugins.resolver_gazetteer]\nworld_dir = \"" + wugong + "/world\"\n"
-                                "[plugins.classifier_ngram]\nmodel = \"" + wugong + "/model/classifier.ngram\"\n"
-                                "[plugins.router_tiered]\ncategories = \"" + wugong + "/world/categories.csv\"\n";
+        routed.hub_extra_toml = routed_pipeline_toml();
         const auto r = gb::hub_ingest(routed, sizes, sizes.hub_events, d);
         done_with(d);
         f.add("hub_ingest_durable_routed", "events/s", r.events_per_s);

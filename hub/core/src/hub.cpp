@@ -15,9 +15,10 @@ namespace gridhub::core {
 struct Hub::Impl {
   std::filesystem::path config_file;
   // The first pipeline lives as long as the hub: the writer's hook merges through it, and reloaded
-  // pipelines share its merger. `current` is what the io thread assesses with.
+  // pipelines share its merger. `current` is the latest reloaded one; ingest shares it, and Submits
+  // still in its stage pool keep the one they started with alive past the next reload.
   std::unique_ptr<pipeline::Pipeline> pipeline;
-  std::unique_ptr<pipeline::Pipeline> current;
+  std::shared_ptr<const pipeline::Pipeline> current;
   std::unique_ptr<PipelineHook> hook;
   std::uint64_t reloads = 0;
   std::uint64_t reload_failures = 0;
@@ -181,7 +182,7 @@ v1::ReloadReply Hub::reload() {
   auto next = pipeline::Pipeline::create(*cfg.pipeline, impl_->pipeline.get());
   if (!next) return fail(next.error().message());
   impl_->current = std::move(next.value());
-  impl_->ingest->set_pipeline(impl_->current.get());
+  impl_->ingest->set_pipeline(impl_->current);
   ++impl_->reloads;
   for (const auto& d : impl_->current->describe()) {
     spdlog::info("hub: reloaded pipeline {}", d);

@@ -14,6 +14,7 @@ const config::Spec& hub_config_spec() {
       {"ingest.max_batch", Type::kInteger, false, "events per commit at most"},
       {"ingest.max_pending", Type::kInteger, false, "queued events before intake pauses"},
       {"ingest.max_dead_letters_per_peer", Type::kInteger, false, "refused frames dead-lettered per peer; the rest are counted"},
+      {"ingest.workers", Type::kInteger, false, "threads for the stateless stages of a Submit (0: the io thread)"},
       {"stream.endpoints", Type::kStringArray, true, "ZeroMQ endpoints subscribers connect to"},
       {"stream.max_credit", Type::kInteger, false, "records in flight per subscriber"},
       {"stream.max_batch", Type::kInteger, false, "records per message to subscribers that take batches"},
@@ -51,6 +52,8 @@ HubConfig hub_config_from(const config::Config& cfg) {
   h.ingest.max_pending = static_cast<std::size_t>(cfg.get_int("ingest.max_pending", 16384, 1, 10000000));
   h.ingest.max_dead_letters_per_peer =
       static_cast<std::size_t>(cfg.get_int("ingest.max_dead_letters_per_peer", 1000, 0, 1000000000));
+  h.ingest.workers = static_cast<std::size_t>(
+      cfg.get_int("ingest.workers", static_cast<std::int64_t>(StagePool::default_workers()), 0, 256));
   h.stream.endpoints = cfg.get_endpoints("stream.endpoints");
   if (h.stream.endpoints.empty()) throw config::ConfigError(cfg.where("stream.endpoints") + ": needs at least one endpoint");
   h.stream.max_credit = static_cast<std::uint32_t>(cfg.get_int("stream.max_credit", 1000, 1, 100000));

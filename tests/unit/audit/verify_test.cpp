@@ -365,6 +365,34 @@ TEST_F(VerifyTest, AnEditedProjectionRowIsAMismatchNamingTheTicketAndColumn) {
   EXPECT_TRUE(verify(false).ok());
 }
 
+TEST_F(VerifyTest, TheProjectionCheckReportsTheFirstEditedRowInIdOrderWhereverItFalls) {
+  // The check runs on two halves of the table at once (T00000001..2 and T00000003..5 here): the
+  // report must still be the first problem a single pass in id order would meet.
+  write_log(0, 5);
+  {
+    Tamper t(db_);
+    t.exec("UPDATE tickets SET tier = 3 WHERE ticket_id = 'T00000005'");
+  }
+  auto r = verify(false);
+  EXPECT_PROBLEM(r, Problem::kProjectionMismatch, 5);
+  EXPECT_NE(r.detail.find("column tier"), std::string::npos) << r.detail;
+  EXPECT_EQ(r.records, 5u) << "the walk's figures stay";
+  {
+    Tamper t(db_);
+    t.exec("UPDATE tickets SET status = 4 WHERE ticket_id = 'T00000002'");
+  }
+  EXPECT_PROBLEM(verify(false), Problem::kProjectionMismatch, 2);
+  {
+    Tamper t(db_);
+    t.exec("UPDATE tickets SET status = 4 WHERE ticket_id = 'T00000004'");
+    t.exec("DELETE FROM tickets WHERE ticket_id = 'T00000002'");
+  }
+  // A missing row is reported only once every row agreed: the edited one comes first.
+  EXPECT_PROBLEM(verify(false), Problem::kProjectionMismatch, 4);
+  ASSERT_TRUE(log::rebuild_projection(db_).ok());
+  EXPECT_TRUE(verify(false).ok());
+}
+
 TEST_F(VerifyTest, AChangeThatDoesNotBuildOnItsTicketsPreviousRecordIsStale) {
   write_log(0, 3);
   {

@@ -11,6 +11,7 @@
 /// | ingest.max_batch           | int      | 1000                     | events per commit at most |
 /// | ingest.max_pending         | int      | 16384                    | queued events before intake pauses |
 /// | ingest.max_dead_letters_per_peer | int | 1000                   | refused frames (malformed, too large, invalid) dead-lettered per peer per run; the rest are nacked and counted |
+/// | ingest.workers            | int      | cores - 1 (at least 1)   | threads running a Submit's stateless stages (ticket, normalize, resolve, classify, route); results reach the writer in arrival order; 0 = on the io thread |
 /// | stream.endpoints           | [string] | (required)               | ROUTER endpoints subscribers connect to |
 /// | stream.max_credit          | int      | 1000                     | records in flight per subscriber |
 /// | stream.max_batch           | int      | 256                      | records per message to subscribers that take batches |

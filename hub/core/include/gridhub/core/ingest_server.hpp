@@ -5,8 +5,17 @@
 /// whenever it can be read, even off an oversized frame), counted, and dead-lettered with a bounded
 /// excerpt — up to max_dead_letters_per_peer per peer, so one client cannot grow the table without end.
 ///
-/// Config keys ([ingest]): endpoints, max_frame_bytes, max_batch, max_pending, max_dead_letters_per_peer
-/// (see hub_config.hpp).
+/// The stateless work of a Submit — its ticket and the pipeline's assessment (normalize, resolve,
+/// classify, route) — runs on a StagePool of `workers` threads; parsing, validation, nacks and acks
+/// stay on the io thread. The order rule: everything intake hands the writer (intake records, the
+/// adapters' rejections, the hub's own dead letters) reaches it in the order the frames arrived,
+/// whichever worker finished first, so one adapter's events are logged in its send order. Nacks of
+/// refused frames are sent at once, as before: they answer a correlation that is never acked, so
+/// sending them early changes no ack. Backpressure (max_pending) counts events in the pool and in the
+/// writer; drain waits for both.
+///
+/// Config keys ([ingest]): endpoints, max_frame_bytes, max_batch, max_pending, max_dead_letters_per_peer,
+/// workers (see hub_config.hpp).
 
 #include <boost/asio/io_context.hpp>
 
@@ -19,8 +28,9 @@
 #include <vector>
 
 #include "gridhub/auth/security.hpp"
-#include "gridhub/core/normalizer.hpp"
 #include "gridhub/core/log_writer.hpp"
+#include "gridhub/core/normalizer.hpp"
+#include "gridhub/core/stage_pool.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/log/log_identity.hpp"
 #include "gridhub/pipeline/pipeline.hpp"
@@ -38,6 +48,8 @@ struct IngestOptions {
   /// Frames the hub itself refuses (malformed, too large, invalid) are dead-lettered up to this many
   /// per peer (per hub run); beyond it they are still nacked and counted, not stored.
   std::size_t max_dead_letters_per_peer = 1000;
+  /// Threads for the stateless stages of a Submit (StagePool); 0 runs them on the io thread.
+  std::size_t workers = StagePool::default_workers();
   EventLimits limits;
 };
 
@@ -77,7 +89,8 @@ class IngestServer {
 
   /// Binds the endpoints; throws zmq::error_t at start-up if an endpoint cannot be bound.
   /// Submits to `writer` (the hub's; it must outlive the server) and answers its commits.
-  /// `pipeline` may be null (no routing); when set, the sequencer must have been made with its PipelineHook.
+  /// `pipeline` may be null (no routing); when set, the sequencer must have been made with its PipelineHook,
+  /// and it must outlive this server (a pipeline set later with set_pipeline() is shared instead).
   /// `security` (null: off) makes the endpoint a CURVE server and checks each frame's role: Submit
   /// only from adapters, status and reload only from operators.
   IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, LogWriter& writer, IngestOptions options,
@@ -92,14 +105,18 @@ class IngestServer {
   void on_status(std::function<void(gridhub::v1::StatusReply&)> fn) { on_status_ = std::move(fn); }
   /// The log's id and timelines, for Hello replies and acks (the restore handshake, docs/wire-protocol.md).
   void set_log_identity(log::LogIdentity identity) { identity_ = std::move(identity); }
-  /// Swaps the pipeline the io thread assesses with (io thread only).
-  void set_pipeline(const pipeline::Pipeline* p) { pipeline_ = p; }
+  /// Swaps the pipeline Submits are assessed with (io thread only): every Submit received after this
+  /// call uses `p`. Submits still in the stage pool keep the pipeline they started with alive until
+  /// they are done, so the caller may drop its reference to the old one at once.
+  void set_pipeline(std::shared_ptr<const pipeline::Pipeline> p) { pipeline_ = std::move(p); }
 
   void start();
   /// Stops taking new events, lets the writer finish and acks what it committed; then `done`.
   void drain(std::function<void()> done);
 
   const IngestCounters& counters() const { return counters_; }
+  /// Events received and not yet handed to the writer or answered (in the stage pool).
+  std::size_t in_stages() const;
   std::uint64_t head_seq() const;
 
  private:
@@ -111,6 +128,10 @@ class IngestServer {
   /// False when `msg`'s peer has used up its dead-letter allowance (then counts the drop).
   bool dead_letter_allowed(const transport::RouterMessage& msg);
   void send(const std::string& routing_id, const gridhub::v1::HubToAdapter& msg);
+  /// Events anywhere between receipt and their ack: in the stage pool or in the writer.
+  std::size_t pending() const;
+  /// Once draining and nothing is pending: stops the socket and tells whoever waits.
+  void finish_drain_if_idle();
   void on_batch_done(const LogWriter::Commit& commit);
   void reply_status(const std::string& routing_id);
   void reply_hello(const std::string& routing_id);
@@ -118,11 +139,14 @@ class IngestServer {
 
   boost::asio::io_context& io_;
   IngestOptions options_;
-  const pipeline::Pipeline* pipeline_;
+  std::shared_ptr<const pipeline::Pipeline> pipeline_;
   const auth::Security* security_;
   std::vector<std::string> bound_;   // before socket_: filled while the socket is made
   transport::AsioZmqSocket socket_;
   LogWriter* writer_;   // the hub's; a pointer so that submitting reads the same as before it moved out
+  // Its jobs hand their results to the writer on the io thread only (StagePool::then), which does not
+  // run once the hub is being destroyed; so the hub's writer may stop before the pool does.
+  std::unique_ptr<StagePool> stages_;
   IngestCounters counters_;
   std::unordered_map<std::string, std::size_t> dead_letters_by_peer_;
   std::function<gridhub::v1::ReloadReply()> on_reload_;

@@ -4,8 +4,10 @@
 /// log can say why a ticket went where it went.
 ///
 /// Two phases, because merging depends on log order and routing does not:
-///   assess()  — normalize, resolve, classify, route: no shared state; the hub runs it on its io thread.
-///   merge()   — stateful, called in log order (the hub's writer thread, or the dry run's loop).
+///   assess()  — normalize, resolve, classify, route: no shared state; safe to call concurrently from
+///               several threads (the hub runs it on its stage workers, ingest.workers).
+///   merge()   — stateful, called in log order (the hub's writer thread, or the dry run's loop); never
+///               concurrently, and never concurrently with recall().
 ///
 /// Config keys (hub.toml):
 /// | key                    | default            | meaning |

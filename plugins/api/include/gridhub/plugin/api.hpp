@@ -13,6 +13,13 @@
 ///
 /// Text handed to plugins is already normalized by the host: valid UTF-8, Simplified Chinese,
 /// full-width ASCII folded to half-width, whitespace collapsed, phone numbers in one form.
+///
+/// Threads: Resolver::resolve, Classifier::classify and Router::route may be called concurrently from
+/// several threads on one instance (the hub's stage workers, [ingest] workers), each call with its own
+/// record. They must not modify shared state: reference data is immutable after `create`, per-call
+/// scratch lives on the stack or in thread_local storage, and a cache, if any, is guarded by the
+/// stage. data_version() may be called concurrently too. A Merger is never called concurrently:
+/// merge() and recall() run on one thread, in log order. `destroy` runs once no call is in progress.
 
 #include <cstddef>
 #include <cstdint>

@@ -8,6 +8,7 @@
 
 #include "command.hpp"
 #include "gridhub/common/clock.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/log/log_queries.hpp"
 
@@ -25,7 +26,7 @@ struct EraseArgs {
 int run_erase(const EraseArgs& a) {
   const gridhub::SystemClock clock;
   // Opened as the hub's writer opens it: the single-writer lock, the schema, the chain head.
-  auto log = gridhub::log::open_event_log(a.db, gridhub::log::LogOptions{}, clock);
+  auto log = gridhub::core::open_log(a.db, gridhub::log::LogOptions{}, clock);
   if (!log) {
     std::cerr << "gridhubctl: cannot erase: " << log.error().message() << "\n";
     return log.error().code == gridhub::make_error_code(gridhub::Errc::unavailable) ? 3 : 1;

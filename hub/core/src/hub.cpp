@@ -29,11 +29,15 @@ struct Hub::Impl {
   // Declared before `log`: the log tells it the head when it closes, so it must outlive the log.
   std::unique_ptr<log::Checkpointer> checkpointer;
   std::unique_ptr<log::EventLog> log;
+  std::unique_ptr<Sequencer> sequencer;
   std::unique_ptr<Gatekeeper> gatekeeper;
   std::unique_ptr<LifecyclePolicy> policy;
   std::unique_ptr<IngestServer> ingest;
   std::unique_ptr<SlaWatcher> sla;
   std::unique_ptr<StreamServer> stream;
+  // The one owner of the log's writes; declared last, so stopped (queue finished, thread joined)
+  // before the components that submit to it and listen to its commits are destroyed.
+  std::unique_ptr<LogWriter> writer;
 };
 
 Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& clock) : impl_(std::make_unique<Impl>()) {
@@ -61,9 +65,10 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     spdlog::info("hub: signed checkpoints every {} records or {} s into {}", config.audit->every_records,
                  config.audit->every_seconds, config.audit->dir.string());
   }
-  auto log = log::open_event_log(config.log_db, config.log, clock, impl_->hook.get(), impl_->checkpointer.get());
+  auto log = log::open_event_log(config.log_db, config.log, clock, impl_->checkpointer.get());
   if (!log) throw std::runtime_error(log.error().message());
   impl_->log = std::move(log.value());
+  impl_->sequencer = std::make_unique<Sequencer>(*impl_->log, clock, impl_->hook.get());
   auto reader = log::LogReader::open(config.log_db);
   if (!reader) throw std::runtime_error(reader.error().message());
   if (impl_->pipeline) {
@@ -72,7 +77,8 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     if (!recalled) throw std::runtime_error("merger: " + recalled.error().message());
     spdlog::info("hub: merger recalled from the last {} log records", recalled.value());
   }
-  impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->log, config.ingest, impl_->pipeline.get(),
+  impl_->writer = std::make_unique<LogWriter>(io, *impl_->sequencer, config.ingest.max_batch);
+  impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->writer, config.ingest, impl_->pipeline.get(),
                                                  impl_->security.get());
   auto identity = log::read_log_identity(config.log_db);
   if (!identity) throw std::runtime_error(identity.error().message());
@@ -80,19 +86,22 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
                identity->timelines.size() == 1 ? "the only one" : fmt::format("{} restores", identity->timelines.size() - 1));
   impl_->ingest->set_log_identity(std::move(identity.value()));
   impl_->gatekeeper = std::make_unique<SecurityGatekeeper>(*impl_->security);
-  WriteFn write = [ingest = impl_->ingest.get()](log::AppendItem item,
-                                                 std::function<void(const Status&, const log::AppendOutcome&)> done) {
-    ingest->append(std::move(item), std::move(done));
+  WriteFn write = [writer = impl_->writer.get()](log::AppendItem item, LogWriter::Done done) {
+    writer->submit(std::move(item), std::move(done));
   };
   if (impl_->policy) {
     impl_->sla = std::make_unique<SlaWatcher>(io, clock, *impl_->policy, write);
     if (auto st = impl_->sla->start(reader.value()); !st) throw std::runtime_error("sla: " + st.error().message());
-    impl_->ingest->on_outcomes([w = impl_->sla.get()](const std::vector<log::AppendOutcome>& o) { w->observe(o); });
+    impl_->writer->on_commit([w = impl_->sla.get()](const LogWriter::Commit& c) {
+      if (c.status.ok()) w->observe(c.outcomes);
+    });
   }
   impl_->stream = std::make_unique<StreamServer>(io, impl_->zmq, std::move(reader.value()), config.stream,
                                                  *impl_->gatekeeper, impl_->policy.get(), std::move(write),
                                                  impl_->security.get());
-  impl_->ingest->on_commit([s = impl_->stream.get()](std::uint64_t head) { s->on_commit(head); });
+  impl_->writer->on_commit([s = impl_->stream.get()](const LogWriter::Commit& c) {
+    if (c.status.ok()) s->on_commit(c.head_seq);
+  });
   if (impl_->pipeline) impl_->ingest->on_reload([this] { return reload(); });
   impl_->ingest->on_status([this](v1::StatusReply& r) {
     auto add = [&](const char* name, std::uint64_t v) {

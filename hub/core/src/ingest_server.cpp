@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "batch_writer.hpp"
 #include "gridhub/auth/entitlement.hpp"
 #include "gridhub/core/routing.hpp"
 #include "gridhub/log/wire_scan.hpp"
@@ -12,10 +11,6 @@
 namespace gridhub::core {
 
 namespace v1 = gridhub::v1;
-
-class BatchWriter : public GroupCommitWriter<IngestServer::Pending> {
-  using GroupCommitWriter::GroupCommitWriter;
-};
 
 namespace {
 
@@ -94,7 +89,7 @@ void scan_oversized(std::string_view frame, IngestServer::RefusedFrame& out) {
 
 }  // namespace
 
-IngestServer::IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options,
+IngestServer::IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, LogWriter& writer, IngestOptions options,
                            const pipeline::Pipeline* pipeline, const auth::Security* security)
     : io_(io),
       options_(std::move(options)),
@@ -102,12 +97,9 @@ IngestServer::IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log
       // shared_ptr with no control block).
       pipeline_(std::shared_ptr<const pipeline::Pipeline>(), pipeline),
       security_(security),
-      socket_(io, make_router(zmq, options_, security, bound_)) {
-  writer_ = std::make_unique<BatchWriter>(
-      io, log, options_.max_batch,
-      [this](std::vector<Pending>&& batch, Status status, std::vector<log::AppendOutcome>&& outcomes) {
-        on_batch_done(std::move(batch), std::move(status), std::move(outcomes));
-      });
+      socket_(io, make_router(zmq, options_, security, bound_)),
+      writer_(&writer) {
+  writer_->on_commit([this](const LogWriter::Commit& c) { on_batch_done(c); });
   stages_ = std::make_unique<StagePool>(io, options_.workers);
 }
 
@@ -118,10 +110,6 @@ std::uint64_t IngestServer::head_seq() const { return writer_->head_seq(); }
 std::size_t IngestServer::in_stages() const { return stages_->in_flight(); }
 
 std::size_t IngestServer::pending() const { return writer_->pending() + stages_->in_flight(); }
-
-void IngestServer::append(log::AppendItem item, std::function<void(const Status&, const log::AppendOutcome&)> done) {
-  writer_->submit(Pending{{}, 0, std::move(done)}, std::move(item));
-}
 
 void IngestServer::start() {
   socket_.start([this] { on_readable(); });
@@ -335,17 +323,18 @@ void IngestServer::send(const std::string& routing_id, const v1::HubToAdapter& m
   }
 }
 
-void IngestServer::on_batch_done(std::vector<Pending>&& batch, Status status, std::vector<log::AppendOutcome>&& outcomes) {
+void IngestServer::on_batch_done(const LogWriter::Commit& commit) {
+  // Every commit of the hub's writer, whoever submitted to it: the waiters with a `done` were told by
+  // the writer; adapters' events are acked here.
+  const Status& status = commit.status;
+  const auto& batch = commit.waiters;
+  const auto& outcomes = commit.outcomes;
   if (!status.ok()) {
     ++counters_.commit_failures;
     spdlog::error("ingest: commit of {} events failed, nacking them as unavailable: {}", batch.size(),
                   status.error().message());
     for (const auto& p : batch) {
-      if (p.done) {
-        p.done(status, log::AppendOutcome{});
-        continue;
-      }
-      if (p.routing_id.empty()) continue;
+      if (p.done || p.routing_id.empty()) continue;
       ++counters_.nacked_unavailable;
       nack(p.routing_id, p.correlation_id, v1::NACK_CODE_UNAVAILABLE, "log append failed; retry later");
     }
@@ -354,10 +343,7 @@ void IngestServer::on_batch_done(std::vector<Pending>&& batch, Status status, st
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& p = batch[i];
       const auto& o = outcomes[i];
-      if (p.done) {
-        p.done(status, o);
-        continue;
-      }
+      if (p.done) continue;
       if (o.dead_lettered) {
         if (!o.duplicate) ++counters_.dead_lettered;
       } else if (o.duplicate) {
@@ -378,8 +364,6 @@ void IngestServer::on_batch_done(std::vector<Pending>&& batch, Status status, st
       }
       send(p.routing_id, out_);
     }
-    if (on_outcomes_) on_outcomes_(outcomes);
-    if (on_commit_) on_commit_(writer_->head_seq());
   }
   if (draining_) {
     finish_drain_if_idle();

@@ -52,7 +52,7 @@ void SlaWatcher::stop() {
   timer_.cancel();
 }
 
-void SlaWatcher::observe(const std::vector<log::AppendOutcome>& outcomes) {
+void SlaWatcher::observe(std::span<const log::AppendOutcome> outcomes) {
   bool earlier = false;
   const auto before = tracker_.next_due();
   for (const auto& o : outcomes) {

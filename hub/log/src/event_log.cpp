@@ -10,7 +10,6 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/util/message_differencer.h>
-#include <spdlog/spdlog.h>
 
 #include "chain_source.hpp"
 #include "gridhub/log/pii_vault.hpp"
@@ -26,13 +25,6 @@ using sqlite::Database;
 using sqlite::Statement;
 
 constexpr std::string_view kKindIntake = "intake_accepted";
-constexpr std::string_view kKindErasure = "erasure";
-
-/// The key that seals a dead letter's payload: one per source record (channel, source_key), so that
-/// erasing the ticket that record became destroys it too; a row without a key gets its own.
-std::string dead_letter_key_id(int channel, std::string_view source_key, std::int64_t recorded_at) {
-  return source_key.empty() ? fmt::format("D{}@{}", channel, recorded_at) : fmt::format("D{}/{}", channel, source_key);
-}
 
 /// The single writer's lock: an exclusive flock on FILE-writer.lock for the writer's lifetime (a
 /// separate file, because a second descriptor on the database itself would drop SQLite's own POSIX
@@ -171,21 +163,35 @@ class ProjectionWriter {
   Statement stmt_;
 };
 
+/// The statements the writer's connection keeps prepared.
+struct WriterStatements {
+  Statement insert_log;
+  Statement find_intake;
+  Statement insert_dead;
+  Statement find_dead;
+  Statement load_ticket;
+  Statement load_record;
+  Statement upsert_cursor;
+  Statement find_change;
+  Statement insert_change;
+  Statement replace_change;
+};
+
 class SqliteEventLogImpl final : public EventLog {
  public:
-  SqliteEventLogImpl(Database db, Statement insert_log, Statement find_intake, Statement insert_dead,
-                     ProjectionWriter projection, std::uint64_t head, const ChainHash& head_hash, const Clock& clock,
-                     CommitObserver* observer, bool commits_synced)
+  SqliteEventLogImpl(Database db, WriterStatements st, ProjectionWriter projection, std::uint64_t head,
+                     const ChainHash& head_hash, const Clock& clock, CommitObserver* observer, bool commits_synced,
+                     WriterLock lock, PiiKeyStore keys)
       : db_(std::move(db)),
         chain_source_(db_, commits_synced),
-        insert_log_(std::move(insert_log)),
-        find_intake_(std::move(find_intake)),
-        insert_dead_(std::move(insert_dead)),
+        st_(std::move(st)),
         projection_(std::move(projection)),
         head_(head),
         head_hash_(head_hash),
         clock_(clock),
-        observer_(observer) {}
+        observer_(observer),
+        keys_(std::move(keys)),
+        lock_(std::move(lock)) {}
 
   ~SqliteEventLogImpl() override {
     if (observer_opened_) observer_->on_close(ChainLink{head_, head_hash_}, clock_.now_micros());
@@ -208,426 +214,112 @@ class SqliteEventLogImpl final : public EventLog {
 
   std::uint64_t head_seq() const override { return head_; }
 
-  Status append(std::span<AppendItem> items, std::vector<AppendOutcome>& out) override {
-    out.clear();
-    out.reserve(items.size());
+  Status append(std::span<const Write> writes) override {
+    // Fencing: the records must continue this head, in order, before anything is written.
+    std::uint64_t expected = head_ + 1;
+    for (const auto& w : writes) {
+      if (const auto* r = std::get_if<DecidedRecord>(&w)) {
+        if (r->record.seq() != expected) {
+          return Error(Errc::storage_failed, fmt::format("{}: refused a batch whose record {} does not continue the "
+                                                         "head (expected seq {})", db_.file().string(),
+                                                         r->record.seq(), expected));
+        }
+        ++expected;
+      }
+    }
     const std::uint64_t head_before = head_;
     const ChainHash hash_before = head_hash_;
     links_.clear();
+    auto undo = [&] {
+      head_ = head_before;   // the transaction rolls back; so does the head, its chain link and the keys
+      head_hash_ = hash_before;
+      keys_.clear_cache();
+    };
     sqlite::Transaction tx(db_);
     if (!tx.begun().ok()) return tx.begun();
-    const std::int64_t now = clock_.now_micros();
-    for (auto& item : items) {
-      Result<AppendOutcome> r = std::visit([&](auto& it) { return put(it, now); }, item);
-      if (!r) {
-        head_ = head_before;  // the transaction rolls back; so do the seqs it took, and their chain links
-        head_hash_ = hash_before;
-        if (keys_) keys_->clear_cache();   // and the keys it created or destroyed
-        out.clear();
-        return r.error();
+    for (const auto& w : writes) {
+      Status s = std::visit([&](const auto& it) { return store(it); }, w);
+      if (!s) {
+        undo();
+        return s;
       }
-      out.push_back(r.value());
     }
     if (auto s = tx.commit(); !s) {
-      head_ = head_before;
-      head_hash_ = hash_before;
-      if (keys_) keys_->clear_cache();
-      out.clear();
+      undo();
       return s;
     }
     // After the commit: a checkpoint never attests data that could still roll back.
-    if (observer_ != nullptr && !links_.empty()) observer_->on_commit(links_, now);
+    if (observer_ != nullptr && !links_.empty()) observer_->on_commit(links_, clock_.now_micros());
     return Ok{};
   }
 
- private:
-  Result<AppendOutcome> put(IntakeItem& item, std::int64_t now) {
-    const auto& ev = item.body.event();
-    const std::uint64_t seq = head_ + 1;
-    if (hook_ != nullptr) {
-      // A re-sent event must not reach the hook (it would count twice in the merger's memory).
-      find_intake_.bind(1, static_cast<std::int64_t>(ev.channel())).bind(2, ev.source_key());
-      auto known = find_intake_.step();
-      if (!known) return known.error();
-      if (known.value()) {
-        AppendOutcome o{static_cast<std::uint64_t>(find_intake_.column_int(0)), true, false};
-        find_intake_.reset();
-        return o;
-      }
-      find_intake_.reset();
-    }
-
-    std::string new_id = ticket_id_for_seq(seq);
-    auto* ticket = item.body.mutable_ticket();
-    if (ticket->provenance_size() > 0) ticket->mutable_provenance(0)->set_log_seq(seq);
-    item.body.set_disposition(gridhub::v1::DISPOSITION_NEW_TICKET);
-    if (hook_ != nullptr) hook_->complete(item, seq, new_id, now);
-    std::string record_ticket_id;
-    std::uint64_t prior_seq = 0;   // MERGED: the record whose ticket state this one builds on
-    switch (item.body.disposition()) {
-      case gridhub::v1::DISPOSITION_NOT_A_TICKET:
-        item.body.clear_ticket();
-        break;
-      case gridhub::v1::DISPOSITION_MERGED: {
-        // Join the existing incident: its ticket, with this report's provenance appended.
-        const std::string incident = ticket->incident_id();
-        auto existing = load_ticket(incident);
-        if (!existing) return existing.error();
-        if (!existing->mismatch.empty()) {
-          // A report cannot be refused without losing it: it joins the state the chained log holds
-          // (never the edited row), and this record's projection put overwrites the edit.
-          spdlog::error("log: {}; report {} joins the logged state of {}", existing->mismatch, ev.source_key(), incident);
-        }
-        if (existing->ticket.ticket_id().empty()) {
-          // The incident's ticket is unknown here (e.g. a projection rebuilt without it): keep this one new.
-          item.body.set_disposition(gridhub::v1::DISPOSITION_NEW_TICKET);
-          ticket->set_incident_id(new_id);
-          record_ticket_id = new_id;
-          break;
-        }
-        gridhub::v1::Ticket merged = std::move(existing->ticket);
-        prior_seq = existing->seq;
-        *merged.add_provenance() = ticket->provenance(0);
-        merged.set_version(seq);
-        *ticket = std::move(merged);
-        record_ticket_id = incident;
-        break;
-      }
-      default:
-        record_ticket_id = new_id;
-        ticket->set_ticket_id(new_id);
-        ticket->set_version(seq);
-        ticket->mutable_created_at()->set_unix_micros(now);
-        if (ticket->incident_id().empty()) ticket->set_incident_id(new_id);
-        item.body.set_disposition(gridhub::v1::DISPOSITION_NEW_TICKET);
-        break;
-    }
-
-    if (keys_) {
-      // Personal data is sealed under the ticket's key before the record's bytes exist: the chain and
-      // every reader see only sealed values (pii_vault.hpp). A merged report uses its incident's key.
-      const bool merged = item.body.disposition() == gridhub::v1::DISPOSITION_MERGED;
-      const std::string key_id = record_ticket_id.empty() ? record_key_id(seq) : record_ticket_id;
-      std::optional<PiiKey> key;
-      if (merged) {
-        auto known = keys_->load(key_id);
-        if (!known) return known.error();
-        key = known.value();
-      }
-      if (!key) {
-        auto made = keys_->create(key_id);
-        if (!made) return made.error();
-        key = made.value();
-      }
-      if (!seal_pii(item.body, key_id, *key)) {
-        return Error(Errc::storage_failed, fmt::format("log record {}: sealing personal data failed", seq));
-      }
-    }
-
-    record_.Clear();
-    record_.set_seq(seq);
-    record_.mutable_recorded_at()->set_unix_micros(now);
-    record_.set_ticket_id(record_ticket_id);
-    record_.set_prior_seq(prior_seq);
-    record_.unsafe_arena_set_allocated_intake_accepted(&item.body);
-    body_.clear();
-    record_.SerializeToString(&body_);
-    const ProjectionStep step = projection_step(record_);   // points into item.body, which outlives this
-    record_.unsafe_arena_release_intake_accepted();
-    ChainHash hash{};
-    if (!hasher_.next(head_hash_, seq, now, body_, hash)) {
-      return Error(Errc::storage_failed, fmt::format("log record {}: SHA-256 failed", seq));
-    }
-
-    insert_log_.bind(1, static_cast<std::int64_t>(seq))
-        .bind(2, now)
-        .bind(3, kKindIntake);
-    if (record_ticket_id.empty()) {
-      insert_log_.bind_null(4);
-    } else {
-      insert_log_.bind(4, record_ticket_id);
-    }
-    insert_log_
-        .bind(5, static_cast<std::int64_t>(ev.channel()))
-        .bind(6, ev.source_key())
-        .bind_blob(7, body_)
-        .bind_blob(8, std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
-    if (auto s = insert_log_.run(); !s) return s.error();
-    if (db_.changes() == 0) {
-      // (channel, source_key) is already in the log: a re-sent event. Report the original seq.
-      find_intake_.bind(1, static_cast<std::int64_t>(ev.channel())).bind(2, ev.source_key());
-      auto row = find_intake_.step();
-      if (!row) return row.error();
-      AppendOutcome o{static_cast<std::uint64_t>(row.value() ? find_intake_.column_int(0) : 0), true, false};
-      find_intake_.reset();
-      return o;
-    }
-    if (step.ticket != nullptr) {
-      if (auto s = projection_.put(*step.ticket, step.creates ? seq : 0, scratch_); !s) return s.error();
-    }
-    head_ = seq;
-    head_hash_ = hash;
-    if (observer_ != nullptr) links_.push_back(ChainLink{seq, hash});
-    AppendOutcome o{seq, false, false};
-    if (item.body.has_ticket()) o.ticket = state_of(*ticket);
-    return o;
+  Result<std::uint64_t> find_intake(int channel, std::string_view source_key) override {
+    return find_seq(st_.find_intake.bind(1, static_cast<std::int64_t>(channel)).bind(2, source_key));
   }
 
-  static TicketState state_of(const gridhub::v1::Ticket& t) {
-    return TicketState{t.ticket_id(), static_cast<int>(t.status()), t.has_sla_due() ? t.sla_due().unix_micros() : 0,
-                       t.version()};
+  Result<bool> has_dead_letter(int channel, std::string_view source_key) override {
+    auto& st = st_.find_dead;
+    st.bind(1, static_cast<std::int64_t>(channel)).bind(2, source_key);
+    auto row = st.step();
+    st.reset();
+    if (!row) return row.error();
+    return row.value();
   }
 
-  Result<AppendOutcome> put(DeadLetterItem& item, std::int64_t now) {
-    if (keys_ && !item.payload.empty()) {
-      // The rejected row holds the reporter's name and number as written: sealed like an intake
-      // record's, under a key per (channel, source_key) that erasing a ticket with that provenance
-      // destroys (dead_letter_key_id).
-      const std::string key_id = dead_letter_key_id(item.channel, item.source_key, now);
-      auto known = keys_->load(key_id);
-      if (!known) return known.error();
-      std::optional<PiiKey> key = known.value();
-      if (!key) {
-        auto made = keys_->create(key_id);
-        if (!made) return made.error();
-        key = made.value();
-      }
-      gridhub::v1::Event carrier;   // Event.original_payload: the schema's field for a source row
-      carrier.set_original_payload(std::move(item.payload));
-      if (!seal_pii(carrier, key_id, *key)) return Error(Errc::storage_failed, "dead letter: sealing its payload failed");
-      item.payload = std::move(*carrier.mutable_original_payload());
-    }
-    insert_dead_.bind(1, now).bind(2, item.adapter_id).bind(3, static_cast<std::int64_t>(item.channel));
-    if (item.source_key.empty()) {
-      insert_dead_.bind_null(4);
-    } else {
-      insert_dead_.bind(4, item.source_key);
-    }
-    insert_dead_.bind(5, item.reason_code)
-        .bind(6, item.field)
-        .bind(7, item.detail)
-        .bind(8, item.location)
-        .bind_blob(9, item.payload);
-    if (auto s = insert_dead_.run(); !s) return s.error();
-    return AppendOutcome{0, db_.changes() == 0, true};
-  }
+  Result<std::uint64_t> find_change(std::string_view key) override { return find_seq(st_.find_change.bind(1, key)); }
 
-  Result<AppendOutcome> put(ChangeItem& item, std::int64_t now) {
-    if (!item.idempotency_key.empty()) {
-      find_change_.bind(1, item.idempotency_key);
-      auto known = find_change_.step();
-      if (!known) return known.error();
-      if (known.value()) {
-        AppendOutcome o{static_cast<std::uint64_t>(find_change_.column_int(0)), true, false};
-        find_change_.reset();
-        return o;
-      }
-      find_change_.reset();
-    }
-    auto current = load_ticket(item.ticket_id);
-    if (!current) return current.error();
-    AppendOutcome refused;
-    if (current->ticket.ticket_id().empty()) {
-      refused.refused = Refusal::kNotFound;
-      refused.reason = fmt::format("no ticket {}", item.ticket_id);
-      return refused;
-    }
-    if (!current->mismatch.empty()) {
-      // The row is not what the chained log says: deciding on it would sign the edit into the chain.
-      spdlog::error("log: change to {} refused: {}", item.ticket_id, current->mismatch);
-      refused.refused = Refusal::kInconsistent;
-      refused.reason = fmt::format("{}'s stored state disagrees with the log; an operator must check the log "
-                                   "(gridhubctl verify)", item.ticket_id);
-      return refused;
-    }
-    const std::uint64_t seq = head_ + 1;
-    record_.Clear();
-    record_.set_seq(seq);
-    record_.mutable_recorded_at()->set_unix_micros(now);
-    record_.set_ticket_id(item.ticket_id);
-    record_.set_prior_seq(current->seq);
-    refused.refused = item.apply ? item.apply(current->ticket, record_, refused.reason) : Refusal::kInvalid;
-    if (refused.refused != Refusal::kNone) return refused;
-    auto* ticket = const_cast<gridhub::v1::Ticket*>(record_ticket(record_));
-    if (ticket == nullptr) return Error(Errc::invalid_event, fmt::format("change to {} made no ticket state", item.ticket_id));
-    ticket->set_version(seq);
-    body_.clear();
-    record_.SerializeToString(&body_);
-    ChainHash hash{};
-    if (!hasher_.next(head_hash_, seq, now, body_, hash)) {
-      return Error(Errc::storage_failed, fmt::format("log record {}: SHA-256 failed", seq));
-    }
-    insert_log_.bind(1, static_cast<std::int64_t>(seq)).bind(2, now).bind(3, record_kind(record_)).bind(4, item.ticket_id);
-    insert_log_.bind_null(5).bind_null(6);   // changes come from no channel (verify checks these columns are empty)
-    insert_log_.bind_blob(7, body_).bind_blob(8, std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
-    if (auto s = insert_log_.run(); !s) return s.error();
-    if (!item.idempotency_key.empty()) {
-      insert_change_.bind(1, item.idempotency_key).bind(2, static_cast<std::int64_t>(seq));
-      if (auto s = insert_change_.run(); !s) return s.error();
-    }
-    if (auto s = projection_.put(*ticket, 0, scratch_); !s) return s.error();
-    head_ = seq;
-    head_hash_ = hash;
-    if (observer_ != nullptr) links_.push_back(ChainLink{seq, hash});
-    AppendOutcome o{seq, false, false};
-    o.ticket = state_of(*ticket);
-    return o;
-  }
+  Result<std::optional<PiiKey>> load_key(std::string_view key_id) override { return keys_.load(key_id); }
 
-  Result<AppendOutcome> put(CursorItem& item, std::int64_t now) {
-    upsert_cursor_.bind(1, item.name).bind(2, item.identity).bind(3, static_cast<std::int64_t>(item.acked_seq)).bind(4, now);
-    if (auto s = upsert_cursor_.run(); !s) return s.error();
-    return AppendOutcome{item.acked_seq, false, false};
-  }
-
-  Result<AppendOutcome> put(ErasureItem& item, std::int64_t now) {
-    if (!keys_) return Error(Errc::storage_failed, "erasure: the log has no key table");
-    const std::uint64_t seq = head_ + 1;
-    auto existing = load_ticket(item.ticket_id);
-    if (!existing) return existing.error();
-    if (existing->ticket.ticket_id().empty()) {
-      return Error(Errc::bad_value, fmt::format("erasure: no ticket {} in the log's projection", item.ticket_id));
-    }
-    if (!existing->mismatch.empty()) {
-      return Error(Errc::storage_failed, fmt::format("erasure refused: {}", existing->mismatch));
-    }
-    const std::string done_key = "erasure/" + item.ticket_id;
-    if (existing->ticket.pii_erased()) {
-      // Erased before, and no report has brought new personal data since (it would have a new key):
-      // nothing is left to destroy, so nothing is written. The outcome names the erasure on record.
-      auto key = keys_->load(item.ticket_id);
-      if (!key) return key.error();
-      bool left = key.value().has_value();
-      for (const auto& p : existing->ticket.provenance()) {   // a rejected version of one of its records since
-        if (left || p.source_key().empty()) continue;
-        auto d = keys_->load(dead_letter_key_id(p.channel(), p.source_key(), 0));
-        if (!d) return d.error();
-        left = d.value().has_value();
-      }
-      if (!left) {
-        find_change_.bind(1, done_key);
-        auto known = find_change_.step();
-        if (!known) return known.error();
-        AppendOutcome o{known.value() ? static_cast<std::uint64_t>(find_change_.column_int(0)) : existing->seq, true, false};
-        find_change_.reset();
-        o.reason = fmt::format("{}'s personal data was already erased", item.ticket_id);
-        return o;
-      }
-    }
-    const std::uint64_t prior_seq = existing->seq;
-    gridhub::v1::Ticket ticket = std::move(existing->ticket);
-    // Each personal value the ticket had reads "[erased]" from now on, as its sealed copies in earlier
-    // records do once the key is gone; raw bytes (a source row) are dropped.
-    present_pii(ticket, PiiPresentation{true, [](const std::string& v) { return v.empty() ? v : std::string(kErasedText); }});
-    ticket.set_pii_erased(true);
-    ticket.set_version(seq);
-    record_.Clear();
-    record_.set_seq(seq);
-    record_.mutable_recorded_at()->set_unix_micros(now);
-    record_.set_ticket_id(item.ticket_id);
-    record_.set_prior_seq(prior_seq);
-    auto* erasure = record_.mutable_erasure();
-    erasure->set_request_ref(item.request_ref);
-    erasure->set_requested_by(item.requested_by);
-    erasure->set_key_id(item.ticket_id);
-    *erasure->mutable_ticket() = ticket;
-    body_.clear();
-    record_.SerializeToString(&body_);
-    ChainHash hash{};
-    if (!hasher_.next(head_hash_, seq, now, body_, hash)) {
-      return Error(Errc::storage_failed, fmt::format("log record {}: SHA-256 failed", seq));
-    }
-    insert_log_.bind(1, static_cast<std::int64_t>(seq))
-        .bind(2, now)
-        .bind(3, kKindErasure)
-        .bind(4, item.ticket_id)
-        .bind_null(5)
-        .bind_null(6)
-        .bind_blob(7, body_)
-        .bind_blob(8, std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
-    if (auto s = insert_log_.run(); !s) return s.error();
-    if (auto s = projection_.put(ticket, 0, scratch_); !s) return s.error();
-    // The key goes in the same transaction: either the erasure is on record and the key gone, or neither.
-    auto destroyed = keys_->destroy(item.ticket_id);
-    if (!destroyed) return destroyed.error();
-    // And the keys of the dead letters from the same source records (an earlier, rejected version).
-    for (const auto& p : ticket.provenance()) {
-      if (p.source_key().empty()) continue;
-      if (auto d = keys_->destroy(dead_letter_key_id(p.channel(), p.source_key(), 0)); !d) return d.error();
-    }
-    // The latest erasure of the ticket, for a repeated request's answer.
-    auto forget = db_.prepare("DELETE FROM change_keys WHERE key = ?");
-    if (!forget) return forget.error();
-    forget->bind(1, done_key);
-    if (auto s = forget->run(); !s) return s.error();
-    insert_change_.bind(1, done_key).bind(2, static_cast<std::int64_t>(seq));
-    if (auto s = insert_change_.run(); !s) return s.error();
-    head_ = seq;
-    head_hash_ = hash;
-    if (observer_ != nullptr) links_.push_back(ChainLink{seq, hash});
-    AppendOutcome o{seq, false, false};
-    o.ticket = state_of(ticket);
-    return o;
-  }
-
-  /// A ticket's current state as the chained log holds it (docs/audit.md, "The projection"): the row
-  /// names the record that last changed the ticket (last_seq); that record's ticket is the state the
-  /// change starts from, and the row must agree with it, column for column and in its body. A row edited
-  /// outside the hub is reported in `mismatch`, never decided on.
-  struct Current {
-    gridhub::v1::Ticket ticket;   // ticket_id empty: no such ticket
-    std::uint64_t seq = 0;        // the record it comes from (the new record's prior_seq)
-    std::string mismatch;         // non-empty: the row disagrees with that record (why, for the log)
-  };
-
-  Result<Current> load_ticket(const std::string& ticket_id) {
-    Current out;
+  Result<StoredTicket> load_ticket(const std::string& ticket_id) override {
+    StoredTicket out;
     gridhub::v1::Ticket row;
     std::int64_t last_seq = 0;
     const char* column = nullptr;
     {
-      load_ticket_.bind(1, ticket_id);
-      auto found = load_ticket_.step();
+      auto& load = st_.load_ticket;
+      load.bind(1, ticket_id);
+      auto found = load.step();
       if (!found) {
-        load_ticket_.reset();
+        load.reset();
         return found.error();
       }
       if (!found.value()) {
-        load_ticket_.reset();
+        load.reset();
         return out;
       }
-      last_seq = load_ticket_.column_int(0);
-      auto body = load_ticket_.column_blob(7);
+      last_seq = load.column_int(0);
+      auto body = load.column_blob(7);
       row_body_.assign(body.data(), body.size());   // compared with the log's state below
       if (!row.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
         column = "body";
-      } else if (load_ticket_.column_int(1) != row.status()) {
+      } else if (load.column_int(1) != row.status()) {
         column = "status";
-      } else if (load_ticket_.column_text(2) != row.category_code()) {
+      } else if (load.column_text(2) != row.category_code()) {
         column = "category_code";
-      } else if (load_ticket_.column_text(3) != row.community_code()) {
+      } else if (load.column_text(3) != row.community_code()) {
         column = "community_code";
-      } else if (load_ticket_.column_text(4) != row.grid_code()) {
+      } else if (load.column_text(4) != row.grid_code()) {
         column = "grid_code";
-      } else if (load_ticket_.column_int(5) != row.tier()) {
+      } else if (load.column_int(5) != row.tier()) {
         column = "tier";
-      } else if (load_ticket_.column_text(6) != row.assignee_code()) {
+      } else if (load.column_text(6) != row.assignee_code()) {
         column = "assignee_code";
       }
-      load_ticket_.reset();
+      load.reset();
     }
-    load_record_.bind(1, last_seq);
-    auto found = load_record_.step();
+    auto& record = st_.load_record;
+    record.bind(1, last_seq);
+    auto found = record.step();
     if (!found) {
-      load_record_.reset();
+      record.reset();
       return found.error();
     }
     bool logged = false;
     if (found.value()) {
-      auto body = load_record_.column_blob(0);
+      auto body = record.column_blob(0);
       logged = checked_.ParseFromArray(body.data(), static_cast<int>(body.size()));
     }
-    load_record_.reset();
+    record.reset();
     const ProjectionStep step = logged ? projection_step(checked_) : ProjectionStep{};
     if (step.ticket == nullptr || checked_.ticket_id() != ticket_id) {
       out.ticket = std::move(row);
@@ -647,38 +339,97 @@ class SqliteEventLogImpl final : public EventLog {
     return out;
   }
 
- public:
-  void set_hook(IntakeHook* hook, Statement load_ticket, Statement load_record, Statement upsert_cursor,
-                Statement find_change, Statement insert_change) {
-    hook_ = hook;
-    load_ticket_ = std::move(load_ticket);
-    load_record_ = std::move(load_record);
-    upsert_cursor_ = std::move(upsert_cursor);
-    find_change_ = std::move(find_change);
-    insert_change_ = std::move(insert_change);
-  }
-  void set_vault(WriterLock lock, PiiKeyStore keys) {
-    lock_.emplace(std::move(lock));
-    keys_.emplace(std::move(keys));
+ private:
+  static Result<std::uint64_t> find_seq(Statement& st) {
+    auto row = st.step();
+    if (!row) {
+      st.reset();
+      return row.error();
+    }
+    const std::uint64_t seq = row.value() ? static_cast<std::uint64_t>(st.column_int(0)) : 0;
+    st.reset();
+    return seq;
   }
 
- private:
+  Status store_keys(const std::vector<KeyOp>& keys) {
+    for (const auto& op : keys) {
+      if (op.key) {
+        if (auto s = keys_.put(op.key_id, *op.key); !s) return s;
+      } else if (auto d = keys_.destroy(op.key_id); !d) {
+        return d.error();
+      }
+    }
+    return Ok{};
+  }
+
+  /// The one path of every chained record: serialize -> hash -> insert -> index -> project.
+  Status store(const DecidedRecord& w) {
+    const auto& record = w.record;
+    const std::uint64_t seq = record.seq();
+    const std::int64_t at = record.recorded_at().unix_micros();
+    // Keys first: a record sealed under a key is never stored without it.
+    if (auto s = store_keys(w.keys); !s) return s;
+    body_.clear();
+    record.SerializeToString(&body_);
+    ChainHash hash{};
+    if (!hasher_.next(head_hash_, seq, at, body_, hash)) {
+      return Error(Errc::storage_failed, fmt::format("log record {}: SHA-256 failed", seq));
+    }
+    auto& insert = st_.insert_log;
+    insert.bind(1, static_cast<std::int64_t>(seq)).bind(2, at).bind(3, record_kind(record));
+    if (record.ticket_id().empty()) {
+      insert.bind_null(4);
+    } else {
+      insert.bind(4, record.ticket_id());
+    }
+    if (record.has_intake_accepted()) {   // the unique (channel, source_key) of an intake event
+      const auto& ev = record.intake_accepted().event();
+      insert.bind(5, static_cast<std::int64_t>(ev.channel())).bind(6, ev.source_key());
+    } else {
+      insert.bind_null(5).bind_null(6);   // changes come from no channel (verify checks these columns are empty)
+    }
+    insert.bind_blob(7, body_).bind_blob(8, std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
+    if (auto s = insert.run(); !s) {
+      return Error(Errc::storage_failed, fmt::format("log record {}: {}", seq, s.error().message()));
+    }
+    if (!w.change_key.empty()) {
+      auto& index = w.replaces_change_key ? st_.replace_change : st_.insert_change;
+      index.bind(1, w.change_key).bind(2, static_cast<std::int64_t>(seq));
+      if (auto s = index.run(); !s) return s;
+    }
+    if (const ProjectionStep step = projection_step(record); step.ticket != nullptr) {
+      if (auto s = projection_.put(*step.ticket, step.creates ? seq : 0, scratch_); !s) return s;
+    }
+    head_ = seq;
+    head_hash_ = hash;
+    if (observer_ != nullptr) links_.push_back(ChainLink{seq, hash});
+    return Ok{};
+  }
+
+  Status store(const DeadLetterWrite& w) {
+    if (auto s = store_keys(w.keys); !s) return s;
+    const auto& dl = w.letter;
+    auto& insert = st_.insert_dead;
+    insert.bind(1, w.recorded_at).bind(2, dl.adapter_id).bind(3, static_cast<std::int64_t>(dl.channel));
+    if (dl.source_key.empty()) {
+      insert.bind_null(4);
+    } else {
+      insert.bind(4, dl.source_key);
+    }
+    insert.bind(5, dl.reason_code).bind(6, dl.field).bind(7, dl.detail).bind(8, dl.location).bind_blob(9, dl.payload);
+    return insert.run();
+  }
+
+  Status store(const CursorWrite& w) {
+    const auto& c = w.cursor;
+    st_.upsert_cursor.bind(1, c.name).bind(2, c.identity).bind(3, static_cast<std::int64_t>(c.acked_seq)).bind(4, w.updated_at);
+    return st_.upsert_cursor.run();
+  }
+
   Database db_;
   detail::SqliteChainSource chain_source_;
   bool observer_opened_ = false;
-  IntakeHook* hook_ = nullptr;
-  Statement load_ticket_{Statement::null()};
-  Statement load_record_{Statement::null()};
-  gridhub::v1::LogRecord checked_;   // load_ticket's scratch
-  std::string row_body_;                   // likewise
-  std::string scratch_ticket_;             // likewise
-  gridhub::v1::Ticket parsed_ticket_;      // likewise
-  Statement upsert_cursor_{Statement::null()};
-  Statement find_change_{Statement::null()};
-  Statement insert_change_{Statement::null()};
-  Statement insert_log_;
-  Statement find_intake_;
-  Statement insert_dead_;
+  WriterStatements st_;
   ProjectionWriter projection_;
   std::uint64_t head_;
   ChainHash head_hash_;
@@ -686,14 +437,17 @@ class SqliteEventLogImpl final : public EventLog {
   CommitObserver* observer_;
   ChainHasher hasher_;
   std::vector<ChainLink> links_;   // this commit's records, for the observer; capacity reused
-  gridhub::v1::LogRecord record_;
   std::string body_;
   std::string scratch_;
+  gridhub::v1::LogRecord checked_;         // load_ticket's scratch
+  std::string row_body_;                   // likewise
+  std::string scratch_ticket_;             // likewise
+  gridhub::v1::Ticket parsed_ticket_;      // likewise
   // Declared after db_, so destroyed before it: the key store's statements are finalized before the
   // connection closes. The lock is released a moment before the connection closes, when nothing more
   // is written.
-  std::optional<PiiKeyStore> keys_;
-  std::optional<WriterLock> lock_;
+  PiiKeyStore keys_;
+  WriterLock lock_;
 };
 
 }  // namespace
@@ -789,7 +543,7 @@ bool parse_record_ticket(std::string_view stored, gridhub::v1::Ticket& ticket, b
 }
 
 Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& file, const LogOptions& options,
-                                                 const Clock& clock, IntakeHook* hook, CommitObserver* observer) {
+                                                 const Clock& clock, CommitObserver* observer) {
   if (file.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(file.parent_path(), ec);
@@ -817,43 +571,45 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
     }
     head_hash = *h;
   }
-  auto insert_log = db->prepare(
-      "INSERT OR IGNORE INTO log(seq, recorded_at, kind, ticket_id, channel, source_key, body, hash)"
-      " VALUES(?,?,?,?,?,?,?,?)");
-  if (!insert_log) return insert_log.error();
-  auto find_intake = db->prepare("SELECT seq FROM log WHERE channel=? AND source_key=?");
-  if (!find_intake) return find_intake.error();
-  auto insert_dead = db->prepare(
-      "INSERT OR IGNORE INTO dead_letters(recorded_at, adapter_id, channel, source_key, reason_code, field, detail,"
-      " location, payload) VALUES(?,?,?,?,?,?,?,?,?)");
-  if (!insert_dead) return insert_dead.error();
+  Status failed = Ok{};
+  auto prepare = [&](const char* sql) {
+    auto st = db->prepare(sql);
+    if (!st) {
+      if (failed.ok()) failed = st.error();
+      return Statement::null();
+    }
+    return std::move(st.value());
+  };
+  // Plain INSERTs: the sequencer has decided every duplicate; a unique key that is taken anyway fails
+  // the batch rather than being dropped silently.
+  WriterStatements st{
+      .insert_log = prepare("INSERT INTO log(seq, recorded_at, kind, ticket_id, channel, source_key, body, hash)"
+                            " VALUES(?,?,?,?,?,?,?,?)"),
+      .find_intake = prepare("SELECT seq FROM log WHERE channel=? AND source_key=?"),
+      .insert_dead = prepare("INSERT INTO dead_letters(recorded_at, adapter_id, channel, source_key, reason_code,"
+                             " field, detail, location, payload) VALUES(?,?,?,?,?,?,?,?,?)"),
+      .find_dead = prepare("SELECT 1 FROM dead_letters WHERE channel=? AND source_key=?"),
+      // The row, its derived columns (checked against its body) and the record it names (load_ticket).
+      .load_ticket = prepare("SELECT last_seq, status, coalesce(category_code,''), coalesce(community_code,''),"
+                             " coalesce(grid_code,''), coalesce(tier,0), coalesce(assignee_code,''), body FROM tickets"
+                             " WHERE ticket_id = ?"),
+      .load_record = prepare("SELECT body FROM log WHERE seq = ?"),
+      .upsert_cursor = prepare("INSERT INTO subscriptions(name, identity, acked_seq, updated_at) VALUES(?,?,?,?)"
+                               " ON CONFLICT(name) DO UPDATE SET identity=excluded.identity,"
+                               " acked_seq=excluded.acked_seq, updated_at=excluded.updated_at"),
+      .find_change = prepare("SELECT seq FROM change_keys WHERE key = ?"),
+      .insert_change = prepare("INSERT INTO change_keys(key, seq) VALUES(?,?)"),
+      .replace_change = prepare("INSERT OR REPLACE INTO change_keys(key, seq) VALUES(?,?)"),
+  };
+  if (!failed) return failed.error();
   auto projection = ProjectionWriter::prepare(db.value());
   if (!projection) return projection.error();
-  // The row, its derived columns (checked against its body) and the record it names (load_ticket).
-  auto load_ticket = db->prepare(
-      "SELECT last_seq, status, coalesce(category_code,''), coalesce(community_code,''), coalesce(grid_code,''),"
-      " coalesce(tier,0), coalesce(assignee_code,''), body FROM tickets WHERE ticket_id = ?");
-  if (!load_ticket) return load_ticket.error();
-  auto load_record = db->prepare("SELECT body FROM log WHERE seq = ?");
-  if (!load_record) return load_record.error();
-  auto upsert_cursor = db->prepare(
-      "INSERT INTO subscriptions(name, identity, acked_seq, updated_at) VALUES(?,?,?,?)"
-      " ON CONFLICT(name) DO UPDATE SET identity=excluded.identity, acked_seq=excluded.acked_seq,"
-      " updated_at=excluded.updated_at");
-  if (!upsert_cursor) return upsert_cursor.error();
-  auto find_change = db->prepare("SELECT seq FROM change_keys WHERE key = ?");
-  if (!find_change) return find_change.error();
-  auto insert_change = db->prepare("INSERT INTO change_keys(key, seq) VALUES(?,?)");
-  if (!insert_change) return insert_change.error();
   auto keys = PiiKeyStore::open(db->handle());
   if (!keys) return keys.error();
   auto log = std::make_unique<SqliteEventLogImpl>(
-      std::move(db.value()), std::move(insert_log.value()), std::move(find_intake.value()),
-      std::move(insert_dead.value()), std::move(projection.value()), static_cast<std::uint64_t>(head.value()), head_hash, clock,
-      observer, options.durability == Durability::kFull);
-  log->set_hook(hook, std::move(load_ticket.value()), std::move(load_record.value()), std::move(upsert_cursor.value()),
-                std::move(find_change.value()), std::move(insert_change.value()));
-  log->set_vault(std::move(lock.value()), std::move(keys.value()));
+      std::move(db.value()), std::move(st), std::move(projection.value()), static_cast<std::uint64_t>(head.value()),
+      head_hash, clock, observer, options.durability == Durability::kFull, std::move(lock.value()),
+      std::move(keys.value()));
   if (auto s = log->open_observer(); !s) return s.error();
   return std::unique_ptr<EventLog>(std::move(log));
 }

@@ -135,6 +135,10 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
 
 std::string record_key_id(std::uint64_t seq) { return fmt::format("R{:08d}", seq); }
 
+std::string dead_letter_key_id(int channel, std::string_view source_key, std::int64_t recorded_at) {
+  return source_key.empty() ? fmt::format("D{}@{}", channel, recorded_at) : fmt::format("D{}/{}", channel, source_key);
+}
+
 PiiValueState pii_value_state(std::string_view value) noexcept {
   if (value.starts_with(kSealedPrefix)) return PiiValueState::kSealed;
   if (value == kErasedText) return PiiValueState::kErased;
@@ -475,10 +479,20 @@ Result<std::optional<PiiKey>> PiiKeyStore::load(std::string_view key_id) {
   return it->second;
 }
 
-Result<PiiKey> PiiKeyStore::create(std::string_view key_id) {
-  if (impl_->put == nullptr) return Error(Errc::storage_failed, "pii_keys: the connection is read-only");
+PiiKey make_pii_key() {
   PiiKey key{};
   random_bytes(key.data(), key.size());   // what crypto_aead_xchacha20poly1305_ietf_keygen does, pooled
+  return key;
+}
+
+Result<PiiKey> PiiKeyStore::create(std::string_view key_id) {
+  PiiKey key = make_pii_key();
+  if (auto s = put(key_id, key); !s) return s.error();
+  return key;
+}
+
+Status PiiKeyStore::put(std::string_view key_id, const PiiKey& key) {
+  if (impl_->put == nullptr) return Error(Errc::storage_failed, "pii_keys: the connection is read-only");
   sqlite3_stmt* st = impl_->put;
   sqlite3_bind_text64(st, 1, key_id.data(), key_id.size(), SQLITE_STATIC, SQLITE_UTF8);
   sqlite3_bind_blob64(st, 2, key.data(), key.size(), SQLITE_STATIC);
@@ -490,7 +504,7 @@ Result<PiiKey> PiiKeyStore::create(std::string_view key_id) {
   // loads it from the table); only a stale answer must go.
   impl_->cache.erase(std::string(key_id));
   impl_->last_id.clear();
-  return key;
+  return Ok{};
 }
 
 Result<bool> PiiKeyStore::destroy(std::string_view key_id) {

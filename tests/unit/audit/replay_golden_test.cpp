@@ -17,6 +17,7 @@
 #include "../../testing/temp_dir.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/core/normalizer.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 
 namespace gridhub::audit {
@@ -42,7 +43,7 @@ v1::StageDecision decision(const std::string& stage, const std::string& detail) 
 class ReplayGoldenTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto l = log::open_event_log(db_, log::LogOptions{}, clock_);
+    auto l = core::open_log(db_, log::LogOptions{}, clock_);
     ASSERT_TRUE(l.ok()) << l.error().message();
     // Texts with what JSON must escape (quotes, backslashes, control characters), non-ASCII text,
     // personal fields (sealed by the log), decisions with and without every field.
@@ -108,7 +109,7 @@ class ReplayGoldenTest : public ::testing::Test {
     return items;
   }
 
-  void append(log::EventLog* l, std::vector<log::AppendItem> items) {
+  void append(core::SequencedLog* l, std::vector<log::AppendItem> items) {
     std::vector<log::AppendOutcome> out;
     ASSERT_TRUE(l->append(items, out).ok());
     ASSERT_EQ(out.at(0).refused, log::Refusal::kNone) << out.at(0).reason;

@@ -10,6 +10,7 @@
 #include "../../testing/temp_dir.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/core/normalizer.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 
 namespace gridhub::audit {
@@ -34,7 +35,7 @@ TEST(ReplayTime, ParsesRfc3339AndDates) {
 class ReplayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto l = log::open_event_log(db_, log::LogOptions{}, clock_);
+    auto l = core::open_log(db_, log::LogOptions{}, clock_);
     ASSERT_TRUE(l.ok()) << l.error().message();
     for (int i = 1; i <= 5; ++i) {
       v1::Event ev;

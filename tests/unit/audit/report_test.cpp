@@ -9,6 +9,7 @@
 #include "../../testing/temp_dir.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/core/normalizer.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 
 namespace gridhub::audit {
@@ -40,7 +41,7 @@ const std::vector<Row> kRows = {
     {"G", v1::CHANNEL_WECHAT, "1801", "C1", "G11", v1::TIER_COUNTY, "T00000001"},
 };
 
-class ScriptedHook final : public log::IntakeHook {
+class ScriptedHook final : public core::IntakeHook {
  public:
   void complete(log::IntakeItem& item, std::uint64_t, const std::string&, std::int64_t) noexcept override {
     for (const auto& r : kRows) {
@@ -57,7 +58,7 @@ class ScriptedHook final : public log::IntakeHook {
 class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto l = log::open_event_log(db_, log::LogOptions{}, clock_, &hook_);
+    auto l = core::open_log(db_, log::LogOptions{}, clock_, &hook_);
     ASSERT_TRUE(l.ok()) << l.error().message();
     for (const auto& r : kRows) {
       v1::Event ev;
@@ -171,7 +172,7 @@ class LifecycleReportTest : public ::testing::Test {
   static constexpr std::int64_t kHour = 3'600'000'000;
 
   void SetUp() override {
-    auto l = log::open_event_log(db_, log::LogOptions{}, clock_);
+    auto l = core::open_log(db_, log::LogOptions{}, clock_);
     ASSERT_TRUE(l.ok()) << l.error().message();
     log_ = std::move(l.value());
     // h0: T1 at the grid, due in 24 h.   h1: T2 at the grid, due h25.   h2: T3 at the county, due h26.
@@ -276,7 +277,7 @@ class LifecycleReportTest : public ::testing::Test {
   gridhub::testing::TempDir dir_;
   std::filesystem::path db_ = dir_ / "gridhub.db";
   ManualClock clock_{kMay6};
-  std::unique_ptr<log::EventLog> log_;
+  std::unique_ptr<core::SequencedLog> log_;
   std::string t1_, t2_, t3_, t4_, t5_;
 };
 

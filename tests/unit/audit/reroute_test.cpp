@@ -12,6 +12,7 @@
 #include "gridhub/common/clock.hpp"
 #include "gridhub/core/normalizer.hpp"
 #include "gridhub/core/routing.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 
 namespace gridhub::audit {
@@ -55,7 +56,7 @@ class RerouteTest : public ::testing::Test {
     auto p = pipeline::Pipeline::create(wugong_pipeline("world/categories.csv"));
     ASSERT_TRUE(p.ok()) << p.error().message();
     core::PipelineHook hook(*p.value(), nullptr);
-    auto l = log::open_event_log(db_, log::LogOptions{}, clock_, &hook);
+    auto l = core::open_log(db_, log::LogOptions{}, clock_, &hook);
     ASSERT_TRUE(l.ok()) << l.error().message();
     std::int64_t at = kMay6 + 9 * kHour;
     for (const auto& r : kReports) {

@@ -10,6 +10,7 @@
 #include "../../testing/temp_dir.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/core/normalizer.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 
 namespace gridhub::audit {
@@ -21,7 +22,7 @@ constexpr std::int64_t kMay6 = 1'714'953'600'000'000;   // 2024-05-06T00:00:00Z
 constexpr std::int64_t kDay = 86'400'000'000;
 
 /// Joins every report whose key starts with "M:" to the incident T00000001, like a merger would.
-class JoinFirstHook final : public log::IntakeHook {
+class JoinFirstHook final : public core::IntakeHook {
  public:
   void complete(log::IntakeItem& item, std::uint64_t, const std::string&, std::int64_t) noexcept override {
     const auto& key = item.body.event().source_key();
@@ -38,7 +39,7 @@ class StateTest : public ::testing::Test {
   // Day 0: T00000001 created (assigned to grid G1); day 1: a chat "收到" (no ticket); day 2: a second
   // report merged into T00000001; day 3: T00000004 created.
   void SetUp() override {
-    auto l = log::open_event_log(db_, log::LogOptions{}, clock_, &hook_);
+    auto l = core::open_log(db_, log::LogOptions{}, clock_, &hook_);
     ASSERT_TRUE(l.ok()) << l.error().message();
     for (const char* key : {"WO-1", "NT:chat", "M:WO-2", "WO-3"}) {
       v1::Event ev;
@@ -145,7 +146,7 @@ log::ChangeItem change(const std::string& ticket_id, bool escalate, v1::TicketSt
 TEST_F(StateTest, UpdatesAndEscalationsCountFromTheirOwnTimeOnLikeTheProjection) {
   // Day 4: T00000001 escalates to C1; day 5: C1 resolves it.
   {
-    auto l = log::open_event_log(db_, log::LogOptions{}, clock_, &hook_);
+    auto l = core::open_log(db_, log::LogOptions{}, clock_, &hook_);
     ASSERT_TRUE(l.ok()) << l.error().message();
     for (auto item : {change("T00000001", true, v1::TICKET_STATUS_ASSIGNED, "C1"),
                       change("T00000001", false, v1::TICKET_STATUS_RESOLVED, "C1")}) {

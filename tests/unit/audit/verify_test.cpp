@@ -18,6 +18,7 @@
 #include "gridhub/core/normalizer.hpp"
 #include "gridhub/log/chain.hpp"
 #include "gridhub/log/checkpoint.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/log/log_identity.hpp"
 #include "gridhub/v1/log.pb.h"
@@ -123,7 +124,7 @@ class VerifyTest : public ::testing::Test {
     auto cp = log::Checkpointer::create(options_);
     ASSERT_TRUE(cp.ok()) << cp.error().message();
     {
-      auto l = log::open_event_log(db_, log::LogOptions{}, clock_, nullptr, cp.value().get());
+      auto l = core::open_log(db_, log::LogOptions{}, clock_, nullptr, cp.value().get());
       ASSERT_TRUE(l.ok()) << l.error().message();
       for (int i = from + 1; i <= to; ++i) {
         std::vector<log::AppendItem> items;
@@ -395,7 +396,7 @@ TEST_F(VerifyTest, TheProjectionCheckReportsTheFirstEditedRowInIdOrderWhereverIt
 TEST_F(VerifyTest, AChangeThatDoesNotBuildOnItsTicketsPreviousRecordIsStale) {
   write_log(0, 3);
   {
-    auto l = log::open_event_log(db_, log::LogOptions{}, clock_);
+    auto l = core::open_log(db_, log::LogOptions{}, clock_);
     ASSERT_TRUE(l.ok()) << l.error().message();
     for (int i = 0; i < 2; ++i) {
       log::ChangeItem note;
@@ -496,7 +497,7 @@ TEST_F(VerifyTest, CheckpointsAtMultiplesEvenWithinOneCommit) {
   options_.every_records = 4;
   auto cp = log::Checkpointer::create(options_);
   ASSERT_TRUE(cp.ok());
-  auto l = log::open_event_log(db_, log::LogOptions{}, clock_, nullptr, cp.value().get());
+  auto l = core::open_log(db_, log::LogOptions{}, clock_, nullptr, cp.value().get());
   ASSERT_TRUE(l.ok());
   std::vector<log::AppendItem> items;
   for (int i = 1; i <= 10; ++i) items.push_back(intake(i));
@@ -567,18 +568,18 @@ TEST(CheckpointFormat, RoundTripsAndRejectsNonCanonicalText) {
 // The hub's own check at open, before it signs anything (item: "the hub signs a tail it never checked").
 class OpenCheckTest : public VerifyTest {
  protected:
-  Result<std::unique_ptr<log::EventLog>> open_log(bool accept_restored = false) {
+  Result<std::unique_ptr<core::SequencedLog>> open_log(bool accept_restored = false) {
     auto o = options_;
     o.accept_restored_log = accept_restored;
     auto cp = log::Checkpointer::create(o);
     EXPECT_TRUE(cp.ok());
     checkpointer_ = std::move(cp.value());
-    return log::open_event_log(db_, log::LogOptions{}, clock_, nullptr, checkpointer_.get());
+    return core::open_log(db_, log::LogOptions{}, clock_, nullptr, checkpointer_.get());
   }
   /// Appends records from+1..to without a checkpointer: commits made after the last checkpoint by a
   /// hub that was then killed (no checkpoint at close).
   void append_unattested(int from, int to) {
-    auto l = log::open_event_log(db_, log::LogOptions{}, clock_);
+    auto l = core::open_log(db_, log::LogOptions{}, clock_);
     ASSERT_TRUE(l.ok()) << l.error().message();
     for (int i = from + 1; i <= to; ++i) {
       std::vector<log::AppendItem> items;
@@ -787,7 +788,7 @@ TEST_F(VerifyTest, WithNormalDurabilityTheWalIsFsyncedBeforeACheckpoint) {
   {
     log::LogOptions normal;
     normal.durability = log::Durability::kNormal;
-    auto l = log::open_event_log(db_, normal, clock_, nullptr, cp.value().get());
+    auto l = core::open_log(db_, normal, clock_, nullptr, cp.value().get());
     ASSERT_TRUE(l.ok()) << l.error().message();
     for (int i = 1; i <= 7; ++i) {
       std::vector<log::AppendItem> items;

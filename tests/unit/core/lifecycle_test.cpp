@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/sla/sla_policy.hpp"
 #include "../../testing/temp_dir.hpp"
@@ -54,7 +55,7 @@ class ByName final : public Gatekeeper {
 class LifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto log = log::open_event_log(dir_ / "log.db", {}, clock_);
+    auto log = core::open_log(dir_ / "log.db", {}, clock_);
     ASSERT_TRUE(log.ok()) << log.error().message();
     log_ = std::move(log.value());
     log::IntakeItem item;
@@ -120,7 +121,7 @@ class LifecycleTest : public ::testing::Test {
   ManualClock clock_{kStart};
   StepPolicy policy_;
   ByName gatekeeper_;
-  std::unique_ptr<log::EventLog> log_;
+  std::unique_ptr<core::SequencedLog> log_;
   std::string ticket_id_;
 };
 

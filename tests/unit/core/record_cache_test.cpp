@@ -8,6 +8,7 @@
 #include "../../testing/temp_dir.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/core/pii.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 
 namespace gridhub::core {
@@ -19,7 +20,7 @@ TEST(RecordCache, FramesAreTheOpenedOrMaskedRecordAsProtobufWouldEncodeThem) {
   gridhub::testing::TempDir dir;
   ManualClock clock(1'780'000'000'000'000);
   {
-    auto log = log::open_event_log(dir / "gridhub.db", log::LogOptions{}, clock);
+    auto log = core::open_log(dir / "gridhub.db", log::LogOptions{}, clock);
     ASSERT_TRUE(log.ok()) << log.error().message();
     std::vector<log::AppendItem> items;
     log::IntakeItem item;

@@ -10,6 +10,7 @@
 
 #include "gridhub/core/lifecycle.hpp"
 #include "gridhub/core/routing.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/plugins/router_tiered.hpp"
 #include "../../testing/temp_dir.hpp"
@@ -41,7 +42,7 @@ class SlaDueTimes : public ::testing::Test {
   void SetUp() override {
     calendar_ = sla::WorkCalendar::load_file(dir_.write("cal.toml", "periods = [\"08:30-12:00\", \"14:00-17:30\"]\n"));
     policy_ = std::make_unique<SlaLifecyclePolicy>(calendar_, sla::SlaPolicy::load(kCategories));
-    auto log = log::open_event_log(dir_ / "log.db", {}, clock_);
+    auto log = core::open_log(dir_ / "log.db", {}, clock_);
     ASSERT_TRUE(log.ok()) << log.error().message();
     log_ = std::move(log.value());
   }
@@ -105,7 +106,7 @@ class SlaDueTimes : public ::testing::Test {
   ManualClock clock_{local(2030, 1, 8, 9, 0)};
   sla::WorkCalendar calendar_;
   std::unique_ptr<SlaLifecyclePolicy> policy_;
-  std::unique_ptr<log::EventLog> log_;
+  std::unique_ptr<core::SequencedLog> log_;
 };
 
 TEST_F(SlaDueTimes, IntakeDeadlineIsTheWorkingCalendarsFromTheStoringMoment) {

@@ -12,6 +12,7 @@
 
 #include "../../testing/temp_dir.hpp"
 #include "gridhub/common/clock.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/transport/frames.hpp"
 
@@ -49,7 +50,7 @@ log::AppendItem report(const std::string& key, const std::string& phone) {
 TEST(StreamServer, OneEncodingPerVisibilityClassSharedBySubscribersOfThatClass) {
   gridhub::testing::TempDir dir;
   ManualClock clock(1'780'000'000'000'000);
-  auto log = log::open_event_log(dir / "gridhub.db", log::LogOptions{}, clock);
+  auto log = core::open_log(dir / "gridhub.db", log::LogOptions{}, clock);
   ASSERT_TRUE(log.ok()) << log.error().message();
   auto append = [&](log::AppendItem item) {
     std::vector<log::AppendItem> items;

@@ -11,6 +11,8 @@
 #include "../../testing/temp_dir.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/core/normalizer.hpp"
+#include "gridhub/core/sequencer.hpp"
+#include "gridhub/log/chain.hpp"
 #include "gridhub/log/pii_vault.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "gridhub/v1/log.pb.h"
@@ -83,7 +85,7 @@ class EventLogTest : public ::testing::Test {
 
   void open() {
     log_.reset();
-    auto r = open_event_log(file_, LogOptions{}, clock_);
+    auto r = core::open_log(file_, LogOptions{}, clock_);
     ASSERT_TRUE(r.ok()) << r.error().message();
     log_ = std::move(r.value());
   }
@@ -148,7 +150,7 @@ class EventLogTest : public ::testing::Test {
   gridhub::testing::TempDir dir_;
   std::filesystem::path file_ = dir_ / "var/hub/log.db";  // the folder does not exist yet
   ManualClock clock_{kStart};
-  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<core::SequencedLog> log_;
 };
 
 TEST_F(EventLogTest, SeqsAreDenseFromOneAndTicketIdsFollowThem) {
@@ -486,7 +488,7 @@ TEST_F(EventLogTest, LogWrittenByANewerSchemaVersionIsRefusedNamingTheFile) {
     auto d = db();
     ASSERT_TRUE(d.exec("PRAGMA user_version = 999").ok());
   }
-  auto r = open_event_log(file_, LogOptions{}, clock_);
+  auto r = core::open_log(file_, LogOptions{}, clock_);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find(file_.string()), std::string::npos) << r.error().message();
   EXPECT_NE(r.error().message().find("999"), std::string::npos) << r.error().message();
@@ -550,6 +552,129 @@ TEST(RecordTicket, ParsedFromTheEncodingAloneItIsTheTicketOfTheParsedRecord) {
   v1::Ticket parsed;
   const std::string stored = records[1].SerializeAsString();
   EXPECT_FALSE(parse_record_ticket(stored.substr(0, stored.size() - 3), parsed, has)) << "truncated";
+}
+
+}  // namespace
+}  // namespace gridhub::log
+
+namespace gridhub::log {
+namespace {
+
+// Storage on its own, given records a sequencer decided: it stores, chains, projects and indexes them
+// as they are, and refuses what does not continue its head.
+class EventLogStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = open_event_log(file_, LogOptions{}, clock_);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    log_ = std::move(r.value());
+  }
+
+  static DecidedRecord intake_record(std::uint64_t seq, const std::string& source_key) {
+    DecidedRecord w;
+    w.record.set_seq(seq);
+    w.record.mutable_recorded_at()->set_unix_micros(1000 + static_cast<std::int64_t>(seq));
+    w.record.set_ticket_id(ticket_id_for_seq(seq));
+    auto* body = w.record.mutable_intake_accepted();
+    body->mutable_event()->set_channel(gridhub::v1::CHANNEL_HOTLINE);
+    body->mutable_event()->set_source_key(source_key);
+    body->set_disposition(gridhub::v1::DISPOSITION_NEW_TICKET);
+    body->mutable_ticket()->set_ticket_id(ticket_id_for_seq(seq));
+    body->mutable_ticket()->set_version(seq);
+    w.keys.push_back(KeyOp{ticket_id_for_seq(seq), make_pii_key()});
+    return w;
+  }
+
+  gridhub::testing::TempDir dir_;
+  std::filesystem::path file_ = dir_ / "log.db";
+  ManualClock clock_{1'700'000'000'000'000};
+  std::unique_ptr<EventLog> log_;
+};
+
+TEST_F(EventLogStorageTest, StoresDecidedRecordsAsTheyAreChainedProjectedAndFindable) {
+  std::vector<Write> batch;
+  batch.emplace_back(intake_record(1, "A"));
+  batch.emplace_back(intake_record(2, "B"));
+  DecidedRecord change;
+  change.record.set_seq(3);
+  change.record.mutable_recorded_at()->set_unix_micros(1003);
+  change.record.set_ticket_id("T00000001");
+  change.record.set_prior_seq(1);
+  auto* t = change.record.mutable_ticket_update()->mutable_ticket();
+  t->set_ticket_id("T00000001");
+  t->set_version(3);
+  t->set_status(gridhub::v1::TICKET_STATUS_ASSIGNED);
+  change.change_key = "sub/1";
+  batch.emplace_back(change);
+  const std::string stored_change = change.record.SerializeAsString();
+  ASSERT_TRUE(log_->append(batch).ok());
+  EXPECT_EQ(log_->head_seq(), 3u);
+
+  // The record's bytes are the decided record's, chained from the genesis hash.
+  auto reader = LogReader::open(file_);
+  ASSERT_TRUE(reader.ok());
+  std::vector<std::string> bodies;
+  ASSERT_TRUE(reader->read(1, 10, [&](std::uint64_t, std::string_view b) { bodies.emplace_back(b); }).ok());
+  ASSERT_EQ(bodies.size(), 3u);
+  EXPECT_EQ(bodies[2], stored_change);
+  auto d = sqlite::Database::open(file_, sqlite::OpenMode::kReadOnly);
+  ASSERT_TRUE(d.ok());
+  auto hashes = d->prepare("SELECT hash FROM log ORDER BY seq");
+  ASSERT_TRUE(hashes.ok());
+  ChainHasher hasher;
+  ChainHash prev = kChainGenesis;
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    auto row = hashes->step();
+    ASSERT_TRUE(row.ok() && row.value());
+    ChainHash h{};
+    ASSERT_TRUE(hasher.next(prev, seq, 1000 + static_cast<std::int64_t>(seq), bodies[seq - 1], h));
+    EXPECT_EQ(chain_hash_from_blob(hashes->column_blob(0)), h) << "record " << seq;
+    prev = h;
+  }
+
+  // Projected, indexed, keys kept.
+  auto current = log_->load_ticket("T00000001");
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->seq, 3u);
+  EXPECT_TRUE(current->mismatch.empty()) << current->mismatch;
+  EXPECT_EQ(current->ticket.status(), gridhub::v1::TICKET_STATUS_ASSIGNED);
+  EXPECT_EQ(log_->find_intake(gridhub::v1::CHANNEL_HOTLINE, "B").value(), 2u);
+  EXPECT_EQ(log_->find_intake(gridhub::v1::CHANNEL_HOTLINE, "C").value(), 0u);
+  EXPECT_EQ(log_->find_change("sub/1").value(), 3u);
+  EXPECT_TRUE(log_->load_key("T00000002").value().has_value());
+}
+
+TEST_F(EventLogStorageTest, RefusesRecordsThatDoNotContinueItsHeadAndStoresNothingOfTheBatch) {
+  std::vector<Write> gap;
+  gap.emplace_back(intake_record(1, "A"));
+  gap.emplace_back(intake_record(3, "C"));
+  auto s = log_->append(gap);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().detail.find("expected seq 2"), std::string::npos) << s.error().detail;
+  EXPECT_EQ(log_->head_seq(), 0u);
+  EXPECT_EQ(log_->find_intake(gridhub::v1::CHANNEL_HOTLINE, "A").value(), 0u);
+  std::vector<Write> ok;
+  ok.emplace_back(intake_record(1, "A"));
+  ASSERT_TRUE(log_->append(ok).ok());
+  std::vector<Write> again;
+  again.emplace_back(intake_record(1, "B"));
+  EXPECT_FALSE(log_->append(again).ok()) << "seq 1 is taken";
+}
+
+TEST_F(EventLogStorageTest, ASourceKeyStoredTwiceFailsTheBatchRatherThanBeingDropped) {
+  std::vector<Write> first;
+  first.emplace_back(intake_record(1, "A"));
+  ASSERT_TRUE(log_->append(first).ok());
+  std::vector<Write> dup;
+  dup.emplace_back(intake_record(2, "B"));
+  dup.emplace_back(intake_record(3, "A"));
+  EXPECT_FALSE(log_->append(dup).ok());
+  EXPECT_EQ(log_->head_seq(), 1u);
+  EXPECT_EQ(log_->find_intake(gridhub::v1::CHANNEL_HOTLINE, "B").value(), 0u) << "the whole batch rolled back";
+  EXPECT_FALSE(log_->load_key("T00000002").value().has_value()) << "and its keys";
+  std::vector<Write> next;
+  next.emplace_back(intake_record(2, "B"));
+  EXPECT_TRUE(log_->append(next).ok()) << "the head is where it was";
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "../../testing/temp_dir.hpp"
 #include "gridhub/common/clock.hpp"
+#include "gridhub/core/sequencer.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/v1/log.pb.h"
 
@@ -228,7 +229,7 @@ TEST(EventLogWriter, OneWriterPerFile) {
 TEST(EventLogWriter, IntakeRecordsAreStoredSealedAndErasureDestroysTheKey) {
   gridhub::testing::TempDir dir;
   ManualClock clock(1);
-  auto log = open_event_log(dir / "gridhub.db", LogOptions{}, clock);
+  auto log = core::open_log(dir / "gridhub.db", LogOptions{}, clock);
   ASSERT_TRUE(log.ok()) << log.error().message();
   std::vector<AppendItem> items;
   for (int i = 0; i < 2; ++i) {

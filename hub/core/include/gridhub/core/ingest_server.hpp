@@ -1,7 +1,7 @@
 #pragma once
 /// The ingest endpoint: adapters' DEALERs submit events to a ROUTER; each event is validated, turned
-/// into its ticket, appended by the writer thread in group commits, and acknowledged only after the
-/// commit that holds it returned. Bad frames are nacked with a reason (and their correlation id
+/// into its ticket, submitted to the hub's log writer (LogWriter, group commits), and acknowledged
+/// only after the commit that holds it returned. Bad frames are nacked with a reason (and their correlation id
 /// whenever it can be read, even off an oversized frame), counted, and dead-lettered with a bounded
 /// excerpt — up to max_dead_letters_per_peer per peer, so one client cannot grow the table without end.
 ///
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "gridhub/auth/security.hpp"
+#include "gridhub/core/log_writer.hpp"
 #include "gridhub/core/normalizer.hpp"
 #include "gridhub/core/stage_pool.hpp"
 #include "gridhub/log/event_log.hpp"
@@ -70,17 +71,10 @@ struct IngestCounters {
   std::uint64_t denied_control = 0;   // status or reload from an identity whose role is not operator
 };
 
-class BatchWriter;
-
 class IngestServer {
  public:
   /// Who is waiting for an event's outcome (empty routing id: nobody, e.g. a dead letter of our own).
-  struct Pending {
-    std::string routing_id;
-    std::uint64_t correlation_id = 0;
-    /// Set for writes that are not adapters' events (ticket changes, cursors): told instead of an ack.
-    std::function<void(const Status&, const log::AppendOutcome&)> done;
-  };
+  using Pending = LogWriter::Waiter;
 
   /// A frame the hub refuses: what its nack says and its dead letter keeps.
   struct RefusedFrame {
@@ -94,20 +88,17 @@ class IngestServer {
   };
 
   /// Binds the endpoints; throws zmq::error_t at start-up if an endpoint cannot be bound.
-  /// `pipeline` may be null (no routing); when set, the log must have been opened with its PipelineHook,
+  /// Submits to `writer` (the hub's; it must outlive the server) and answers its commits.
+  /// `pipeline` may be null (no routing); when set, the sequencer must have been made with its PipelineHook,
   /// and it must outlive this server (a pipeline set later with set_pipeline() is shared instead).
   /// `security` (null: off) makes the endpoint a CURVE server and checks each frame's role: Submit
   /// only from adapters, status and reload only from operators.
-  IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, log::EventLog& log, IngestOptions options,
+  IngestServer(boost::asio::io_context& io, zmq::context_t& zmq, LogWriter& writer, IngestOptions options,
                const pipeline::Pipeline* pipeline = nullptr, const auth::Security* security = nullptr);
   ~IngestServer();
 
   /// The endpoints actually bound (tcp://127.0.0.1:* resolved to its port).
   const std::vector<std::string>& bound_endpoints() const { return bound_; }
-  /// Called on the io thread after each commit with the new log head.
-  void on_commit(std::function<void(std::uint64_t)> fn) { on_commit_ = std::move(fn); }
-  /// Called on the io thread after each successful commit with every item's outcome (SLA clocks).
-  void on_outcomes(std::function<void(const std::vector<log::AppendOutcome>&)> fn) { on_outcomes_ = std::move(fn); }
   /// Answers ReloadRequest frames (io thread); null: reloads are refused.
   void on_reload(std::function<gridhub::v1::ReloadReply()> fn) { on_reload_ = std::move(fn); }
   /// Lets the hub add its other components' counters to status replies.
@@ -118,10 +109,6 @@ class IngestServer {
   /// call uses `p`. Submits still in the stage pool keep the pipeline they started with alive until
   /// they are done, so the caller may drop its reference to the old one at once.
   void set_pipeline(std::shared_ptr<const pipeline::Pipeline> p) { pipeline_ = std::move(p); }
-
-  /// Other components' writes (ticket changes, subscription cursors) share the writer and its group
-  /// commits; `done` runs on the io thread after the commit (or its failure).
-  void append(log::AppendItem item, std::function<void(const Status&, const log::AppendOutcome&)> done);
 
   void start();
   /// Stops taking new events, lets the writer finish and acks what it committed; then `done`.
@@ -145,7 +132,7 @@ class IngestServer {
   std::size_t pending() const;
   /// Once draining and nothing is pending: stops the socket and tells whoever waits.
   void finish_drain_if_idle();
-  void on_batch_done(std::vector<Pending>&& batch, Status status, std::vector<log::AppendOutcome>&& outcomes);
+  void on_batch_done(const LogWriter::Commit& commit);
   void reply_status(const std::string& routing_id);
   void reply_hello(const std::string& routing_id);
   bool allowed(const transport::RouterMessage& msg, gridhub::v1::AdapterToHub::MsgCase what);
@@ -156,13 +143,12 @@ class IngestServer {
   const auth::Security* security_;
   std::vector<std::string> bound_;   // before socket_: filled while the socket is made
   transport::AsioZmqSocket socket_;
-  std::unique_ptr<BatchWriter> writer_;
-  // After the writer: destroyed first, so no job is left to hand the writer anything.
+  LogWriter* writer_;   // the hub's; a pointer so that submitting reads the same as before it moved out
+  // Its jobs hand their results to the writer on the io thread only (StagePool::then), which does not
+  // run once the hub is being destroyed; so the hub's writer may stop before the pool does.
   std::unique_ptr<StagePool> stages_;
   IngestCounters counters_;
   std::unordered_map<std::string, std::size_t> dead_letters_by_peer_;
-  std::function<void(std::uint64_t)> on_commit_;
-  std::function<void(const std::vector<log::AppendOutcome>&)> on_outcomes_;
   std::function<gridhub::v1::ReloadReply()> on_reload_;
   std::function<void(gridhub::v1::StatusReply&)> on_status_;
   std::function<void()> drained_;

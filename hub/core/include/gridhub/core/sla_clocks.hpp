@@ -6,6 +6,7 @@
 /// Without [sla] nothing escalates, tickets have no deadline, and returns go straight to the centre after
 /// sla::kDefaultMaxReturns.
 
+#include <span>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -57,7 +58,7 @@ class SlaWatcher {
   Status start(log::LogReader& reader);
   void stop();
   /// The writer committed these records (io thread).
-  void observe(const std::vector<log::AppendOutcome>& outcomes);
+  void observe(std::span<const log::AppendOutcome> outcomes);
   /// Escalates whatever ran out by now; re-arms the timer.
   void check();
 

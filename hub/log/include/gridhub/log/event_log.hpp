@@ -4,13 +4,17 @@
 /// Tables (docs/log-format.md): `log` — one row per gridhub.v1.LogRecord, seq dense from 1, the record's
 /// serialized bytes in `body`, chained by `hash` (gridhub/log/chain.hpp); `tickets` — each ticket's
 /// current state, derived from `log` and rebuildable from it; `dead_letters` — every rejected record with
-/// its reason. An intake event is stored at most once per (channel, source_key): a re-sent event is
-/// reported as a duplicate with its original seq.
+/// its reason. An intake event is stored at most once per (channel, source_key).
+///
+/// Storage decides nothing: the hub's sequencer (gridhub/core/sequencer.hpp) turns submitted items
+/// (gridhub/log/submission.hpp) into decided records — dedup, seq, ticket id, merge, provenance,
+/// sealing — and EventLog::append stores, chains and projects them.
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <variant>
@@ -21,6 +25,7 @@
 #include "gridhub/common/result.hpp"
 #include "gridhub/log/checkpoint.hpp"
 #include "gridhub/log/pii_vault.hpp"
+#include "gridhub/log/submission.hpp"
 #include "gridhub/v1/log.pb.h"
 
 namespace gridhub::log {
@@ -32,95 +37,6 @@ enum class Durability {
 
 struct LogOptions {
   Durability durability = Durability::kFull;
-};
-
-/// An accepted intake event and the ticket it creates. The log assigns seq and ticket id.
-struct IntakeItem {
-  gridhub::v1::IntakeAccepted body;
-  /// Whatever the IntakeHook needs to finish this item (the pipeline's assessment); opaque here.
-  std::shared_ptr<void> hook_state;
-};
-
-/// Finishes intake items in log order, inside the writer's transaction: the place for decisions that
-/// depend on what came before (merging reports of one incident). Called once per new, non-duplicate
-/// intake item with its seq and the ticket id it would create. It sets `body.disposition`; for
-/// DISPOSITION_MERGED it sets `body.ticket().incident_id()` to the existing ticket to join, and the log
-/// then stores that ticket, with this report's provenance appended, as the record's ticket.
-class IntakeHook {
- public:
-  virtual ~IntakeHook() = default;
-  virtual void complete(IntakeItem& item, std::uint64_t seq, const std::string& ticket_id, std::int64_t now_us) noexcept = 0;
-};
-
-/// A record that could not be accepted, kept with its reason.
-struct DeadLetterItem {
-  std::string adapter_id;
-  int channel = 0;
-  std::string source_key;    // empty when the record could not be parsed far enough to know it
-  std::string reason_code;
-  std::string field;
-  std::string detail;
-  std::string location;
-  std::string payload;
-};
-
-/// Why a change to a ticket was refused (nothing was written).
-/// kInconsistent: the ticket's row in the projection disagrees with the log record it names (edited
-/// outside the hub); nothing is decided on it until an operator has checked (gridhubctl verify).
-enum class Refusal { kNone, kInvalid, kNotFound, kNotEntitled, kBadTransition, kInconsistent };
-
-/// A change to an existing ticket — a subscriber's update, an SLA escalation, an erasure — decided on
-/// the writer thread inside the commit's transaction, against the ticket's state at that point in the
-/// log. Changes to one ticket therefore serialize in log order whatever the io thread saw.
-struct ChangeItem {
-  std::string ticket_id;
-  /// Stored as the record's source_key: a second change with the same key is not applied again and is
-  /// reported as a duplicate with the original seq (a subscriber resending an update). Empty: none.
-  std::string idempotency_key;
-  /// Fills `record`'s body (and may refuse). `record` arrives with seq, recorded_at and ticket_id set;
-  /// `ticket` is the current state (version = the last seq that changed it). The body's ticket is the
-  /// new state, which the log projects. Runs on the writer thread; must not throw.
-  std::function<Refusal(const gridhub::v1::Ticket& ticket, gridhub::v1::LogRecord& record, std::string& reason)> apply;
-};
-
-/// A named subscriber's durable cursor: everything up to acked_seq is handled. Not part of the chain
-/// (operational state), written in the same commit as whatever else is queued.
-struct CursorItem {
-  std::string name;
-  std::string identity;
-  std::uint64_t acked_seq = 0;
-};
-
-/// Erase a ticket's personal data on lawful request (docs/audit.md, "Erasure"): appends a chained
-/// `erasure` record carrying the ticket with its personal fields cleared, updates the projection and
-/// destroys the ticket's key (gridhub/log/pii_vault.hpp), all in the append's transaction. Fails the
-/// append when the ticket is not in the projection.
-struct ErasureItem {
-  std::string ticket_id;
-  std::string request_ref;    // the lawful request's reference (case number)
-  std::string requested_by;   // who ordered it
-};
-
-using AppendItem = std::variant<IntakeItem, DeadLetterItem, ChangeItem, CursorItem, ErasureItem>;
-
-/// What a committed record left a ticket as — enough for the SLA clocks, without the whole ticket.
-struct TicketState {
-  std::string ticket_id;   // empty: the record left no ticket
-  int status = 0;          // gridhub.v1.TicketStatus
-  std::int64_t sla_due = 0;
-  std::uint64_t version = 0;
-};
-
-struct AppendOutcome {
-  AppendOutcome() = default;
-  AppendOutcome(std::uint64_t s, bool dup, bool dead) : seq(s), duplicate(dup), dead_lettered(dead) {}
-
-  std::uint64_t seq = 0;        // log seq of the record (the original one when duplicate); 0 for dead letters
-  bool duplicate = false;
-  bool dead_lettered = false;
-  Refusal refused = Refusal::kNone;   // ChangeItem: why nothing was written
-  std::string reason;                 // ... in words (never PII)
-  TicketState ticket;                 // a new record that left a ticket: its state
 };
 
 /// The log record kinds, as stored in the `kind` column.
@@ -149,14 +65,75 @@ bool projection_body_holds(std::string_view body, const gridhub::v1::Ticket& sta
 bool parse_record_ticket(std::string_view stored, gridhub::v1::Ticket& ticket, bool& has_ticket,
                          std::span<const std::uint32_t> only = {});
 
-/// Where events are durably appended. One writer; see LogReader for reading beside it.
+/// A personal-data key operation decided with a write, done by storage in the write's transaction:
+/// either the write and its keys' changes are stored, or neither.
+struct KeyOp {
+  std::string key_id;
+  std::optional<PiiKey> key;   // set: store this key under key_id (replacing any); empty: destroy key_id's key
+};
+
+/// A chained record whose every field is decided (gridhub/core/sequencer.hpp): seq, recorded_at, ticket
+/// id, prior_seq, the body with its personal data sealed. Storage stores, chains and projects it as is.
+struct DecidedRecord {
+  gridhub::v1::LogRecord record;
+  /// Non-empty: the record is found under this key (find_change) from now on: a change's idempotency
+  /// key, an erasure's "erasure/<ticket>".
+  std::string change_key;
+  /// The key may be indexed already (the latest erasure of a ticket): the record replaces it.
+  bool replaces_change_key = false;
+  std::vector<KeyOp> keys;
+};
+
+/// A dead letter, its payload sealed, with the key operation that sealing decided.
+struct DeadLetterWrite {
+  DeadLetterItem letter;
+  std::int64_t recorded_at = 0;
+  std::vector<KeyOp> keys;
+};
+
+/// A subscriber's cursor as of `updated_at`.
+struct CursorWrite {
+  CursorItem cursor;
+  std::int64_t updated_at = 0;
+};
+
+using Write = std::variant<DecidedRecord, DeadLetterWrite, CursorWrite>;
+
+/// A ticket's current state as the chained log holds it (docs/audit.md, "The projection"): the
+/// projection's row names the record that last changed the ticket (last_seq); that record's ticket is
+/// the state, and the row must agree with it, column for column and in its body. A row edited outside
+/// the hub is reported in `mismatch`, never decided on.
+struct StoredTicket {
+  gridhub::v1::Ticket ticket;   // ticket_id empty: no such ticket
+  std::uint64_t seq = 0;        // the record it comes from (a new record's prior_seq)
+  std::string mismatch;         // non-empty: the row disagrees with that record (why, for the log)
+};
+
+/// Storage of the log: it receives fully decided records and only stores, chains and projects them,
+/// and answers the reads the sequencer decides with. It decides nothing about tickets; a second
+/// backend implements this interface without touching core. One writer; see LogReader for reading
+/// beside it.
 class EventLog {
  public:
   virtual ~EventLog() = default;
-  /// Appends all items in one transaction (group commit). On success `out` holds one outcome per item,
-  /// and every outcome is durable per the configured Durability. On failure nothing was stored.
-  virtual Status append(std::span<AppendItem> items, std::vector<AppendOutcome>& out) = 0;
+  /// Stores `writes` in one transaction (group commit): each record's bytes, its chain hash, its
+  /// projection step, its unique keys ((channel, source_key) of an intake, its change key) and key
+  /// operations; dead letters; cursors. Records must continue the head in order (seq = head + 1, ...):
+  /// anything else is refused before anything is written. On failure nothing was stored; on success
+  /// everything is durable per the configured Durability.
+  virtual Status append(std::span<const Write> writes) = 0;
   virtual std::uint64_t head_seq() const = 0;
+
+  /// The seq of the intake record stored under (channel, source_key); 0: none.
+  virtual Result<std::uint64_t> find_intake(int channel, std::string_view source_key) = 0;
+  /// Whether a dead letter is stored under (channel, source_key).
+  virtual Result<bool> has_dead_letter(int channel, std::string_view source_key) = 0;
+  /// The seq of the record stored under a change key; 0: none.
+  virtual Result<std::uint64_t> find_change(std::string_view key) = 0;
+  /// A ticket's current state, checked against the record it names (StoredTicket).
+  virtual Result<StoredTicket> load_ticket(const std::string& ticket_id) = 0;
+  /// A personal-data key (nullopt: never made, or destroyed).
+  virtual Result<std::optional<PiiKey>> load_key(std::string_view key_id) = 0;
 };
 
 class SqliteEventLog;
@@ -167,8 +144,7 @@ class SqliteEventLog;
 /// and a second open_event_log of the same file — another hub, `gridhubctl erase` beside a running
 /// hub — fails with Errc::unavailable, naming the lock file.
 Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& file, const LogOptions& options,
-                                                 const Clock& clock, IntakeHook* hook = nullptr,
-                                                 CommitObserver* observer = nullptr);
+                                                 const Clock& clock, CommitObserver* observer = nullptr);
 
 /// A read-only view for streams and tools; safe beside a running writer (WAL).
 class LogReader {

@@ -39,6 +39,11 @@ using PiiKey = std::array<unsigned char, 32>;
 
 /// The key id for a record that created no ticket.
 std::string record_key_id(std::uint64_t seq);
+/// The key that seals a dead letter's payload: one per source record (channel, source_key), so that
+/// erasing the ticket that record became destroys it too; a row without a source key gets its own.
+std::string dead_letter_key_id(int channel, std::string_view source_key, std::int64_t recorded_at);
+/// A fresh random key (the sequencer makes it; storage keeps it with the record that uses it).
+PiiKey make_pii_key();
 
 enum class PiiValueState { kPlain, kSealed, kErased };
 /// kSealed: has the sealed prefix; kErased: is "[erased]"; anything else is plain.
@@ -63,6 +68,8 @@ class PiiKeyStore {
   /// A fresh random key stored under `key_id`, replacing any (a destroyed id used again gets a new
   /// key: what the old one sealed stays unreadable).
   Result<PiiKey> create(std::string_view key_id);
+  /// Stores `key` under `key_id`, replacing any (a key made by make_pii_key).
+  Status put(std::string_view key_id, const PiiKey& key);
   /// Deletes the key; false if there was none.
   Result<bool> destroy(std::string_view key_id);
   /// Forgets remembered answers (after a rolled-back transaction).

@@ -1,0 +1,74 @@
+#include "gridhub/core/log_writer.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace gridhub::core {
+
+LogWriter::LogWriter(boost::asio::io_context& io, Sequencer& sequencer, std::size_t max_batch)
+    : io_(io), sequencer_(sequencer), max_batch_(max_batch), head_(sequencer.head_seq()) {
+  thread_ = std::thread([this] { run(); });
+}
+
+LogWriter::~LogWriter() { stop(); }
+
+void LogWriter::submit(Waiter waiter, log::AppendItem item) {
+  {
+    std::lock_guard lock(mu_);
+    waiters_.push_back(std::move(waiter));
+    items_.push_back(std::move(item));
+  }
+  ++queued_;
+  cv_.notify_one();
+}
+
+void LogWriter::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void LogWriter::run() {
+  std::vector<Waiter> waiters;
+  std::vector<log::AppendItem> items;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !items_.empty(); });
+      if (items_.empty()) return;  // stopping and drained
+      if (items_.size() <= max_batch_) {
+        waiters.swap(waiters_);
+        items.swap(items_);
+      } else {
+        // Take the oldest max_batch; the rest goes in the next commit.
+        waiters.assign(std::make_move_iterator(waiters_.begin()), std::make_move_iterator(waiters_.begin() + max_batch_));
+        items.assign(std::make_move_iterator(items_.begin()), std::make_move_iterator(items_.begin() + max_batch_));
+        waiters_.erase(waiters_.begin(), waiters_.begin() + max_batch_);
+        items_.erase(items_.begin(), items_.begin() + max_batch_);
+      }
+    }
+    std::vector<log::AppendOutcome> outcomes;
+    Status status = sequencer_.append(items, outcomes);
+    head_.store(sequencer_.head_seq(), std::memory_order_relaxed);
+    queued_ -= items.size();
+    items.clear();
+    boost::asio::post(io_, [this, w = std::move(waiters), s = std::move(status), o = std::move(outcomes)]() mutable {
+      committed(w, s, o);
+    });
+    waiters = {};
+  }
+}
+
+void LogWriter::committed(std::vector<Waiter>& waiters, const Status& status,
+                          const std::vector<log::AppendOutcome>& outcomes) {
+  const log::AppendOutcome none;
+  for (std::size_t i = 0; i < waiters.size(); ++i) {
+    if (waiters[i].done) waiters[i].done(status, status.ok() ? outcomes[i] : none);
+  }
+  const Commit commit{status, waiters, outcomes, head_seq()};
+  for (const auto& fn : listeners_) fn(commit);
+}
+
+}  // namespace gridhub::core

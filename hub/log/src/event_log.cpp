@@ -17,6 +17,7 @@
 #include "gridhub/sqlite/sqlite.hpp"
 #include "log_identity.hpp"
 #include "schema.hpp"
+#include "wal_checkpointer.hpp"
 
 namespace gridhub::log {
 namespace {
@@ -209,6 +210,14 @@ class SqliteEventLogImpl final : public EventLog {
       auto t = detail::fork_timeline(db_, head_ + 1, now);
       if (!t) return t.error();
     }
+    return Ok{};
+  }
+
+  /// Checkpoints the WAL on a thread of its own from now on (wal_checkpointer.hpp).
+  Status checkpoint_beside() {
+    auto wal = detail::WalCheckpointer::start(db_);
+    if (!wal) return wal.error();
+    wal_ = std::move(wal.value());
     return Ok{};
   }
 
@@ -448,6 +457,8 @@ class SqliteEventLogImpl final : public EventLog {
   // is written.
   PiiKeyStore keys_;
   WriterLock lock_;
+  // Last, so first to go: it unhooks the connection before anything else is torn down.
+  std::unique_ptr<detail::WalCheckpointer> wal_;
 };
 
 }  // namespace
@@ -611,6 +622,7 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
       head_hash, clock, observer, options.durability == Durability::kFull, std::move(lock.value()),
       std::move(keys.value()));
   if (auto s = log->open_observer(); !s) return s.error();
+  if (auto s = log->checkpoint_beside(); !s) return s.error();
   return std::unique_ptr<EventLog>(std::move(log));
 }
 

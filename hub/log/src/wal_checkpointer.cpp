@@ -34,7 +34,7 @@ WalCheckpointer::~WalCheckpointer() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  spdlog::info("log: {} WAL checkpoints beside the writer, {} inline because the WAL outgrew {} pages",
+  spdlog::debug("log: {} WAL checkpoints beside the writer, {} inline because the WAL outgrew {} pages",
                background_.load(), inline_.load(), 4 * pages_);
 }
 

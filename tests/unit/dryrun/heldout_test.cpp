@@ -1,4 +1,5 @@
 #include "gridhub/dryrun/heldout.hpp"
+#include "gridhub/dryrun/train.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -220,6 +221,28 @@ TEST(HeldoutSchemes, ParseKnownNamesAndRefuseOthersNamingThem) {
   auto bad = parse_heldout("families,templates");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.error().detail, ::testing::HasSubstr("templates"));
+}
+
+}  // namespace
+}  // namespace gridhub::dryrun
+
+namespace gridhub::dryrun {
+namespace {
+
+TEST(Knowledge, AnUnknownOrEmptyItemIsRefusedNamingTheFlagAndTheItem) {
+  auto ok = parse_knowledge("lexicon,words");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_FALSE(ok->descriptions);
+  EXPECT_TRUE(ok->lexicon);
+  EXPECT_TRUE(ok->words);
+  auto none = parse_knowledge("none");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->descriptions || none->lexicon || none->words);
+  auto bad = parse_knowledge("descriptions,lexcon");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().detail, ::testing::HasSubstr("--knowledge"));
+  EXPECT_THAT(bad.error().detail, ::testing::HasSubstr("'lexcon'"));
+  EXPECT_FALSE(parse_knowledge("lexicon,").ok());   // a trailing comma is an empty item, not ignored
 }
 
 }  // namespace

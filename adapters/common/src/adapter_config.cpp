@@ -1,6 +1,6 @@
 #include "gridhub/adapter/adapter_config.hpp"
 
-#include "gridhub/auth/directory.hpp"
+#include "gridhub/transport/curve.hpp"
 
 namespace gridhub::adapter {
 
@@ -53,10 +53,10 @@ AdapterConfig adapter_config_from(const config::Config& cfg) {
   }
   if (cfg.has("adapter.server_public_key")) {
     a.client.server_public_key = cfg.get_string("adapter.server_public_key");
-    if (!auth::is_z85_key(a.client.server_public_key)) {
+    if (!transport::is_z85_key(a.client.server_public_key)) {
       throw config::ConfigError(cfg.where("adapter.server_public_key") + ": not a CURVE public key (40 characters of Z85)");
     }
-    auto k = auth::load_curve_secret_key(cfg.get_path("adapter.secret_key_file"));
+    auto k = transport::load_curve_secret_key(cfg.get_path("adapter.secret_key_file"));
     if (!k) throw config::ConfigError(cfg.where("adapter.secret_key_file") + ": " + k.error().detail);
     a.client.curve_key = std::move(k.value());
   }

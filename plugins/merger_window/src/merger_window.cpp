@@ -110,7 +110,7 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
     // because reported_at comes from outside and may be anything an int64 holds.
     const auto window_us = static_cast<std::uint64_t>(options_.window_hours * 3600.0 * 1e6);
     auto grams = bigrams(rec.text);
-    auto& open = by_community_[res.community_code];
+    auto& open = by_place_[place_key(res)];
     Open* best = nullptr;
     Meaning best_meaning = Meaning::kNone;
     Place best_place = Place::kConflict;
@@ -167,7 +167,7 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
     }
     open.push_back(Open{rec.reported_at_us, r.incident_id, std::move(grams), cls.category_code, res.grid_code,
                         res.compound, res.building});
-    order_.emplace_back(res.community_code, r.incident_id);
+    order_.emplace_back(place_key(res), r.incident_id);
     evict();
     r.why = {"new_incident", fmt::format("no open incident of category {} or like it at this place within {} h",
                                          cls.category_code, options_.window_hours)};
@@ -177,6 +177,12 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
   return r;
 }
 
+std::string WindowMerger::place_key(const plugin::Resolution& res) {
+  // Only reports of one grid, or of one community with no grid, can be one incident (compare_places):
+  // keeping them apart keeps each scan short.
+  return res.community_code + "|" + res.grid_code;
+}
+
 bool WindowMerger::mergeable(const plugin::Resolution& res, const plugin::Classification& cls) {
   return !res.out_of_area && !res.other_town && !cls.category_code.empty() && !res.community_code.empty();
 }
@@ -184,13 +190,13 @@ bool WindowMerger::mergeable(const plugin::Resolution& res, const plugin::Classi
 void WindowMerger::evict() {
   // Bounded memory: forget the oldest incidents beyond max_open.
   while (order_.size() > options_.max_open) {
-    const auto [community, incident] = std::move(order_.front());
+    const auto [key, incident] = std::move(order_.front());
     order_.pop_front();
-    auto it = by_community_.find(community);
-    if (it == by_community_.end()) continue;
+    auto it = by_place_.find(key);
+    if (it == by_place_.end()) continue;
     auto& v = it->second;
     v.erase(std::remove_if(v.begin(), v.end(), [&](const Open& o) { return o.incident_id == incident; }), v.end());
-    if (v.empty()) by_community_.erase(it);
+    if (v.empty()) by_place_.erase(it);
   }
 }
 
@@ -213,10 +219,10 @@ bool WindowMerger::recall(const plugin::MergeRecall& past) noexcept {
     if (!mergeable(res, cls)) return true;
     // Older incidents go in front: each community's list and the eviction order end up in log order,
     // as merge() would have left them.
-    auto& open = by_community_[res.community_code];
+    auto& open = by_place_[place_key(res)];
     open.insert(open.begin(), Open{in.record->reported_at_us, std::string(past.incident_id), bigrams(in.record->text),
                                    cls.category_code, res.grid_code, res.compound, res.building, reports});
-    order_.emplace_front(res.community_code, std::string(past.incident_id));
+    order_.emplace_front(place_key(res), std::string(past.incident_id));
     if (order_.size() < options_.max_open) return true;
     recalled_reports_.clear();   // what was not matched belongs to incidents merge() had already forgotten
     return false;

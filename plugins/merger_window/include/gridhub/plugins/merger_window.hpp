@@ -64,6 +64,7 @@ class WindowMerger final : public plugin::Merger {
 
  private:
   bool related(std::string_view a, std::string_view b) const;
+  static std::string place_key(const plugin::Resolution& res);
   void evict();
 
   struct Open {   // an incident, as its first report described it
@@ -78,8 +79,9 @@ class WindowMerger final : public plugin::Merger {
   };
   MergerOptions options_;
   std::string version_;
-  std::unordered_map<std::string, std::vector<Open>> by_community_;   // never merged across communities
-  std::deque<std::pair<std::string, std::string>> order_;   // (community, incident) in opening order, for eviction
+  // By community and grid ("C|" when only the community is known): never merged across communities.
+  std::unordered_map<std::string, std::vector<Open>> by_place_;
+  std::deque<std::pair<std::string, std::string>> order_;   // (place key, incident) in opening order, for eviction
   std::unordered_map<std::string, std::size_t> recalled_reports_;   // recall: merged reports not yet matched to their incident
 };
 

@@ -133,6 +133,14 @@ TEST(Routing, HeldOutFamiliesAndChannelsAreScoredBesideInSampleWithTheGap) {
   const auto category = heldout_row(report, "category");
   ASSERT_EQ(category.size(), 6u);
   EXPECT_GT(category[1], category[2]) << report;
+  // Incident merge and out-of-area per scheme, pairs counted within a split.
+  const auto merge_line = report.find("merge pairs F1: configured ");
+  ASSERT_NE(merge_line, std::string::npos) << report;
+  const std::string merge = report.substr(merge_line, report.find('\n', merge_line) - merge_line);
+  for (const char* scheme : {", families ", ", channels ", "out-of-area recall: configured "}) {
+    EXPECT_NE(merge.find(scheme), std::string::npos) << scheme << "\n" << merge;
+  }
+  EXPECT_GE(after(merge, ", channels "), 0.90) << merge;
 
   auto [brc, bout] = run({bin("gridhubctl"), "route", "-c", kWugong + "/hub.toml", "--labels", kWugong + "/labels.csv",
                           "--heldout", "families,templates", kWugong + "/webform/h5_form_posts.txt"},

@@ -89,6 +89,7 @@ TEST_F(BackupTest, ABackupTakenMidStreamVerifiesAndItsRestoreGetsBackEveryLaterA
                           "--public-key", (backup / "checkpoint.pub").string()});
   EXPECT_EQ(vrc, 0) << vout << slurp(dir_ / "ctl.stderr");
   EXPECT_EQ(vout.rfind("OK " + std::to_string(backup_head) + " records", 0), 0u) << vout;
+  EXPECT_FALSE(fs::exists(backup / "gridhub.db-wal")) << "a backup is one file: reading it leaves nothing beside it";
   // A checkpoint at every 100th seq at least (more if a minute passed between commits), all matched.
   unsigned long long signed_n = 0, matched_n = 0;
   const auto at = vout.find("checkpoints: ");

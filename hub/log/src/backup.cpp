@@ -188,6 +188,18 @@ Result<BackupReport> build(const BackupOptions& o, const fs::path& tmp) {
   } else {
     if (auto s = copy_with_vacuum_into(o.db, db); !s) return s.error();
   }
+  // The copy keeps the live log's WAL mode in its header, so every reader of it (verify) would leave
+  // -wal and -shm files beside it. In rollback-journal mode it stays one self-contained file; the hub
+  // switches it back to WAL when it opens it after a restore.
+  {
+    auto copy = sqlite::Database::open(db, sqlite::OpenMode::kReadWrite);
+    if (!copy) return copy.error();
+    auto mode = copy.value().query_text("PRAGMA journal_mode=DELETE");
+    if (!mode) return mode.error();
+    if (mode.value() != "delete") {
+      return Error(Errc::storage_failed, fmt::format("{}: journal mode stayed {}", db.string(), mode.value()));
+    }
+  }
   // Personal data's keys are in the copy: only the owner may read it.
   if (::chmod(db.c_str(), 0600) != 0) return io_error(db, "chmod failed", errno);
   if (auto s = sync_path(db, false); !s) return s.error();

@@ -6,7 +6,9 @@
 /// copies one WAL read snapshot of it with SQLite's online backup API, so the hub never waits for it
 /// (docs/audit.md, "Backups": why the backup API rather than `VACUUM INTO`). The result is a folder:
 ///
-///   OUT/gridhub.db                  the log as it stood at one commit (its records, projection, keys)
+///   OUT/gridhub.db                  the log as it stood at one commit (its records, projection, keys),
+///                                   in rollback-journal mode: one self-contained file (the hub
+///                                   switches it back to WAL when it opens it after a restore)
 ///   OUT/checkpoints/checkpoint-*.txt the signed checkpoints at or before the copy's head (if given)
 ///   OUT/checkpoint.pub              the signer's public key (if given)
 ///   OUT/backup.txt                  what was copied: head seq and hash, log id, timeline, time, method

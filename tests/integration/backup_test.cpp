@@ -126,6 +126,18 @@ TEST_F(BackupTest, ABackupTakenMidStreamVerifiesAndItsRestoreGetsBackEveryLaterA
   EXPECT_EQ(frc, 0) << fout << slurp(dir_ / "ctl.stderr");
 }
 
+TEST_F(BackupTest, AFileThatIsNoLogIsRefusedNamingItAndLeavesNothing) {
+  std::ofstream(dir_ / "notes.db") << "not a database at all, just text long enough to be read as a header";
+  auto [rc, out] = ctl({"backup", "--hub", (dir_ / "notes.db").string(), (dir_ / "copy").string()});
+  EXPECT_EQ(rc, 1) << out;
+  const std::string err = slurp(dir_ / "ctl.stderr");
+  EXPECT_NE(err.find((dir_ / "notes.db").string() + ": not a gridhub log database"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir_ / "copy"));
+  for (const auto& e : fs::directory_iterator(dir_.path())) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  }
+}
+
 TEST_F(BackupTest, ABackupNeverReplacesAnExistingFolderAndRefusesAnEndpoint) {
   HubProcess hub(dir_.path(), {}, audit_toml());
   hub.start();

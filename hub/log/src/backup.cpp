@@ -69,6 +69,14 @@ Error storage(const fs::path& file, std::string_view what, sqlite3* db) {
   return Error(Errc::storage_failed, fmt::format("{}: {}: {}", file.string(), what, db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
+/// A database with the log table; otherwise an error naming the file and what SQLite said.
+Status check_is_log(sqlite::Database& db, const fs::path& file) {
+  if (auto n = db.query_int("SELECT count(*) FROM log WHERE seq = 0"); !n) {
+    return Error(Errc::storage_failed, fmt::format("{}: not a gridhub log database ({})", file.string(), n.error().detail));
+  }
+  return Ok{};
+}
+
 /// Copies one read snapshot of `src` into the new file `dst` page by page. The snapshot is held by an
 /// explicit read transaction on the source for the whole copy: stepping without one would restart
 /// the copy at every commit of the hub, and under steady ingest never finish.
@@ -77,7 +85,7 @@ Status copy_with_backup_api(const fs::path& src_file, const fs::path& dst_file, 
   if (!src) return src.error();
   if (auto s = src.value().exec("BEGIN"); !s) return s;
   // The first read fixes the snapshot; a file that is no gridhub log fails here, before any copying.
-  if (auto n = src.value().query_int("SELECT count(*) FROM log WHERE seq = 0"); !n) return n.error();
+  if (auto s = check_is_log(src.value(), src_file); !s) return s;
 
   sqlite3* dst = nullptr;
   if (sqlite3_open_v2(dst_file.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
@@ -119,7 +127,7 @@ Status copy_with_backup_api(const fs::path& src_file, const fs::path& dst_file, 
 Status copy_with_vacuum_into(const fs::path& src_file, const fs::path& dst_file) {
   auto src = sqlite::Database::open(src_file, sqlite::OpenMode::kReadOnly);
   if (!src) return src.error();
-  if (auto n = src.value().query_int("SELECT count(*) FROM log WHERE seq = 0"); !n) return n.error();
+  if (auto s = check_is_log(src.value(), src_file); !s) return s;
   // VACUUM INTO attaches its output; our connections allow no attachments otherwise (lib/sqlite).
   sqlite3_limit(src.value().handle(), SQLITE_LIMIT_ATTACHED, 1);
   auto st = src.value().prepare("VACUUM INTO ?1");

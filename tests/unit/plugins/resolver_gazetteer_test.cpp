@@ -17,6 +17,7 @@
 
 #include "gridhub/hotline/hotline_mapping.hpp"
 #include "gridhub/text/csv_reader.hpp"
+#include "../../testing/temp_dir.hpp"
 
 namespace gridhub::plugins {
 namespace {
@@ -336,16 +337,11 @@ TEST(Gazetteer, AnInAreaReportThatMentionsAPlaceOutsideInPassingStaysInTheStreet
 class BadWorld : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("gaz_world_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = tmp_.path();   // mkdtemp: concurrent runs of the suite never share files
     for (const char* f : {"communities.csv", "grids.csv", "compounds.csv", "roads.csv", "outside.csv"}) {
       fs::copy_file(kWorld / f, dir_ / f);
     }
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   void rewrite(const char* file, const std::string& from, const std::string& to) {
     std::string s = read_file(dir_ / file);
@@ -355,6 +351,7 @@ class BadWorld : public ::testing::Test {
     std::ofstream(dir_ / file, std::ios::binary | std::ios::trunc) << s;
   }
 
+  gridhub::testing::TempDir tmp_;
   fs::path dir_;
 };
 

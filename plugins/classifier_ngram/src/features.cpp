@@ -3,6 +3,8 @@
 #include <array>
 #include <cmath>
 
+#include "gridhub/common/fingerprint.hpp"
+
 #include "segmenter.hpp"
 
 namespace gridhub::classifier_ngram::detail {
@@ -97,22 +99,13 @@ void symbols(std::string_view text, std::vector<Symbol>& out) {
   }
 }
 
-std::uint64_t mix(std::uint64_t h) noexcept {   // splitmix64 finaliser: spreads FNV's low-entropy high bits
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ULL;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebULL;
-  h ^= h >> 31;
-  return h;
-}
-
 std::uint32_t ngram_id(const Symbol* s, int n) noexcept {
   std::uint64_t h = kFnvOffset ^ static_cast<std::uint64_t>(n);
   for (int k = 0; k < n; ++k) {
     h ^= static_cast<std::uint64_t>(s[k].cp);
     h *= 0x100000001b3ULL;
   }
-  return static_cast<std::uint32_t>(mix(h));
+  return static_cast<std::uint32_t>(mix64(h));
 }
 
 std::uint32_t token_id(FeatureKind kind, std::string_view value) noexcept {
@@ -120,7 +113,7 @@ std::uint32_t token_id(FeatureKind kind, std::string_view value) noexcept {
   const char tag = static_cast<char>(0x10 + static_cast<int>(kind));   // namespaces apart from n-grams
   h = fnv1a(h, std::string_view(&tag, 1));
   h = fnv1a(h, value);
-  return static_cast<std::uint32_t>(mix(h));
+  return static_cast<std::uint32_t>(mix64(h));
 }
 
 std::uint32_t length_bucket(std::size_t n) noexcept {

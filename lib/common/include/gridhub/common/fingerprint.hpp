@@ -18,6 +18,17 @@ inline std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t h = 0xcbf29ce
   return h;
 }
 
+/// splitmix64's finalizer: spreads a hash's bits (FNV's weak high bits, a short key's few bits) over all
+/// 64, for hash tables and feature ids.
+inline std::uint64_t mix64(std::uint64_t x) noexcept {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
 /// "name:0123456789abcdef"
 inline std::string fingerprint(std::string_view name, std::string_view bytes) {
   return fmt::format("{}:{:016x}", name, fnv1a64(bytes));

@@ -197,6 +197,10 @@ struct HeldoutAccuracy {
   double assignee_in_sample = 0, assignee_families = 0, assignee_channels = 0;
   std::size_t records_scored = 0;   // in-sample
   std::size_t families = 0;
+  // Precision at coverage at the shipped threshold (classifier_ngram min_confidence), held-out families.
+  double dispatched_accuracy_families = 0, coverage_families = 0;   // %, assignee of auto-dispatched tickets
+  double dispatched_accuracy_in_sample = 0, coverage_in_sample = 0;
+  std::string coverage_table_families;                              // dryrun::coverage_report
 };
 HeldoutAccuracy heldout_accuracy(const std::filesystem::path& wugong_dir);
 

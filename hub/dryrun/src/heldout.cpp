@@ -385,6 +385,10 @@ std::string heldout_report(const Score& baseline, const std::vector<HeldoutResul
     out += "\n";
   }
   out += "(gap = in-sample minus held-out, in points)\n";
+  for (const auto& r : results) {
+    out += fmt::format("{}: {}", scheme_name(r.scheme), reliability_report(r.score));
+    out += coverage_report(r.score, "  ");
+  }
   return out;
 }
 

@@ -76,6 +76,8 @@ TEST(Routing, DryRunOverEveryChannelMeetsTheTargetsOnThePublicSamples) {
   EXPECT_GE(accuracy(report, "assignee_code"), 93.0);
   EXPECT_GE(after(report, " F1 "), 0.90);
   EXPECT_GE(after(report, "recall "), 95.0);
+  // In-sample the model knows every wording: it dispatches everything, rightly.
+  EXPECT_NE(report.find("precision at coverage: auto-dispatched 100.00% of "), std::string::npos) << report;
   // One JSON line per record, in the labels' columns.
   std::istringstream lines(out);
   std::size_t n = 0;
@@ -123,6 +125,19 @@ TEST(Routing, HeldOutFamiliesAndChannelsAreScoredBesideInSampleWithTheGap) {
   const auto category = heldout_row(report, "category");
   ASSERT_EQ(category.size(), 6u);
   EXPECT_GT(category[1], category[2]) << report;
+
+  // Precision at coverage on held-out families, at the shipped threshold: the bar
+  // (auto-dispatched accuracy >= 97% at >= 85% coverage), then the table a county chooses from.
+  const std::string families = report.substr(std::min(report.find("\nfamilies: calibration error (ECE) "), report.size()));
+  ASSERT_FALSE(families.empty()) << report;
+  const double coverage = after(families, "precision at coverage: auto-dispatched ");
+  EXPECT_GE(coverage, 85.0) << families;
+  EXPECT_LT(coverage, 100.0) << families;   // it does abstain on wordings it never saw
+  EXPECT_GE(after(families, "accuracy category "), 97.0) << families;
+  EXPECT_GE(after(families, "% assignee "), 97.0) << families;
+  EXPECT_NE(families.find("threshold  coverage  category  assignee"), std::string::npos) << families;
+  // Dispatching everything (threshold 0) is less accurate: abstaining buys it.
+  EXPECT_LT(after(families, "\n         0.00   100.00%  "), after(families, "accuracy category ")) << families;
 
   auto [brc, bout] = run({bin("gridhubctl"), "route", "-c", kWugong + "/hub.toml", "--labels", kWugong + "/labels.csv",
                           "--heldout", "families,templates", kWugong + "/webform/h5_form_posts.txt"},

@@ -12,6 +12,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include "chain_source.hpp"
+#include "intake_key_filter.hpp"
 #include "gridhub/log/pii_vault.hpp"
 #include "gridhub/log/wire_scan.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
@@ -24,6 +25,7 @@ namespace {
 
 using sqlite::Database;
 using sqlite::Statement;
+using detail::IntakeKeyFilter;
 
 constexpr std::string_view kKindIntake = "intake_accepted";
 
@@ -182,7 +184,7 @@ class SqliteEventLogImpl final : public EventLog {
  public:
   SqliteEventLogImpl(Database db, WriterStatements st, ProjectionWriter projection, std::uint64_t head,
                      const ChainHash& head_hash, const Clock& clock, CommitObserver* observer, bool commits_synced,
-                     WriterLock lock, PiiKeyStore keys)
+                     WriterLock lock, PiiKeyStore keys, IntakeKeyFilter intake_filter)
       : db_(std::move(db)),
         chain_source_(db_, commits_synced),
         st_(std::move(st)),
@@ -191,6 +193,7 @@ class SqliteEventLogImpl final : public EventLog {
         head_hash_(head_hash),
         clock_(clock),
         observer_(observer),
+        intake_filter_(std::move(intake_filter)),
         keys_(std::move(keys)),
         lock_(std::move(lock)) {}
 
@@ -263,6 +266,8 @@ class SqliteEventLogImpl final : public EventLog {
   }
 
   Result<std::uint64_t> find_intake(int channel, std::string_view source_key) override {
+    // Most intake keys are new: the filter says so without descending the index (intake_key_filter.hpp).
+    if (!intake_filter_.may_contain(channel, source_key)) return std::uint64_t{0};
     return find_seq(st_.find_intake.bind(1, static_cast<std::int64_t>(channel)).bind(2, source_key));
   }
 
@@ -394,6 +399,9 @@ class SqliteEventLogImpl final : public EventLog {
     if (record.has_intake_accepted()) {   // the unique (channel, source_key) of an intake event
       const auto& ev = record.intake_accepted().event();
       insert.bind(5, static_cast<std::int64_t>(ev.channel())).bind(6, ev.source_key());
+      // Before the insert runs: a key that might be stored is never reported absent. If the transaction
+      // rolls back, the fingerprint stays as a harmless "maybe".
+      intake_filter_.add(ev.channel(), ev.source_key());
     } else {
       insert.bind_null(5).bind_null(6);   // changes come from no channel (verify checks these columns are empty)
     }
@@ -446,6 +454,7 @@ class SqliteEventLogImpl final : public EventLog {
   CommitObserver* observer_;
   ChainHasher hasher_;
   std::vector<ChainLink> links_;   // this commit's records, for the observer; capacity reused
+  IntakeKeyFilter intake_filter_;  // every stored (channel, source_key), fingerprinted
   std::string body_;
   std::string scratch_;
   gridhub::v1::LogRecord checked_;         // load_ticket's scratch
@@ -460,6 +469,21 @@ class SqliteEventLogImpl final : public EventLog {
   // Last, so first to go: it unhooks the connection before anything else is torn down.
   std::unique_ptr<detail::WalCheckpointer> wal_;
 };
+
+/// Every stored intake key, read from the unique index alone (it covers both columns; the records'
+/// bodies are not read).
+Result<IntakeKeyFilter> load_intake_filter(Database& db, const LogOptions& options) {
+  IntakeKeyFilter filter(options.intake_fingerprint);
+  auto all = db.prepare("SELECT channel, source_key FROM log INDEXED BY log_intake_key WHERE source_key IS NOT NULL");
+  if (!all) return all.error();
+  for (;;) {
+    auto row = all->step();
+    if (!row) return row.error();
+    if (!row.value()) break;
+    filter.add(static_cast<int>(all->column_int(0)), all->column_text(1));
+  }
+  return filter;
+}
 
 }  // namespace
 
@@ -617,10 +641,12 @@ Result<std::unique_ptr<EventLog>> open_event_log(const std::filesystem::path& fi
   if (!projection) return projection.error();
   auto keys = PiiKeyStore::open(db->handle());
   if (!keys) return keys.error();
+  auto intake_filter = load_intake_filter(db.value(), options);
+  if (!intake_filter) return intake_filter.error();
   auto log = std::make_unique<SqliteEventLogImpl>(
       std::move(db.value()), std::move(st), std::move(projection.value()), static_cast<std::uint64_t>(head.value()),
       head_hash, clock, observer, options.durability == Durability::kFull, std::move(lock.value()),
-      std::move(keys.value()));
+      std::move(keys.value()), std::move(intake_filter.value()));
   if (auto s = log->open_observer(); !s) return s.error();
   if (auto s = log->checkpoint_beside(); !s) return s.error();
   return std::unique_ptr<EventLog>(std::move(log));

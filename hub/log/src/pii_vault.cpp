@@ -195,6 +195,17 @@ std::optional<std::string> open_sealed(std::string_view sealed, std::string_view
   return plain;
 }
 
+bool has_plain_pii(Message& msg) {
+  bool found = false;
+  std::string scratch;
+  for_each_pii(msg, [&](Message& m, const Reflection* r, const FieldDescriptor* f, int index) {
+    if (found) return;
+    const std::string& v = get(m, r, f, index, &scratch);
+    found = !v.empty() && pii_value_state(v) == PiiValueState::kPlain;
+  });
+  return found;
+}
+
 bool seal_pii(Message& msg, std::string_view key_id, const PiiKey& key) {
   bool ok = true;
   std::string raw, ad, out, scratch;

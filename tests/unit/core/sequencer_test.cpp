@@ -245,6 +245,44 @@ TEST_F(SequencerTest, AFailedAppendDropsTheOverlayAndItsSeqsAreUsedAgain) {
   EXPECT_EQ(out[1].seq, 3u);
 }
 
+TEST_F(SequencerTest, ARecordWithoutPersonalValuesGetsNoKeyAndAReportWithThemLaterMakesIt) {
+  auto anonymous = intake("A", "井盖缺失");
+  auto& body = std::get<log::IntakeItem>(anonymous).body;
+  body.mutable_event()->mutable_fields()->clear_reporter_name();
+  body.mutable_ticket()->clear_reporter();
+  ASSERT_FALSE(log::has_plain_pii(body));
+  append({std::move(anonymous)});
+  ASSERT_EQ(storage_.records.size(), 1u);
+  EXPECT_TRUE(storage_.keys.empty()) << "no key row for a record with nothing to seal";
+  EXPECT_EQ(storage_.records[0].intake_accepted().event().fields().text(), "井盖缺失");
+  // A report of the same incident that names its reporter makes the incident's key, and is sealed.
+  append({intake("B", "same lamp")});
+  ASSERT_EQ(storage_.records.size(), 2u);
+  EXPECT_EQ(log::sealed_key_id(storage_.records[1].intake_accepted().event().fields().reporter_name()), "T00000001");
+  EXPECT_TRUE(storage_.keys.at("T00000001").has_value());
+  // A record with personal values is sealed as before, under a key of its own ticket.
+  append({intake("C")});
+  EXPECT_EQ(log::pii_value_state(storage_.records[2].intake_accepted().ticket().reporter().name()),
+            log::PiiValueState::kSealed);
+  EXPECT_TRUE(storage_.keys.at("T00000003").has_value());
+}
+
+TEST_F(SequencerTest, ATicketWithoutPersonalValuesIsErasedOnceAndThenAnsweredAsErased) {
+  auto anonymous = intake("A", "井盖缺失");
+  auto& body = std::get<log::IntakeItem>(anonymous).body;
+  body.mutable_event()->mutable_fields()->clear_reporter_name();
+  body.mutable_ticket()->clear_reporter();
+  append({std::move(anonymous)});
+  std::vector<log::AppendItem> items;
+  items.emplace_back(log::ErasureItem{"T00000001", "case 1", "dpo"});
+  items.emplace_back(log::ErasureItem{"T00000001", "case 1", "dpo"});
+  auto out = append(std::move(items));
+  EXPECT_EQ(out[0].seq, 2u);
+  EXPECT_FALSE(out[0].duplicate);
+  EXPECT_TRUE(out[1].duplicate);
+  EXPECT_TRUE(storage_.records[1].erasure().ticket().pii_erased());
+}
+
 TEST_F(SequencerTest, ADeadLetterPerSourceKeyIsKeptOnceAndItsPayloadSealed) {
   log::DeadLetterItem d;
   d.channel = v1::CHANNEL_HOTLINE;

@@ -1,5 +1,6 @@
 #include "gridhub/dryrun/heldout.hpp"
 #include "gridhub/dryrun/train.hpp"
+#include "../../testing/temp_dir.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -46,10 +47,7 @@ std::vector<Sample> samples() {
 class Heldout : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gridhub-heldout-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
+    dir_ = tmp_.path();   // mkdtemp: concurrent runs of the suite never share files
     std::ofstream labels(dir_ / "labels.csv");
     labels << "channel,file,record_key,is_ticket,malformed,category_code,community_code,grid_code,tier,"
               "assignee_code,incident_id,out_of_area\n";
@@ -68,10 +66,6 @@ class Heldout : public ::testing::Test {
       labels << s.channel << ",t/" << s.channel << ".txt," << key << "," << (s.category.empty() ? 0 : 1) << ",0,"
              << s.category << ",,,,,,0\n";
     }
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   HeldoutOptions options() const {
@@ -97,6 +91,7 @@ class Heldout : public ::testing::Test {
     return texts;
   }
 
+  gridhub::testing::TempDir tmp_;
   std::filesystem::path dir_;
   std::vector<InputRecord> records_;
   std::vector<std::string> family_;

@@ -661,6 +661,44 @@ TEST_F(EventLogStorageTest, RefusesRecordsThatDoNotContinueItsHeadAndStoresNothi
   EXPECT_FALSE(log_->append(again).ok()) << "seq 1 is taken";
 }
 
+/// A fingerprint under which every source key collides (the filter can only say "maybe").
+std::uint64_t same_fingerprint(int, std::string_view) { return 7; }
+
+TEST_F(EventLogStorageTest, FindsIntakeKeysExactlyBeforeAndAfterReopeningWhateverTheirFingerprintsCollide) {
+  for (const auto fp : {&same_fingerprint, static_cast<std::uint64_t (*)(int, std::string_view)>(nullptr)}) {
+    SCOPED_TRACE(fp == nullptr ? "the log's fingerprint" : "every fingerprint the same");
+    log_.reset();
+    std::filesystem::remove_all(dir_ / "each");
+    const auto file = dir_ / "each/log.db";
+    LogOptions options;
+    options.intake_fingerprint = fp;
+    auto opened = open_event_log(file, options, clock_);
+    ASSERT_TRUE(opened.ok()) << opened.error().message();
+    log_ = std::move(opened.value());
+    std::vector<Write> batch;
+    for (std::uint64_t seq = 1; seq <= 300; ++seq) batch.emplace_back(intake_record(seq, "K" + std::to_string(seq)));
+    ASSERT_TRUE(log_->append(batch).ok());
+    for (int round = 0; round < 2; ++round) {
+      SCOPED_TRACE(round == 0 ? "as stored" : "after reopening");
+      for (std::uint64_t seq = 1; seq <= 300; ++seq) {
+        EXPECT_EQ(log_->find_intake(gridhub::v1::CHANNEL_HOTLINE, "K" + std::to_string(seq)).value(), seq);
+        EXPECT_EQ(log_->find_intake(gridhub::v1::CHANNEL_WECHAT, "K" + std::to_string(seq)).value(), 0u);
+        EXPECT_EQ(log_->find_intake(gridhub::v1::CHANNEL_HOTLINE, "N" + std::to_string(seq)).value(), 0u);
+      }
+      log_.reset();
+      auto again = open_event_log(file, options, clock_);
+      ASSERT_TRUE(again.ok()) << again.error().message();
+      log_ = std::move(again.value());
+    }
+    // A key that failed to be stored (the batch rolled back) is still new.
+    std::vector<Write> failed;
+    failed.emplace_back(intake_record(301, "late"));
+    failed.emplace_back(intake_record(302, "K1"));
+    EXPECT_FALSE(log_->append(failed).ok());
+    EXPECT_EQ(log_->find_intake(gridhub::v1::CHANNEL_HOTLINE, "late").value(), 0u);
+  }
+}
+
 TEST_F(EventLogStorageTest, ASourceKeyStoredTwiceFailsTheBatchRatherThanBeingDropped) {
   std::vector<Write> first;
   first.emplace_back(intake_record(1, "A"));

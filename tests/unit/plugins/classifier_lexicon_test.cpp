@@ -1,5 +1,6 @@
 // The county's category lexicon: loading, its errors, and what it teaches the classifier.
 #include "gridhub/plugins/classifier_ngram.hpp"
+#include "../../testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -32,17 +33,12 @@ std::vector<std::string> codes_of(const std::vector<TrainingExample>& examples) 
 class LexiconFile : public ::testing::Test {
  protected:
   fs::path write(const std::string& text) {
-    dir_ = fs::temp_directory_path() / ("gridhub_lexicon_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                                        "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    dir_ = tmp_.path();   // mkdtemp: concurrent runs of the suite never share files
     const fs::path p = dir_ / "lexicon.csv";
     std::ofstream(p, std::ios::binary) << text;
     return p;
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  gridhub::testing::TempDir tmp_;
   fs::path dir_;
 };
 
@@ -154,11 +150,10 @@ TEST(WordFeatures, DictionaryWordsExplainDecisionsAndSurviveTheArtefact) {
   const Prediction p = model.predict(r, 0.0);
   EXPECT_EQ(p.category, "0601");
 
-  const fs::path path = fs::temp_directory_path() /
-                        ("gridhub_words_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + ".ngram");
+  const gridhub::testing::TempDir tmp;
+  const fs::path path = tmp / "words.ngram";
   ASSERT_TRUE(model.save(path).ok());
   auto loaded = Model::load(path);
-  fs::remove(path);
   ASSERT_TRUE(loaded.ok()) << loaded.error().message();
   EXPECT_EQ(loaded->data_version(), model.data_version());
   const Prediction q = loaded->predict(r, 0.0);

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "../../testing/temp_dir.hpp"
+
 namespace gridhub::classifier_ngram {
 namespace {
 
@@ -93,16 +95,13 @@ class ClassifierNgram : public ::testing::Test {
     delete sample_;
   }
 
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("gridhub_clf_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  // A fresh folder per test (mkdtemp): two runs of the suite at once (a sanitizer build beside the
+  // normal one, two checkouts) must not write each other's model files.
+  void SetUp() override { dir_ = tmp_.path(); }
 
   static std::vector<TrainingExample>* sample_;
   static Model* model_;
+  gridhub::testing::TempDir tmp_;
   fs::path dir_;
 };
 

@@ -37,6 +37,10 @@ enum class Durability {
 
 struct LogOptions {
   Durability durability = Durability::kFull;
+  /// How the writer fingerprints an intake's (channel, source_key) for its negative-lookup filter
+  /// (find_intake). Null: a 64-bit hash. Tests set a coarse one to force collisions; the answers are
+  /// exact either way.
+  std::uint64_t (*intake_fingerprint)(int channel, std::string_view source_key) = nullptr;
 };
 
 /// The log record kinds, as stored in the `kind` column.

@@ -81,6 +81,11 @@ class PiiKeyStore {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Whether `msg` holds a plain, non-empty pii value (recursively): what seal_pii would seal. A record
+/// without one needs no key and no sealing. (Non-const only because the walk is shared with sealing;
+/// nothing is changed.)
+bool has_plain_pii(google::protobuf::Message& msg);
+
 /// Seals every plain, non-empty pii field of `msg` (recursively) under `key`. Sealed and erased values
 /// are left alone, so sealing twice is harmless. False only if libsodium fails.
 bool seal_pii(google::protobuf::Message& msg, std::string_view key_id, const PiiKey& key);

@@ -63,15 +63,21 @@ void Sequencer::dropped() {
 }
 
 Status Sequencer::append(std::span<log::AppendItem> items, std::vector<log::AppendOutcome>& out) {
-  if (auto s = decide(items, own_writes_, out); !s) return s;
-  Status s = storage_.append(own_writes_);
+  Status s = append(items, own_writes_, out);
+  own_writes_.clear();
+  return s;
+}
+
+Status Sequencer::append(std::span<log::AppendItem> items, std::vector<log::Write>& writes,
+                         std::vector<log::AppendOutcome>& out) {
+  if (auto s = decide(items, writes, out); !s) return s;
+  Status s = storage_.append(writes);
   if (s) {
     stored();
   } else {
     dropped();
     out.clear();
   }
-  own_writes_.clear();
   return s;
 }
 
@@ -180,12 +186,17 @@ Result<log::AppendOutcome> Sequencer::decide_one(log::IntakeItem& item, std::int
   log::DecidedRecord w;
   // Personal data is sealed under the ticket's key before the record's bytes exist: the chain and
   // every reader see only sealed values (pii_vault.hpp). A merged report uses its incident's key.
-  const bool merged = item.body.disposition() == v1::DISPOSITION_MERGED;
-  const std::string key_id = record_ticket_id.empty() ? log::record_key_id(seq) : record_ticket_id;
-  auto key = key_for(key_id, merged, w.keys);
-  if (!key) return key.error();
-  if (!log::seal_pii(item.body, key_id, key.value())) {
-    return Error(Errc::storage_failed, fmt::format("log record {}: sealing personal data failed", seq));
+  // A record without a plain personal value gets no key and is not walked again: nothing would be
+  // sealed, and a key nobody uses is a row written for nothing. A later report with personal data
+  // makes the ticket's key then (key_for finds none and makes one), as after an erasure.
+  if (log::has_plain_pii(item.body)) {
+    const bool merged = item.body.disposition() == v1::DISPOSITION_MERGED;
+    const std::string key_id = record_ticket_id.empty() ? log::record_key_id(seq) : record_ticket_id;
+    auto key = key_for(key_id, merged, w.keys);
+    if (!key) return key.error();
+    if (!log::seal_pii(item.body, key_id, key.value())) {
+      return Error(Errc::storage_failed, fmt::format("log record {}: sealing personal data failed", seq));
+    }
   }
 
   auto& record = w.record;

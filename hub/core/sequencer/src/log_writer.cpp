@@ -1,12 +1,17 @@
 #include "gridhub/core/log_writer.hpp"
 
+#include <pthread.h>
+
 #include <boost/asio/post.hpp>
 
 namespace gridhub::core {
 
 LogWriter::LogWriter(boost::asio::io_context& io, Sequencer& sequencer, std::size_t max_batch)
     : io_(io), sequencer_(sequencer), max_batch_(max_batch), head_(sequencer.head_seq()) {
+  reclaimer_ = std::thread([this] { run_reclaimer(); });
+  ::pthread_setname_np(reclaimer_.native_handle(), "gridhub-reclaim");
   thread_ = std::thread([this] { run(); });
+  ::pthread_setname_np(thread_.native_handle(), "gridhub-writer");
 }
 
 LogWriter::~LogWriter() { stop(); }
@@ -28,6 +33,37 @@ void LogWriter::stop() {
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(reclaim_mu_);
+    reclaim_stopping_ = true;
+  }
+  reclaim_cv_.notify_one();
+  if (reclaimer_.joinable()) reclaimer_.join();
+}
+
+void LogWriter::reclaim(Spent spent) {
+  {
+    std::lock_guard lock(reclaim_mu_);
+    if (spent_.size() < kReclaimBehind) {
+      spent_.push_back(std::move(spent));
+      spent = {};
+    }
+  }
+  reclaim_cv_.notify_one();
+  // Reached only with `spent` still full when the reclaimer is behind: freed here, at the end of scope.
+}
+
+void LogWriter::run_reclaimer() {
+  std::vector<Spent> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(reclaim_mu_);
+      reclaim_cv_.wait(lock, [&] { return reclaim_stopping_ || !spent_.empty(); });
+      if (spent_.empty()) return;   // stopping and drained
+      batch.swap(spent_);
+    }
+    batch.clear();   // the destructors this thread exists for
+  }
 }
 
 void LogWriter::run() {
@@ -50,14 +86,17 @@ void LogWriter::run() {
       }
     }
     std::vector<log::AppendOutcome> outcomes;
-    Status status = sequencer_.append(items, outcomes);
+    Spent spent;
+    Status status = sequencer_.append(items, spent.writes, outcomes);
     head_.store(sequencer_.head_seq(), std::memory_order_relaxed);
     queued_ -= items.size();
-    items.clear();
     boost::asio::post(io_, [this, w = std::move(waiters), s = std::move(status), o = std::move(outcomes)]() mutable {
       committed(w, s, o);
     });
     waiters = {};
+    spent.items = std::move(items);
+    items = {};
+    reclaim(std::move(spent));
   }
 }
 

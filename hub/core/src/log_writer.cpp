@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <chrono>
+
 namespace gridhub::core {
 
 LogWriter::LogWriter(boost::asio::io_context& io, Sequencer& sequencer, std::size_t max_batch)
@@ -21,6 +23,12 @@ void LogWriter::submit(Waiter waiter, log::AppendItem item) {
   cv_.notify_one();
 }
 
+void LogWriter::observe_commits(http::Histogram& batch_size, http::Histogram& seconds) {
+  std::lock_guard lock(mu_);
+  batch_size_ = &batch_size;
+  commit_seconds_ = &seconds;
+}
+
 void LogWriter::stop() {
   {
     std::lock_guard lock(mu_);
@@ -33,11 +41,15 @@ void LogWriter::stop() {
 void LogWriter::run() {
   std::vector<Waiter> waiters;
   std::vector<log::AppendItem> items;
+  http::Histogram* batch_size = nullptr;
+  http::Histogram* commit_seconds = nullptr;
   for (;;) {
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !items_.empty(); });
       if (items_.empty()) return;  // stopping and drained
+      batch_size = batch_size_;
+      commit_seconds = commit_seconds_;
       if (items_.size() <= max_batch_) {
         waiters.swap(waiters_);
         items.swap(items_);
@@ -50,7 +62,12 @@ void LogWriter::run() {
       }
     }
     std::vector<log::AppendOutcome> outcomes;
+    const auto started = commit_seconds != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status status = sequencer_.append(items, outcomes);
+    if (commit_seconds != nullptr) {
+      commit_seconds->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      batch_size->observe(static_cast<double>(items.size()));
+    }
     head_.store(sequencer_.head_seq(), std::memory_order_relaxed);
     queued_ -= items.size();
     items.clear();

@@ -195,6 +195,8 @@ PipelineRun pipeline_throughput(const std::filesystem::path& wugong_dir, double 
 struct HeldoutAccuracy {
   double category_in_sample = 0, category_families = 0, category_channels = 0;
   double assignee_in_sample = 0, assignee_families = 0, assignee_channels = 0;
+  double merge_pairs_in_sample = 0, merge_pairs_families = 0, merge_pairs_channels = 0;   // pairwise F1, 0..1
+  double out_of_area_in_sample = 0, out_of_area_families = 0, out_of_area_channels = 0;   // recall, percent
   std::size_t records_scored = 0;   // in-sample
   std::size_t families = 0;
 };

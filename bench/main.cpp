@@ -29,7 +29,9 @@ struct IngestTarget {
 constexpr IngestTarget kIngestTargets[] = {{"must", 30'000, 0.2}, {"target", 60'000, 0.4}, {"stretch", 100'000, 0.6}};
 constexpr double kAckP99TargetMs = 10.0;
 constexpr double kRssTargetMb = 100.0;
-constexpr double kRoutedRatioTarget = 0.6;  // routed ingest / unrouted, same run (issue 12)
+constexpr double kRoutedRatioTarget = 0.6;
+constexpr double kMergeF1Target = 0.90;     // incident merge, pairwise F1 held out (issue 13)
+constexpr double kOutOfAreaTarget = 95.0;   // out-of-area recall held out, percent (issue 13)  // routed ingest / unrouted, same run (issue 12)
 constexpr double kPipelineTarget = 50000;     // records/s on one core
 constexpr double kGazetteerTargetUs = 20.0;   // median per resolve
 constexpr double kImporterTarget = 50000;     // records/s per file importer, parse + map, hub excluded
@@ -88,6 +90,14 @@ void print_routing_targets(const gb::Figures& f) {
                              verdict(met), kHeldoutTarget, *cf, *af, *cc, *ac,
                              f.median("routing_category_in_sample").value_or(0),
                              f.median("routing_assignee_in_sample").value_or(0));
+  }
+  const auto mf = f.median("routing_merge_pairs_f1_heldout_families");
+  const auto oa = f.median("routing_out_of_area_recall_heldout_families");
+  if (mf && oa) {
+    std::cout << fmt::format("  [{}] incident merge pairwise F1 >= {:.2f} and out-of-area recall >= {:.0f}% held out (issue 13; "
+                             "informational): families F1 {:.3f}, recall {:.1f}% (in-sample F1 {:.3f})\n",
+                             verdict(*mf >= kMergeF1Target && *oa >= kOutOfAreaTarget), kMergeF1Target, kOutOfAreaTarget, *mf,
+                             *oa, f.median("routing_merge_pairs_f1_in_sample").value_or(0));
   }
 }
 
@@ -174,6 +184,15 @@ void measure_heldout(gb::Figures& f) {
   f.add("routing_assignee_heldout_channels", "%", r.assignee_channels);
   f.add("routing_assignee_gap_families", "points", r.assignee_in_sample - r.assignee_families);
   f.add("routing_assignee_gap_channels", "points", r.assignee_in_sample - r.assignee_channels);
+  f.add("routing_merge_pairs_f1_in_sample", "F1", r.merge_pairs_in_sample);
+  f.add("routing_merge_pairs_f1_heldout_families", "F1", r.merge_pairs_families);
+  f.add("routing_merge_pairs_f1_heldout_channels", "F1", r.merge_pairs_channels);
+  f.add("routing_out_of_area_recall_in_sample", "%", r.out_of_area_in_sample);
+  f.add("routing_out_of_area_recall_heldout_families", "%", r.out_of_area_families);
+  progress(fmt::format("incident merge pairwise F1 {:.3f} in-sample, {:.3f} held-out families, {:.3f} one channel left out; "
+                       "out-of-area recall {:.1f}% / {:.1f}% / {:.1f}%",
+                       r.merge_pairs_in_sample, r.merge_pairs_families, r.merge_pairs_channels, r.out_of_area_in_sample,
+                       r.out_of_area_families, r.out_of_area_channels));
   progress(fmt::format("routing accuracy on {} labelled records ({} phrasing families): category {:.2f}% in-sample, "
                        "{:.2f}% held-out families, {:.2f}% one channel left out; assignee {:.2f}% / {:.2f}% / {:.2f}%",
                        r.records_scored, r.families, r.category_in_sample, r.category_families, r.category_channels,

@@ -108,16 +108,22 @@ HeldoutAccuracy heldout_accuracy(const std::filesystem::path& wugong) {
     switch (scheme) {
       case dryrun::HeldoutScheme::kInSample:
         out.category_in_sample = category;
+        out.merge_pairs_in_sample = r->score.pairs_f1();
+        out.out_of_area_in_sample = 100.0 * r->score.out_of_area_recall();
         out.assignee_in_sample = assignee;
         out.records_scored = r->score.matched;
         break;
       case dryrun::HeldoutScheme::kFamilies:
         out.category_families = category;
+        out.merge_pairs_families = r->score.pairs_f1();
+        out.out_of_area_families = 100.0 * r->score.out_of_area_recall();
         out.assignee_families = assignee;
         out.families = r->families;
         break;
       case dryrun::HeldoutScheme::kChannels:
         out.category_channels = category;
+        out.merge_pairs_channels = r->score.pairs_f1();
+        out.out_of_area_channels = 100.0 * r->score.out_of_area_recall();
         out.assignee_channels = assignee;
         break;
     }

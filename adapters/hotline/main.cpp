@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   try {
     auto cfg = gridhub::config::Config::load_file(config_file, hotline_spec());
     acfg = gridhub::adapter::adapter_config_from(cfg);
-    gridhub::logging::setup("gridhub-hotline", acfg.log_level);
+    gridhub::logging::setup("gridhub-hotline", acfg.log_level, acfg.log_format);
     popts.encoding = cfg.get_enum("hotline.encoding", "auto", {"auto", "utf-8", "gb18030"});
     popts.utc_offset_minutes = static_cast<int>(cfg.get_int("hotline.utc_offset_minutes", 480, -720, 840));
     auto columns = gridhub::hotline::ColumnMap::from_config(cfg.get_string_map("hotline.columns"));

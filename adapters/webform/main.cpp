@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
   try {
     auto cfg = gridhub::config::Config::load_file(config_file, webform_spec());
     acfg = gridhub::adapter::adapter_config_from(cfg);
-    gridhub::logging::setup("gridhub-webform", acfg.log_level);
+    gridhub::logging::setup("gridhub-webform", acfg.log_level, acfg.log_format);
     uo.adapter_id = acfg.id;
     uo.charset = cfg.get_string("webform.charset", "utf-8");
     uo.utc_offset_minutes = static_cast<int>(cfg.get_int("webform.utc_offset_minutes", 480, -720, 840));

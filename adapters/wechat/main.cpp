@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
   try {
     auto cfg = gridhub::config::Config::load_file(config_file, wechat_spec());
     acfg = gridhub::adapter::adapter_config_from(cfg);
-    gridhub::logging::setup("gridhub-wechat", acfg.log_level);
+    gridhub::logging::setup("gridhub-wechat", acfg.log_level, acfg.log_format);
     offset = static_cast<int>(cfg.get_int("wechat.utc_offset_minutes", 480, -720, 840));
     window_s = cfg.get_int("wechat.location_window_s", 600, 0, 86400);
     if (*serve_cmd) {

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   std::string log_level;
   app.add_option("-c,--config", config_file, "hub configuration (TOML)")->required()->check(CLI::ExistingFile);
   app.add_option("--log-level", log_level, "overrides hub.log_level");
+  std::string log_format;
+  app.add_option("--log-format", log_format, "overrides hub.log_format: text or json (one JSON object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
   bool accept_restored_log = false;
   app.add_flag("--accept-restored-log", accept_restored_log,
                "resume from a log that is behind the newest signed checkpoint (a restored backup); adapters then "
@@ -30,7 +33,8 @@ int main(int argc, char** argv) {
   gridhub::core::HubConfig cfg;
   try {
     cfg = gridhub::core::load_hub_config(config_file);
-    gridhub::logging::setup("gridhub", log_level.empty() ? cfg.log_level : log_level);
+    gridhub::logging::setup("gridhub", log_level.empty() ? cfg.log_level : log_level,
+                            log_format.empty() ? cfg.log_format : log_format);
     // Any peer can make protobuf complain about its frames; that goes through our rate-limited log.
     gridhub::transport::route_library_logging();
     if (accept_restored_log) {

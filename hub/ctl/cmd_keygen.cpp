@@ -5,7 +5,7 @@
 #include <string>
 
 #include "command.hpp"
-#include "gridhub/auth/curve.hpp"
+#include "gridhub/transport/curve.hpp"
 #include "gridhub/log/checkpoint.hpp"
 
 namespace gridhub::ctl {
@@ -32,12 +32,12 @@ int run_keygen(const std::string& out) {
 /// A CURVE key pair for a hub, adapter or subscriber: PREFIX.key (secret) and PREFIX.pub; the public
 /// key is printed for the identities file (or, for the hub's own key, for its clients).
 int run_keygen_curve(const std::string& prefix) {
-  auto k = gridhub::auth::generate_curve_keypair();
+  auto k = gridhub::transport::generate_curve_keypair();
   if (!k) {
     std::cerr << "gridhubctl: " << k.error().message() << "\n";
     return 1;
   }
-  if (auto s = gridhub::auth::write_curve_key_files(prefix, k.value()); !s) {
+  if (auto s = gridhub::transport::write_curve_key_files(prefix, k.value()); !s) {
     std::cerr << "gridhubctl: " << s.error().message() << "\n";
     return 1;
   }

@@ -38,6 +38,7 @@ void add_reload(CLI::App& app, Context& ctx);               // cmd_control.cpp
 void add_tickets(CLI::App& app, Context& ctx);              // cmd_tickets.cpp
 void add_dead_letters(CLI::App& app, Context& ctx);         // cmd_dead_letters.cpp
 void add_rebuild_projection(CLI::App& app, Context& ctx);   // cmd_rebuild_projection.cpp
+void add_backup(CLI::App& app, Context& ctx);               // cmd_backup.cpp
 // Offline routing.
 void add_route(CLI::App& app, Context& ctx);                // cmd_route.cpp
 void add_train(CLI::App& app, Context& ctx);                // cmd_train.cpp

@@ -13,11 +13,11 @@ bool CurveClient::load() {
     std::cerr << "gridhubctl: --server-key and --key go together\n";
     return false;
   }
-  if (!gridhub::auth::is_z85_key(server_key)) {
+  if (!gridhub::transport::is_z85_key(server_key)) {
     std::cerr << "gridhubctl: --server-key: not a CURVE public key (40 characters of Z85)\n";
     return false;
   }
-  auto k = gridhub::auth::load_curve_secret_key(key_file);
+  auto k = gridhub::transport::load_curve_secret_key(key_file);
   if (!k) {
     std::cerr << "gridhubctl: --key: " << k.error().detail << "\n";
     return false;
@@ -27,7 +27,7 @@ bool CurveClient::load() {
 }
 
 void CurveClient::apply(zmq::socket_t& s) const {
-  if (keys) gridhub::auth::apply_curve_client(s, server_key, *keys);
+  if (keys) gridhub::transport::apply_curve_client(s, server_key, *keys);
 }
 
 void add_curve_options(CLI::App* cmd, CurveClient& curve) {

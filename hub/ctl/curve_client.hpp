@@ -7,7 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <zmq.hpp>
 
-#include "gridhub/auth/curve.hpp"
+#include "gridhub/transport/curve.hpp"
 
 namespace gridhub::ctl {
 
@@ -15,7 +15,7 @@ namespace gridhub::ctl {
 struct CurveClient {
   std::string server_key;
   std::string key_file;
-  std::optional<gridhub::auth::CurveKeyPair> keys;
+  std::optional<gridhub::transport::CurveKeyPair> keys;
 
   /// Loads the key file; false (with the reason on stderr) when the options are unusable.
   bool load();

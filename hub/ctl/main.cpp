@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   // The order here is the order `gridhubctl --help` lists them in.
   for (auto add : {gridhub::ctl::add_tail, gridhub::ctl::add_subscribe, gridhub::ctl::add_update, gridhub::ctl::add_status,
                    gridhub::ctl::add_reload, gridhub::ctl::add_tickets, gridhub::ctl::add_dead_letters,
-                   gridhub::ctl::add_rebuild_projection, gridhub::ctl::add_route, gridhub::ctl::add_train,
+                   gridhub::ctl::add_rebuild_projection, gridhub::ctl::add_backup,
+                   gridhub::ctl::add_route, gridhub::ctl::add_train,
                    gridhub::ctl::add_verify, gridhub::ctl::add_replay, gridhub::ctl::add_state, gridhub::ctl::add_reroute,
                    gridhub::ctl::add_report, gridhub::ctl::add_erase, gridhub::ctl::add_keygen}) {
     add(app, ctx);

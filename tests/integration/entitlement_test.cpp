@@ -18,7 +18,7 @@
 
 #include <zmq.hpp>
 
-#include "gridhub/auth/curve.hpp"
+#include "gridhub/transport/curve.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "gridhub/transport/frames.hpp"
 #include "gridhub/v1/wire.pb.h"
@@ -228,9 +228,9 @@ TEST_F(Entitlement, ADepartmentKeyOnTheIngestEndpointIsRefused) {
   zmq::context_t ctx(1);
   zmq::socket_t sock(ctx, zmq::socket_type::dealer);
   sock.set(zmq::sockopt::linger, 0);
-  auto a = auth::load_curve_secret_key(dir_ / "dept-a.key");
+  auto a = transport::load_curve_secret_key(dir_ / "dept-a.key");
   ASSERT_TRUE(a.ok()) << a.error().message();
-  auth::apply_curve_client(sock, hub_key_, a.value());
+  transport::apply_curve_client(sock, hub_key_, a.value());
   sock.connect(hub_.ingest());
   v1::AdapterToHub req;
   req.mutable_submit()->set_correlation_id(11);

@@ -4,10 +4,14 @@
 
 #include <signal.h>
 
+#include <cctype>
+#include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "gridhub/sqlite/sqlite.hpp"
+#include "gridhub/v1/ticket.pb.h"
 #include "process.hpp"
 
 namespace gridhub::testing {
@@ -67,10 +71,23 @@ TEST(Routing, DryRunOverEveryChannelMeetsTheTargetsOnThePublicSamples) {
   EXPECT_GE(accuracy(report, "assignee_code"), 93.0);
   EXPECT_GE(after(report, " F1 "), 0.90);
   EXPECT_GE(after(report, "recall "), 95.0);
+  // Beside it, over every labelled report (merged location messages too): one incident vs one ticket.
+  const auto pairs = report.find("merge pairs ");
+  ASSERT_NE(pairs, std::string::npos) << report;
+  EXPECT_GE(after(report.substr(pairs), " F1 "), 0.95) << report;
   // One JSON line per record, in the labels' columns.
   std::istringstream lines(out);
   std::size_t n = 0;
+  std::string location_incident;   // a WeChat location the next text took (labels: incident P-00014)
+  std::set<std::string> ticket_incidents;
   for (std::string line; std::getline(lines, line); ++n) {
+    if (line.find("\"record_key\":\"24500008501197486\"") != std::string::npos) {
+      const auto at = line.find("\"incident_id\":\"") + 15;
+      location_incident = line.substr(at, line.find('"', at) - at);
+    } else if (line.find("\"is_ticket\":1") != std::string::npos) {
+      const auto at = line.find("\"incident_id\":\"") + 15;
+      ticket_incidents.insert(line.substr(at, line.find('"', at) - at));
+    }
     for (const char* col : {"\"channel\"", "\"file\"", "\"record_key\"", "\"is_ticket\"", "\"malformed\"", "\"category_code\"",
                             "\"community_code\"", "\"grid_code\"", "\"tier\"", "\"assignee_code\"", "\"incident_id\"",
                             "\"out_of_area\""}) {
@@ -78,6 +95,8 @@ TEST(Routing, DryRunOverEveryChannelMeetsTheTargetsOnThePublicSamples) {
     }
   }
   EXPECT_EQ(n, 1458u);
+  EXPECT_FALSE(location_incident.empty());
+  EXPECT_EQ(ticket_incidents.count(location_incident), 1u) << location_incident;
 }
 
 /// The columns of the held-out table's row for `field` ("category  100.00%  100.00%  77.22% …"), in percent.
@@ -114,6 +133,14 @@ TEST(Routing, HeldOutFamiliesAndChannelsAreScoredBesideInSampleWithTheGap) {
   const auto category = heldout_row(report, "category");
   ASSERT_EQ(category.size(), 6u);
   EXPECT_GT(category[1], category[2]) << report;
+  // Incident merge and out-of-area per scheme, pairs counted within a split.
+  const auto merge_line = report.find("merge pairs F1: configured ");
+  ASSERT_NE(merge_line, std::string::npos) << report;
+  const std::string merge = report.substr(merge_line, report.find('\n', merge_line) - merge_line);
+  for (const char* scheme : {", families ", ", channels ", "out-of-area recall: configured "}) {
+    EXPECT_NE(merge.find(scheme), std::string::npos) << scheme << "\n" << merge;
+  }
+  EXPECT_GE(after(merge, ", channels "), 0.90) << merge;
 
   auto [brc, bout] = run({bin("gridhubctl"), "route", "-c", kWugong + "/hub.toml", "--labels", kWugong + "/labels.csv",
                           "--heldout", "families,templates", kWugong + "/webform/h5_form_posts.txt"},
@@ -303,6 +330,61 @@ TEST(Routing, ReferenceDataReloadsOnlyWhenValidAndNeverLosesTheRunningVersion) {
   EXPECT_EQ(assignee_of(hub.db(), "GD-R4"), "CTY_SWJ");
   EXPECT_NE(slurp(hub.stderr_file()).find("reload refused, the running pipeline stays"), std::string::npos);
   EXPECT_EQ(hub.terminate(), 0);
+}
+
+/// `s` percent-encoded for an application/x-www-form-urlencoded body.
+std::string form_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+TEST(Routing, AHotlineExportAndAWebFormReportOfOneBurstPipeBecomeOneTicketWithBothProvenances) {
+  TempDir dir;
+  HubProcess hub(dir.path(), {}, pipeline_toml(kWugong + "/model/classifier.ngram"));
+  hub.start();
+  // The operator's words and the resident's differ; the place and the hours agree.
+  auto hotline_file = dir / "pipe.csv";
+  std::ofstream(hotline_file) << "工单编号,来电时间,来电人,联系电话,受理渠道,诉求类型,问题分类,诉求内容,事发地址,备注\n"
+                              << "GD-PIPE1,2024-05-12 09:12:33,王女士,13800000001,电话,求助,,"
+                              << "来电人反映：小区14栋楼下自来水管爆了，水一直往外冒，请尽快处理。,普集街道书院社区清河新城14栋,\n";
+  auto form_file = dir / "h5.txt";
+  std::ofstream(form_file) << "src=h5&name=" << form_encode("李先生") << "&tel=13900000002&content="
+                           << form_encode("14栋楼下供水管道破裂，哗哗地流水，路面都淹了") << "&addr=" << form_encode("清河新城14栋")
+                           << "&ts=" << form_encode("2024-05-12T11:05:00+08:00") << "\n";
+  auto [hrc, hout] = run({bin("gridhub-hotline"), "-c", write_hotline_config(dir.path(), "hotline", hub.ingest()).string(),
+                          hotline_file.string()},
+                         dir / "h.err");
+  ASSERT_EQ(hrc, 0) << slurp(dir / "h.err");
+  auto webform_cfg = dir / "webform.toml";
+  std::ofstream(webform_cfg) << "[adapter]\nid = \"webform\"\nhub = \"" << hub.ingest() << "\"\noutbox = \"webform-outbox.db\"\n";
+  auto [wrc, wout] = run({bin("gridhub-webform"), "-c", webform_cfg.string(), form_file.string()}, dir / "w.err");
+  ASSERT_EQ(wrc, 0) << slurp(dir / "w.err");
+  ASSERT_EQ(hub.terminate(), 0);
+
+  const std::string form_key = form_file.string() + ":1";   // the form post's key: file and line
+  EXPECT_EQ(intake_tickets(hub.db()), "GD-PIPE1>T00000001\n" + form_key + ">T00000001\n");
+  auto db = sqlite::Database::open(hub.db(), sqlite::OpenMode::kReadOnly);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(db->query_int("SELECT count(*) FROM tickets").value(), 1);
+  auto st = db->prepare("SELECT body FROM tickets");
+  ASSERT_TRUE(st->step().value());
+  v1::Ticket ticket;
+  ASSERT_TRUE(ticket.ParseFromString(std::string(st->column_blob(0))));
+  ASSERT_EQ(ticket.provenance_size(), 2) << ticket.DebugString();
+  EXPECT_EQ(ticket.provenance(0).channel(), v1::CHANNEL_HOTLINE);
+  EXPECT_EQ(ticket.provenance(0).source_key(), "GD-PIPE1");
+  EXPECT_EQ(ticket.provenance(1).channel(), v1::CHANNEL_WEBFORM);
+  EXPECT_EQ(ticket.provenance(1).source_key(), form_key);
+  EXPECT_EQ(ticket.category_code(), "1801");
 }
 
 }  // namespace

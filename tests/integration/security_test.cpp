@@ -7,7 +7,7 @@
 #include <thread>
 #include <zmq.hpp>
 
-#include "gridhub/auth/curve.hpp"
+#include "gridhub/transport/curve.hpp"
 #include "gridhub/transport/frames.hpp"
 #include "gridhub/v1/wire.pb.h"
 #include "process.hpp"
@@ -81,7 +81,7 @@ TEST_F(SecurityTest, UnknownKeyGetsNoAnswerAndIsCounted) {
   zmq::context_t ctx(1);
   zmq::socket_t sock(ctx, zmq::socket_type::dealer);
   sock.set(zmq::sockopt::linger, 0);
-  auth::apply_curve_client(sock, hub_key_, auth::generate_curve_keypair().value());
+  transport::apply_curve_client(sock, hub_key_, transport::generate_curve_keypair().value());
   sock.connect(hub_.ingest());
   v1::AdapterToHub req;
   req.mutable_status();
@@ -115,9 +115,9 @@ TEST_F(SecurityTest, OperatorKeySubmittingIsRefusedWithAReason) {
   zmq::context_t ctx(1);
   zmq::socket_t sock(ctx, zmq::socket_type::dealer);
   sock.set(zmq::sockopt::linger, 0);
-  auto ops = auth::load_curve_secret_key(dir_ / "ops.key");
+  auto ops = transport::load_curve_secret_key(dir_ / "ops.key");
   ASSERT_TRUE(ops.ok()) << ops.error().message();
-  auth::apply_curve_client(sock, hub_key_, ops.value());
+  transport::apply_curve_client(sock, hub_key_, ops.value());
   sock.connect(hub_.ingest());
   v1::AdapterToHub req;
   req.mutable_submit()->set_correlation_id(7);

@@ -1,6 +1,6 @@
 #include "gridhub/adapter/adapter_config.hpp"
 
-#include "gridhub/auth/directory.hpp"
+#include "gridhub/transport/curve.hpp"
 
 namespace gridhub::adapter {
 
@@ -17,6 +17,7 @@ config::Spec adapter_config_spec() {
       {"adapter.max_frame_bytes", Type::kInteger, false, "largest event sent to the hub (the hub's ingest.max_frame_bytes)"},
       {"adapter.retention_days", Type::kInteger, false, "days the hub's answered events stay in the outbox"},
       {"adapter.log_level", Type::kString, false, "trace | debug | info | warn | error"},
+      {"adapter.log_format", Type::kString, false, "text | json (one JSON object per line, for log shippers)"},
       {"adapter.retry_after_s", Type::kInteger, false, "HTTP adapters: Retry-After (s) of the 503 while the outbox is full"},
       {"adapter.min_free_disk_mb", Type::kInteger, false,
        "HTTP adapters whose senders cannot retry: accept beyond max_pending until this much disk is left"},
@@ -36,6 +37,7 @@ AdapterConfig adapter_config_from(const config::Config& cfg) {
   a.min_free_disk_bytes = static_cast<std::uint64_t>(cfg.get_int("adapter.min_free_disk_mb", 512, 0, 1LL << 40)) << 20;
   a.metrics_listen = cfg.get_string("adapter.metrics_listen");
   a.log_level = cfg.get_enum("adapter.log_level", "info", {"trace", "debug", "info", "warn", "error"});
+  a.log_format = cfg.get_enum("adapter.log_format", "text", {"text", "json"});
   a.client.endpoint = config::resolve_endpoint(cfg.get_string("adapter.hub"), cfg.base_dir());
   if (a.client.endpoint.find("://") == std::string::npos) {
     throw config::ConfigError(cfg.where("adapter.hub") + ": not a ZeroMQ endpoint (tcp://host:port or ipc://path)");
@@ -53,10 +55,10 @@ AdapterConfig adapter_config_from(const config::Config& cfg) {
   }
   if (cfg.has("adapter.server_public_key")) {
     a.client.server_public_key = cfg.get_string("adapter.server_public_key");
-    if (!auth::is_z85_key(a.client.server_public_key)) {
+    if (!transport::is_z85_key(a.client.server_public_key)) {
       throw config::ConfigError(cfg.where("adapter.server_public_key") + ": not a CURVE public key (40 characters of Z85)");
     }
-    auto k = auth::load_curve_secret_key(cfg.get_path("adapter.secret_key_file"));
+    auto k = transport::load_curve_secret_key(cfg.get_path("adapter.secret_key_file"));
     if (!k) throw config::ConfigError(cfg.where("adapter.secret_key_file") + ": " + k.error().detail);
     a.client.curve_key = std::move(k.value());
   }

@@ -30,7 +30,7 @@ void HubClient::reconnect() {
   // Queued frames for a dead connection are dropped, not delivered late: we resend from the outbox.
   socket_.set(zmq::sockopt::immediate, 1);
   socket_.set(zmq::sockopt::sndhwm, static_cast<int>(options_.window) * 2);
-  if (!options_.server_public_key.empty()) auth::apply_curve_client(socket_, options_.server_public_key, options_.curve_key);
+  if (!options_.server_public_key.empty()) transport::apply_curve_client(socket_, options_.server_public_key, options_.curve_key);
   socket_.connect(options_.endpoint);
   hello_needed_ = true;
   hello_answered_ = false;

@@ -2,11 +2,10 @@
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
-#include <zmq.h>
-
-#include <array>
 #include <fstream>
 #include <sstream>
+
+#include "gridhub/transport/curve.hpp"
 
 namespace gridhub::auth {
 
@@ -17,13 +16,6 @@ Error bad(const std::string& source, const toml::node& at, std::string_view key,
 }
 
 }  // namespace
-
-bool is_z85_key(std::string_view text) {
-  if (text.size() != 40) return false;
-  std::string copy(text);   // zmq_z85_decode wants a terminated string
-  std::array<std::uint8_t, 32> out{};
-  return zmq_z85_decode(out.data(), copy.c_str()) != nullptr;
-}
 
 Result<Directory> Directory::load_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -78,7 +70,7 @@ Result<Directory> Directory::parse(std::string_view text, const std::string& sou
         if (!v.is_boolean()) return bad(source, v, path, "must be true or false");
         pii = v.as_boolean()->get();
       } else if (key == "public_key") {
-        if (!v.is_string() || !is_z85_key(v.as_string()->get())) {
+        if (!v.is_string() || !transport::is_z85_key(v.as_string()->get())) {
           return bad(source, v, path, "must be a CURVE public key: 40 characters of Z85 (gridhubctl keygen --curve)");
         }
         id.public_key = v.as_string()->get();

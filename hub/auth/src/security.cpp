@@ -16,10 +16,10 @@ Security::Security(boost::asio::io_context& io, zmq::context_t& zmq, const Secur
     spdlog::info("security: mode \"off\": no authentication, every peer has full rights (a single trusted machine only)");
     return;
   }
-  if (!curve_available()) throw std::runtime_error("[security] mode \"curve\": this libzmq was built without CURVE");
+  if (!transport::curve_available()) throw std::runtime_error("[security] mode \"curve\": this libzmq was built without CURVE");
   if (options.identities.empty()) throw std::runtime_error("[security] mode \"curve\" needs identities");
   if (options.secret_key_file.empty()) throw std::runtime_error("[security] mode \"curve\" needs secret_key_file");
-  auto k = load_curve_secret_key(options.secret_key_file);
+  auto k = transport::load_curve_secret_key(options.secret_key_file);
   if (!k) throw std::runtime_error("[security] secret_key_file: " + k.error().detail);
   key_ = std::move(k.value());
   zap_ = std::make_unique<ZapHandler>(io, zmq, directory_);
@@ -30,7 +30,7 @@ Security::Security(boost::asio::io_context& io, zmq::context_t& zmq, const Secur
 Security::~Security() = default;
 
 void Security::configure_server(zmq::socket_t& socket) const {
-  if (key_) apply_curve_server(socket, *key_);
+  if (key_) transport::apply_curve_server(socket, *key_);
 }
 
 const Identity* Security::identify(const transport::RouterMessage& msg) const {

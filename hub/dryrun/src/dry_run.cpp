@@ -14,6 +14,7 @@
 #include "gridhub/wechat/oa_message.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 #include "gridhub/log/event_log.hpp"
 
 namespace gridhub::dryrun {
@@ -189,6 +190,9 @@ std::vector<RouteRow> run(pipeline::Pipeline& pipeline, const std::vector<InputR
   std::vector<RouteRow> rows;
   rows.reserve(records.size());
   std::uint64_t seq = 0;
+  // A WeChat location that a text took (extra["location_msg"]) is part of that text's report: its row
+  // names the text's incident, as the labels do (it opens no ticket of its own).
+  std::unordered_map<std::string, std::string> location_incident;
   for (const auto& in : records) {
     RouteRow r;
     r.channel = channel_of(in.event.channel());
@@ -211,8 +215,16 @@ std::vector<RouteRow> run(pipeline::Pipeline& pipeline, const std::vector<InputR
       r.assignee_code = a.routing.assignee_code;
       r.incident_id = m.incident_id;
       r.out_of_area = a.resolution.out_of_area;
+      const auto& extra = in.event.fields().extra();
+      if (auto it = extra.find("location_msg"); it != extra.end()) location_incident[it->second] = m.incident_id;
     }
     rows.push_back(std::move(r));
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].is_ticket || rows[i].malformed) continue;
+    if (auto it = location_incident.find(records[i].event.source_key()); it != location_incident.end()) {
+      rows[i].incident_id = it->second;
+    }
   }
   return rows;
 }

@@ -339,6 +339,7 @@ Result<HeldoutResult> evaluate_heldout(const std::vector<InputRecord>& records, 
       if (!split.held_out[i]) continue;
       // Incident ids restart in every run: keep them apart across splits.
       if (!rows[i].incident_id.empty()) rows[i].incident_id = fmt::format("{}:{}", k, rows[i].incident_id);
+      rows[i].run = static_cast<int>(k);   // and pairs are counted within a split only
       held_rows.push_back(std::move(rows[i]));
     }
   }
@@ -385,6 +386,15 @@ std::string heldout_report(const Score& baseline, const std::vector<HeldoutResul
     out += "\n";
   }
   out += "(gap = in-sample minus held-out, in points)\n";
+  // Merging learns nothing, but it follows the category: pairs of held-out reports within one split.
+  out += fmt::format("merge pairs F1: configured {:.3f}", baseline.pairs_f1());
+  for (const auto& r : results) {
+    out += fmt::format(", {} {:.3f} (P {:.3f} R {:.3f})", scheme_name(r.scheme), r.score.pairs_f1(),
+                       r.score.pairs_precision(), r.score.pairs_recall());
+  }
+  out += fmt::format("; out-of-area recall: configured {:.1f}%", 100 * baseline.out_of_area_recall());
+  for (const auto& r : results) out += fmt::format(", {} {:.1f}%", scheme_name(r.scheme), 100 * r.score.out_of_area_recall());
+  out += "\n";
   return out;
 }
 

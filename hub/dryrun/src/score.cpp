@@ -70,7 +70,12 @@ Result<Score> score(const std::vector<RouteRow>& rows, const std::filesystem::pa
   Score s;
   std::set<std::string> files_seen;
   // Pairwise merge scoring over rows that are tickets in truth and prediction.
-  std::vector<std::pair<std::string, std::string>> incidents;   // (true incident, predicted incident)
+  struct Pair {
+    std::string truth, predicted;
+    int run;
+  };
+  std::vector<Pair> incidents;   // tickets in truth and output
+  std::vector<Pair> reports;     // every labelled, well-formed report
   for (const auto& r : rows) {
     const std::vector<std::string>* t = nullptr;
     for (const auto& [key, fields] : truth) {
@@ -101,6 +106,7 @@ Result<Score> score(const std::vector<RouteRow>& rows, const std::filesystem::pa
     field("malformed", get("malformed"), r.malformed ? "1" : "0");
     // A malformed record is quarantined, not classified: its other columns are only informative.
     if (truth_malformed) continue;
+    reports.push_back(Pair{get("incident_id"), r.incident_id, r.run});
     field("is_ticket", get("is_ticket"), r.is_ticket ? "1" : "0");
     if (truth_ticket) {
       field("category_code", get("category_code"), r.category_code);
@@ -112,7 +118,7 @@ Result<Score> score(const std::vector<RouteRow>& rows, const std::filesystem::pa
         ++s.out_of_area_truth;
         if (r.out_of_area) ++s.out_of_area_found;
       }
-      if (r.is_ticket) incidents.emplace_back(get("incident_id"), r.incident_id);
+      if (r.is_ticket) incidents.push_back(Pair{get("incident_id"), r.incident_id, r.run});
     }
   }
   for (const auto& [key, fields] : truth) {
@@ -123,17 +129,29 @@ Result<Score> score(const std::vector<RouteRow>& rows, const std::filesystem::pa
     });
     if (!found) ++s.missing;
   }
-  // Pairs in the same true incident vs pairs in the same predicted incident.
-  std::size_t tp = 0, fp = 0, fn = 0;
-  for (std::size_t i = 0; i < incidents.size(); ++i) {
-    for (std::size_t j = i + 1; j < incidents.size(); ++j) {
-      const bool same_true = !incidents[i].first.empty() && incidents[i].first == incidents[j].first;
-      const bool same_pred = !incidents[i].second.empty() && incidents[i].second == incidents[j].second;
-      if (same_true && same_pred) ++tp;
-      else if (same_pred) ++fp;
-      else if (same_true) ++fn;
+  // Pairs in the same true incident vs pairs in the same predicted incident (within one run).
+  struct Counts {
+    std::size_t tp = 0, fp = 0, fn = 0;
+  };
+  auto count_pairs = [](const std::vector<Pair>& v) {
+    Counts c;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      for (std::size_t j = i + 1; j < v.size(); ++j) {
+        if (v[i].run != v[j].run) continue;
+        const bool same_true = !v[i].truth.empty() && v[i].truth == v[j].truth;
+        const bool same_pred = !v[i].predicted.empty() && v[i].predicted == v[j].predicted;
+        if (same_true && same_pred) ++c.tp;
+        else if (same_pred) ++c.fp;
+        else if (same_true) ++c.fn;
+      }
     }
-  }
+    return c;
+  };
+  const Counts all = count_pairs(reports);
+  s.pairs_tp = all.tp;
+  s.pairs_fp = all.fp;
+  s.pairs_fn = all.fn;
+  const auto [tp, fp, fn] = count_pairs(incidents);
   s.merge_precision = tp + fp == 0 ? 1.0 : static_cast<double>(tp) / static_cast<double>(tp + fp);
   s.merge_recall = tp + fn == 0 ? 1.0 : static_cast<double>(tp) / static_cast<double>(tp + fn);
   s.merge_f1 = s.merge_precision + s.merge_recall == 0
@@ -159,6 +177,8 @@ std::string report(const Score& s, std::size_t top) {
     out += "\n";
   }
   out += fmt::format("merge           P {:.3f} R {:.3f} F1 {:.3f}\n", s.merge_precision, s.merge_recall, s.merge_f1);
+  out += fmt::format("merge pairs     P {:.3f} R {:.3f} F1 {:.3f}  (every pair of labelled reports: one incident vs one ticket)\n",
+                     s.pairs_precision(), s.pairs_recall(), s.pairs_f1());
   out += fmt::format("out_of_area     recall {:.2f}% ({}/{})\n", 100 * s.out_of_area_recall(), s.out_of_area_found, s.out_of_area_truth);
   return out;
 }

@@ -53,13 +53,47 @@ double jaccard(const std::vector<std::uint64_t>& a, const std::vector<std::uint6
   return static_cast<double>(inter) / static_cast<double>(a.size() + b.size() - inter);
 }
 
+/// How two reports' places relate, from the resolver's answers. Never compared across communities.
+enum class Place { kConflict, kCommunity, kGrid };
+
+Place compare_places(const std::string& grid_a, const std::string& compound_a, const std::string& building_a,
+                     const plugin::Resolution& b) {
+  // Two named places in one community are two incidents, however alike the complaint.
+  if (!compound_a.empty() && !b.compound.empty() && compound_a != b.compound) return Place::kConflict;
+  if (!building_a.empty() && !b.building.empty() && building_a != b.building) return Place::kConflict;
+  if (grid_a.empty() && b.grid_code.empty()) return Place::kCommunity;
+  if (grid_a == b.grid_code) return Place::kGrid;
+  // Another grid, or one report knows the grid and the other only the community. Measured on the
+  // example county's labels, the latter were different incidents in one chat group far more often
+  // than one incident (a compound named only by the group's context is no certain place either).
+  return Place::kConflict;
+}
+
+const char* place_name(Place p) {
+  switch (p) {
+    case Place::kConflict: return "different places";
+    case Place::kCommunity: return "community";
+    case Place::kGrid: return "grid";
+  }
+  return "?";
+}
+
+/// What the two reports are about: the strongest evidence first.
+enum class Meaning { kNone, kSimilarText, kRelatedCategory, kSameCategory };
+
 }  // namespace
 
 WindowMerger::WindowMerger(MergerOptions options)
     : options_(options),
-      version_(fmt::format("window={}h,sim={}", options.window_hours, options.min_similarity)) {}
+      version_(fmt::format("window={}h,sim={},related={}:{},text={}", options.window_hours, options.min_similarity,
+                           options.related_prefix, options.related_similarity, options.text_similarity)) {}
 
 double WindowMerger::similarity(std::string_view a, std::string_view b) { return jaccard(bigrams(a), bigrams(b)); }
+
+bool WindowMerger::related(std::string_view a, std::string_view b) const {
+  const std::size_t n = options_.related_prefix;
+  return n > 0 && a.size() > n && b.size() > n && a.substr(0, n) == b.substr(0, n);
+}
 
 plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
   plugin::MergeResult r;
@@ -68,30 +102,47 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
     const auto& res = *in.resolution;
     const auto& cls = *in.classification;
     const auto& rec = *in.record;
-    if (res.out_of_area || cls.category_code.empty() || (res.grid_code.empty() && res.community_code.empty())) {
-      r.why = {"no_place", "not merged: no category or no place to compare"};
+    if (!mergeable(res, cls)) {
+      r.why = {"no_place", "not merged: no category or no place in the street to compare"};
       return r;
     }
-    const bool grid_level = !res.grid_code.empty();
-    const std::string key = cls.category_code + "|" + (grid_level ? res.grid_code : "C" + res.community_code);
     // window_hours <= 720 (config bound), so this fits; the differences below are taken saturated
     // because reported_at comes from outside and may be anything an int64 holds.
     const auto window_us = static_cast<std::uint64_t>(options_.window_hours * 3600.0 * 1e6);
     auto grams = bigrams(rec.text);
-    auto& open = by_place_[key];
+    auto& open = by_place_[place_key(res)];
     Open* best = nullptr;
+    Meaning best_meaning = Meaning::kNone;
+    Place best_place = Place::kConflict;
     double best_sim = -1;
     for (auto& o : open) {
       if (abs_diff_micros(o.at_us, rec.reported_at_us) > window_us) continue;
       if (o.reports >= options_.max_reports) continue;
-      // Two named places in one grid are two incidents, however alike the complaint.
-      if (!o.compound.empty() && !res.compound.empty() && o.compound != res.compound) continue;
-      if (!o.building.empty() && !res.building.empty() && o.building != res.building) continue;
+      const Place place = compare_places(o.grid, o.compound, o.building, res);
+      if (place == Place::kConflict) continue;
       const double sim = jaccard(grams, o.bigrams);
-      if (!grid_level && sim < options_.min_similarity) continue;
-      // The earliest incident in the window wins; similarity breaks ties.
-      if (best == nullptr || o.at_us < best->at_us || (o.at_us == best->at_us && sim > best_sim)) {
+      // At one grid the category says it is the same matter; where only the community is known, the
+      // category and some shared words. When the categories disagree (a classifier's slip, or two
+      // readings of one message) only clearly the same words do — two different problems at one
+      // address stay two incidents. Related categories (related_prefix, off by default) sit between.
+      Meaning meaning = Meaning::kNone;
+      if (o.category == cls.category_code) {
+        if (place == Place::kGrid || sim >= options_.min_similarity) meaning = Meaning::kSameCategory;
+      } else if (related(o.category, cls.category_code) && place == Place::kGrid &&
+                 sim >= options_.related_similarity) {
+        meaning = Meaning::kRelatedCategory;
+      } else if (sim >= options_.text_similarity) {
+        meaning = Meaning::kSimilarText;
+      }
+      if (meaning == Meaning::kNone) continue;
+      // The strongest evidence wins; then the earliest incident; then similarity.
+      const bool better = best == nullptr || meaning > best_meaning ||
+                          (meaning == best_meaning &&
+                           (o.at_us < best->at_us || (o.at_us == best->at_us && sim > best_sim)));
+      if (better) {
         best = &o;
+        best_meaning = meaning;
+        best_place = place;
         best_sim = sim;
       }
     }
@@ -99,33 +150,54 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
       ++best->reports;
       r.incident_id = best->incident_id;
       r.merged = true;
-      r.why = {grid_level ? "same_grid_category_window" : "same_community_category_similar_text",
-               fmt::format("joins {}: category {}, {} {}, {:.1f} h apart, text similarity {:.2f}", best->incident_id,
-                           cls.category_code, grid_level ? "grid" : "community",
-                           grid_level ? res.grid_code : res.community_code,
-                           static_cast<double>(abs_diff_micros(best->at_us, rec.reported_at_us)) / 3.6e9, best_sim)};
+      const char* rule = "same_grid_category_window";
+      switch (best_meaning) {
+        case Meaning::kSameCategory:
+          rule = best_place == Place::kCommunity ? "same_community_category_similar_text" : "same_grid_category_window";
+          break;
+        case Meaning::kRelatedCategory: rule = "same_place_related_category"; break;
+        case Meaning::kSimilarText: rule = "same_place_similar_text"; break;
+        case Meaning::kNone: break;
+      }
+      r.why = {rule, fmt::format("joins {}: category {} ({}), {} {}, {:.1f} h apart, text similarity {:.2f}",
+                                 best->incident_id, cls.category_code, best->category, place_name(best_place),
+                                 best_place == Place::kGrid ? res.grid_code : res.community_code,
+                                 static_cast<double>(abs_diff_micros(best->at_us, rec.reported_at_us)) / 3.6e9, best_sim)};
       return r;
     }
-    open.push_back(Open{rec.reported_at_us, r.incident_id, std::move(grams), res.compound, res.building});
-    order_.emplace_back(rec.reported_at_us, key);
-    // Bounded memory: forget the oldest incidents beyond max_open.
-    while (order_.size() > options_.max_open) {
-      const std::int64_t t = order_.front().first;
-      const std::string k = order_.front().second;
-      order_.pop_front();
-      auto it = by_place_.find(k);
-      if (it != by_place_.end()) {
-        auto& v = it->second;
-        v.erase(std::remove_if(v.begin(), v.end(), [&](const Open& o) { return o.at_us == t; }), v.end());
-        if (v.empty()) by_place_.erase(it);
-      }
-    }
-    r.why = {"new_incident", fmt::format("no open incident of category {} at this place within {} h", cls.category_code,
-                                         options_.window_hours)};
+    open.push_back(Open{rec.reported_at_us, r.incident_id, std::move(grams), cls.category_code, res.grid_code,
+                        res.compound, res.building});
+    order_.emplace_back(place_key(res), r.incident_id);
+    evict();
+    r.why = {"new_incident", fmt::format("no open incident of category {} or like it at this place within {} h",
+                                         cls.category_code, options_.window_hours)};
   } catch (const std::exception& e) {
     r.why = {"error", e.what()};
   }
   return r;
+}
+
+std::string WindowMerger::place_key(const plugin::Resolution& res) {
+  // Only reports of one grid, or of one community with no grid, can be one incident (compare_places):
+  // keeping them apart keeps each scan short.
+  return res.community_code + "|" + res.grid_code;
+}
+
+bool WindowMerger::mergeable(const plugin::Resolution& res, const plugin::Classification& cls) {
+  return !res.out_of_area && !res.other_town && !cls.category_code.empty() && !res.community_code.empty();
+}
+
+void WindowMerger::evict() {
+  // Bounded memory: forget the oldest incidents beyond max_open.
+  while (order_.size() > options_.max_open) {
+    const auto [key, incident] = std::move(order_.front());
+    order_.pop_front();
+    auto it = by_place_.find(key);
+    if (it == by_place_.end()) continue;
+    auto& v = it->second;
+    v.erase(std::remove_if(v.begin(), v.end(), [&](const Open& o) { return o.incident_id == incident; }), v.end());
+    if (v.empty()) by_place_.erase(it);
+  }
 }
 
 bool WindowMerger::recall(const plugin::MergeRecall& past) noexcept {
@@ -144,17 +216,13 @@ bool WindowMerger::recall(const plugin::MergeRecall& past) noexcept {
       recalled_reports_.erase(it);
     }
     // merge() opened no incident for these; neither does recall.
-    if (res.out_of_area || cls.category_code.empty() || (res.grid_code.empty() && res.community_code.empty())) {
-      return true;
-    }
-    const bool grid_level = !res.grid_code.empty();
-    const std::string key = cls.category_code + "|" + (grid_level ? res.grid_code : "C" + res.community_code);
-    // Older incidents go in front: each place's list and the eviction order end up in log order, as
-    // merge() would have left them.
-    auto& open = by_place_[key];
+    if (!mergeable(res, cls)) return true;
+    // Older incidents go in front: each community's list and the eviction order end up in log order,
+    // as merge() would have left them.
+    auto& open = by_place_[place_key(res)];
     open.insert(open.begin(), Open{in.record->reported_at_us, std::string(past.incident_id), bigrams(in.record->text),
-                                   res.compound, res.building, reports});
-    order_.emplace_front(in.record->reported_at_us, key);
+                                   cls.category_code, res.grid_code, res.compound, res.building, reports});
+    order_.emplace_front(place_key(res), std::string(past.incident_id));
     if (order_.size() < options_.max_open) return true;
     recalled_reports_.clear();   // what was not matched belongs to incidents merge() had already forgotten
     return false;
@@ -173,15 +241,21 @@ gridhub::plugin::Stage* create(const char* config_toml, const char* base_dir, ch
     const gridhub::config::Spec spec = {
         {"window_hours", Type::kFloat, false, "how far apart reports of one incident may be"},
         {"min_similarity", Type::kFloat, false, "text similarity needed when only the community is known"},
+        {"related_prefix", Type::kInteger, false, "leading category-code digits two related categories share (0: none)"},
+        {"related_similarity", Type::kFloat, false, "text similarity needed to join a related category at one place"},
+        {"text_similarity", Type::kFloat, false, "text similarity that joins any categories at one place"},
         {"max_open", Type::kInteger, false, "incidents remembered at most"},
         {"max_reports", Type::kInteger, false, "reports per incident at most"},
     };
     auto cfg = gridhub::config::Config::parse(config_toml, "[plugins.merger_window]", base_dir, spec);
     gridhub::plugins::MergerOptions o;
-    o.window_hours = cfg.get_float("window_hours", 6, 0, 24 * 30);
-    o.min_similarity = cfg.get_float("min_similarity", 0.2, 0, 1);
-    o.max_open = static_cast<std::size_t>(cfg.get_int("max_open", 100000, 1, 100000000));
-    o.max_reports = static_cast<std::size_t>(cfg.get_int("max_reports", 500, 1, 1000000));
+    o.window_hours = cfg.get_float("window_hours", o.window_hours, 0, 24 * 30);
+    o.min_similarity = cfg.get_float("min_similarity", o.min_similarity, 0, 1);
+    o.related_prefix = static_cast<std::size_t>(cfg.get_int("related_prefix", static_cast<std::int64_t>(o.related_prefix), 0, 8));
+    o.related_similarity = cfg.get_float("related_similarity", o.related_similarity, 0, 1);
+    o.text_similarity = cfg.get_float("text_similarity", o.text_similarity, 0, 1);
+    o.max_open = static_cast<std::size_t>(cfg.get_int("max_open", static_cast<std::int64_t>(o.max_open), 1, 100000000));
+    o.max_reports = static_cast<std::size_t>(cfg.get_int("max_reports", static_cast<std::int64_t>(o.max_reports), 1, 1000000));
     return new gridhub::plugins::WindowMerger(o);
   } catch (const std::exception& e) {
     std::snprintf(error, error_size, "%s", e.what());

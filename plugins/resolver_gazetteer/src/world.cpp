@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "gridhub/text/csv_reader.hpp"
@@ -272,6 +273,26 @@ Result<std::unique_ptr<const Gazetteer::Index>> load_index(const GazetteerOption
   if (auto s = add_places(options.parent_areas, NameKind::kParent, "parent_areas"); !s) return s.error();
   if (auto s = add_places(options.other_towns, NameKind::kOtherTown, "other_towns"); !s) return s.error();
   if (auto s = add_places(options.outside_areas, NameKind::kOutside, "outside_areas"); !s) return s.error();
+
+  // What lies outside, as data beside the world (optional): neighbouring counties and cities, their
+  // short names and their towns. A name the config already lists is taken once.
+  if (std::error_code ec; std::filesystem::exists(dir / "outside.csv", ec)) {
+    auto t = Table::open(dir / "outside.csv", {"name", "kind", "part_of"});
+    if (!t) return t.error();
+    fnv1a(hash, t->bytes());
+    const std::set<std::string> configured(options.outside_areas.begin(), options.outside_areas.end());
+    std::set<std::string> seen;
+    while (true) {
+      auto more = t->next(f);
+      if (!more) return more.error();
+      if (!*more) break;
+      if (f[0].empty()) return Error(Errc::missing_field, t->where() + ": empty name");
+      if (configured.count(f[0]) != 0 || !seen.insert(f[0]).second) continue;
+      const auto id = static_cast<std::uint32_t>(idx->place_names.size());
+      idx->place_names.push_back(f[0]);
+      if (auto s = add_name(*idx, f[0], make_payload(NameKind::kOutside, id), t->where()); !s) return s.error();
+    }
+  }
   idx->matcher.build();
 
   char buf[32];

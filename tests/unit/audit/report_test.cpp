@@ -166,7 +166,7 @@ TEST_F(ReportTest, HtmlIsOneSelfContainedPage) {
 }
 
 // A log with the ticket lifecycle: intake, then subscribers' updates and SLA escalations, as
-// hub/core/src/lifecycle.cpp writes them (hand-built here, so the figures are known exactly).
+// hub/core/tickets/src/lifecycle.cpp writes them (hand-built here, so the figures are known exactly).
 class LifecycleReportTest : public ::testing::Test {
  protected:
   static constexpr std::int64_t kHour = 3'600'000'000;

@@ -1,6 +1,6 @@
 // CURVE keys on disk, and the ZAP handler admitting known keys (with their identity as User-Id on
 // every message) and refusing unknown ones — real sockets on tcp://127.0.0.1:*.
-#include "gridhub/auth/curve.hpp"
+#include "gridhub/transport/curve.hpp"
 
 #include <sys/stat.h>
 
@@ -16,6 +16,14 @@
 
 namespace gridhub::auth {
 namespace {
+
+using transport::CurveKeyPair;
+using transport::apply_curve_client;
+using transport::apply_curve_server;
+using transport::generate_curve_keypair;
+using transport::is_z85_key;
+using transport::load_curve_secret_key;
+using transport::write_curve_key_files;
 
 using namespace std::chrono_literals;
 

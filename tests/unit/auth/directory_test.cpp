@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gridhub/auth/curve.hpp"
+#include "gridhub/transport/curve.hpp"
 #include "gridhub/auth/entitlement.hpp"
 
 namespace gridhub::auth {

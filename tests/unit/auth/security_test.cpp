@@ -8,6 +8,9 @@
 namespace gridhub::auth {
 namespace {
 
+using transport::generate_curve_keypair;
+using transport::write_curve_key_files;
+
 class SecurityModes : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -311,6 +311,26 @@ TEST(Gazetteer, OutsideTheCountyEvenWithReusedLocalNames) {
   EXPECT_FALSE(resolve("市民来电反映，小区门口菜市场占道").out_of_area);
 }
 
+TEST(Gazetteer, ANeighbouringTownOrAShortCountyNameFromTheWorldsOutsideListIsOutOfArea) {
+  // world/outside.csv: towns and short names of the neighbours, which neither the configured list nor
+  // the "X县/X市/X区" shape knows.
+  for (const char* text : {"绛帐镇东街的路灯坏了好几天", "扶风那边有人占道摆摊", "五泉镇中心街垃圾没人清运",
+                           "兴平马嵬街道文化路停水了"}) {
+    auto r = resolve(text);
+    EXPECT_TRUE(r.out_of_area) << text << ": " << r.why.rule << " " << r.why.detail;
+    EXPECT_EQ(r.community_code, "") << text;
+    EXPECT_EQ(r.why.rule, "out_of_area") << text;
+  }
+}
+
+TEST(Gazetteer, AnInAreaReportThatMentionsAPlaceOutsideInPassingStaysInTheStreet) {
+  for (const char* text : {"我在兴平上班，家住迎宾路17号，楼下路灯坏了", "刚从绛帐镇回来，发现春晖名居门口垃圾堆成山"}) {
+    auto r = resolve(text);
+    EXPECT_FALSE(r.out_of_area) << text;
+    EXPECT_NE(r.community_code, "") << text << ": " << r.why.rule << " " << r.why.detail;
+  }
+}
+
 // --- Loading and configuration ---------------------------------------------------------------
 
 class BadWorld : public ::testing::Test {
@@ -321,7 +341,7 @@ class BadWorld : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    for (const char* f : {"communities.csv", "grids.csv", "compounds.csv", "roads.csv"}) {
+    for (const char* f : {"communities.csv", "grids.csv", "compounds.csv", "roads.csv", "outside.csv"}) {
       fs::copy_file(kWorld / f, dir_ / f);
     }
   }
@@ -362,6 +382,22 @@ TEST_F(BadWorld, VersionFollowsTheBytes) {
   auto after = Gazetteer::load(dir_);
   ASSERT_TRUE(after.ok()) << after.error().message();
   EXPECT_NE(after->version(), before->version());
+}
+
+TEST_F(BadWorld, TheOutsideListIsPartOfTheVersionAndMayNotReuseAPlaceOfTheStreet) {
+  auto before = Gazetteer::load(dir_);
+  ASSERT_TRUE(before.ok());
+  rewrite("outside.csv", "绛帐镇,town,扶风县", "绛帐镇,town,扶风县\n召公街道,town,扶风县");
+  auto more = Gazetteer::load(dir_);
+  ASSERT_TRUE(more.ok()) << more.error().message();
+  EXPECT_NE(more->version(), before->version());
+  rewrite("outside.csv", "召公街道,town,扶风县", "春晖名居,town,扶风县");
+  auto clash = Gazetteer::load(dir_);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_NE(clash.error().message().find("outside.csv:"), std::string::npos) << clash.error().message();
+  EXPECT_NE(clash.error().message().find("春晖名居"), std::string::npos) << clash.error().message();
+  fs::remove(dir_ / "outside.csv");   // optional: a world without it loads
+  EXPECT_TRUE(Gazetteer::load(dir_).ok());
 }
 
 TEST(GazetteerPlugin, DescriptorCreatesAResolver) {

@@ -12,6 +12,7 @@
 /// | adapter.backoff_max_ms | int    | 5000      | longest pause between reconnects |
 /// | adapter.retention_days | int    | 7         | acknowledged (or refused) events stay in the outbox this long, then are purged (personal data with them); a hub restored from a backup older than this cannot get them back from this adapter |
 /// | adapter.log_level      | string | "info"    | trace, debug, info, warn, error |
+/// | adapter.log_format     | string | "text"    | "json": one JSON object per line on stderr |
 /// | adapter.retry_after_s  | int    | 5         | HTTP adapters: Retry-After of the 503 sent while the outbox is at max_pending |
 /// | adapter.min_free_disk_mb | int  | 512       | HTTP adapters whose senders cannot retry (WeChat): beyond max_pending they keep accepting (and alert) until the outbox's disk has less than this free |
 /// | adapter.metrics_listen | string | none      | file importers: serve GET /metrics on host:port while importing (prints READY http=...) |
@@ -37,6 +38,7 @@ struct AdapterConfig {
   std::uint64_t min_free_disk_bytes = 512ull << 20;
   std::string metrics_listen;   // empty: no /metrics for a file import
   std::string log_level;
+  std::string log_format;
   HubClientOptions client;
 };
 

@@ -14,7 +14,7 @@
 #include <zmq.hpp>
 
 #include "gridhub/adapter/outbox.hpp"
-#include "gridhub/auth/curve.hpp"
+#include "gridhub/transport/curve.hpp"
 #include "gridhub/common/result.hpp"
 
 namespace gridhub::adapter {
@@ -31,7 +31,7 @@ struct HubClientOptions {
   /// CURVE (hub [security] mode "curve"): the hub's public key (Z85) and this adapter's key pair.
   /// Empty server_public_key: plain connection.
   std::string server_public_key;
-  auth::CurveKeyPair curve_key;
+  transport::CurveKeyPair curve_key;
 };
 
 struct SendStats {

@@ -46,7 +46,4 @@ class Directory {
   std::map<std::string, std::size_t, std::less<>> by_name_;
 };
 
-/// True when `text` is 40 characters of Z85 that decode to a 32-byte key.
-bool is_z85_key(std::string_view text);
-
 }  // namespace gridhub::auth

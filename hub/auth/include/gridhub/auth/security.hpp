@@ -23,7 +23,7 @@
 
 #include <zmq.hpp>
 
-#include "gridhub/auth/curve.hpp"
+#include "gridhub/transport/curve.hpp"
 #include "gridhub/auth/directory.hpp"
 #include "gridhub/auth/zap_handler.hpp"
 #include "gridhub/transport/frames.hpp"
@@ -62,7 +62,7 @@ class Security {
 
  private:
   Directory directory_;
-  std::optional<CurveKeyPair> key_;
+  std::optional<transport::CurveKeyPair> key_;
   std::unique_ptr<ZapHandler> zap_;
 };
 

@@ -79,7 +79,7 @@ struct HeldoutResult {
   HeldoutScheme scheme = HeldoutScheme::kInSample;
   std::size_t splits = 0;
   std::size_t families = 0;   // kFamilies only
-  Score score;                // held-out records of every split together (merge figures not meaningful)
+  Score score;                // held-out records of every split together (merge pairs counted within each split)
 };
 
 /// Retrains and scores per split; models go to a temporary folder removed afterwards.

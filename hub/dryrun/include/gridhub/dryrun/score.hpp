@@ -26,6 +26,7 @@ struct RouteRow {
   std::string assignee_code;
   std::string incident_id;
   bool out_of_area = false;
+  int run = 0;   // not printed: rows of different pipeline runs (held-out splits) never form a pair
 };
 
 /// One JSON object per row, keys in the labels' order.
@@ -43,7 +44,17 @@ struct Score {
   std::size_t unlabelled = 0;         // rows with no label row
   std::size_t missing = 0;            // label rows (of the files given) with no row
   std::map<std::string, FieldScore> fields;   // is_ticket, malformed, category_code, community_code, grid_code, tier, assignee_code
-  double merge_precision = 1, merge_recall = 1, merge_f1 = 1;
+  double merge_precision = 1, merge_recall = 1, merge_f1 = 1;   // over pairs of tickets (truth and output)
+  /// Pairwise merge over every pair of labelled, well-formed reports (tickets, merged location messages,
+  /// reports the pipeline did not take for tickets): "one incident in the labels" vs "one ticket in the
+  /// output". A report the output leaves out of every ticket pairs with nothing.
+  std::size_t pairs_tp = 0, pairs_fp = 0, pairs_fn = 0;
+  double pairs_precision() const { return pairs_tp + pairs_fp == 0 ? 1.0 : double(pairs_tp) / double(pairs_tp + pairs_fp); }
+  double pairs_recall() const { return pairs_tp + pairs_fn == 0 ? 1.0 : double(pairs_tp) / double(pairs_tp + pairs_fn); }
+  double pairs_f1() const {
+    const double p = pairs_precision(), r = pairs_recall();
+    return p + r == 0 ? 0 : 2 * p * r / (p + r);
+  }
   std::size_t out_of_area_truth = 0, out_of_area_found = 0;
   double out_of_area_recall() const {
     return out_of_area_truth == 0 ? 1.0 : static_cast<double>(out_of_area_found) / static_cast<double>(out_of_area_truth);

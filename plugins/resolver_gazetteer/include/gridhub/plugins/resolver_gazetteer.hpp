@@ -18,6 +18,10 @@
 /// | outside_areas   | [string] | neighbouring counties/cities | always outside the county -> out_of_area         |
 /// | detect_outside_admin | bool | true                        | also treat any other "X县/X市/X区/X省" followed by |
 /// |                 |          |                              | an address as outside the county                |
+///
+/// `world_dir/outside.csv` (optional; `name,kind,part_of`): more places outside the county — the
+/// neighbours' short names, towns and streets — as data beside the world; part of the data version.
+/// A report naming only places outside goes out_of_area; one naming a place of the street stays in it.
 
 #include <filesystem>
 #include <memory>

@@ -23,6 +23,7 @@
 
 #include "gridhub/core/gatekeeper.hpp"
 #include "gridhub/core/lifecycle.hpp"
+#include "gridhub/core/log_writer.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/transport/asio_zmq.hpp"
 #include "gridhub/transport/frames.hpp"
@@ -61,9 +62,6 @@ struct StreamCounters {
   std::uint64_t updates_refused = 0;
   std::uint64_t cursor_writes = 0;
 };
-
-/// Writes through the hub's writer (group commit); `done` runs on the io thread after the commit.
-using WriteFn = std::function<void(log::AppendItem, std::function<void(const Status&, const log::AppendOutcome&)>)>;
 
 class StreamServer {
  public:

@@ -1,4 +1,4 @@
-#include "gridhub/auth/curve.hpp"
+#include "gridhub/transport/curve.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,11 +9,11 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
-#include "gridhub/auth/directory.hpp"
 
-namespace gridhub::auth {
+namespace gridhub::transport {
 
 namespace {
 
@@ -32,6 +32,13 @@ Status write_new_file(const std::filesystem::path& file, const std::string& text
 }
 
 }  // namespace
+
+bool is_z85_key(std::string_view text) {
+  if (text.size() != 40) return false;
+  std::string copy(text);   // zmq_z85_decode wants a terminated string
+  std::array<std::uint8_t, 32> out{};
+  return zmq_z85_decode(out.data(), copy.c_str()) != nullptr;
+}
 
 bool curve_available() { return zmq_has("curve") != 0; }
 
@@ -114,4 +121,4 @@ void apply_curve_client(zmq::socket_t& socket, const std::string& server_public_
   socket.set(zmq::sockopt::curve_secretkey, client.secret_key);
 }
 
-}  // namespace gridhub::auth
+}  // namespace gridhub::transport

@@ -27,6 +27,10 @@
 
 namespace gridhub::core {
 
+/// How a component other than ingest (streams' cursor acks and reports back, SLA escalations) submits
+/// to the hub's writer (group commit); `done` runs on the io thread after the commit.
+using WriteFn = std::function<void(log::AppendItem, std::function<void(const Status&, const log::AppendOutcome&)>)>;
+
 class LogWriter {
  public:
   using Done = std::function<void(const Status&, const log::AppendOutcome&)>;

@@ -6,6 +6,7 @@
 /// | hub.log_db                 | string   | (required)               | SQLite file of the event log (relative: to the config file) |
 /// | hub.durability             | string   | "full"                   | "full": fsync per commit; "normal": fsync at checkpoints |
 /// | hub.log_level              | string   | "info"                   | trace, debug, info, warn, error |
+/// | hub.log_format             | string   | "text"                   | "json": one JSON object per line on stderr (gridhub/common/logging.hpp) |
 /// | ingest.endpoints           | [string] | (required)               | ROUTER endpoints adapters connect to |
 /// | ingest.max_frame_bytes     | int      | 1048576                  | larger frames are nacked too_large |
 /// | ingest.max_batch           | int      | 1000                     | events per commit at most |
@@ -56,6 +57,7 @@ struct HubConfig {
   std::filesystem::path log_db;
   log::LogOptions log;
   std::string log_level;
+  std::string log_format;
   IngestOptions ingest;
   StreamOptions stream;
   /// Absent when the file has no [pipeline] section: tickets are then stored unrouted.

@@ -15,7 +15,7 @@
 
 #include "gridhub/common/clock.hpp"
 #include "gridhub/core/lifecycle.hpp"
-#include "gridhub/core/stream_server.hpp"
+#include "gridhub/core/log_writer.hpp"
 #include "gridhub/sla/escalation.hpp"
 #include "gridhub/sla/sla_policy.hpp"
 #include "gridhub/sla/sla_tracker.hpp"

@@ -11,6 +11,7 @@ const config::Spec& hub_config_spec() {
       {"hub.log_db", Type::kString, true, "SQLite file of the event log"},
       {"hub.durability", Type::kString, false, "full | normal"},
       {"hub.log_level", Type::kString, false, "trace | debug | info | warn | error"},
+      {"hub.log_format", Type::kString, false, "text | json (one JSON object per line, for log shippers)"},
       {"ingest.endpoints", Type::kStringArray, true, "ZeroMQ endpoints adapters connect to"},
       {"ingest.max_frame_bytes", Type::kInteger, false, "largest accepted frame"},
       {"ingest.max_batch", Type::kInteger, false, "events per commit at most"},
@@ -49,6 +50,7 @@ HubConfig hub_config_from(const config::Config& cfg) {
   h.log.durability = cfg.get_enum("hub.durability", "full", {"full", "normal"}) == "full" ? log::Durability::kFull
                                                                                         : log::Durability::kNormal;
   h.log_level = cfg.get_enum("hub.log_level", "info", {"trace", "debug", "info", "warn", "error"});
+  h.log_format = cfg.get_enum("hub.log_format", "text", {"text", "json"});
   h.ingest.endpoints = cfg.get_endpoints("ingest.endpoints");
   if (h.ingest.endpoints.empty()) throw config::ConfigError(cfg.where("ingest.endpoints") + ": needs at least one endpoint");
   h.ingest.max_frame_bytes = static_cast<std::size_t>(cfg.get_int("ingest.max_frame_bytes", 1 << 20, 1024, 64 << 20));

@@ -406,7 +406,7 @@ void IngestServer::reply_hello(const std::string& routing_id) {
 }
 
 void IngestServer::to_writer(Pending pending, log::AppendItem item, InWriter what) {
-  in_writer_.push_back(std::move(what));
+  if (metrics_ != nullptr) in_writer_.push_back(std::move(what));
   writer_->submit(std::move(pending), std::move(item));
 }
 

@@ -91,18 +91,23 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     spdlog::info("hub: merger recalled from the last {} log records", recalled.value());
   }
   impl_->writer = std::make_unique<LogWriter>(io, *impl_->sequencer, config.ingest.max_batch);
-  impl_->writer->observe_commits(
-      impl_->metrics.histogram("gridhub_hub_commit_batch_size", "items per commit of the log writer",
-                               {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000}),
-      impl_->metrics.histogram("gridhub_hub_commit_duration_seconds",
-                               "one commit on the writer thread: decide, store, commit (fsync)",
-                               {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}));
+  // Metrics cost a little on the hot path (a clock read per event, relaxed atomic adds): only when
+  // someone can scrape them.
+  const bool metrics = config.admin.has_value();
+  if (metrics) {
+    impl_->writer->observe_commits(
+        impl_->metrics.histogram("gridhub_hub_commit_batch_size", "items per commit of the log writer",
+                                 {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000}),
+        impl_->metrics.histogram("gridhub_hub_commit_duration_seconds",
+                                 "one commit on the writer thread: decide, store, commit (fsync)",
+                                 {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}));
+  }
   impl_->writer->on_commit([impl = impl_.get()](const LogWriter::Commit& c) {
     impl->commit_failing.store(!c.status.ok(), std::memory_order_relaxed);
   });
   impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->writer, config.ingest, impl_->pipeline.get(),
                                                  impl_->security.get());
-  impl_->ingest->set_metrics(impl_->metrics);
+  if (metrics) impl_->ingest->set_metrics(impl_->metrics);
   if (auto q = log::LogQueries::open(config.log_db); q) {
     impl_->queries.emplace(std::move(q.value()));
   } else {

@@ -170,8 +170,8 @@ class IngestServer {
   // run once the hub is being destroyed; so the hub's writer may stop before the pool does.
   std::unique_ptr<StagePool> stages_;
   IngestCounters counters_;
-  // Intake's items in the writer, oldest first: the commits return them in this order (the writer's
-  // other submitters always pass a `done`, intake never does).
+  // Intake's items in the writer, oldest first, while metrics are on: the commits return them in this
+  // order (the writer's other submitters always pass a `done`, intake never does).
   std::deque<InWriter> in_writer_;
   http::Metrics* metrics_ = nullptr;
   http::Histogram* ack_latency_ = nullptr;

@@ -405,6 +405,12 @@ void IngestServer::reply_hello(const std::string& routing_id) {
   socket_.poke();
 }
 
+namespace {
+// Label sets made from what peers and plugins say are capped per family; the rest is counted as "(other)".
+constexpr std::size_t kMaxLabelSets = 1000;
+const std::string kOtherLabel = "(other)";
+}  // namespace
+
 void IngestServer::to_writer(Pending pending, log::AppendItem item, InWriter what) {
   if (metrics_ != nullptr) in_writer_.push_back(std::move(what));
   writer_->submit(std::move(pending), std::move(item));
@@ -434,33 +440,42 @@ void IngestServer::count_outcome(const InWriter& what, const log::AppendOutcome&
   const std::size_t k = o.duplicate ? 1 : (o.dead_lettered ? 2 : 0);
   outcome_counters_[c][k]->inc();
   if (o.dead_lettered && !o.duplicate) {
-    std::string key = channel_label(what.channel) + '\0' + what.reason;
-    auto& counter = dead_letter_counters_[key];
-    if (counter == nullptr) {
-      counter = &metrics_->counter("gridhub_hub_ingest_dead_letters_total",
-                                   "dead letters stored: the adapters' rejections and the frames the hub refused, by "
-                                   "channel and reason",
-                                   http::Labels{{"channel", channel_label(what.channel)}, {"reason", what.reason}});
-    }
-    counter->inc();
+    const std::string channel = channel_label(what.channel);
+    labelled(dead_letter_counters_, {{"channel", channel}, {"reason", what.reason}}, 1, "gridhub_hub_ingest_dead_letters_total",
+             "dead letters stored: the adapters' rejections and the frames the hub refused, by channel and reason")
+        .inc();
   }
   if (what.received != std::chrono::steady_clock::time_point{} && now != std::chrono::steady_clock::time_point{}) {
     ack_latency_->observe(std::chrono::duration<double>(now - what.received).count());
   }
 }
 
+http::Counter& IngestServer::labelled(std::unordered_map<std::string, http::Counter*>& series, LabelViews labels,
+                                     std::size_t free_from, std::string_view name, std::string_view help) {
+  // Found without allocating (key_ keeps its capacity): this runs per event.
+  key_.clear();
+  for (const auto& [k, v] : labels) key_.append(v).append(1, '\0');
+  if (auto it = series.find(key_); it != series.end()) return *it->second;
+  http::Labels made;
+  for (const auto& [k, v] : labels) made.emplace_back(std::string(k), std::string(v));
+  if (series.size() >= kMaxLabelSets) {
+    // The values from `free_from` on come from peers or plugins: past the cap they share one series.
+    for (std::size_t i = free_from; i < made.size(); ++i) made[i].second = kOtherLabel;
+    key_.clear();
+    for (const auto& [k, v] : made) key_.append(v).append(1, '\0');
+    if (auto it = series.find(key_); it != series.end()) return *it->second;
+  }
+  auto* c = &metrics_->counter(name, help, made);
+  series.emplace(key_, c);
+  return *c;
+}
+
 void IngestServer::count_decisions(const v1::IntakeAccepted& intake) {
   for (const auto& d : intake.decisions()) {
-    key_.assign(d.stage()).append(1, '\0').append(d.plugin()).append(1, '\0').append(d.rule());
-    auto it = decision_counters_.find(key_);
-    if (it == decision_counters_.end()) {
-      // Bounded: stages, plugins and their rules are a fixed set of stable ids.
-      auto* c = &metrics_->counter("gridhub_hub_plugin_decisions_total",
-                                   "decisions the pipeline's stateless stages made, by stage, plugin and rule",
-                                   http::Labels{{"stage", d.stage()}, {"plugin", d.plugin()}, {"rule", d.rule()}});
-      it = decision_counters_.emplace(key_, c).first;
-    }
-    it->second->inc();
+    // Rules are stable ids, a fixed set per plugin; a loadable plugin that invents them anyway is capped.
+    labelled(decision_counters_, {{"stage", d.stage()}, {"plugin", d.plugin()}, {"rule", d.rule()}}, 1,
+             "gridhub_hub_plugin_decisions_total", "decisions the pipeline's stateless stages made, by stage, plugin and rule")
+        .inc();
   }
 }
 

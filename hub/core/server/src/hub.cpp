@@ -21,8 +21,10 @@ struct Hub::Impl {
   const Clock* clock = nullptr;
   // Histograms and labelled counters the writer and ingest update; before them, so it outlives them.
   http::Metrics metrics;
-  // Reads for scrapes (subscriptions' lag, open tickets), on the io thread.
-  std::optional<log::LogQueries> queries;
+  // Scrapes read subscriptions' lag and open tickets from here, with a connection of their own that
+  // is closed again at once: one held for the hub's life would outlive the writer's and keep the WAL
+  // file (read-only connections do not remove it), which a restored log must not meet.
+  std::filesystem::path log_db;
   std::atomic<bool> started{false};
   std::atomic<bool> stopping{false};
   std::atomic<bool> commit_failing{false};
@@ -108,11 +110,7 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
   impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->writer, config.ingest, impl_->pipeline.get(),
                                                  impl_->security.get());
   if (metrics) impl_->ingest->set_metrics(impl_->metrics);
-  if (auto q = log::LogQueries::open(config.log_db); q) {
-    impl_->queries.emplace(std::move(q.value()));
-  } else {
-    throw std::runtime_error(q.error().message());
-  }
+  impl_->log_db = config.log_db;
   auto identity = log::read_log_identity(config.log_db);
   if (!identity) throw std::runtime_error(identity.error().message());
   spdlog::info("hub: log id {}, timeline {} ({} since the log began)", identity->log_id, identity->current(),
@@ -243,6 +241,49 @@ std::string Hub::not_ready() const {
   return {};
 }
 
+namespace {
+
+/// The families read from the log; returns how many reads failed.
+std::uint64_t render_log_reads(http::TextWriter& w, log::LogQueries& queries, std::uint64_t head, std::int64_t now_us) {
+  std::uint64_t failures = 0;
+  const double now_s = static_cast<double>(now_us) / 1e6;
+  if (auto subs = queries.subscriptions(); subs) {
+    w.family("gridhub_hub_subscription_lag_records", "records committed and not yet acknowledged by the subscription", "gauge");
+    for (const auto& s : subs.value()) {
+      w.sample("gridhub_hub_subscription_lag_records", {{"subscription", s.name}},
+               static_cast<double>(head > s.acked_seq ? head - s.acked_seq : 0));
+    }
+    w.family("gridhub_hub_subscription_lag_seconds",
+             "age of the oldest record the subscription has not acknowledged (0: caught up)", "gauge");
+    for (const auto& s : subs.value()) {
+      const double lag = s.oldest_unacked_us == 0 ? 0.0 : std::max(0.0, now_s - static_cast<double>(s.oldest_unacked_us) / 1e6);
+      w.sample("gridhub_hub_subscription_lag_seconds", {{"subscription", s.name}}, lag);
+    }
+    w.family("gridhub_hub_subscription_last_ack_timestamp_seconds", "when the subscription's cursor last moved (unix time)",
+             "gauge");
+    for (const auto& s : subs.value()) {
+      w.sample("gridhub_hub_subscription_last_ack_timestamp_seconds", {{"subscription", s.name}},
+               static_cast<double>(s.updated_at_us) / 1e6);
+    }
+  } else {
+    ++failures;
+    spdlog::debug("metrics: subscriptions: {}", subs.error().message());
+  }
+  if (auto open = queries.open_tickets(); open) {
+    w.family("gridhub_hub_open_tickets", "open tickets (new, assigned, accepted, returned) by tier and assignee", "gauge");
+    for (const auto& t : open.value()) {
+      w.sample("gridhub_hub_open_tickets", {{"tier", tier_label(static_cast<int>(t.tier))}, {"assignee", t.assignee}},
+               static_cast<double>(t.count));
+    }
+  } else {
+    ++failures;
+    spdlog::debug("metrics: open tickets: {}", open.error().message());
+  }
+  return failures;
+}
+
+}  // namespace
+
 std::string Hub::render_metrics() {
   http::TextWriter w;
   // One source with gridhubctl status: the same counters, under the same names.
@@ -262,41 +303,13 @@ std::string Hub::render_metrics() {
   w.sample("gridhub_hub_ready", {}, not_ready().empty() ? 1 : 0);
 
   // Subscriptions and open tickets from the log (reads beside the writer, SQLite WAL). A read that
-  // fails leaves its families out and says so in a counter rather than failing the whole scrape.
+  // fails leaves its families out and says so in a gauge rather than failing the whole scrape.
   std::uint64_t read_failures = 0;
-  const double now_s = static_cast<double>(impl_->clock->now_micros()) / 1e6;
-  if (auto subs = impl_->queries->subscriptions(); subs) {
-    const std::uint64_t head = impl_->writer->head_seq();
-    w.family("gridhub_hub_subscription_lag_records", "records committed and not yet acknowledged by the subscription", "gauge");
-    for (const auto& s : subs.value()) {
-      w.sample("gridhub_hub_subscription_lag_records", {{"subscription", s.name}},
-               static_cast<double>(head > s.acked_seq ? head - s.acked_seq : 0));
-    }
-    w.family("gridhub_hub_subscription_lag_seconds",
-             "age of the oldest record the subscription has not acknowledged (0: caught up)", "gauge");
-    for (const auto& s : subs.value()) {
-      const double lag = s.oldest_unacked_us == 0 ? 0.0 : std::max(0.0, now_s - static_cast<double>(s.oldest_unacked_us) / 1e6);
-      w.sample("gridhub_hub_subscription_lag_seconds", {{"subscription", s.name}}, lag);
-    }
-    w.family("gridhub_hub_subscription_last_ack_timestamp_seconds", "when the subscription's cursor last moved (unix time)",
-             "gauge");
-    for (const auto& s : subs.value()) {
-      w.sample("gridhub_hub_subscription_last_ack_timestamp_seconds", {{"subscription", s.name}},
-               static_cast<double>(s.updated_at_us) / 1e6);
-    }
+  if (auto queries = log::LogQueries::open(impl_->log_db); queries) {
+    read_failures += render_log_reads(w, queries.value(), impl_->writer->head_seq(), impl_->clock->now_micros());
   } else {
-    ++read_failures;
-    spdlog::debug("metrics: subscriptions: {}", subs.error().message());
-  }
-  if (auto open = impl_->queries->open_tickets(); open) {
-    w.family("gridhub_hub_open_tickets", "open tickets (new, assigned, accepted, returned) by tier and assignee", "gauge");
-    for (const auto& t : open.value()) {
-      w.sample("gridhub_hub_open_tickets", {{"tier", tier_label(static_cast<int>(t.tier))}, {"assignee", t.assignee}},
-               static_cast<double>(t.count));
-    }
-  } else {
-    ++read_failures;
-    spdlog::debug("metrics: open tickets: {}", open.error().message());
+    read_failures += 2;
+    spdlog::debug("metrics: {}", queries.error().message());
   }
   w.family("gridhub_hub_metrics_read_failures", "log reads that failed in this scrape (their families are missing)", "gauge");
   w.sample("gridhub_hub_metrics_read_failures", {}, static_cast<double>(read_failures));

@@ -24,8 +24,11 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -149,6 +152,10 @@ class IngestServer {
   /// Every write of intake goes through here, so `in_writer_` stays in the writer's order.
   void to_writer(Pending pending, log::AppendItem item, InWriter what);
   void count_decisions(const gridhub::v1::IntakeAccepted& intake);
+  /// The counter of `labels` in `series` (made on first use); bounded, see kMaxLabelSets.
+  using LabelViews = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+  http::Counter& labelled(std::unordered_map<std::string, http::Counter*>& series, LabelViews labels,
+                          std::size_t free_from, std::string_view name, std::string_view help);
   void count_outcome(const InWriter& what, const log::AppendOutcome& o, std::chrono::steady_clock::time_point now);
   /// Events anywhere between receipt and their ack: in the stage pool or in the writer.
   std::size_t pending() const;
@@ -176,8 +183,8 @@ class IngestServer {
   http::Metrics* metrics_ = nullptr;
   http::Histogram* ack_latency_ = nullptr;
   std::array<std::array<http::Counter*, 3>, 4> outcome_counters_{};   // [channel][accepted, duplicate, dead_lettered]
-  std::unordered_map<std::string, http::Counter*> dead_letter_counters_;   // by "channel\0reason"
-  std::unordered_map<std::string, http::Counter*> decision_counters_;      // by "stage\0plugin\0rule"
+  std::unordered_map<std::string, http::Counter*> dead_letter_counters_;   // by "channel\0reason\0"
+  std::unordered_map<std::string, http::Counter*> decision_counters_;      // by "stage\0plugin\0rule\0"
   std::string key_;   // scratch for the lookups above
   std::unordered_map<std::string, std::size_t> dead_letters_by_peer_;
   std::function<gridhub::v1::ReloadReply()> on_reload_;

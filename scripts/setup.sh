@@ -22,6 +22,7 @@ packages=(
   wrk                         # HTTP load for bench/http_bench.sh (HTTP adapters)
   clang libclang-rt-14-dev    # libFuzzer targets (tests/fuzz, scripts/fuzz.sh)
   python3-zmq python3-protobuf                 # examples/python's department subscriber and its test
+  python3-prometheus-client                    # a real Prometheus text parser checks the hub's /metrics (tests/integration/admin_test.cpp)
   chromium fonts-wqy-zenhei                    # renders the published HTML report headless (tests/integration/report_test.cpp)
 )
 

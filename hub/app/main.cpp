@@ -1,6 +1,7 @@
 // gridhub: the hub process. Parses arguments, loads config, wires the hub, runs the loop.
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
@@ -8,6 +9,7 @@
 #include <functional>
 #include <iostream>
 
+#include "gridhub/admin/admin_server.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/common/logging.hpp"
 #include "gridhub/core/hub.hpp"
@@ -49,6 +51,18 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context io;
   gridhub::SystemClock clock;
+  // The admin endpoint first, on its own thread: it answers /healthz and /readyz ("starting") while the
+  // hub opens and replays its log. Its line comes before READY, so a supervisor can poll it meanwhile.
+  std::unique_ptr<gridhub::admin::AdminServer> admin;
+  if (cfg.admin) {
+    admin = std::make_unique<gridhub::admin::AdminServer>(*cfg.admin);
+    if (auto st = admin->start(); !st) {
+      spdlog::critical("cannot start: [admin] {}", st.error().message());
+      return 1;
+    }
+    std::cout << admin->ready_line() << std::endl;
+    spdlog::info("{}", admin->ready_line());
+  }
   std::unique_ptr<gridhub::core::Hub> hub;
   try {
     hub = std::make_unique<gridhub::core::Hub>(io, cfg, clock);
@@ -78,6 +92,15 @@ int main(int argc, char** argv) {
   });
 
   hub->start();
+  if (admin) {
+    gridhub::core::Hub* h = hub.get();
+    admin->attach(
+        [&io, h](std::function<void(std::string)> reply) {
+          // Counters belong to the io thread: read them there, between two of its handlers.
+          boost::asio::post(io, [h, reply = std::move(reply)] { reply(h->render_metrics()); });
+        },
+        [h] { return h->not_ready(); });
+  }
   // The ready line: tests and scripts wait for it instead of sleeping. Endpoints are the bound ones.
   std::string line = "READY ingest=";
   for (std::size_t i = 0; i < hub->ingest_endpoints().size(); ++i) line += (i ? "," : "") + hub->ingest_endpoints()[i];
@@ -87,6 +110,7 @@ int main(int argc, char** argv) {
   spdlog::info("{}", line);
 
   io.run();
+  if (admin) admin->detach();
   hub.reset();
   spdlog::info("stopped");
   return 0;

@@ -175,6 +175,10 @@ void HubProcess::start(const std::vector<std::string>& extra_args) {
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   proc_.emplace(Process::spawn(argv, stderr_file()));
   auto line = proc_->read_line(std::chrono::seconds(30));
+  if (line && line->rfind("ADMIN http=", 0) == 0) {   // a hub with [admin] names its endpoint first
+    admin_ = line->substr(std::string("ADMIN http=").size());
+    line = proc_->read_line(std::chrono::seconds(30));
+  }
   if (!line || line->rfind("READY ", 0) != 0) {
     throw std::runtime_error("hub did not become ready; stderr: " + slurp(stderr_file()));
   }

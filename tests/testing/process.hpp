@@ -72,6 +72,8 @@ class HubProcess {
   int terminate();       // SIGTERM, returns the exit code
   const std::string& ingest() const { return ingest_; }
   const std::string& stream() const { return stream_; }
+  /// "127.0.0.1:PORT" of the [admin] endpoint (its ADMIN line before READY); empty without [admin].
+  const std::string& admin() const { return admin_; }
   std::filesystem::path db() const { return dir_ / "gridhub.db"; }
   std::filesystem::path config() const { return dir_ / "hub.toml"; }
   std::filesystem::path stderr_file() const { return dir_ / "hub.stderr"; }
@@ -82,6 +84,7 @@ class HubProcess {
   std::optional<Process> proc_;
   std::string ingest_;
   std::string stream_;
+  std::string admin_;
 };
 
 /// Writes an adapter config for gridhub-hotline pointing at `hub_endpoint`.

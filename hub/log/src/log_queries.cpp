@@ -96,6 +96,44 @@ Result<bool> LogQueries::DeadLetters::next(DeadLetter& out) {
   return true;
 }
 
+Result<std::uint64_t> LogQueries::head_seq() {
+  auto st = impl_->db.prepare("SELECT coalesce(max(seq), 0) FROM log");
+  if (!st) return st.error();
+  auto row = st->step();
+  if (!row) return row.error();
+  return row.value() ? static_cast<std::uint64_t>(st->column_int(0)) : 0;
+}
+
+Result<std::vector<SubscriptionCursor>> LogQueries::subscriptions() {
+  auto st = impl_->db.prepare(
+      "SELECT s.name, s.acked_seq, s.updated_at, coalesce((SELECT recorded_at FROM log WHERE seq = s.acked_seq + 1), 0)"
+      " FROM subscriptions s ORDER BY s.name");
+  if (!st) return st.error();
+  std::vector<SubscriptionCursor> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!row.value()) return out;
+    out.push_back({std::string(st->column_text(0)), static_cast<std::uint64_t>(st->column_int(1)), st->column_int(2),
+                   st->column_int(3)});
+  }
+}
+
+Result<std::vector<OpenTicketCount>> LogQueries::open_tickets() {
+  // NEW, ASSIGNED, ACCEPTED, RETURNED (gridhub.v1.TicketStatus): what is still someone's to do.
+  auto st = impl_->db.prepare(
+      "SELECT coalesce(tier, 0), coalesce(assignee_code, ''), count(*) FROM tickets"
+      " WHERE status IN (1, 2, 3, 5) GROUP BY 1, 2 ORDER BY 1, 2");
+  if (!st) return st.error();
+  std::vector<OpenTicketCount> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!row.value()) return out;
+    out.push_back({st->column_int(0), std::string(st->column_text(1)), static_cast<std::uint64_t>(st->column_int(2))});
+  }
+}
+
 std::string LogQueries::dead_letter_payload(std::string_view stored, bool open) {
   if (stored.empty()) return {};
   if (pii_value_state(stored) != PiiValueState::kSealed) return open ? std::string(stored) : std::string(kSealedText);

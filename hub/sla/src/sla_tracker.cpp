@@ -64,4 +64,10 @@ std::optional<std::int64_t> SlaTracker::next_due() const {
   return order_.begin()->first;
 }
 
+std::size_t SlaTracker::fired() const noexcept {
+  std::size_t n = 0;
+  for (const auto& [id, e] : by_ticket_) n += e.fired ? 1 : 0;
+  return n;
+}
+
 }  // namespace gridhub::sla

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gridhub/auth/entitlement.hpp"
+#include "gridhub/core/hub_metrics.hpp"
 #include "gridhub/core/routing.hpp"
 #include "gridhub/log/wire_scan.hpp"
 #include "gridhub/text/text_decode.hpp"
@@ -147,6 +148,7 @@ void IngestServer::on_readable() {
 }
 
 void IngestServer::handle(transport::RouterMessage& msg) {
+  const auto received = metrics_ != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   const auto size = msg.payload.size();
   if (size > options_.max_frame_bytes) {
     ++counters_.received;
@@ -217,7 +219,9 @@ void IngestServer::handle(transport::RouterMessage& msg) {
         ev->adapter_id(), static_cast<int>(ev->channel()), ev->source_key(), rj.reason_code(), rj.field(), rj.detail(),
         rj.location(), ev->original_payload()});
     // Behind the Submits received before it, like every write of intake (the order rule above).
-    stages_->then([this, dl, to = msg.routing_id, corr] { writer_->submit(Pending{to, corr, {}}, std::move(*dl)); });
+    stages_->then([this, dl, to = msg.routing_id, corr, what = InWriter{received, ev->channel(), rj.reason_code()}] {
+      to_writer(Pending{to, corr, {}}, std::move(*dl), what);
+    });
     return;
   }
   if (pipeline_ == nullptr && stages_->in_flight() == 0) {
@@ -225,16 +229,21 @@ void IngestServer::handle(transport::RouterMessage& msg) {
     // (measured: the io thread spent more per event with it); nothing is in flight to overtake.
     log::IntakeItem item;
     item.body.mutable_event()->Swap(ev);
+    const int channel = item.body.event().channel();
     assess_intake(nullptr, item);
-    writer_->submit(Pending{msg.routing_id, corr, {}}, std::move(item));
+    to_writer(Pending{msg.routing_id, corr, {}}, std::move(item), {received, channel, {}});
     return;
   }
   auto item = std::make_shared<log::IntakeItem>();
   item->body.mutable_event()->Swap(ev);
+  const int channel = item->body.event().channel();
   // The stateless stages, on a worker (or here when [ingest] workers = 0); the merge runs in log order
   // in the writer. The job holds the pipeline it was received under, across a reload.
   stages_->run([item, p = pipeline_] { assess_intake(p.get(), *item); },
-               [this, item, to = msg.routing_id, corr] { writer_->submit(Pending{to, corr, {}}, std::move(*item)); });
+               [this, item, to = msg.routing_id, corr, received, channel] {
+                 if (metrics_ != nullptr) count_decisions(item->body);
+                 to_writer(Pending{to, corr, {}}, std::move(*item), {received, channel, {}});
+               });
 }
 
 bool IngestServer::allowed(const transport::RouterMessage& msg, v1::AdapterToHub::MsgCase what) {
@@ -279,8 +288,10 @@ void IngestServer::dead_letter_frame(const transport::RouterMessage& msg, Refuse
                          std::move(frame.reason_code), {},                    std::move(frame.detail),
                          "ingest frame",               std::move(frame.payload)};
   // In its place behind the Submits received before it (the order rule in ingest_server.hpp).
-  stages_->then([this, dl = std::make_shared<log::AppendItem>(std::move(dl))] {
-    writer_->submit(Pending{{}, 0, {}}, std::move(*dl));
+  InWriter what{metrics_ != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{},
+                dl.channel, dl.reason_code};
+  stages_->then([this, dl = std::make_shared<log::AppendItem>(std::move(dl)), what = std::move(what)] {
+    to_writer(Pending{{}, 0, {}}, std::move(*dl), what);
   });
 }
 
@@ -334,16 +345,24 @@ void IngestServer::on_batch_done(const LogWriter::Commit& commit) {
     spdlog::error("ingest: commit of {} events failed, nacking them as unavailable: {}", batch.size(),
                   status.error().message());
     for (const auto& p : batch) {
-      if (p.done || p.routing_id.empty()) continue;
+      if (p.done) continue;
+      if (!in_writer_.empty()) in_writer_.pop_front();
+      if (p.routing_id.empty()) continue;
       ++counters_.nacked_unavailable;
       nack(p.routing_id, p.correlation_id, v1::NACK_CODE_UNAVAILABLE, "log append failed; retry later");
     }
   } else {
     ++counters_.commits;
+    const auto now = metrics_ != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& p = batch[i];
       const auto& o = outcomes[i];
       if (p.done) continue;
+      if (!in_writer_.empty()) {
+        // Dead letters of our own (no routing id) were nacked, not acked: no ack latency.
+        if (metrics_ != nullptr) count_outcome(in_writer_.front(), o, p.routing_id.empty() ? decltype(now){} : now);
+        in_writer_.pop_front();
+      }
       if (o.dead_lettered) {
         if (!o.duplicate) ++counters_.dead_lettered;
       } else if (o.duplicate) {
@@ -386,9 +405,82 @@ void IngestServer::reply_hello(const std::string& routing_id) {
   socket_.poke();
 }
 
-void IngestServer::reply_status(const std::string& routing_id) {
-  out_.Clear();
-  auto* s = out_.mutable_status();
+namespace {
+// Label sets made from what peers and plugins say are capped per family; the rest is counted as "(other)".
+constexpr std::size_t kMaxLabelSets = 1000;
+const std::string kOtherLabel = "(other)";
+}  // namespace
+
+void IngestServer::to_writer(Pending pending, log::AppendItem item, InWriter what) {
+  if (metrics_ != nullptr) in_writer_.push_back(std::move(what));
+  writer_->submit(std::move(pending), std::move(item));
+}
+
+void IngestServer::set_metrics(http::Metrics& metrics) {
+  metrics_ = &metrics;
+  ack_latency_ = &metrics.histogram(
+      "gridhub_hub_ack_latency_seconds", "time from an event's receipt to its acknowledgement (after its commit)",
+      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
+  static constexpr std::array<const char*, 3> kOutcomes = {"accepted", "duplicate", "dead_lettered"};
+  for (std::size_t c = 0; c < outcome_counters_.size(); ++c) {
+    for (std::size_t k = 0; k < kOutcomes.size(); ++k) {
+      outcome_counters_[c][k] = &metrics.counter(
+          "gridhub_hub_ingest_events_total", "events committed by the hub, by channel and outcome",
+          http::Labels{{"channel", channel_label(static_cast<int>(c))}, {"outcome", kOutcomes[k]}});
+    }
+  }
+}
+
+void IngestServer::count_outcome(const InWriter& what, const log::AppendOutcome& o,
+                                 std::chrono::steady_clock::time_point now) {
+  const std::size_t c = what.channel >= 0 && static_cast<std::size_t>(what.channel) < outcome_counters_.size()
+                            ? static_cast<std::size_t>(what.channel)
+                            : 0;
+  // A resent dead letter is a duplicate like any other resend: each stored thing is counted once.
+  const std::size_t k = o.duplicate ? 1 : (o.dead_lettered ? 2 : 0);
+  outcome_counters_[c][k]->inc();
+  if (o.dead_lettered && !o.duplicate) {
+    const std::string channel = channel_label(what.channel);
+    labelled(dead_letter_counters_, {{"channel", channel}, {"reason", what.reason}}, 1, "gridhub_hub_ingest_dead_letters_total",
+             "dead letters stored: the adapters' rejections and the frames the hub refused, by channel and reason")
+        .inc();
+  }
+  if (what.received != std::chrono::steady_clock::time_point{} && now != std::chrono::steady_clock::time_point{}) {
+    ack_latency_->observe(std::chrono::duration<double>(now - what.received).count());
+  }
+}
+
+http::Counter& IngestServer::labelled(std::unordered_map<std::string, http::Counter*>& series, LabelViews labels,
+                                     std::size_t free_from, std::string_view name, std::string_view help) {
+  // Found without allocating (key_ keeps its capacity): this runs per event.
+  key_.clear();
+  for (const auto& [k, v] : labels) key_.append(v).append(1, '\0');
+  if (auto it = series.find(key_); it != series.end()) return *it->second;
+  http::Labels made;
+  for (const auto& [k, v] : labels) made.emplace_back(std::string(k), std::string(v));
+  if (series.size() >= kMaxLabelSets) {
+    // The values from `free_from` on come from peers or plugins: past the cap they share one series.
+    for (std::size_t i = free_from; i < made.size(); ++i) made[i].second = kOtherLabel;
+    key_.clear();
+    for (const auto& [k, v] : made) key_.append(v).append(1, '\0');
+    if (auto it = series.find(key_); it != series.end()) return *it->second;
+  }
+  auto* c = &metrics_->counter(name, help, made);
+  series.emplace(key_, c);
+  return *c;
+}
+
+void IngestServer::count_decisions(const v1::IntakeAccepted& intake) {
+  for (const auto& d : intake.decisions()) {
+    // Rules are stable ids, a fixed set per plugin; a loadable plugin that invents them anyway is capped.
+    labelled(decision_counters_, {{"stage", d.stage()}, {"plugin", d.plugin()}, {"rule", d.rule()}}, 1,
+             "gridhub_hub_plugin_decisions_total", "decisions the pipeline's stateless stages made, by stage, plugin and rule")
+        .inc();
+  }
+}
+
+void IngestServer::fill_status(v1::StatusReply& status) {
+  auto* s = &status;
   s->set_log_head_seq(writer_->head_seq());
   auto add = [&](const char* name, std::uint64_t v) {
     auto* c = s->add_counters();
@@ -413,6 +505,11 @@ void IngestServer::reply_status(const std::string& routing_id) {
     add("ingest_denied_control_total", counters_.denied_control);
   }
   if (on_status_) on_status_(*s);
+}
+
+void IngestServer::reply_status(const std::string& routing_id) {
+  out_.Clear();
+  fill_status(*out_.mutable_status());
   send(routing_id, out_);
   socket_.poke();
 }

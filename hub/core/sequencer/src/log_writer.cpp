@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <chrono>
+
 namespace gridhub::core {
 
 LogWriter::LogWriter(boost::asio::io_context& io, Sequencer& sequencer, std::size_t max_batch)
@@ -24,6 +26,12 @@ void LogWriter::submit(Waiter waiter, log::AppendItem item) {
   }
   ++queued_;
   cv_.notify_one();
+}
+
+void LogWriter::observe_commits(http::Histogram& batch_size, http::Histogram& seconds) {
+  std::lock_guard lock(mu_);
+  batch_size_ = &batch_size;
+  commit_seconds_ = &seconds;
 }
 
 void LogWriter::stop() {
@@ -69,11 +77,15 @@ void LogWriter::run_reclaimer() {
 void LogWriter::run() {
   std::vector<Waiter> waiters;
   std::vector<log::AppendItem> items;
+  http::Histogram* batch_size = nullptr;
+  http::Histogram* commit_seconds = nullptr;
   for (;;) {
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !items_.empty(); });
       if (items_.empty()) return;  // stopping and drained
+      batch_size = batch_size_;
+      commit_seconds = commit_seconds_;
       if (items_.size() <= max_batch_) {
         waiters.swap(waiters_);
         items.swap(items_);
@@ -87,7 +99,12 @@ void LogWriter::run() {
     }
     std::vector<log::AppendOutcome> outcomes;
     Spent spent;
+    const auto started = commit_seconds != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status status = sequencer_.append(items, spent.writes, outcomes);
+    if (commit_seconds != nullptr) {
+      commit_seconds->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      batch_size->observe(static_cast<double>(items.size()));
+    }
     head_.store(sequencer_.head_seq(), std::memory_order_relaxed);
     queued_ -= items.size();
     boost::asio::post(io_, [this, w = std::move(waiters), s = std::move(status), o = std::move(outcomes)]() mutable {

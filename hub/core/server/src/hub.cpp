@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "gridhub/core/hub_metrics.hpp"
 #include "gridhub/core/routing.hpp"
 #include "gridhub/core/sla_clocks.hpp"
+#include "gridhub/http/metrics.hpp"
+#include "gridhub/log/log_queries.hpp"
 
+#include <atomic>
 #include <stdexcept>
 
 namespace v1 = gridhub::v1;
@@ -14,6 +18,16 @@ namespace gridhub::core {
 
 struct Hub::Impl {
   std::filesystem::path config_file;
+  const Clock* clock = nullptr;
+  // Histograms and labelled counters the writer and ingest update; before them, so it outlives them.
+  http::Metrics metrics;
+  // Scrapes read subscriptions' lag and open tickets from here, with a connection of their own that
+  // is closed again at once: one held for the hub's life would outlive the writer's and keep the WAL
+  // file (read-only connections do not remove it), which a restored log must not meet.
+  std::filesystem::path log_db;
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> commit_failing{false};
   // The first pipeline lives as long as the hub: the writer's hook merges through it, and reloaded
   // pipelines share its merger. `current` is the latest reloaded one; ingest shares it, and Submits
   // still in its stage pool keep the one they started with alive past the next reload.
@@ -42,6 +56,7 @@ struct Hub::Impl {
 
 Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& clock) : impl_(std::make_unique<Impl>()) {
   impl_->config_file = config.config_file;
+  impl_->clock = &clock;
   // First: a hub configured for CURVE whose keys or identities are broken must not open anything.
   impl_->security = std::make_unique<auth::Security>(io, impl_->zmq, config.security);
   if (config.sla) {
@@ -78,8 +93,24 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     spdlog::info("hub: merger recalled from the last {} log records", recalled.value());
   }
   impl_->writer = std::make_unique<LogWriter>(io, *impl_->sequencer, config.ingest.max_batch);
+  // Metrics cost a little on the hot path (a clock read per event, relaxed atomic adds): only when
+  // someone can scrape them.
+  const bool metrics = config.admin.has_value();
+  if (metrics) {
+    impl_->writer->observe_commits(
+        impl_->metrics.histogram("gridhub_hub_commit_batch_size", "items per commit of the log writer",
+                                 {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000}),
+        impl_->metrics.histogram("gridhub_hub_commit_duration_seconds",
+                                 "one commit on the writer thread: decide, store, commit (fsync)",
+                                 {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}));
+  }
+  impl_->writer->on_commit([impl = impl_.get()](const LogWriter::Commit& c) {
+    impl->commit_failing.store(!c.status.ok(), std::memory_order_relaxed);
+  });
   impl_->ingest = std::make_unique<IngestServer>(io, impl_->zmq, *impl_->writer, config.ingest, impl_->pipeline.get(),
                                                  impl_->security.get());
+  if (metrics) impl_->ingest->set_metrics(impl_->metrics);
+  impl_->log_db = config.log_db;
   auto identity = log::read_log_identity(config.log_db);
   if (!identity) throw std::runtime_error(identity.error().message());
   spdlog::info("hub: log id {}, timeline {} ({} since the log began)", identity->log_id, identity->current(),
@@ -127,6 +158,7 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     add("stream_updates_refused_total", sc.updates_refused);
     if (impl_->sla) {
       add("sla_running_clocks", impl_->sla->running());
+      add("sla_breached_clocks", impl_->sla->breached());
       add("sla_escalations_total", impl_->sla->counters().escalations);
       add("sla_stale_total", impl_->sla->counters().stale);
       add("sla_write_failures_total", impl_->sla->counters().write_failures);
@@ -148,9 +180,11 @@ Hub::~Hub() = default;
 void Hub::start() {
   impl_->ingest->start();
   impl_->stream->start();
+  impl_->started.store(true);
 }
 
 void Hub::stop(std::function<void()> done) {
+  impl_->stopping.store(true);
   if (impl_->sla) impl_->sla->stop();
   impl_->ingest->drain([this, done = std::move(done)] {
     impl_->stream->stop();
@@ -198,6 +232,88 @@ std::uint64_t Hub::reload_failures() const { return impl_->reload_failures; }
 
 void Hub::check_sla_now() {
   if (impl_->sla) impl_->sla->check();
+}
+
+std::string Hub::not_ready() const {
+  if (impl_->stopping.load()) return "draining: the hub is stopping";
+  if (!impl_->started.load()) return "starting";
+  if (impl_->commit_failing.load(std::memory_order_relaxed)) return "the last commit to the log failed (see the hub's log)";
+  return {};
+}
+
+namespace {
+
+/// The families read from the log; returns how many reads failed.
+std::uint64_t render_log_reads(http::TextWriter& w, log::LogQueries& queries, std::uint64_t head, std::int64_t now_us) {
+  std::uint64_t failures = 0;
+  const double now_s = static_cast<double>(now_us) / 1e6;
+  if (auto subs = queries.subscriptions(); subs) {
+    w.family("gridhub_hub_subscription_lag_records", "records committed and not yet acknowledged by the subscription", "gauge");
+    for (const auto& s : subs.value()) {
+      w.sample("gridhub_hub_subscription_lag_records", {{"subscription", s.name}},
+               static_cast<double>(head > s.acked_seq ? head - s.acked_seq : 0));
+    }
+    w.family("gridhub_hub_subscription_lag_seconds",
+             "age of the oldest record the subscription has not acknowledged (0: caught up)", "gauge");
+    for (const auto& s : subs.value()) {
+      const double lag = s.oldest_unacked_us == 0 ? 0.0 : std::max(0.0, now_s - static_cast<double>(s.oldest_unacked_us) / 1e6);
+      w.sample("gridhub_hub_subscription_lag_seconds", {{"subscription", s.name}}, lag);
+    }
+    w.family("gridhub_hub_subscription_last_ack_timestamp_seconds", "when the subscription's cursor last moved (unix time)",
+             "gauge");
+    for (const auto& s : subs.value()) {
+      w.sample("gridhub_hub_subscription_last_ack_timestamp_seconds", {{"subscription", s.name}},
+               static_cast<double>(s.updated_at_us) / 1e6);
+    }
+  } else {
+    ++failures;
+    spdlog::debug("metrics: subscriptions: {}", subs.error().message());
+  }
+  if (auto open = queries.open_tickets(); open) {
+    w.family("gridhub_hub_open_tickets", "open tickets (new, assigned, accepted, returned) by tier and assignee", "gauge");
+    for (const auto& t : open.value()) {
+      w.sample("gridhub_hub_open_tickets", {{"tier", tier_label(static_cast<int>(t.tier))}, {"assignee", t.assignee}},
+               static_cast<double>(t.count));
+    }
+  } else {
+    ++failures;
+    spdlog::debug("metrics: open tickets: {}", open.error().message());
+  }
+  return failures;
+}
+
+}  // namespace
+
+std::string Hub::render_metrics() {
+  http::TextWriter w;
+  // One source with gridhubctl status: the same counters, under the same names.
+  v1::StatusReply status;
+  impl_->ingest->fill_status(status);
+  for (const auto& c : status.counters()) {
+    const std::string name = "gridhub_hub_" + c.name();
+    const bool counter = name.ends_with("_total");
+    w.family(name, "as gridhubctl status shows it", counter ? "counter" : "gauge");
+    w.sample(name, {}, static_cast<double>(c.value()));
+  }
+  w.family("gridhub_hub_log_head_seq", "the log's last seq", "gauge");
+  w.sample("gridhub_hub_log_head_seq", {}, static_cast<double>(impl_->writer->head_seq()));
+  w.family("gridhub_hub_writer_queue_depth", "items queued for or in the log writer", "gauge");
+  w.sample("gridhub_hub_writer_queue_depth", {}, static_cast<double>(impl_->writer->pending()));
+  w.family("gridhub_hub_ready", "1 once started, not draining, and the last commit succeeded", "gauge");
+  w.sample("gridhub_hub_ready", {}, not_ready().empty() ? 1 : 0);
+
+  // Subscriptions and open tickets from the log (reads beside the writer, SQLite WAL). A read that
+  // fails leaves its families out and says so in a gauge rather than failing the whole scrape.
+  std::uint64_t read_failures = 0;
+  if (auto queries = log::LogQueries::open(impl_->log_db); queries) {
+    read_failures += render_log_reads(w, queries.value(), impl_->writer->head_seq(), impl_->clock->now_micros());
+  } else {
+    read_failures += 2;
+    spdlog::debug("metrics: {}", queries.error().message());
+  }
+  w.family("gridhub_hub_metrics_read_failures", "log reads that failed in this scrape (their families are missing)", "gauge");
+  w.sample("gridhub_hub_metrics_read_failures", {}, static_cast<double>(read_failures));
+  return w.take() + impl_->metrics.render();
 }
 
 const std::vector<std::string>& Hub::ingest_endpoints() const { return impl_->ingest->bound_endpoints(); }

@@ -1,5 +1,7 @@
 #include "gridhub/core/hub_config.hpp"
 
+#include <stdexcept>
+
 namespace gridhub::core {
 
 const config::Spec& hub_config_spec() {
@@ -28,6 +30,8 @@ const config::Spec& hub_config_spec() {
       {"security.mode", Type::kString, false, "off | curve"},
       {"security.secret_key_file", Type::kString, false, "the hub's CURVE secret key (gridhubctl keygen --curve)"},
       {"security.identities", Type::kString, false, "identities file: keys, names, roles, codes"},
+      {"admin.listen", Type::kString, false, "host:port of the HTTP admin endpoint (/metrics, /healthz, /readyz)"},
+      {"admin.allow_remote", Type::kBoolean, false, "allow a non-loopback admin.listen (no authentication)"},
     };
     for (auto& k : pipeline::pipeline_config_spec()) s.push_back(k);
     // [sla] is optional as a whole; within it, from_config insists on what it needs.
@@ -88,6 +92,16 @@ HubConfig hub_config_from(const config::Config& cfg) {
   }
   if (cfg.has("security.secret_key_file")) h.security.secret_key_file = cfg.get_path("security.secret_key_file");
   if (cfg.has("security.identities")) h.security.identities = cfg.get_path("security.identities");
+  if (cfg.has("admin")) {
+    if (!cfg.has("admin.listen")) throw config::ConfigError(cfg.where("admin") + ": [admin] needs listen");
+    admin::AdminOptions a{cfg.get_string("admin.listen"), cfg.get_bool("admin.allow_remote", false)};
+    try {
+      admin::validate(a);
+    } catch (const std::invalid_argument& e) {
+      throw config::ConfigError(cfg.where("admin.listen") + ": " + e.what());
+    }
+    h.admin = std::move(a);
+  }
   return h;
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gridhub/common/result.hpp"
 #include "gridhub/v1/ticket.pb.h"
@@ -31,6 +32,21 @@ struct DeadLetter {
   std::string detail;
   std::string location;
   std::string payload;        // as stored: sealed (pii_vault.hpp), or plain in a log from before sealing
+};
+
+/// A named subscription's durable cursor and how far behind the log's head it is.
+struct SubscriptionCursor {
+  std::string name;
+  std::uint64_t acked_seq = 0;
+  std::int64_t updated_at_us = 0;        // when the cursor last moved (stored by the hub's writer)
+  std::int64_t oldest_unacked_us = 0;    // recorded_at of record acked_seq + 1; 0 when caught up
+};
+
+/// Open tickets (status NEW, ASSIGNED, ACCEPTED or RETURNED) of one tier and assignee.
+struct OpenTicketCount {
+  std::int64_t tier = 0;      // gridhub.v1.Tier (0: none yet)
+  std::string assignee;       // "" when not assigned
+  std::uint64_t count = 0;
 };
 
 class LogQueries {
@@ -79,6 +95,13 @@ class LogQueries {
   Result<Tickets> tickets();
   /// The dead letters. An error (the database's) when `file` holds no gridhub log.
   Result<DeadLetters> dead_letters();
+
+  /// The log's last seq (0 when empty).
+  Result<std::uint64_t> head_seq();
+  /// Every named subscription's cursor, by name.
+  Result<std::vector<SubscriptionCursor>> subscriptions();
+  /// Open tickets counted by tier and assignee, from the projection (one grouped query).
+  Result<std::vector<OpenTicketCount>> open_tickets();
 
   /// A dead letter's stored payload as a reader may see it: "" when there is none; "[erased]" once the
   /// key that sealed it is destroyed (whatever `open`); otherwise "[sealed]" unless `open`, and with

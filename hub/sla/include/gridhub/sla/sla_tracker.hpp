@@ -47,6 +47,8 @@ class SlaTracker {
 
   std::size_t armed() const noexcept { return order_.size(); }
   std::size_t tracked() const noexcept { return by_ticket_.size(); }
+  /// Clocks that ran out and whose ticket has not moved on since (no newer version yet): O(tracked).
+  std::size_t fired() const noexcept;
 
  private:
   struct Entry {

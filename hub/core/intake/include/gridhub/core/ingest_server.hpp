@@ -20,10 +20,15 @@
 #include <boost/asio/io_context.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -31,6 +36,7 @@
 #include "gridhub/core/log_writer.hpp"
 #include "gridhub/core/normalizer.hpp"
 #include "gridhub/core/stage_pool.hpp"
+#include "gridhub/http/metrics.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/log/log_identity.hpp"
 #include "gridhub/pipeline/pipeline.hpp"
@@ -114,6 +120,15 @@ class IngestServer {
   /// Stops taking new events, lets the writer finish and acks what it committed; then `done`.
   void drain(std::function<void()> done);
 
+  /// Counts outcomes by channel (and dead letters by reason) and observes each acknowledged event's
+  /// time from receipt to ack, in `metrics` (which must outlive the server); io thread, before start().
+  /// Families: gridhub_hub_ingest_events_total{channel,outcome}, gridhub_hub_ingest_dead_letters_total
+  /// {channel,reason}, gridhub_hub_ack_latency_seconds (histogram), gridhub_hub_plugin_decisions_total
+  /// {stage,plugin,rule} (the stateless stages' decisions; the merger decides in the writer).
+  void set_metrics(http::Metrics& metrics);
+  /// The counters gridhubctl status shows (and the hub's on_status additions): io thread.
+  void fill_status(gridhub::v1::StatusReply& status);
+
   const IngestCounters& counters() const { return counters_; }
   /// Events received and not yet handed to the writer or answered (in the stage pool).
   std::size_t in_stages() const;
@@ -128,6 +143,20 @@ class IngestServer {
   /// False when `msg`'s peer has used up its dead-letter allowance (then counts the drop).
   bool dead_letter_allowed(const transport::RouterMessage& msg);
   void send(const std::string& routing_id, const gridhub::v1::HubToAdapter& msg);
+  /// What metrics need of an item intake handed the writer, until its commit returns.
+  struct InWriter {
+    std::chrono::steady_clock::time_point received;
+    int channel = 0;
+    std::string reason;   // a dead letter's reason code; empty for intake records
+  };
+  /// Every write of intake goes through here, so `in_writer_` stays in the writer's order.
+  void to_writer(Pending pending, log::AppendItem item, InWriter what);
+  void count_decisions(const gridhub::v1::IntakeAccepted& intake);
+  /// The counter of `labels` in `series` (made on first use); bounded, see kMaxLabelSets.
+  using LabelViews = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+  http::Counter& labelled(std::unordered_map<std::string, http::Counter*>& series, LabelViews labels,
+                          std::size_t free_from, std::string_view name, std::string_view help);
+  void count_outcome(const InWriter& what, const log::AppendOutcome& o, std::chrono::steady_clock::time_point now);
   /// Events anywhere between receipt and their ack: in the stage pool or in the writer.
   std::size_t pending() const;
   /// Once draining and nothing is pending: stops the socket and tells whoever waits.
@@ -148,6 +177,15 @@ class IngestServer {
   // run once the hub is being destroyed; so the hub's writer may stop before the pool does.
   std::unique_ptr<StagePool> stages_;
   IngestCounters counters_;
+  // Intake's items in the writer, oldest first, while metrics are on: the commits return them in this
+  // order (the writer's other submitters always pass a `done`, intake never does).
+  std::deque<InWriter> in_writer_;
+  http::Metrics* metrics_ = nullptr;
+  http::Histogram* ack_latency_ = nullptr;
+  std::array<std::array<http::Counter*, 3>, 4> outcome_counters_{};   // [channel][accepted, duplicate, dead_lettered]
+  std::unordered_map<std::string, http::Counter*> dead_letter_counters_;   // by "channel\0reason\0"
+  std::unordered_map<std::string, http::Counter*> decision_counters_;      // by "stage\0plugin\0rule\0"
+  std::string key_;   // scratch for the lookups above
   std::unordered_map<std::string, std::size_t> dead_letters_by_peer_;
   std::function<gridhub::v1::ReloadReply()> on_reload_;
   std::function<void(gridhub::v1::StatusReply&)> on_status_;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "gridhub/core/sequencer.hpp"
+#include "gridhub/http/metrics.hpp"
 
 namespace gridhub::core {
 
@@ -69,6 +70,10 @@ class LogWriter {
   /// own `done`s have run.
   void on_commit(std::function<void(const Commit&)> fn) { listeners_.push_back(std::move(fn)); }
 
+  /// Observes each commit's size and duration on the writer thread (two relaxed atomic adds each, no
+  /// lock); the histograms must outlive the writer. Call before the first submit.
+  void observe_commits(http::Histogram& batch_size, http::Histogram& seconds);
+
   /// Items queued or being committed.
   std::size_t pending() const { return queued_.load(std::memory_order_relaxed); }
   std::uint64_t head_seq() const { return head_.load(std::memory_order_relaxed); }
@@ -98,6 +103,8 @@ class LogWriter {
   std::vector<Waiter> waiters_;
   std::vector<log::AppendItem> items_;
   bool stopping_ = false;
+  http::Histogram* batch_size_ = nullptr;      // guarded by mu_ (read by the writer with each batch)
+  http::Histogram* commit_seconds_ = nullptr;
   std::atomic<std::size_t> queued_{0};
   std::atomic<std::uint64_t> head_{0};
   std::mutex reclaim_mu_;

@@ -33,6 +33,12 @@ class Hub {
   /// No-op without [sla].
   void check_sla_now();
 
+  /// The hub's metrics in the Prometheus text format (io thread; gridhub/core/hub_metrics.hpp).
+  std::string render_metrics();
+  /// "" once started and while the last commit succeeded; otherwise why the hub is not ready
+  /// (draining, commit failing). Any thread.
+  std::string not_ready() const;
+
   const std::vector<std::string>& ingest_endpoints() const;
   const std::vector<std::string>& stream_endpoints() const;
 

@@ -30,6 +30,8 @@
 /// | security.mode              | string   | "off"                    | "off" (single trusted machine) or "curve" (gridhub/auth/security.hpp) |
 /// | security.secret_key_file   | string   | (required for curve)     | the hub's CURVE secret key (`gridhubctl keygen --curve`, mode 0600) |
 /// | security.identities        | string   | (required for curve)     | identities file: keys, names, roles, codes (gridhub/auth/directory.hpp) |
+/// | admin.listen               | string   | (off when absent)        | host:port of the HTTP admin endpoint: /metrics, /healthz, /readyz (gridhub/admin/admin_server.hpp) |
+/// | admin.allow_remote         | bool     | false                    | allow a non-loopback admin.listen (the endpoint has no authentication) |
 ///
 /// Without [audit] the log still keeps its hash chain, but no checkpoints are written (docs/audit.md).
 
@@ -37,6 +39,7 @@
 #include <optional>
 #include <string>
 
+#include "gridhub/admin/admin_server.hpp"
 #include "gridhub/auth/security.hpp"
 #include "gridhub/common/config.hpp"
 #include "gridhub/core/ingest_server.hpp"
@@ -63,6 +66,8 @@ struct HubConfig {
   std::optional<sla::SlaSettings> sla;
   /// Absent when the file has no [audit] section: no signed checkpoints.
   std::optional<log::CheckpointOptions> audit;
+  /// Absent when the file has no [admin] listen: no HTTP admin endpoint.
+  std::optional<admin::AdminOptions> admin;
   /// Off unless [security] says "curve".
   auth::SecurityOptions security;
 };

@@ -64,6 +64,8 @@ class SlaWatcher {
 
   const SlaCounters& counters() const { return counters_; }
   std::size_t running() const { return tracker_.armed(); }
+  /// Clocks that ran out and whose ticket has not changed since (escalated tickets start a new clock).
+  std::size_t breached() const { return tracker_.fired(); }
 
  private:
   void arm();

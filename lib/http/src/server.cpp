@@ -1,4 +1,4 @@
-#include "gridhub/adapter/http_server.hpp"
+#include "gridhub/http/server.hpp"
 
 #include <atomic>
 #include <optional>
@@ -13,12 +13,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "gridhub/adapter/metrics.hpp"
+#include "gridhub/http/metrics.hpp"
 
-namespace gridhub::adapter {
+namespace gridhub::http {
 
 namespace beast = boost::beast;
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
@@ -209,7 +209,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_->options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.header_limit));
     arm(server_->options.header_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
+    bhttp::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
@@ -231,7 +231,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void fail(beast::error_code ec, bool waiting_for_header) {
     timer_.cancel();
     if (timed_out_) ec = beast::error::timeout;
-    if (server_->stopped || ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
+    if (server_->stopped || ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
         ec == net::error::connection_reset || ec == net::error::bad_descriptor) {
       close();
       return;
@@ -247,10 +247,10 @@ class Session : public std::enable_shared_from_this<Session> {
                                                            waiting_for_header ? "request header" : "request body",
                                                            (waiting_for_header ? server_->options.header_timeout
                                                                                : server_->options.body_timeout).count()))));
-    } else if (ec == http::error::body_limit) {
+    } else if (ec == bhttp::error::body_limit) {
       write(own_error(HttpResponse::error(413, fmt::format("{}: the body exceeds the limit of {} bytes", request_.describe(),
                                                            server_->options.body_limit))));
-    } else if (ec == http::error::header_limit) {
+    } else if (ec == bhttp::error::header_limit) {
       write(own_error(HttpResponse::error(431, fmt::format("{}: the request header exceeds {} bytes", request_.describe(),
                                                            server_->options.header_limit))));
     } else {
@@ -292,9 +292,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return fail(ec, true);
     timer_.cancel();
     const auto& req = parser_->get();
-    if (beast::iequals(req[http::field::expect], "100-continue")) {
-      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+    if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+      bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
         if (wec) return self->close();
         self->read_body();
       });
@@ -305,7 +305,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_body() {
     arm(server_->options.body_timeout);
-    http::async_read(stream_, buffer_, *parser_,
+    bhttp::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
@@ -366,17 +366,17 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       spdlog::debug("http {} {}", r.status, request_.describe());
     }
-    auto res = std::make_shared<http::response<http::string_body>>();
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(11);
     res->result(r.status);
-    res->set(http::field::server, "gridhub");
-    res->set(http::field::content_type, r.content_type);
+    res->set(bhttp::field::server, "gridhub");
+    res->set(bhttp::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) res->set(k, v);
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive_);
     res->prepare_payload();
     stream_.expires_after(server_->options.header_timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+    bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
       if (ec || !res->keep_alive()) return self->close();
       self->read_header();
     });
@@ -386,7 +386,7 @@ class Session : public std::enable_shared_from_this<Session> {
   net::steady_timer timer_;
   bool timed_out_ = false;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<HttpServer::Impl> server_;
   std::string remote_;
   HttpRequest request_;
@@ -473,4 +473,4 @@ std::string HttpServer::ready_line() const {
   return fmt::format("READY http={}{}{}:{}", v6 ? "[" : "", impl_->host, v6 ? "]" : "", impl_->port);
 }
 
-}  // namespace gridhub::adapter
+}  // namespace gridhub::http

@@ -199,6 +199,10 @@ struct HeldoutAccuracy {
   double out_of_area_in_sample = 0, out_of_area_families = 0, out_of_area_channels = 0;   // recall, percent
   std::size_t records_scored = 0;   // in-sample
   std::size_t families = 0;
+  // Precision at coverage at the shipped threshold (classifier_ngram min_confidence), held-out families.
+  double dispatched_accuracy_families = 0, coverage_families = 0;   // %, assignee of auto-dispatched tickets
+  double dispatched_accuracy_in_sample = 0, coverage_in_sample = 0;
+  std::string coverage_table_families;                              // dryrun::coverage_report
 };
 HeldoutAccuracy heldout_accuracy(const std::filesystem::path& wugong_dir);
 

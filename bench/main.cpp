@@ -36,6 +36,8 @@ constexpr double kPipelineTarget = 50000;     // records/s on one core
 constexpr double kGazetteerTargetUs = 20.0;   // median per resolve
 constexpr double kImporterTarget = 50000;     // records/s per file importer, parse + map, hub excluded
 constexpr double kHeldoutTarget = 93.0;       // % category and assignee on held-out wordings (issue 13)
+constexpr double kDispatchAccuracyTarget = 97.0;   // % assignee right among auto-dispatched tickets (issue 13)
+constexpr double kCoverageTarget = 85.0;           // % of tickets auto-dispatched at the shipped threshold
 const char* const kImporters[] = {"hotline_csv_utf8", "hotline_csv_gb18030", "hotline_xlsx",
                                   "memotrace_csv",    "memotrace_txt",       "jinshuju_jsonl"};
 
@@ -90,6 +92,15 @@ void print_routing_targets(const gb::Figures& f) {
                              verdict(met), kHeldoutTarget, *cf, *af, *cc, *ac,
                              f.median("routing_category_in_sample").value_or(0),
                              f.median("routing_assignee_in_sample").value_or(0));
+  }
+  const auto da = f.median("routing_dispatched_accuracy_heldout_families");
+  const auto dc = f.median("routing_coverage_heldout_families");
+  if (da && dc) {
+    std::cout << fmt::format("  [{}] auto-dispatched accuracy >= {:.0f}% at >= {:.0f}% coverage, shipped threshold, held-out "
+                             "families (issue 13; informational): {:.1f}% at {:.1f}% (in-sample {:.1f}% at {:.1f}%)\n",
+                             verdict(*da >= kDispatchAccuracyTarget && *dc >= kCoverageTarget), kDispatchAccuracyTarget,
+                             kCoverageTarget, *da, *dc, f.median("routing_dispatched_accuracy_in_sample").value_or(0),
+                             f.median("routing_coverage_in_sample").value_or(0));
   }
   const auto mf = f.median("routing_merge_pairs_f1_heldout_families");
   const auto oa = f.median("routing_out_of_area_recall_heldout_families");
@@ -184,6 +195,10 @@ void measure_heldout(gb::Figures& f) {
   f.add("routing_assignee_heldout_channels", "%", r.assignee_channels);
   f.add("routing_assignee_gap_families", "points", r.assignee_in_sample - r.assignee_families);
   f.add("routing_assignee_gap_channels", "points", r.assignee_in_sample - r.assignee_channels);
+  f.add("routing_dispatched_accuracy_heldout_families", "%", r.dispatched_accuracy_families);
+  f.add("routing_coverage_heldout_families", "%", r.coverage_families);
+  f.add("routing_dispatched_accuracy_in_sample", "%", r.dispatched_accuracy_in_sample);
+  f.add("routing_coverage_in_sample", "%", r.coverage_in_sample);
   f.add("routing_merge_pairs_f1_in_sample", "F1", r.merge_pairs_in_sample);
   f.add("routing_merge_pairs_f1_heldout_families", "F1", r.merge_pairs_families);
   f.add("routing_merge_pairs_f1_heldout_channels", "F1", r.merge_pairs_channels);
@@ -197,6 +212,7 @@ void measure_heldout(gb::Figures& f) {
                        "{:.2f}% held-out families, {:.2f}% one channel left out; assignee {:.2f}% / {:.2f}% / {:.2f}%",
                        r.records_scored, r.families, r.category_in_sample, r.category_families, r.category_channels,
                        r.assignee_in_sample, r.assignee_families, r.assignee_channels));
+  progress("held-out families, " + r.coverage_table_families.substr(r.coverage_table_families.find_first_not_of(' ')));
 }
 
 void measure_importers(gb::Figures& f, std::size_t records, const std::string& tag) {

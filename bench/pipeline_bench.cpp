@@ -112,6 +112,8 @@ HeldoutAccuracy heldout_accuracy(const std::filesystem::path& wugong) {
         out.out_of_area_in_sample = 100.0 * r->score.out_of_area_recall();
         out.assignee_in_sample = assignee;
         out.records_scored = r->score.matched;
+        out.dispatched_accuracy_in_sample = 100 * r->score.configured_coverage().assignee_accuracy();
+        out.coverage_in_sample = 100 * r->score.configured_coverage().coverage();
         break;
       case dryrun::HeldoutScheme::kFamilies:
         out.category_families = category;
@@ -119,6 +121,9 @@ HeldoutAccuracy heldout_accuracy(const std::filesystem::path& wugong) {
         out.out_of_area_families = 100.0 * r->score.out_of_area_recall();
         out.assignee_families = assignee;
         out.families = r->families;
+        out.dispatched_accuracy_families = 100 * r->score.configured_coverage().assignee_accuracy();
+        out.coverage_families = 100 * r->score.configured_coverage().coverage();
+        out.coverage_table_families = dryrun::coverage_report(r->score, "    ");
         break;
       case dryrun::HeldoutScheme::kChannels:
         out.category_channels = category;

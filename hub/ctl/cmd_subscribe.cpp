@@ -102,6 +102,19 @@ void print_delivery(const v1::Delivery& d, bool jsonl) {
             ",\"tier\":" + json_quote(tier_word(t->tier())) + ",\"category\":" + json_quote(t->category_code()) +
             ",\"community\":" + json_quote(t->community_code()) + ",\"grid\":" + json_quote(t->grid_code()) +
             ",\"incident_id\":" + json_quote(t->incident_id()) + ",\"text\":" + json_quote(head_chars(t->text(), 60));
+    // The classifier abstained: what the 12345 centre's dispatcher chooses from, best first.
+    if (t->suggestions_size() > 0) {
+      line += ",\"suggestions\":[";
+      for (int i = 0; i < t->suggestions_size(); ++i) {
+        const auto& sg = t->suggestions(i);
+        char confidence[32];
+        std::snprintf(confidence, sizeof confidence, "%.3f", sg.confidence());
+        line += std::string(i == 0 ? "" : ",") + "{\"category\":" + json_quote(sg.category_code()) +
+                ",\"confidence\":" + confidence + ",\"tier\":" + json_quote(tier_word(sg.tier())) +
+                ",\"assignee\":" + json_quote(sg.assignee_code()) + "}";
+      }
+      line += "]";
+    }
   }
   std::printf("%s}\n", line.c_str());
 }

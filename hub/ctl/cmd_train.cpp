@@ -1,4 +1,6 @@
 // gridhubctl train: learn the classifier model from labelled intake files.
+#include <fmt/format.h>
+
 #include <iostream>
 #include <memory>
 #include <string>
@@ -39,7 +41,8 @@ int run_train(const TrainArgs& a) {
   }
   std::cout << "trained on " << rep->examples << " labelled records (" << rep->tickets << " tickets, "
             << rep->not_tickets << " not) + " << rep->prior_examples << " category-table examples; "
-            << rep->unlabelled << " records had no label\nwrote " << a.out << " (" << rep->data_version << ")\n";
+            << rep->unlabelled << " records had no label\nwrote " << a.out << " (" << rep->data_version << ", confidence temperature "
+            << fmt::format("{:.3f}", rep->temperature) << ")\n";
   return 0;
 }
 

@@ -46,6 +46,15 @@ double after(const std::string& report, const std::string& marker) {
   return pos == std::string::npos ? -1 : std::stod(report.substr(pos + marker.size()));
 }
 
+std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
 /// A hub config whose pipeline reads the example county's world files and the given model.
 std::string pipeline_toml(const std::string& model) {
   return "[pipeline]\nchat_groups = \"" + kWugong + "/wechat/groups.csv\"\n"
@@ -71,6 +80,8 @@ TEST(Routing, DryRunOverEveryChannelMeetsTheTargetsOnThePublicSamples) {
   EXPECT_GE(accuracy(report, "assignee_code"), 93.0);
   EXPECT_GE(after(report, " F1 "), 0.90);
   EXPECT_GE(after(report, "recall "), 95.0);
+  // In-sample the model knows every wording: it dispatches everything, rightly.
+  EXPECT_NE(report.find("precision at coverage: auto-dispatched 100.00% of "), std::string::npos) << report;
   // Beside it, over every labelled report (merged location messages too): one incident vs one ticket.
   const auto pairs = report.find("merge pairs ");
   ASSERT_NE(pairs, std::string::npos) << report;
@@ -142,6 +153,19 @@ TEST(Routing, HeldOutFamiliesAndChannelsAreScoredBesideInSampleWithTheGap) {
   }
   EXPECT_GE(after(merge, ", channels "), 0.90) << merge;
 
+  // Precision at coverage on held-out families, at the shipped threshold: the issue's bar
+  // (auto-dispatched accuracy >= 97% at >= 85% coverage), then the table a county chooses from.
+  const std::string families = report.substr(std::min(report.find("\nfamilies: calibration error (ECE) "), report.size()));
+  ASSERT_FALSE(families.empty()) << report;
+  const double coverage = after(families, "precision at coverage: auto-dispatched ");
+  EXPECT_GE(coverage, 85.0) << families;
+  EXPECT_LT(coverage, 100.0) << families;   // it does abstain on wordings it never saw
+  EXPECT_GE(after(families, "accuracy category "), 97.0) << families;
+  EXPECT_GE(after(families, "% assignee "), 97.0) << families;
+  EXPECT_NE(families.find("threshold  coverage  category  assignee"), std::string::npos) << families;
+  // Dispatching everything (threshold 0) is less accurate: abstaining buys it.
+  EXPECT_LT(after(families, "\n         0.00   100.00%  "), after(families, "accuracy category ")) << families;
+
   auto [brc, bout] = run({bin("gridhubctl"), "route", "-c", kWugong + "/hub.toml", "--labels", kWugong + "/labels.csv",
                           "--heldout", "families,templates", kWugong + "/webform/h5_form_posts.txt"},
                          dir / "bad");
@@ -207,6 +231,7 @@ TEST(Routing, TheHandWrittenEvalSetIsScoredInFullAndNeverTrainedOn) {
   ASSERT_NE(pairs, std::string::npos) << report;
   EXPECT_GE(after(report.substr(pairs), " F1 "), 0.0) << report;
   EXPECT_GE(after(report, "out_of_area     recall "), 0.0) << report;
+  EXPECT_GE(after(report, "precision at coverage: auto-dispatched "), 0.0) << report;
   std::istringstream lines(out);
   std::size_t n = 0;
   for (std::string line; std::getline(lines, line);) n += line.empty() ? 0 : 1;
@@ -386,6 +411,65 @@ TEST(Routing, ReferenceDataReloadsOnlyWhenValidAndNeverLosesTheRunningVersion) {
   EXPECT_EQ(assignee_of(hub.db(), "GD-R4"), "CTY_SWJ");
   EXPECT_NE(slurp(hub.stderr_file()).find("reload refused, the running pipeline stays"), std::string::npos);
   EXPECT_EQ(hub.terminate(), 0);
+}
+
+TEST(Routing, ALowConfidenceReportGoesToTheCentreWithThreeSuggestionsAndAConfidentOneDoesNot) {
+  TempDir dir;
+  // The shipped model and the shipped threshold (classifier_ngram min_confidence, not set here).
+  HubProcess hub(dir.path(), {}, pipeline_toml(kWugong + "/model/classifier.ngram"));
+  hub.start();
+  const auto csv = dir / "two.csv";
+  std::ofstream(csv) << "工单编号,来电时间,来电人,联系电话,受理渠道,诉求类型,问题分类,诉求内容,事发地址,备注\n"
+                        "GD-SURE,2024-05-10 09:12:33,王女士,13800000001,电话,投诉,,家里停水一整天了，也没有通知，请尽快处理。,"
+                        "普集街道书院社区清河新城14栋1单元,\n"
+                        "GD-VAGUE,2024-05-11 09:12:33,李先生,13800000002,电话,投诉,,有个事情想反映一下，麻烦你们管一管。,"
+                        "普集街道书院社区清河新城14栋1单元,\n";
+  auto cfg = write_hotline_config(dir.path(), "hotline", hub.ingest());
+  auto [rc, out] = run({bin("gridhub-hotline"), "-c", cfg.string(), csv.string()}, dir / "hotline.stderr");
+  ASSERT_EQ(rc, 0) << slurp(dir / "hotline.stderr");
+
+  auto db = sqlite::Database::open(hub.db(), sqlite::OpenMode::kReadOnly);
+  ASSERT_TRUE(db.ok());
+  auto assignee = [&](const std::string& key) {
+    return db->query_text("SELECT t.assignee_code FROM tickets t JOIN log l ON l.seq = t.created_seq WHERE l.source_key = '" +
+                          key + "'")
+        .value();
+  };
+  EXPECT_EQ(assignee("GD-SURE"), "CTY_SWJ");     // 供水故障, confidently: the county water bureau
+  EXPECT_EQ(assignee("GD-VAGUE"), "CTR_12345");  // no telling what: the centre's manual dispatch
+
+  // The centre's desk, subscribed to the stream, sees the vague one with three routed suggestions.
+  auto [src, centre] = run({bin("gridhubctl"), "subscribe", "--stream", hub.stream(), "--as", "centre", "--assignee",
+                            "CTR_12345", "--count", "1"},
+                           dir / "centre.stderr");
+  ASSERT_EQ(src, 0) << slurp(dir / "centre.stderr");
+  ASSERT_EQ(lines_of(centre).size(), 1u) << centre;
+  const std::string line = lines_of(centre)[0];
+  EXPECT_NE(line.find("\"category\":\"\""), std::string::npos) << line;
+  const auto at = line.find("\"suggestions\":[");
+  ASSERT_NE(at, std::string::npos) << line;
+  std::size_t n = 0;
+  for (auto p = line.find("{\"category\":\"", at); p != std::string::npos; p = line.find("{\"category\":\"", p + 1)) {
+    ++n;
+    EXPECT_NE(line.find("\"assignee\":\"", p), std::string::npos) << line;
+  }
+  EXPECT_EQ(n, 3u) << line;
+
+  // The water bureau's copy carries none; the log says why each went where it went, with the confidence.
+  auto [wrc, water] = run({bin("gridhubctl"), "subscribe", "--stream", hub.stream(), "--as", "water", "--assignee", "CTY_SWJ",
+                           "--count", "1"},
+                          dir / "water.stderr");
+  ASSERT_EQ(wrc, 0) << slurp(dir / "water.stderr");
+  EXPECT_EQ(water.find("suggestions"), std::string::npos) << water;
+  auto [trc, tail] = run({bin("gridhubctl"), "tail", "--hub", hub.stream(), "--max", "2"}, dir / "tail.stderr");
+  ASSERT_EQ(trc, 0) << slurp(dir / "tail.stderr");
+  const auto tail_lines = lines_of(tail);
+  ASSERT_EQ(tail_lines.size(), 2u) << tail;
+  EXPECT_NE(tail_lines[0].find("\"rule\":\"ngram_model\""), std::string::npos) << tail_lines[0];
+  EXPECT_NE(tail_lines[0].find("\"confidence\":0.9"), std::string::npos) << tail_lines[0];
+  EXPECT_EQ(tail_lines[0].find("\"suggestions\""), std::string::npos) << tail_lines[0];
+  EXPECT_NE(tail_lines[1].find("\"rule\":\"low_confidence\""), std::string::npos) << tail_lines[1];
+  EXPECT_NE(tail_lines[1].find("\"suggestions\":[{"), std::string::npos) << tail_lines[1];
 }
 
 /// `s` percent-encoded for an application/x-www-form-urlencoded body.

@@ -186,6 +186,21 @@ std::vector<InputRecord> pair_locations(std::vector<InputRecord> records) {
   return records;
 }
 
+namespace {
+
+// The router's own names for the tiers (plugin::Routing::tier).
+std::string tier_name(v1::Tier t) {
+  switch (t) {
+    case v1::TIER_GRID: return "grid";
+    case v1::TIER_COMMUNITY: return "community";
+    case v1::TIER_COUNTY: return "county";
+    case v1::TIER_CENTER: return "center";
+    default: return "";
+  }
+}
+
+}  // namespace
+
 std::vector<RouteRow> run(pipeline::Pipeline& pipeline, const std::vector<InputRecord>& records) {
   std::vector<RouteRow> rows;
   rows.reserve(records.size());
@@ -215,6 +230,11 @@ std::vector<RouteRow> run(pipeline::Pipeline& pipeline, const std::vector<InputR
       r.assignee_code = a.routing.assignee_code;
       r.incident_id = m.incident_id;
       r.out_of_area = a.resolution.out_of_area;
+      r.confidence = a.classification.confidence;
+      r.abstained = !a.suggestions.empty();
+      for (const auto& sg : a.suggestions) {
+        r.suggestions.push_back({sg.category_code(), tier_name(sg.tier()), sg.assignee_code(), sg.confidence()});
+      }
       const auto& extra = in.event.fields().extra();
       if (auto it = extra.find("location_msg"); it != extra.end()) location_incident[it->second] = m.incident_id;
     }

@@ -395,6 +395,10 @@ std::string heldout_report(const Score& baseline, const std::vector<HeldoutResul
   out += fmt::format("; out-of-area recall: configured {:.1f}%", 100 * baseline.out_of_area_recall());
   for (const auto& r : results) out += fmt::format(", {} {:.1f}%", scheme_name(r.scheme), 100 * r.score.out_of_area_recall());
   out += "\n";
+  for (const auto& r : results) {
+    out += fmt::format("{}: {}", scheme_name(r.scheme), reliability_report(r.score));
+    out += coverage_report(r.score, "  ");
+  }
   return out;
 }
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -36,12 +38,48 @@ std::string json_escape(std::string_view s) {
 }  // namespace
 
 std::string to_json(const RouteRow& r) {
-  return fmt::format(
+  std::string out = fmt::format(
       "{{\"channel\":\"{}\",\"file\":\"{}\",\"record_key\":\"{}\",\"is_ticket\":{},\"malformed\":{},"
       "\"category_code\":\"{}\",\"community_code\":\"{}\",\"grid_code\":\"{}\",\"tier\":\"{}\",\"assignee_code\":\"{}\","
-      "\"incident_id\":\"{}\",\"out_of_area\":{}}}",
+      "\"incident_id\":\"{}\",\"out_of_area\":{}",
       r.channel, json_escape(r.file), json_escape(r.record_key), r.is_ticket ? 1 : 0, r.malformed ? 1 : 0,
       r.category_code, r.community_code, r.grid_code, r.tier, r.assignee_code, r.incident_id, r.out_of_area ? 1 : 0);
+  // After the labels' columns: the confidence, and what the centre's dispatcher is offered.
+  if (r.is_ticket) out += fmt::format(",\"confidence\":{:.3f}", r.confidence);
+  if (!r.suggestions.empty()) {
+    out += ",\"suggestions\":[";
+    for (std::size_t i = 0; i < r.suggestions.size(); ++i) {
+      const auto& sg = r.suggestions[i];
+      out += fmt::format("{}{{\"category_code\":\"{}\",\"tier\":\"{}\",\"assignee_code\":\"{}\",\"confidence\":{:.3f}}}",
+                         i == 0 ? "" : ",", sg.category_code, sg.tier, sg.assignee_code, sg.confidence);
+    }
+    out += "]";
+  }
+  return out + "}";
+}
+
+Coverage Score::configured_coverage() const {
+  Coverage c;
+  for (const auto& d : dispatch) {
+    ++c.tickets;
+    if (d.abstained) continue;
+    ++c.dispatched;
+    c.category_right += d.category_right ? 1 : 0;
+    c.assignee_right += d.assignee_right ? 1 : 0;
+  }
+  return c;
+}
+
+Coverage Score::coverage_at(double threshold) const {
+  Coverage c;
+  for (const auto& d : dispatch) {
+    ++c.tickets;
+    if (d.confidence < threshold) continue;
+    ++c.dispatched;
+    c.category_right += d.category_right ? 1 : 0;
+    c.assignee_right += d.assignee_right ? 1 : 0;
+  }
+  return c;
 }
 
 Result<Score> score(const std::vector<RouteRow>& rows, const std::filesystem::path& labels) {
@@ -109,11 +147,21 @@ Result<Score> score(const std::vector<RouteRow>& rows, const std::filesystem::pa
     reports.push_back(Pair{get("incident_id"), r.incident_id, r.run});
     field("is_ticket", get("is_ticket"), r.is_ticket ? "1" : "0");
     if (truth_ticket) {
-      field("category_code", get("category_code"), r.category_code);
+      // An abstained ticket is scored on its first suggestion: these fields measure the classifier
+      // and router; precision at coverage (dispatch) measures what was left to the centre.
+      const bool first = r.abstained && !r.suggestions.empty();
+      const std::string& category = first ? r.suggestions[0].category_code : r.category_code;
+      const std::string& tier = first ? r.suggestions[0].tier : r.tier;
+      const std::string& assignee = first ? r.suggestions[0].assignee_code : r.assignee_code;
+      field("category_code", get("category_code"), category);
       field("community_code", get("community_code"), r.community_code);
       if (!get("grid_code").empty()) field("grid_code", get("grid_code"), r.grid_code);
-      field("tier", get("tier"), r.tier);
-      field("assignee_code", get("assignee_code"), r.assignee_code);
+      field("tier", get("tier"), tier);
+      field("assignee_code", get("assignee_code"), assignee);
+      if (r.is_ticket && !r.out_of_area && get("out_of_area") != "1") {
+        s.dispatch.push_back({r.confidence, r.abstained, category == get("category_code"), assignee == get("assignee_code")});
+        s.abstained += r.abstained ? 1 : 0;
+      }
       if (get("out_of_area") == "1") {
         ++s.out_of_area_truth;
         if (r.out_of_area) ++s.out_of_area_found;
@@ -180,7 +228,46 @@ std::string report(const Score& s, std::size_t top) {
   out += fmt::format("merge pairs     P {:.3f} R {:.3f} F1 {:.3f}  (every pair of labelled reports: one incident vs one ticket)\n",
                      s.pairs_precision(), s.pairs_recall(), s.pairs_f1());
   out += fmt::format("out_of_area     recall {:.2f}% ({}/{})\n", 100 * s.out_of_area_recall(), s.out_of_area_found, s.out_of_area_truth);
+  out += coverage_report(s);
   return out;
+}
+
+std::string coverage_report(const Score& s, std::string_view indent) {
+  const Coverage c = s.configured_coverage();
+  std::string out = fmt::format(
+      "{}precision at coverage: auto-dispatched {:.2f}% of {} tickets ({} to the 12345 centre with suggestions), "
+      "accuracy category {:.2f}% assignee {:.2f}% (configured threshold)\n",
+      indent, 100 * c.coverage(), c.tickets, c.tickets - c.dispatched, 100 * c.category_accuracy(), 100 * c.assignee_accuracy());
+  out += fmt::format("{}  threshold  coverage  category  assignee\n", indent);
+  for (double t : {0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95}) {
+    const Coverage x = s.coverage_at(t);
+    out += fmt::format("{}  {:9.2f}  {:7.2f}%  {:7.2f}%  {:7.2f}%\n", indent, t, 100 * x.coverage(), 100 * x.category_accuracy(),
+                       100 * x.assignee_accuracy());
+  }
+  return out;
+}
+
+std::string reliability_report(const Score& s) {
+  constexpr int kBins = 10;
+  std::array<double, kBins> conf{};
+  std::array<std::size_t, kBins> right{}, count{};
+  for (const auto& d : s.dispatch) {
+    const int b = std::clamp(static_cast<int>(d.confidence * kBins), 0, kBins - 1);
+    conf[b] += d.confidence;
+    right[b] += d.category_right ? 1 : 0;
+    ++count[b];
+  }
+  double ece = 0;
+  std::string bins;
+  for (int b = 0; b < kBins; ++b) {
+    if (count[b] == 0) continue;
+    const double n = static_cast<double>(count[b]);
+    const double mean = conf[b] / n, acc = static_cast<double>(right[b]) / n;
+    ece += n / static_cast<double>(s.dispatch.size()) * std::abs(mean - acc);
+    bins += fmt::format(" {:.1f}-{:.1f}:{:.2f}/{:.2f}/{}", b / 10.0, (b + 1) / 10.0, mean, acc, count[b]);
+  }
+  return fmt::format("calibration error (ECE) {:.2f} points over {} tickets; bins conf/acc/n:{}\n", 100 * ece,
+                     s.dispatch.size(), bins);
 }
 
 }  // namespace gridhub::dryrun

@@ -78,6 +78,14 @@ struct StageHandle {
   }
 };
 
+v1::Tier tier_of(std::string_view t) {
+  if (t == "grid") return v1::TIER_GRID;
+  if (t == "community") return v1::TIER_COMMUNITY;
+  if (t == "county") return v1::TIER_COUNTY;
+  if (t == "center") return v1::TIER_CENTER;
+  return v1::TIER_UNSPECIFIED;
+}
+
 std::string basename_of(const std::string& path) {
   auto pos = path.find_last_of('/');
   return pos == std::string::npos ? path : path.substr(pos + 1);
@@ -267,12 +275,34 @@ Assessment Pipeline::assess(const v1::Event& ev) const {
   if (impl_->classifier.stage != nullptr) {
     a.classification = static_cast<plugin::Classifier*>(impl_->classifier.stage)->classify(rec);
     impl_->decide(a, "classifier", impl_->classifier, a.classification.why);
+    if (a.classification.is_ticket) a.decisions.back().set_confidence(a.classification.confidence);
   } else {
     a.classification.is_ticket = true;
     a.classification.why = {"no_classifier", "no classifier configured: every record is a ticket"};
   }
   if (a.classification.is_ticket && impl_->router.stage != nullptr) {
-    a.routing = static_cast<plugin::Router*>(impl_->router.stage)->route(rec, a.resolution, a.classification);
+    auto* router = static_cast<plugin::Router*>(impl_->router.stage);
+    a.routing = router->route(rec, a.resolution, a.classification);
+    if (a.classification.category_code.empty() && !a.classification.suggestions.empty()) {
+      // The classifier abstained. The router is the one source of where a category goes, so each
+      // suggestion is routed by it, as if the classifier had chosen it.
+      plugin::Classification as_if = a.classification;
+      as_if.suggestions.clear();
+      std::string list;
+      for (const auto& s : a.classification.suggestions) {
+        as_if.category_code = s.category_code;
+        as_if.confidence = s.confidence;
+        const plugin::Routing r = router->route(rec, a.resolution, as_if);
+        auto& out = a.suggestions.emplace_back();
+        out.set_category_code(s.category_code);
+        out.set_confidence(s.confidence);
+        out.set_tier(tier_of(r.tier));
+        out.set_assignee_code(r.assignee_code);
+        list += fmt::format("{}{} -> {} {} ({:.2f})", list.empty() ? "" : "; ", s.category_code, r.tier,
+                            r.assignee_code, s.confidence);
+      }
+      a.routing.why.detail += "; suggestions: " + list;
+    }
     impl_->decide(a, "router", impl_->router, a.routing.why);
   }
   return a;

@@ -6,6 +6,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -81,6 +82,11 @@ std::uint64_t training_hash(const std::vector<TrainingExample>& examples, const 
   h = hash_u64(h, static_cast<std::uint64_t>(o.ngram_max));
   h = hash_double(h, o.prior_weight);
   if (o.words) h = hash_str(hash_str(h, "words"), o.words->dict_dir());
+  if (!o.calibration_folds.empty()) {
+    // Only when calibrating: an uncalibrated model keeps the data version it always had.
+    h = hash_str(h, "calibration");
+    for (int f : o.calibration_folds) h = hash_u64(h, static_cast<std::uint64_t>(static_cast<std::int64_t>(f)));
+  }
   for (const auto& e : examples) {
     h = hash_str(h, e.text);
     h = hash_str(h, e.category_hint);
@@ -174,6 +180,7 @@ Model::Impl Model::Impl::empty() {
 
 const std::string& Model::data_version() const noexcept { return impl_->data_version; }
 const std::vector<std::string>& Model::classes() const noexcept { return impl_->classes; }
+double Model::temperature() const noexcept { return impl_->temperature; }
 
 Prediction Model::predict(const plugin::Record& record) const noexcept {
   return predict(record, 0.5);
@@ -233,8 +240,35 @@ Prediction Model::predict(const plugin::Record& record, double ticket_threshold)
     p.ticket_probability = 1.0 - prob[0];
     p.is_ticket = best_cat != 0 && p.ticket_probability >= ticket_threshold;
     const std::size_t decided = p.is_ticket ? best_cat : 0;
-    if (p.is_ticket) p.category = m.classes[best_cat];
     p.confidence = prob[decided];
+    if (p.is_ticket) {
+      p.category = m.classes[best_cat];
+      // Which category, given a ticket: the softmax over the categories alone at the calibrated
+      // temperature (the ticket decision above keeps the raw probabilities, so calibration never
+      // changes what is a ticket).
+      std::array<double, 256> cat{};
+      double cat_sum = 0;
+      const double inv_t = 1.0 / m.temperature;
+      for (std::size_t c = 1; c < nc; ++c) {
+        cat_sum += cat[c] = std::exp(static_cast<double>(scores[c] - scores[best_cat]) * inv_t);
+      }
+      std::array<std::size_t, 3> top3{0, 0, 0};
+      for (std::size_t c = 1; c < nc; ++c) {
+        cat[c] /= cat_sum;
+        for (std::size_t k = 0; k < top3.size(); ++k) {
+          if (top3[k] == 0 || cat[c] > cat[top3[k]]) {
+            for (std::size_t j = top3.size() - 1; j > k; --j) top3[j] = top3[j - 1];
+            top3[k] = c;
+            break;
+          }
+        }
+      }
+      p.confidence = cat[best_cat];
+      p.suggestions.reserve(3);
+      for (std::size_t c : top3) {
+        if (c != 0) p.suggestions.push_back({m.classes[c], cat[c]});
+      }
+    }
 
     // Why: the three features that pushed the decided class up the most.
     std::array<std::pair<float, std::size_t>, 3> best{};
@@ -270,7 +304,106 @@ Prediction Model::predict(const plugin::Record& record, double ticket_threshold)
 // ---------------------------------------------------------------------------------------------------------
 // Training
 
+namespace {
+
+Model::Impl fit_weights(const std::vector<TrainingExample>& examples, const TrainOptions& options);
+
+// Category scores (logits) of one example under a model, categories only (index c-1 for class c).
+void category_logits(const Model::Impl& m, const TrainingExample& e, std::vector<Feature>& feats, std::vector<double>& out) {
+  detail::extract(signals_of(e), m.features, false, feats);
+  out.assign(m.stride, 0.0);
+  for (const auto& f : feats) {
+    const std::uint32_t row = m.find(f.id);
+    if (row == Model::Impl::kNoRow) continue;
+    const float* w = &m.weights[static_cast<std::size_t>(row) * m.stride];
+    for (std::size_t c = 0; c < m.stride; ++c) out[c] += static_cast<double>(w[c]) * f.value;
+  }
+  out.erase(out.begin());
+}
+
+struct HeldOutScore {
+  std::vector<double> logits;   // per category of the fold's model
+  std::size_t truth;            // index into logits
+};
+
+double nll(const std::vector<HeldOutScore>& scores, double inv_t) {
+  double total = 0;
+  for (const auto& s : scores) {
+    const double top = *std::max_element(s.logits.begin(), s.logits.end()) * inv_t;
+    double sum = 0;
+    for (double z : s.logits) sum += std::exp(z * inv_t - top);
+    total += std::log(sum) + top - s.logits[s.truth] * inv_t;
+  }
+  return total;
+}
+
+// Temperature scaling (Guo et al. 2017): one scalar, so the ranking of categories never changes.
+// The held-out NLL is convex in 1/T; golden-section search over [0.05, 20] is enough.
+double fit_temperature(const std::vector<TrainingExample>& examples, const TrainOptions& options) {
+  TrainOptions plain = options;
+  plain.calibration_folds.clear();
+  std::vector<int> folds;
+  for (int f : options.calibration_folds) {
+    if (f >= 0) folds.push_back(f);
+  }
+  std::sort(folds.begin(), folds.end());
+  folds.erase(std::unique(folds.begin(), folds.end()), folds.end());
+  std::vector<HeldOutScore> scores;
+  std::vector<Feature> feats;
+  std::vector<double> logits;
+  for (int fold : folds) {
+    std::vector<TrainingExample> rest;
+    for (std::size_t i = 0; i < examples.size(); ++i) {
+      if (options.calibration_folds[i] != fold) rest.push_back(examples[i]);
+    }
+    const Model::Impl sub = fit_weights(rest, plain);
+    for (std::size_t i = 0; i < examples.size(); ++i) {
+      const auto& e = examples[i];
+      if (options.calibration_folds[i] != fold || e.label.empty() || e.channel == kPriorChannel) continue;
+      const auto it = std::find(sub.classes.begin() + 1, sub.classes.end(), e.label);
+      if (it == sub.classes.end() || sub.classes.size() < 3) continue;   // a category the fold's model never saw
+      category_logits(sub, e, feats, logits);
+      scores.push_back({logits, static_cast<std::size_t>(it - sub.classes.begin()) - 1});
+    }
+  }
+  if (scores.empty()) return 1.0;
+  double lo = 1.0 / 20, hi = 1.0 / 0.05;   // in 1/T
+  const double g = (std::sqrt(5.0) - 1) / 2;
+  double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
+  double fa = nll(scores, a), fb = nll(scores, b);
+  for (int i = 0; i < 60; ++i) {
+    if (fa < fb) {
+      hi = b;
+      b = a;
+      fb = fa;
+      a = hi - g * (hi - lo);
+      fa = nll(scores, a);
+    } else {
+      lo = a;
+      a = b;
+      fa = fb;
+      b = lo + g * (hi - lo);
+      fb = nll(scores, b);
+    }
+  }
+  return 2.0 / (lo + hi);
+}
+
+}  // namespace
+
 Model train(const std::vector<TrainingExample>& examples, const TrainOptions& options) {
+  Model::Impl m = fit_weights(examples, options);
+  if (!options.calibration_folds.empty() && options.calibration_folds.size() == examples.size()) {
+    m.temperature = fit_temperature(examples, options);
+    m.calibrated = true;
+  }
+  m.data_version = fmt::format("ngram1-{:016x}", training_hash(examples, options));
+  return Model(std::make_shared<const Model::Impl>(std::move(m)));
+}
+
+namespace {
+
+Model::Impl fit_weights(const std::vector<TrainingExample>& examples, const TrainOptions& options) {
   Model::Impl m;
   m.features.ngram_min = std::clamp(options.ngram_min, 1, 8);
   m.features.ngram_max = std::clamp(options.ngram_max, m.features.ngram_min, 8);
@@ -361,10 +494,11 @@ Model train(const std::vector<TrainingExample>& examples, const TrainOptions& op
     m.ids[k] = ids[perm[k]];
     for (std::size_t c = 0; c < nc; ++c) m.weights[k * m.stride + c] = static_cast<float>(w[perm[k] * nc + c]);
   }
-  m.data_version = fmt::format("ngram1-{:016x}", training_hash(examples, options));
   m.build_index();
-  return Model(std::make_shared<const Model::Impl>(std::move(m)));
+  return m;
 }
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------------------
 // Artefact: a short text header (readable with `head`), a blank line, then little-endian rows of
@@ -388,9 +522,12 @@ Status Model::save(const std::filesystem::path& path) const {
   }
   // `words` only when the model uses them: artefacts without word features stay byte-identical.
   const std::string words = m.words ? fmt::format("words friso {}\n", m.words->dict_dir()) : std::string();
+  // `temperature` only when calibrated, for the same reason; `{}` writes the shortest text that
+  // reads back as the same double.
+  const std::string temperature = m.calibrated ? fmt::format("temperature {}\n", m.temperature) : std::string();
   std::string out = fmt::format(
-      "{}\nformat_version {}\ndata_version {}\nngram {} {}\n{}classes {} {}\nrows {}\nbody_fnv1a64 {:016x}\n\n",
-      kMagic, kFormatVersion, m.data_version, m.features.ngram_min, m.features.ngram_max, words, m.classes.size(),
+      "{}\nformat_version {}\ndata_version {}\nngram {} {}\n{}{}classes {} {}\nrows {}\nbody_fnv1a64 {:016x}\n\n",
+      kMagic, kFormatVersion, m.data_version, m.features.ngram_min, m.features.ngram_max, words, temperature, m.classes.size(),
       classes, m.ids.size(), detail::fnv1a(detail::kFnvOffset, body));
   out += body;
 
@@ -484,6 +621,16 @@ Result<Model> load_model(std::string_view bytes, const std::string& source) {
     return bad_artefact(source, "header lacks a required field or a number is out of range");
   } catch (const std::invalid_argument&) {
     return bad_artefact(source, "header holds a field that is not a number");
+  }
+  if (const auto t = kv.find("temperature"); t != kv.end()) {
+    // Optional (older artefacts have none: temperature 1, the plain softmax).
+    char* end = nullptr;
+    const double v = std::strtod(t->second.c_str(), &end);
+    if (end == t->second.c_str() || *end != '\0' || !(v > 0.01 && v < 100)) {
+      return bad_artefact(source, fmt::format("temperature '{}' is not a number in (0.01, 100)", t->second));
+    }
+    m.temperature = v;
+    m.calibrated = true;
   }
   if (const auto words = kv.find("words"); words != kv.end()) {
     constexpr std::string_view kFriso = "friso ";

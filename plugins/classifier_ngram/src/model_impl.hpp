@@ -21,6 +21,8 @@ struct Model::Impl {
   std::size_t stride = 1;             // floats per row (= classes.size())
   std::vector<std::uint32_t> ids;     // feature id per row, strictly ascending
   std::vector<float> weights;         // rows x stride
+  double temperature = 1.0;           // category confidences: softmax(scores / temperature)
+  bool calibrated = false;            // temperature was fitted (and is written to the artefact)
 
   // Open-addressing index id -> row + 1 (0 = empty slot), at most half full so probes stay short.
   std::vector<std::uint32_t> slot_ids;

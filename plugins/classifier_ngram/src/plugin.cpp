@@ -17,7 +17,8 @@ const config::Spec& spec() {
       {"model", config::Type::kString, true, "path of the model artefact (Model::save), relative to base_dir"},
       {"ticket_threshold", config::Type::kFloat, false, "P(ticket) at or above which a record is a ticket (0.5)"},
       {"min_confidence", config::Type::kFloat, false,
-       "below this category probability a ticket keeps an empty category for manual dispatch (0.0)"},
+       "abstention threshold: below this calibrated category confidence a ticket keeps an empty category and "
+       "its top three suggestions, for the 12345 centre's manual dispatch (0.7; 0 = never abstain)"},
       {"staff_never_ticket", config::Type::kBoolean, false,
        "chat messages from the exporting staff account are never tickets (true)"},
   };
@@ -48,8 +49,11 @@ class NgramClassifier final : public plugin::Classifier {
       out.confidence = p.confidence;
       out.why.rule = std::move(p.rule);
       out.why.detail = std::move(p.why);
+      out.suggestions = std::move(p.suggestions);
       if (p.is_ticket && p.confidence < min_confidence_) {
-        out.why.detail += fmt::format(" (category below min_confidence {:.2f}: left for manual dispatch)",
+        // Abstain: no guess, the suggestions go to the 12345 centre's dispatcher instead.
+        out.why.rule = "low_confidence";
+        out.why.detail += fmt::format(" (confidence {:.2f} below min_confidence {:.2f}: manual dispatch)", p.confidence,
                                       min_confidence_);
       } else {
         out.category_code = std::move(p.category);
@@ -81,7 +85,7 @@ plugin::Stage* create(const char* config_toml, const char* base_dir, char* error
     const std::string_view text = config_toml != nullptr ? config_toml : "";
     const auto cfg = config::Config::parse(text, "classifier_ngram", base_dir != nullptr ? base_dir : "", spec());
     const double threshold = cfg.get_float("ticket_threshold", 0.5, 0.0, 1.0);
-    const double min_confidence = cfg.get_float("min_confidence", 0.0, 0.0, 1.0);
+    const double min_confidence = cfg.get_float("min_confidence", kDefaultMinConfidence, 0.0, 1.0);
     const bool staff_never_ticket = cfg.get_bool("staff_never_ticket", true);
     const std::filesystem::path path = cfg.get_path("model");
     auto model = Model::load(path);

@@ -22,6 +22,16 @@ plugin::Routing TieredRouter::route(const plugin::Record& /*record*/, const plug
     r.why = {"out_of_area", "address outside the county: manual dispatch by the 12345 centre"};
     return r;
   }
+  if (cls.category_code.empty() && !cls.suggestions.empty()) {
+    // The classifier abstained: a person at the centre chooses, from the suggestions it recorded.
+    r.tier = "center";
+    r.assignee_code = center_code_;
+    // (The hub routes each suggestion with this same router and appends them to this detail.)
+    r.why = {"low_confidence", fmt::format("category confidence {:.2f} below the classifier's threshold: manual "
+                                           "dispatch by the 12345 centre",
+                                           cls.confidence)};
+    return r;
+  }
   auto it = categories_.find(cls.category_code);
   if (it == categories_.end()) {
     r.tier = "center";

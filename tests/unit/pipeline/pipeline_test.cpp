@@ -53,6 +53,46 @@ TEST(Pipeline, AnExampleModulePluginRunsBesideTheBuiltInsAndEveryStageIsExplaine
                                              "classifier:classifier_keyword", "router:router_tiered"));
 }
 
+PipelineOptions model_pipeline(const std::string& min_confidence) {
+  auto o = keyword_pipeline();
+  o.classifier = "classifier_ngram";
+  o.plugin_config.erase("classifier_keyword");
+  o.plugin_config["classifier_ngram"] = "model = \"model/classifier.ngram\"\nmin_confidence = " + min_confidence + "\n";
+  return o;
+}
+
+TEST(Pipeline, AnAbstainedTicketGoesToTheCentreWithEachSuggestionRoutedByTheRouter) {
+  auto p = Pipeline::create(model_pipeline("1.0"));   // every ticket below the threshold
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  auto a = p.value()->assess(event("K1", "书院社区清河新城14栋停水了，到现在还没来水"));
+  ASSERT_TRUE(a.classification.is_ticket);
+  EXPECT_EQ(a.classification.category_code, "");
+  EXPECT_EQ(a.routing.tier, "center");
+  EXPECT_EQ(a.routing.assignee_code, "CTR_12345");
+  ASSERT_EQ(a.suggestions.size(), 3U);
+  EXPECT_EQ(a.suggestions[0].category_code(), "1801");   // 供水故障: the county water bureau
+  EXPECT_EQ(a.suggestions[0].tier(), v1::TIER_COUNTY);
+  EXPECT_EQ(a.suggestions[0].assignee_code(), "CTY_SWJ");
+  EXPECT_DOUBLE_EQ(a.suggestions[0].confidence(), a.classification.confidence);
+  for (const auto& s : a.suggestions) EXPECT_FALSE(s.assignee_code().empty()) << s.category_code();
+  // The log's explanation: the classifier's decision carries its confidence, the router's the suggestions.
+  const auto& clf = a.decisions[a.decisions.size() - 2];
+  EXPECT_EQ(clf.stage(), "classifier");
+  EXPECT_EQ(clf.rule(), "low_confidence");
+  EXPECT_DOUBLE_EQ(clf.confidence(), a.classification.confidence);
+  EXPECT_EQ(a.decisions.back().rule(), "low_confidence");
+  EXPECT_THAT(a.decisions.back().detail(), HasSubstr("1801 -> county CTY_SWJ"));
+
+  // Confident enough: dispatched as before, nothing suggested.
+  auto q = Pipeline::create(model_pipeline("0.0"));
+  ASSERT_TRUE(q.ok()) << q.error().message();
+  auto b = q.value()->assess(event("K1", "书院社区清河新城14栋停水了，到现在还没来水"));
+  EXPECT_EQ(b.classification.category_code, "1801");
+  EXPECT_EQ(b.routing.assignee_code, "CTY_SWJ");
+  EXPECT_TRUE(b.suggestions.empty());
+  EXPECT_GT(b.decisions[b.decisions.size() - 2].confidence(), 0.0);
+}
+
 TEST(Pipeline, MergingHappensInCallOrderAndIsLogged) {
   auto p = Pipeline::create(keyword_pipeline());
   ASSERT_TRUE(p.ok()) << p.error().message();

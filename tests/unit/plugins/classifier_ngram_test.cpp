@@ -1,6 +1,9 @@
 #include "gridhub/plugins/classifier_ngram.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include <filesystem>
 #include <fstream>
@@ -346,6 +349,130 @@ TEST_F(ClassifierNgram, PluginNamesAnArtefactOfAnotherVersion) {
   EXPECT_EQ(create("model = \"old.model\"\n", dir_, error), nullptr);
   EXPECT_NE(error.find("old.model"), std::string::npos) << error;
   EXPECT_NE(error.find("format version 9"), std::string::npos) << error;
+}
+
+// --- confidence and abstention ----------------------------------------------------------------------
+
+// The sample with calibration folds: every fourth sample record in one fold, priors never held out.
+TrainOptions calibrated_options(std::vector<TrainingExample>& all, const std::vector<TrainingExample>& sample) {
+  all = priors();
+  TrainOptions o;
+  o.calibration_folds.assign(all.size(), -1);
+  for (std::size_t i = 0; i < sample.size(); ++i) {
+    all.push_back(sample[i]);
+    o.calibration_folds.push_back(static_cast<int>(i % 4));
+  }
+  return o;
+}
+
+TEST_F(ClassifierNgram, CalibrationFitsATemperatureOnHeldOutFoldsAndKeepsTheRanking) {
+  std::vector<TrainingExample> all;
+  const TrainOptions o = calibrated_options(all, *sample_);
+  const Model calibrated = train(all, o);
+  // Held-out folds decide the temperature: a fitted one, strictly inside the search range.
+  EXPECT_NE(calibrated.temperature(), 1.0);
+  EXPECT_GT(calibrated.temperature(), 0.05);
+  EXPECT_LT(calibrated.temperature(), 20.0);
+  EXPECT_EQ(model_->temperature(), 1.0);
+  const bool sharper = calibrated.temperature() < 1.0;
+  // Calibration is part of what the model is: its data version says so.
+  EXPECT_NE(calibrated.data_version(), model_->data_version());
+  std::size_t tickets = 0;
+  for (const auto& e : *sample_) {
+    const auto a = model_->predict(record_of(e));
+    const auto b = calibrated.predict(record_of(e));
+    ASSERT_EQ(a.is_ticket, b.is_ticket) << e.text;   // temperature never decides what is a ticket
+    ASSERT_EQ(a.category, b.category) << e.text;     // nor the ranking of categories
+    if (!b.is_ticket) continue;
+    ++tickets;
+    // One scalar: every confidence moves the same way (sharper: up, flatter: down).
+    if (sharper) {
+      EXPECT_GE(b.confidence, a.confidence - 1e-12) << e.text;
+    } else {
+      EXPECT_LE(b.confidence, a.confidence + 1e-12) << e.text;
+    }
+  }
+  EXPECT_GT(tickets, 100U);
+}
+
+TEST_F(ClassifierNgram, CalibrationTravelsInTheArtefactAndOldArtefactsStillLoad) {
+  std::vector<TrainingExample> all;
+  const TrainOptions o = calibrated_options(all, *sample_);
+  const Model calibrated = train(all, o);
+  ASSERT_TRUE(calibrated.save(dir_ / "cal.model").ok());
+  const std::string bytes = read_bytes(dir_ / "cal.model");
+  EXPECT_NE(bytes.find("\ntemperature "), std::string::npos);
+  auto loaded = Model::load(dir_ / "cal.model");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message();
+  EXPECT_EQ(loaded->temperature(), calibrated.temperature());   // the shortest text that reads back exactly
+  const auto r = record_of(sample_->back());
+  EXPECT_EQ(loaded->predict(r).confidence, calibrated.predict(r).confidence);
+
+  // An artefact without the line (every model trained before calibration existed) loads, uncalibrated.
+  ASSERT_TRUE(model_->save(dir_ / "old.model").ok());
+  EXPECT_EQ(read_bytes(dir_ / "old.model").find("temperature"), std::string::npos);
+  auto old = Model::load(dir_ / "old.model");
+  ASSERT_TRUE(old.ok()) << old.error().message();
+  EXPECT_EQ(old->temperature(), 1.0);
+
+  // A damaged temperature is refused, naming it.
+  std::string bad = bytes;
+  const auto pos = bad.find("\ntemperature ");
+  bad.replace(pos, bad.find('\n', pos + 1) - pos, "\ntemperature hot");
+  auto r2 = load_model(bad, "bad.model");
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.error().detail.find("temperature 'hot'"), std::string::npos) << r2.error().message();
+}
+
+TEST_F(ClassifierNgram, ATicketCarriesItsTopThreeCategoriesBestFirst) {
+  const auto p = model_->predict(chat("锦绣花园3号楼半个月没水了,也没有停水通知,请马上处理!"));
+  ASSERT_TRUE(p.is_ticket);
+  ASSERT_EQ(p.suggestions.size(), 3U);
+  EXPECT_EQ(p.suggestions[0].category_code, p.category);
+  EXPECT_EQ(p.suggestions[0].confidence, p.confidence);
+  double sum = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    sum += p.suggestions[i].confidence;
+    EXPECT_FALSE(p.suggestions[i].category_code.empty());
+    if (i > 0) {
+      EXPECT_GE(p.suggestions[i - 1].confidence, p.suggestions[i].confidence);
+      EXPECT_NE(p.suggestions[i - 1].category_code, p.suggestions[i].category_code);
+    }
+  }
+  EXPECT_LE(sum, 1.0 + 1e-9);   // probabilities over the categories
+  // Not a ticket: nothing to suggest.
+  EXPECT_TRUE(model_->predict(chat("收到")).suggestions.empty());
+}
+
+TEST_F(ClassifierNgram, PluginAbstainsStrictlyBelowItsThresholdWithThreeSuggestions) {
+  ASSERT_TRUE(model_->save(dir_ / "clf.model").ok());
+  const auto r = chat("楼道里贴满了小广告,请相关部门管一管。");
+  const auto p = model_->predict(r);
+  ASSERT_TRUE(p.is_ticket);
+  std::string error;
+  // At the threshold exactly: dispatched.
+  auto at = create(fmt::format("model = \"clf.model\"\nmin_confidence = {}\n", p.confidence), dir_, error);
+  ASSERT_NE(at, nullptr) << error;
+  const auto kept = dynamic_cast<plugin::Classifier&>(*at).classify(r);
+  EXPECT_EQ(kept.category_code, p.category);
+  EXPECT_EQ(kept.why.rule, "ngram_model");
+  EXPECT_EQ(kept.suggestions.size(), 3U);
+  // Just above the confidence: abstains, keeps the suggestions and says why.
+  auto above = create(fmt::format("model = \"clf.model\"\nmin_confidence = {}\n", std::nextafter(p.confidence, 2.0)),
+                      dir_, error);
+  ASSERT_NE(above, nullptr) << error;
+  const auto left = dynamic_cast<plugin::Classifier&>(*above).classify(r);
+  EXPECT_TRUE(left.is_ticket);
+  EXPECT_EQ(left.category_code, "");
+  EXPECT_EQ(left.confidence, p.confidence);
+  EXPECT_EQ(left.why.rule, "low_confidence");
+  EXPECT_NE(left.why.detail.find("below min_confidence"), std::string::npos) << left.why.detail;
+  ASSERT_EQ(left.suggestions.size(), 3U);
+  EXPECT_EQ(left.suggestions[0].category_code, p.category);
+  // min_confidence = 0 never abstains.
+  auto never = create("model = \"clf.model\"\nmin_confidence = 0.0\n", dir_, error);
+  ASSERT_NE(never, nullptr) << error;
+  EXPECT_EQ(dynamic_cast<plugin::Classifier&>(*never).classify(r).category_code, p.category);
 }
 
 }  // namespace

@@ -32,6 +32,24 @@ class RouterTest : public ::testing::Test {
   plugin::Record record_;
 };
 
+TEST_F(RouterTest, AnAbstainedClassificationGoesToTheCentresManualDispatch) {
+  plugin::Resolution res;
+  res.community_code = "610431001003";
+  res.grid_code = "610431001003002";
+  plugin::Classification cls;
+  cls.is_ticket = true;
+  cls.confidence = 0.41;
+  cls.suggestions = {{"0102", 0.41}, {"1801", 0.30}, {"1001", 0.10}};
+  auto r = router_->route(record_, res, cls);
+  EXPECT_EQ(r.tier, "center");
+  EXPECT_EQ(r.assignee_code, "CTR_12345");
+  EXPECT_EQ(r.why.rule, "low_confidence");
+  EXPECT_NE(r.why.detail.find("0.41"), std::string::npos) << r.why.detail;
+  // Without suggestions an empty category is still an unknown one, as before.
+  cls.suggestions.clear();
+  EXPECT_EQ(router_->route(record_, res, cls).why.rule, "unknown_category");
+}
+
 TEST_F(RouterTest, GridMattersStayInTheGridWhenItIsKnown) {
   auto r = route("0102", "610431001003", "610431001003002");   // 暴露垃圾, grid tier, 24 h
   EXPECT_EQ(r.tier, "grid");

@@ -31,6 +31,7 @@ void apply_assessment(const pipeline::Assessment& a, v1::IntakeAccepted& body) {
   if (!a.resolution.building.empty()) t->mutable_location()->set_building(a.resolution.building);
   t->set_tier(tier_of(a.routing.tier));
   t->set_assignee_code(a.routing.assignee_code);
+  for (const auto& s : a.suggestions) *t->add_suggestions() = s;
   if (!a.routing.assignee_code.empty()) t->set_status(v1::TICKET_STATUS_ASSIGNED);
 }
 

@@ -20,6 +20,7 @@ struct TrainReport {
   std::size_t unlabelled = 0;    // records with no label row (skipped)
   std::size_t prior_examples = 0;   // from the category table and the lexicon beside it
   std::string data_version;
+  double temperature = 1;        // confidence calibration fitted on held-out phrasing families
 };
 
 /// Which county knowledge training adds to the labelled history (docs/routing_knowledge.md).

@@ -33,6 +33,7 @@
 #include "gridhub/plugin/api.hpp"
 #include "gridhub/v1/event.pb.h"
 #include "gridhub/v1/log.pb.h"
+#include "gridhub/v1/ticket.pb.h"
 
 namespace gridhub::pipeline {
 
@@ -76,6 +77,9 @@ struct Assessment {
   plugin::Classification classification;
   plugin::Routing routing;
   std::vector<gridhub::v1::StageDecision> decisions;
+  // When the classifier abstained (a ticket without a category, with suggestions): each suggested
+  // category as the router would route it, best first — what the 12345 centre's dispatcher sees.
+  std::vector<gridhub::v1::DispatchSuggestion> suggestions;
 
   plugin::Record record() const;
 };

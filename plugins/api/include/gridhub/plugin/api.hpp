@@ -1,5 +1,6 @@
 #pragma once
-/// The gridhub routing-plugin ABI, version 3 (2: Merger::recall; 3: Routing without sla_due_us).
+/// The gridhub routing-plugin ABI, version 4 (2: Merger::recall; 3: Routing without sla_due_us;
+/// 4: Classification::suggestions).
 ///
 /// A plugin is one pipeline stage — resolver, classifier, merger or router — behind a small C++
 /// interface, plus one `extern "C"` entry point returning a Descriptor. The host checks
@@ -25,6 +26,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gridhub::plugin {
 
@@ -33,7 +35,9 @@ namespace gridhub::plugin {
 /// 3: Routing lost sla_due_us: deadlines are the hub's SLA policy's alone (working calendar, tier,
 /// category), so a router cannot set one that the hub then contradicts. The struct's layout changed, so
 /// version-2 modules are refused.
-inline constexpr std::uint32_t kAbiVersion = 3;
+/// 4: Classification gained `suggestions` (the classifier's top categories, for the 12345 centre's
+/// manual dispatch when it abstains); the struct's layout changed, so version-3 modules are refused.
+inline constexpr std::uint32_t kAbiVersion = 4;
 
 enum class Datum : std::uint32_t { kUnknown = 0, kWgs84 = 1, kGcj02 = 2, kBd09 = 3 };
 
@@ -80,11 +84,21 @@ struct Resolution {
   Reason why;
 };
 
+/// One category the classifier considers, with its (calibrated) probability.
+struct CategorySuggestion {
+  std::string category_code;
+  double confidence = 0;        // 0..1
+};
+
 struct Classification {
   bool is_ticket = false;
-  std::string category_code;    // empty when not a ticket or unknown
-  double confidence = 0;        // 0..1
+  std::string category_code;    // empty when not a ticket, unknown, or the classifier abstained
+  double confidence = 0;        // 0..1; for a ticket: the (calibrated) probability of its category
   Reason why;
+  /// For tickets: the most probable categories, best first, at most three. When the classifier
+  /// abstains (category_code empty, confidence below its threshold) the hub routes each of them so
+  /// the 12345 centre's dispatcher sees where the ticket would have gone.
+  std::vector<CategorySuggestion> suggestions;
 };
 
 /// What the merger knows of a record after resolution and classification.

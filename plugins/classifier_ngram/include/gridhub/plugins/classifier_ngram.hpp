@@ -15,11 +15,20 @@
 /// The model is an immutable value: train once, `save` a versioned artefact, `load` it in the hub.
 /// Same examples + same options (seed included) give a byte-identical artefact.
 ///
+/// Confidence: a ticket's confidence is the probability of its category among the categories (the
+/// not-a-ticket class decided separately, by ticket_threshold), calibrated by temperature scaling.
+/// The temperature is fitted at training time on held-out folds (`TrainOptions::calibration_folds`:
+/// `gridhubctl train` holds out whole phrasing families) and stored in the artefact; a model without
+/// one (older artefacts) loads with temperature 1, i.e. the plain softmax. docs/routing_knowledge.md
+/// shows the reliability before and after.
+///
 /// Plugin config keys (the `[classifier]` table handed to create()):
 ///   model              string, required  path of the artefact written by Model::save
 ///   ticket_threshold   float, 0.5        P(ticket) at or above which a record is a ticket
-///   min_confidence     float, 0.0        below this category probability the ticket keeps an empty
-///                                        category (manual dispatch) instead of a guess
+///   min_confidence     float, 0.7        abstention threshold: below this (calibrated) category
+///                                        confidence the ticket keeps an empty category and its top
+///                                        three suggestions, and the router sends it to the 12345
+///                                        centre's manual dispatch instead of a guess (0 = never)
 ///   staff_never_ticket bool,  true       chat messages from the exporting staff account are not tickets
 
 #include <cstdint>
@@ -68,15 +77,26 @@ struct TrainOptions {
   // Dictionary words (load_word_dictionary) as features beside the n-grams; null = none. Off by
   // default: see docs/routing_knowledge.md for what it adds and what it costs per record.
   std::shared_ptr<const detail::Segmenter> words;
+  // Confidence calibration: one fold id per example (same order as the examples; -1 = never held
+  // out, e.g. prior examples). Per fold a model is trained on the rest and scores the fold's tickets;
+  // the temperature minimising their negative log-likelihood is stored in the artefact. Empty = no
+  // calibration (temperature 1). The folds enter the data version.
+  std::vector<int> calibration_folds;
 };
+
+/// Abstention threshold of the plugin's `min_confidence` when the config does not set it: chosen on
+/// the example county's held-out phrasing families (docs/routing_knowledge.md, "Confidence").
+inline constexpr double kDefaultMinConfidence = 0.7;
 
 struct Prediction {
   bool is_ticket = false;
   std::string category;          // "" when not a ticket
-  double confidence = 0;         // probability of the decision: P(category) for tickets, P(not) otherwise
+  double confidence = 0;         // probability of the decision: calibrated P(category | ticket) for
+                                 // tickets, P(not) otherwise
   double ticket_probability = 0; // 1 - P(not a ticket); 0 when a rule decided
   std::string rule;              // "ngram_model", or the rule that decided before the model
   std::string why;               // "1801 p=0.93: 没水(+1.2) 停水(+0.8) hint:供水(+0.5)"
+  std::vector<plugin::CategorySuggestion> suggestions;   // tickets: top three categories, best first
 };
 
 class Model {
@@ -97,6 +117,8 @@ class Model {
   const std::string& data_version() const noexcept;
   /// Class list: "" (not a ticket) first, then the category codes in ascending order.
   const std::vector<std::string>& classes() const noexcept;
+  /// Calibration temperature of the category confidences (1 when the model was not calibrated).
+  double temperature() const noexcept;
 
   struct Impl;
 

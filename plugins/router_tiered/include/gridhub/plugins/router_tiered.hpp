@@ -2,6 +2,7 @@
 /// router_tiered: "small matters stay in the grid, big ones stay in the community, and only then
 /// county departments". Each category's initial tier (categories.csv) decides the assignee:
 ///   1. out-of-county address                         -> center, CTR_12345 (manual dispatch)
+///   1a. the classifier abstained (no category, suggestions) -> center, CTR_12345 (manual dispatch)
 ///   2. initial tier county                           -> county, the category's county department
 ///   3. initial tier grid and the grid is known       -> grid, the grid
 ///   4. initial tier grid/community, community known  -> community, the community office

@@ -6,10 +6,6 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include <memory>
-#include <mutex>
-#include <thread>
-
 #include "../../testing/temp_dir.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/core/normalizer.hpp"
@@ -66,53 +62,6 @@ TEST(LogWriter, EverySubmitterSharesItsCommitsInOrderAndIsToldOnTheIoThread) {
   EXPECT_EQ(heard, (std::vector<std::string>{"B@2", "cursor@2", "A again: duplicate of 1"}));
   EXPECT_EQ(committed_head, 2u);
   EXPECT_EQ(acks_waiting, 1u);
-}
-
-/// Notes the thread the sequencer decides on: the writer thread.
-class NoteThread final : public IntakeHook {
- public:
-  void complete(log::IntakeItem&, std::uint64_t, const std::string&, std::int64_t) noexcept override {
-    std::lock_guard lock(mu);
-    writer = std::this_thread::get_id();
-  }
-  std::mutex mu;
-  std::thread::id writer;
-};
-
-TEST(LogWriter, ACommittedBatchIsFreedOffTheWriterThread) {
-  gridhub::testing::TempDir dir;
-  ManualClock clock(1'700'000'000'000'000);
-  auto log = open_log(dir / "log.db", log::LogOptions{}, clock);
-  ASSERT_TRUE(log.ok()) << log.error().message();
-  boost::asio::io_context io;
-  NoteThread hook;
-  std::mutex mu;
-  std::vector<std::thread::id> freed_on;   // where each item's pipeline state was destroyed
-  {
-    Sequencer sequencer(log.value()->storage(), clock, &hook);
-    LogWriter writer(io, sequencer, 1000);
-    for (const char* key : {"A", "B", "C"}) {
-      auto item = intake(key);
-      std::get<log::IntakeItem>(item).hook_state = std::shared_ptr<void>(new int(0), [&](void* p) {
-        delete static_cast<int*>(p);
-        std::lock_guard lock(mu);
-        freed_on.push_back(std::this_thread::get_id());
-      });
-      writer.submit(std::move(item), [](const Status&, const log::AppendOutcome&) {});
-    }
-    writer.stop();   // the reclaimer has freed everything once stop returns
-    io.run();
-  }
-  ASSERT_EQ(freed_on.size(), 3u);
-  const std::thread::id writer_thread = [&] {
-    std::lock_guard lock(hook.mu);
-    return hook.writer;
-  }();
-  ASSERT_NE(writer_thread, std::thread::id{});
-  for (const auto& id : freed_on) {
-    EXPECT_NE(id, writer_thread) << "the writer thread spent its time freeing a committed batch";
-    EXPECT_NE(id, std::this_thread::get_id()) << "freed by nobody until the writer was destroyed";
-  }
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "gridhub/core/log_writer.hpp"
 
-#include <pthread.h>
-
 #include <boost/asio/post.hpp>
 
 #include <chrono>
@@ -10,10 +8,7 @@ namespace gridhub::core {
 
 LogWriter::LogWriter(boost::asio::io_context& io, Sequencer& sequencer, std::size_t max_batch)
     : io_(io), sequencer_(sequencer), max_batch_(max_batch), head_(sequencer.head_seq()) {
-  reclaimer_ = std::thread([this] { run_reclaimer(); });
-  ::pthread_setname_np(reclaimer_.native_handle(), "gridhub-reclaim");
   thread_ = std::thread([this] { run(); });
-  ::pthread_setname_np(thread_.native_handle(), "gridhub-writer");
 }
 
 LogWriter::~LogWriter() { stop(); }
@@ -41,37 +36,6 @@ void LogWriter::stop() {
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
-  {
-    std::lock_guard lock(reclaim_mu_);
-    reclaim_stopping_ = true;
-  }
-  reclaim_cv_.notify_one();
-  if (reclaimer_.joinable()) reclaimer_.join();
-}
-
-void LogWriter::reclaim(Spent spent) {
-  {
-    std::lock_guard lock(reclaim_mu_);
-    if (spent_.size() < kReclaimBehind) {
-      spent_.push_back(std::move(spent));
-      spent = {};
-    }
-  }
-  reclaim_cv_.notify_one();
-  // Reached only with `spent` still full when the reclaimer is behind: freed here, at the end of scope.
-}
-
-void LogWriter::run_reclaimer() {
-  std::vector<Spent> batch;
-  for (;;) {
-    {
-      std::unique_lock lock(reclaim_mu_);
-      reclaim_cv_.wait(lock, [&] { return reclaim_stopping_ || !spent_.empty(); });
-      if (spent_.empty()) return;   // stopping and drained
-      batch.swap(spent_);
-    }
-    batch.clear();   // the destructors this thread exists for
-  }
 }
 
 void LogWriter::run() {
@@ -98,22 +62,19 @@ void LogWriter::run() {
       }
     }
     std::vector<log::AppendOutcome> outcomes;
-    Spent spent;
     const auto started = commit_seconds != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    Status status = sequencer_.append(items, spent.writes, outcomes);
+    Status status = sequencer_.append(items, outcomes);
     if (commit_seconds != nullptr) {
       commit_seconds->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       batch_size->observe(static_cast<double>(items.size()));
     }
     head_.store(sequencer_.head_seq(), std::memory_order_relaxed);
     queued_ -= items.size();
+    items.clear();
     boost::asio::post(io_, [this, w = std::move(waiters), s = std::move(status), o = std::move(outcomes)]() mutable {
       committed(w, s, o);
     });
     waiters = {};
-    spent.items = std::move(items);
-    items = {};
-    reclaim(std::move(spent));
   }
 }
 

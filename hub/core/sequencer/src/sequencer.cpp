@@ -63,21 +63,15 @@ void Sequencer::dropped() {
 }
 
 Status Sequencer::append(std::span<log::AppendItem> items, std::vector<log::AppendOutcome>& out) {
-  Status s = append(items, own_writes_, out);
-  own_writes_.clear();
-  return s;
-}
-
-Status Sequencer::append(std::span<log::AppendItem> items, std::vector<log::Write>& writes,
-                         std::vector<log::AppendOutcome>& out) {
-  if (auto s = decide(items, writes, out); !s) return s;
-  Status s = storage_.append(writes);
+  if (auto s = decide(items, own_writes_, out); !s) return s;
+  Status s = storage_.append(own_writes_);
   if (s) {
     stored();
   } else {
     dropped();
     out.clear();
   }
+  own_writes_.clear();
   return s;
 }
 

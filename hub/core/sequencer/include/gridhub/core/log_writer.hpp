@@ -6,11 +6,6 @@
 /// commit's fsync runs, the next batch accumulates — so batch size follows load and no timer is needed.
 /// Config: the batch is capped by [ingest] max_batch (hub_config.hpp).
 ///
-/// A committed batch's items and decided records (protobuf messages, strings, the pipeline's state) are
-/// freed on a thread of their own, the reclaimer, not on the writer's: freeing them was about a fifth of
-/// the writer's time. When the reclaimer is kReclaimBehind batches behind, the writer frees inline, so
-/// memory stays bounded whatever the load.
-///
 /// The writer thread runs sequencer -> storage one batch after the other. To decide batch N+1 while
 /// storage commits batch N, the loop would hand batch N to a second (storage) thread after decide(),
 /// keep the sequencer's overlay until that commit is confirmed, and on a failed commit of N drop N+1's
@@ -85,15 +80,6 @@ class LogWriter {
   void run();
   void committed(std::vector<Waiter>& waiters, const Status& status, const std::vector<log::AppendOutcome>& outcomes);
 
-  /// What a committed batch leaves behind, to be freed off the writer thread.
-  struct Spent {
-    std::vector<log::AppendItem> items;
-    std::vector<log::Write> writes;
-  };
-  static constexpr std::size_t kReclaimBehind = 4;
-  void reclaim(Spent spent);
-  void run_reclaimer();
-
   boost::asio::io_context& io_;
   Sequencer& sequencer_;
   const std::size_t max_batch_;
@@ -107,11 +93,6 @@ class LogWriter {
   http::Histogram* commit_seconds_ = nullptr;
   std::atomic<std::size_t> queued_{0};
   std::atomic<std::uint64_t> head_{0};
-  std::mutex reclaim_mu_;
-  std::condition_variable reclaim_cv_;
-  std::vector<Spent> spent_;
-  bool reclaim_stopping_ = false;
-  std::thread reclaimer_;   // started before thread_, stopped after it
   std::thread thread_;
 };
 

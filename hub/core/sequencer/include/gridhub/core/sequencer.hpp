@@ -67,9 +67,6 @@ class Sequencer {
   /// decide, then storage's append, in one step (what the writer thread runs). On failure nothing was
   /// stored and `out` is empty.
   Status append(std::span<log::AppendItem> items, std::vector<log::AppendOutcome>& out);
-  /// The same, leaving the decided records in `writes` for the caller to free where it likes (the
-  /// writer frees them off its thread); `items` are spent as well.
-  Status append(std::span<log::AppendItem> items, std::vector<log::Write>& writes, std::vector<log::AppendOutcome>& out);
 
   /// The last seq decided and stored.
   std::uint64_t head_seq() const { return head_; }

@@ -393,6 +393,11 @@ TEST_F(BadWorld, TheOutsideListIsPartOfTheVersionAndMayNotReuseAPlaceOfTheStreet
   ASSERT_FALSE(clash.ok());
   EXPECT_NE(clash.error().message().find("outside.csv:"), std::string::npos) << clash.error().message();
   EXPECT_NE(clash.error().message().find("春晖名居"), std::string::npos) << clash.error().message();
+  rewrite("outside.csv", "春晖名居,town,扶风县", ",town,扶风县");   // a row without its name
+  auto unnamed = Gazetteer::load(dir_);
+  ASSERT_FALSE(unnamed.ok());
+  EXPECT_NE(unnamed.error().message().find("outside.csv:"), std::string::npos) << unnamed.error().message();
+  EXPECT_NE(unnamed.error().message().find("empty name"), std::string::npos) << unnamed.error().message();
   fs::remove(dir_ / "outside.csv");   // optional: a world without it loads
   EXPECT_TRUE(Gazetteer::load(dir_).ok());
 }

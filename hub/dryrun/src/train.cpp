@@ -50,12 +50,24 @@ std::vector<int> calibration_folds(const std::vector<InputRecord>& records, cons
   return fold;
 }
 
+classifier_ngram::TrainingExample example_of(const pipeline::Assessment& a) {
+  classifier_ngram::TrainingExample ex;
+  ex.text = a.text;
+  ex.category_hint = a.category_hint;
+  ex.message_kind = a.message_kind;
+  ex.from_staff = a.from_staff;
+  ex.request_kind = a.request_kind;
+  ex.channel = a.channel;
+  return ex;
+}
+
 }  // namespace
 
 Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, const std::filesystem::path& labels,
                                      const std::filesystem::path& categories, const std::filesystem::path& out,
-                                     std::uint64_t seed, const Knowledge& knowledge) {
-  auto lab = label_records(records, labels);
+                                     std::uint64_t seed, const Knowledge& knowledge, const std::vector<LogLabel>& from_log) {
+  auto lab = records.empty() && labels.empty() ? Result<std::vector<RecordLabel>>(std::vector<RecordLabel>{})
+                                                : label_records(records, labels);
   if (!lab) return lab.error();
 
   // Normalize exactly as the hub does: a pipeline with no stages is the normalizer alone.
@@ -77,17 +89,21 @@ Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, co
     }
     if (label->malformed || r.event.has_rejection()) continue;
     auto a = norm.value()->assess(r.event);
-    classifier_ngram::TrainingExample ex;
-    ex.text = a.text;
-    ex.category_hint = a.category_hint;
-    ex.message_kind = a.message_kind;
-    ex.from_staff = a.from_staff;
-    ex.request_kind = a.request_kind;
-    ex.channel = a.channel;
+    classifier_ngram::TrainingExample ex = example_of(a);
     ex.label = label->is_ticket ? label->category : std::string{};
     (label->is_ticket ? report.tickets : report.not_tickets)++;
     examples.push_back(std::move(ex));
     folds.push_back(fold_of[i]);
+  }
+  for (const auto& l : from_log) {
+    // The log holds the event as the adapter sent it: normalized here exactly as the hub did.
+    auto a = norm.value()->assess(l.event);
+    classifier_ngram::TrainingExample ex = example_of(a);
+    ex.label = l.category;
+    ++report.tickets;
+    ++report.log_examples;
+    examples.push_back(std::move(ex));
+    folds.push_back(-1);
   }
   report.examples = examples.size();
   auto prior = classifier_ngram::category_examples(categories);

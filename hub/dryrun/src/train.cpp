@@ -19,10 +19,12 @@ Result<Knowledge> parse_knowledge(std::string_view spec) {
       k.descriptions = true;
     } else if (item == "lexicon") {
       k.lexicon = true;
+    } else if (item == "terms") {
+      k.terms = true;
     } else if (item == "words") {
       k.words = true;
     } else {
-      return Error(Errc::bad_value, fmt::format("--knowledge: unknown item '{}' (descriptions, lexicon, words or none)", item));
+      return Error(Errc::bad_value, fmt::format("--knowledge: unknown item '{}' (descriptions, lexicon, terms, words or none)", item));
     }
     start = comma + 1;
   }
@@ -113,10 +115,14 @@ Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, co
   // The county's lexicon sits beside its category table; a county without one trains on
   // names, descriptions and history alone.
   const auto lexicon = categories.parent_path() / classifier_ngram::kLexiconFile;
+  std::vector<std::pair<std::string, std::string>> lexicon_features;   // (code, term): the terms as features too
   if (knowledge.lexicon && std::filesystem::exists(lexicon)) {
     auto lex = classifier_ngram::lexicon_examples(lexicon, codes);
     if (!lex) return lex.error();
-    for (auto& ex : lex.value()) prior->push_back(std::move(ex));
+    for (auto& ex : lex.value()) {
+      if (knowledge.terms) lexicon_features.emplace_back(ex.label, ex.text);
+      prior->push_back(std::move(ex));
+    }
   }
   if (!knowledge.descriptions) {
     // The table's own examples come first; the lexicon's follow them.
@@ -134,6 +140,7 @@ Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, co
   classifier_ngram::TrainOptions opts;
   opts.seed = seed;
   opts.calibration_folds = std::move(folds);
+  opts.lexicon_features = std::move(lexicon_features);
   if (knowledge.words) {
     auto words = classifier_ngram::load_word_dictionary();
     if (!words) return words.error();

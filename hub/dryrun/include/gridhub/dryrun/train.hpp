@@ -29,10 +29,11 @@ struct TrainReport {
 struct Knowledge {
   bool descriptions = true;   // categories.csv names and descriptions as prior examples
   bool lexicon = true;        // lexicon.csv beside categories.csv, when there is one
+  bool terms = true;          // with the lexicon: each of its terms also a full-weight feature of its category
   bool words = false;         // friso dictionary words as features (costs per-record time)
 };
 
-/// Parses "descriptions,lexicon,words" (any subset; "none" for the history alone).
+/// Parses "descriptions,lexicon,terms,words" (any subset; "none" for the history alone).
 Result<Knowledge> parse_knowledge(std::string_view spec);
 
 /// `records` are labelled by the `labels` CSV (both may be empty when `from_log` has labels); the

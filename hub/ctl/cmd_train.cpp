@@ -69,7 +69,7 @@ int run_train(const TrainArgs& a) {
     return 1;
   }
   std::cout << "trained on " << rep->examples << " labelled records (" << rep->tickets << " tickets, "
-            << rep->not_tickets << " not; " << rep->log_examples << " of them from the log) + " << rep->prior_examples << " category-table examples; "
+            << rep->not_tickets << " not) + " << rep->prior_examples << " category-table examples; "
             << rep->unlabelled << " records had no label\nwrote " << a.out << " (" << rep->data_version << ", confidence temperature "
             << fmt::format("{:.3f}", rep->temperature) << ")\n";
   return 0;

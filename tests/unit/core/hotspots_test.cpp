@@ -10,6 +10,7 @@
 #include "gridhub/auth/entitlement.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/common/config.hpp"
+#include "gridhub/core/hub_config.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "../../testing/temp_dir.hpp"
 
@@ -348,6 +349,19 @@ TEST(HotspotSettings, ReadsDefaultsAndPerCategoryThresholdsAndNamesABadOne) {
     EXPECT_NE(std::string(e.what()).find("0102"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("three"), std::string::npos) << e.what();
   }
+}
+
+TEST(HotspotSettings, AHubConfigWithHotspotsButNoSlaIsRefusedNamingBoth) {
+  const std::string base = "[hub]\nlog_db = \"log.db\"\n[ingest]\nendpoints = [\"ipc://in\"]\n[stream]\nendpoints = [\"ipc://out\"]\n";
+  auto cfg = config::Config::parse(base + "[hotspots]\ntickets = 3\n", "hub.toml", ".", hub_config_spec());
+  try {
+    hub_config_from(cfg);
+    FAIL() << "[hotspots] routes one tier up by the [sla] policy; without it the hub must not start";
+  } catch (const config::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("[hotspots] needs [sla]"), std::string::npos) << e.what();
+  }
+  auto off = hub_config_from(config::Config::parse(base, "hub.toml", ".", hub_config_spec()));
+  EXPECT_FALSE(off.hotspots.has_value()) << "off without the section";
 }
 
 }  // namespace

@@ -168,6 +168,12 @@ TEST_F(OpsPage, ShowsTheCountysGridsAndTheHubsFiguresAndUpdatesLiveInChromium) {
   EXPECT_EQ(page_assignees(), hub_open);
   EXPECT_EQ(dt.eval("document.getElementById('open').textContent"), std::to_string(static_cast<long long>(total)));
   EXPECT_EQ(dt.eval("String([...document.querySelectorAll('path.grid')].reduce((s, p) => s + +p.dataset.open, 0) > 0)"), "true");
+  // Dead letters: what the hub's /metrics counts (read from its admin endpoint every 2 s).
+  double dead = 0;
+  for (const auto& [k, n] : samples(metrics(), "gridhub_hub_ingest_dead_letters_total", "reason")) dead += n;
+  const std::string dead_text = std::to_string(static_cast<long long>(dead));
+  EXPECT_EQ(dt.wait_eval("document.getElementById('dead').textContent", [&](const std::string& v) { return v == dead_text; }),
+            dead_text);
   const std::string text = dt.eval("document.body.innerText");
   for (const char* label : {"在办工单", "已超时限", "数据流滞后", "死信", "网格地图", "各社区积压", "各部门积压", "临近时限工单", "热点"}) {
     EXPECT_NE(text.find(label), std::string::npos) << label;

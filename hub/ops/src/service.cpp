@@ -43,15 +43,12 @@ AdminFigures parse_admin_metrics(std::string_view text) {
     const std::size_t nl = text.find('\n');
     const std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    // The hub's page: the dead-letter family appears with the first dead letter, so none means 0.
+    if (line.starts_with("gridhub_hub_")) dead_seen = true;
     if (line.starts_with("gridhub_hub_log_head_seq ")) {
       if (auto v = sample_value(line)) f.head_seq = static_cast<std::uint64_t>(std::llround(*v));
     } else if (line.starts_with("gridhub_hub_ingest_dead_letters_total{") || line.starts_with("gridhub_hub_ingest_dead_letters_total ")) {
-      if (auto v = sample_value(line)) {
-        dead += *v;
-        dead_seen = true;
-      }
-    } else if (line.starts_with("gridhub_hub_")) {
-      dead_seen = true;   // the hub's page, where the family appears with the first dead letter: none yet
+      if (auto v = sample_value(line)) dead += *v;
     }
   }
   if (dead_seen) f.dead_letters = static_cast<std::uint64_t>(std::llround(dead));

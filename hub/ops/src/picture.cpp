@@ -44,11 +44,6 @@ int unknown_body_field(const v1::LogRecord& rec) {
   return 0;
 }
 
-struct Tally {
-  std::int64_t open = 0;
-  std::int64_t breached = 0;
-};
-
 }  // namespace
 
 void Picture::apply(std::uint64_t seq, std::string_view record) {
@@ -70,17 +65,39 @@ void Picture::apply(std::uint64_t seq, std::string_view record) {
   }
   const v1::Ticket* t = log::record_ticket(rec);
   if (t == nullptr || t->ticket_id().empty()) return;   // no ticket (chit-chat) or an erasure of one not held
+  auto it = open_.find(t->ticket_id());
+  if (it != open_.end()) count(it->first, it->second, -1);
   if (!is_open(t->status())) {
-    open_.erase(t->ticket_id());
+    if (it != open_.end()) open_.erase(it);
     return;
   }
-  OpenTicket& o = open_[t->ticket_id()];
+  if (it == open_.end()) it = open_.emplace(t->ticket_id(), OpenTicket{}).first;
+  OpenTicket& o = it->second;
   o.grid = t->grid_code();
   o.community = t->community_code();
   o.assignee = t->assignee_code();
   o.category = t->category_code();
   o.tier = t->tier();
   o.due_us = t->has_sla_due() ? t->sla_due().unix_micros() : 0;
+  count(it->first, o, +1);
+}
+
+void Picture::count(const std::string& id, const OpenTicket& t, int sign) {
+  auto add = [sign](auto& m, const auto& key) {
+    auto& n = m[key];
+    n += sign;
+    if (n == 0) m.erase(key);
+  };
+  add(by_grid_, t.grid);
+  add(by_community_, t.community);
+  add(by_assignee_, t.assignee);
+  add(by_tier_, t.tier);
+  if (t.due_us == 0) return;
+  if (sign > 0) {
+    by_due_.emplace(t.due_us, id);
+  } else {
+    by_due_.erase({t.due_us, id});
+  }
 }
 
 void Picture::note_head(std::uint64_t head) {
@@ -105,28 +122,21 @@ void Picture::note_connected(bool connected) {
 }
 
 std::string Picture::summary_json(std::int64_t now_us, std::size_t nearest) const {
-  std::map<std::string_view, Tally> grids;
-  std::map<std::string_view, Tally> communities;
-  std::map<std::string_view, Tally> assignees;
-  std::map<std::string_view, std::int64_t> tiers;
+  // Breached: the running clocks due before now, a prefix of the deadline index.
+  std::unordered_map<std::string_view, std::int64_t> late_grid, late_community, late_assignee;
+  const auto first_running = by_due_.lower_bound({now_us, std::string()});
   std::int64_t breached = 0;
-  std::vector<std::pair<std::int64_t, const std::pair<const std::string, OpenTicket>*>> upcoming;
-  for (const auto& entry : open_) {
-    const OpenTicket& t = entry.second;
-    const bool late = t.due_us != 0 && t.due_us < now_us;
-    breached += late ? 1 : 0;
-    for (auto* m : {&grids, &communities, &assignees}) {
-      const std::string& key = m == &grids ? t.grid : m == &communities ? t.community : t.assignee;
-      Tally& c = (*m)[key];
-      ++c.open;
-      c.breached += late ? 1 : 0;
-    }
-    ++tiers[tier_key(t.tier)];
-    if (t.due_us != 0 && !late) upcoming.emplace_back(t.due_us, &entry);
+  for (auto it = by_due_.begin(); it != first_running; ++it) {
+    const OpenTicket& t = open_.at(it->second);
+    ++breached;
+    ++late_grid[t.grid];
+    ++late_community[t.community];
+    ++late_assignee[t.assignee];
   }
-  const std::size_t n = std::min(nearest, upcoming.size());
-  std::partial_sort(upcoming.begin(), upcoming.begin() + static_cast<std::ptrdiff_t>(n), upcoming.end(),
-                    [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : a.second->first < b.second->first; });
+  auto late = [](const auto& m, std::string_view key) -> std::int64_t {
+    auto it = m.find(key);
+    return it == m.end() ? 0 : it->second;
+  };
 
   namespace json = boost::json;
   json::object out;
@@ -140,28 +150,30 @@ std::string Picture::summary_json(std::int64_t now_us, std::size_t nearest) cons
   out["open"] = static_cast<std::int64_t>(open_.size());
   out["breached"] = breached;
   json::object g;
-  for (const auto& [code, c] : grids) {
-    if (!code.empty()) g[code] = json::array{c.open, c.breached};
+  for (const auto& [code, n] : by_grid_) {
+    if (!code.empty()) g[code] = json::array{n, late(late_grid, code)};
   }
   out["grids"] = std::move(g);
-  auto rows = [&](const std::map<std::string_view, Tally>& m, auto name) {
-    std::vector<std::pair<std::string_view, Tally>> v(m.begin(), m.end());
-    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second.open > b.second.open; });
+  auto rows = [&](const std::unordered_map<std::string, std::int64_t>& m, const auto& lates, auto name) {
+    std::vector<std::pair<std::string_view, std::int64_t>> v(m.begin(), m.end());
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
     json::array a;
-    for (const auto& [code, c] : v) {
-      a.push_back(json::object{{"code", code}, {"name", code.empty() ? std::string("（未定）") : name(code)}, {"open", c.open},
-                               {"breached", c.breached}});
+    for (const auto& [code, n] : v) {
+      a.push_back(json::object{{"code", code}, {"name", code.empty() ? std::string("（未定）") : name(code)}, {"open", n},
+                               {"breached", late(lates, code)}});
     }
     return a;
   };
-  out["communities"] = rows(communities, [&](std::string_view c) { return world_.community_name(c); });
-  out["assignees"] = rows(assignees, [&](std::string_view c) { return world_.assignee_name(c); });
+  out["communities"] = rows(by_community_, late_community, [&](std::string_view c) { return world_.community_name(c); });
+  out["assignees"] = rows(by_assignee_, late_assignee, [&](std::string_view c) { return world_.assignee_name(c); });
   json::object t;
-  for (const auto& [tier, count] : tiers) t[tier] = count;
+  for (const auto& [tier, n] : by_tier_) t[tier_key(tier)] = n;
   out["tiers"] = std::move(t);
   json::array near;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& [id, o] = *upcoming[i].second;
+  auto next = first_running;
+  for (std::size_t i = 0; i < nearest && next != by_due_.end(); ++i, ++next) {
+    const std::string& id = next->second;
+    const OpenTicket& o = open_.at(id);
     near.push_back(json::object{{"id", id},
                                 {"category", world_.category_name(o.category)},
                                 {"grid", world_.grid_name(o.grid)},

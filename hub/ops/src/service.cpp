@@ -95,6 +95,9 @@ Status OpsService::start() {
     keys = std::move(k.value());
   }
   if (auto st = http_.start(); !st) return st;
+  arm_push();
+  if (!config_.hub_admin.empty()) scrape_admin();
+  if (config_.stream.empty()) return Ok{};
   stream_thread_ = std::thread([this, keys = std::move(keys)] {
     stream::StreamClientOptions o;
     o.endpoint = config_.stream;
@@ -116,15 +119,8 @@ Status OpsService::start() {
         picture_.note_connected(true);
       });
     };
-    auto inbox = inbox_;
-    const int rc = stream::run_stream(o, [this, inbox](const v1::Delivery& d) {
-      bool first = false;
-      {
-        std::lock_guard lock(inbox->mu);
-        first = inbox->records.empty();
-        inbox->records.emplace_back(d.seq(), d.record());
-      }
-      if (first) net::post(io_, [this] { drain(); });
+    const int rc = stream::run_stream(o, [this](const v1::Delivery& d) {
+      deliver(d.seq(), d.record());
       return true;
     });
     if (rc != 0 && !stop_.load()) {
@@ -137,9 +133,18 @@ Status OpsService::start() {
       });
     }
   });
-  arm_push();
-  if (!config_.hub_admin.empty()) scrape_admin();
   return Ok{};
+}
+
+void OpsService::deliver(std::uint64_t seq, std::string record) {
+  bool first = false;
+  {
+    std::lock_guard lock(inbox_->mu);
+    first = inbox_->records.empty();
+    inbox_->records.emplace_back(seq, std::move(record));
+  }
+  // One drain per burst: the io thread takes whatever piled up meanwhile in one go.
+  if (first) net::post(io_, [this] { drain(); });
 }
 
 void OpsService::stop() {

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,8 +58,16 @@ class Picture {
   std::string summary_json(std::int64_t now_us, std::size_t nearest = 15) const;
 
  private:
+  /// Adds (+1) or removes (-1) one open ticket's share of the counts and the deadline index.
+  void count(const std::string& id, const OpenTicket& t, int sign);
+
   const World& world_;
   std::unordered_map<std::string, OpenTicket> open_;   // by ticket id
+  // Kept as records arrive, so a summary costs the breached tickets and the names, not every open
+  // ticket: open counts per grid, community, assignee and tier, and the running clocks by due time.
+  std::unordered_map<std::string, std::int64_t> by_grid_, by_community_, by_assignee_;
+  std::map<int, std::int64_t> by_tier_;
+  std::set<std::pair<std::int64_t, std::string>> by_due_;
   std::deque<OtherRecord> others_;                      // the latest few, newest last
   std::uint64_t other_count_ = 0;
   std::uint64_t unreadable_ = 0;

@@ -47,6 +47,10 @@ class OpsService {
   std::string ready_line() const { return http_.ready_line(); }
   /// Set when the hub refused the subscription (the process should exit 1).
   bool refused() const { return refused_; }
+  /// One stored log record for the picture, from any thread, in seq order: what the stream thread
+  /// does with each delivery. With an empty ops.stream no stream is opened and this is the only
+  /// source (the ops bench feeds the service so).
+  void deliver(std::uint64_t seq, std::string record);
 
  private:
   struct Inbox {

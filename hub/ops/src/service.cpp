@@ -226,7 +226,7 @@ void OpsService::scrape_admin() {
       if (f.head_seq) picture_.note_head(*f.head_seq);
       if (f.dead_letters) picture_.note_dead_letters(*f.dead_letters);
     }
-    arm_scrape();
+    if (!stopped_) arm_scrape();
   };
   s->stream.async_connect(ep, [s, done](beast::error_code ec) {
     if (ec) return done(ec);

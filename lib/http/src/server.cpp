@@ -424,7 +424,13 @@ class Session : public std::enable_shared_from_this<Session> {
                 "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n");
     auto junk = std::make_shared<std::array<char, 256>>();
     watch_close(junk);
-    handler(request_, std::make_shared<Events>(weak_from_this()));
+    try {
+      handler(request_, std::make_shared<Events>(weak_from_this()));
+    } catch (const std::exception& e) {
+      // The 200 is on its way: an error answer can no longer be sent, only the connection closed.
+      spdlog::error("{}: internal error: {}", request_.describe(), e.what());
+      close_events();
+    }
   }
 
   void watch_close(std::shared_ptr<std::array<char, 256>> junk) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
@@ -91,10 +92,10 @@ class OpsPage : public ::testing::Test {
   std::string metrics() { return http_request(hub_->admin(), "GET", "/metrics").body; }
 
   /// Starts gridhub-ops on the hub; returns its page's host:port.
-  std::string start_ops() {
+  std::string start_ops(const std::string& extra = {}) {
     const auto cfg = dir_ / "ops.toml";
     std::ofstream(cfg) << "[ops]\nstream = \"" << hub_->stream() << "\"\nworld_dir = \"" << kWugong << "/world\"\n"
-                       << "listen = \"127.0.0.1:0\"\nhub_admin = \"" << hub_->admin() << "\"\npush_interval_ms = 100\n";
+                       << "listen = \"127.0.0.1:0\"\nhub_admin = \"" << hub_->admin() << "\"\npush_interval_ms = 100\n" << extra;
     ops_.emplace(Process::spawn({bin("gridhub-ops"), "-c", cfg.string()}, dir_ / "ops.stderr"));
     auto line = ops_->read_line(30s);
     if (!line || !line->starts_with("READY http=")) {
@@ -203,6 +204,50 @@ TEST_F(OpsPage, ShowsTheCountysGridsAndTheHubsFiguresAndUpdatesLiveInChromium) {
   EXPECT_EQ(page_assignees(), hub_open_after);
   EXPECT_EQ(dt.eval("String(performance.getEntriesByType('navigation').length)"), "1") << "no reload";
 
+  ops_->signal(SIGTERM);
+  EXPECT_EQ(ops_->wait(), 0) << slurp(dir_ / "ops.stderr");
+}
+
+/// Polls the page's /summary until its seq is `seq` (30 s deadline); returns the last summary.
+boost::json::object summary_at(const std::string& address, std::uint64_t seq) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  boost::json::object s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    s = boost::json::parse(http_request(address, "GET", "/summary").body).as_object();
+    if (s.at("seq").to_number<std::uint64_t>() == seq) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));   // polling with a deadline
+  }
+  return s;
+}
+
+TEST_F(OpsPage, ARestartResumesAfterTheSavedPictureAndMatchesTheHubAgain) {
+  start_hub();
+  import(0, 15);
+  const std::string state = "state_file = \"" + (dir_ / "ops-state.json").string() + "\"\n";
+  std::string address = start_ops(state);
+  ASSERT_FALSE(address.empty());
+  const auto head1 = static_cast<std::uint64_t>(samples(metrics(), "gridhub_hub_log_head_seq", "").at(""));
+  EXPECT_EQ(summary_at(address, head1).at("seq").to_number<std::uint64_t>(), head1);
+  ops_->signal(SIGTERM);
+  ASSERT_EQ(ops_->wait(), 0) << slurp(dir_ / "ops.stderr");
+  ASSERT_TRUE(std::filesystem::exists(dir_ / "ops-state.json"));
+
+  // More tickets while it is down; it starts again from its saved picture, not from seq 1.
+  import(15, 30);
+  address = start_ops(state);
+  ASSERT_FALSE(address.empty());
+  const auto head2 = static_cast<std::uint64_t>(samples(metrics(), "gridhub_hub_log_head_seq", "").at(""));
+  ASSERT_GT(head2, head1);
+  const auto s = summary_at(address, head2);
+  EXPECT_EQ(s.at("seq").to_number<std::uint64_t>(), head2);
+  EXPECT_NE(slurp(dir_ / "ops.stderr").find("resumed from " + (dir_ / "ops-state.json").string() + " at seq " + std::to_string(head1)),
+            std::string::npos)
+      << slurp(dir_ / "ops.stderr");
+  EXPECT_NE(slurp(dir_ / "ops.stderr").find("from seq " + std::to_string(head1 + 1) + ","), std::string::npos)
+      << "the hub streams from after the saved seq: " << slurp(dir_ / "ops.stderr");
+  double total = 0;
+  for (const auto& [a, n] : samples(metrics(), "gridhub_hub_open_tickets", "assignee")) total += n;
+  EXPECT_EQ(s.at("open").to_number<double>(), total);
   ops_->signal(SIGTERM);
   EXPECT_EQ(ops_->wait(), 0) << slurp(dir_ / "ops.stderr");
 }

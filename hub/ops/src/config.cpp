@@ -21,6 +21,7 @@ const config::Spec& ops_spec() {
       {"ops.server_key", Type::kString, false, "the hub's CURVE public key (Z85)"},
       {"ops.key", Type::kString, false, "this process's CURVE secret key file"},
       {"ops.hub_admin", Type::kString, false, "host:port of the hub's [admin] endpoint"},
+      {"ops.state_file", Type::kString, false, "where the picture is saved so a restart resumes"},
       {"ops.title", Type::kString, false, "the page's heading"},
       {"ops.push_interval_ms", Type::kInteger, false, "at most one update per this interval"},
       {"ops.log_level", Type::kString, false, "trace | debug | info | warn | error"},
@@ -50,6 +51,7 @@ OpsConfig load_ops_config(const std::filesystem::path& file) {
     throw config::ConfigError(cfg.where("ops.server_key") + ": not a CURVE public key (40 characters of Z85)");
   }
   o.hub_admin = cfg.get_string("ops.hub_admin");
+  if (cfg.has("ops.state_file")) o.state_file = cfg.get_path("ops.state_file");
   o.title = cfg.get_string("ops.title", o.title);
   o.push_interval_ms = static_cast<int>(cfg.get_int("ops.push_interval_ms", o.push_interval_ms, 10, 60000));
   o.log_level = cfg.get_enum("ops.log_level", o.log_level, {"trace", "debug", "info", "warn", "error"});

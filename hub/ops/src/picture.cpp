@@ -100,6 +100,68 @@ void Picture::count(const std::string& id, const OpenTicket& t, int sign) {
   }
 }
 
+std::string Picture::save_state() const {
+  namespace json = boost::json;
+  json::array tickets;
+  tickets.reserve(open_.size());
+  for (const auto& [id, t] : open_) {
+    tickets.push_back(json::array{json::string(id), json::string(t.grid), json::string(t.community), json::string(t.assignee),
+                                  json::string(t.category), t.tier, t.due_us});
+  }
+  json::array others;
+  for (const auto& o : others_) others.push_back(json::array{o.seq, json::string(o.ticket_id), o.recorded_at_us, o.body_field});
+  return json::serialize(json::object{{"format", "gridhub-ops state 1"},
+                                      {"seq", last_seq_},
+                                      {"other_count", other_count_},
+                                      {"unreadable", unreadable_},
+                                      {"tickets", std::move(tickets)},
+                                      {"others", std::move(others)}});
+}
+
+void Picture::clear() {
+  open_.clear();
+  others_.clear();
+  by_grid_.clear();
+  by_community_.clear();
+  by_assignee_.clear();
+  by_tier_.clear();
+  by_due_.clear();
+  last_seq_ = other_count_ = unreadable_ = 0;
+  ++version_;
+}
+
+Status Picture::restore_state(std::string_view text) {
+  namespace json = boost::json;
+  clear();
+  try {
+    const json::object state = json::parse(text).as_object();
+    if (state.at("format").as_string() != "gridhub-ops state 1") return Error(Errc::bad_value, "format: not \"gridhub-ops state 1\"");
+    for (const auto& v : state.at("tickets").as_array()) {
+      const auto& a = v.as_array();
+      const std::string id(a.at(0).as_string());
+      OpenTicket t{std::string(a.at(1).as_string()), std::string(a.at(2).as_string()), std::string(a.at(3).as_string()),
+                   std::string(a.at(4).as_string()), static_cast<int>(a.at(5).to_number<std::int64_t>()),
+                   a.at(6).to_number<std::int64_t>()};
+      auto [it, fresh] = open_.emplace(id, std::move(t));
+      if (!fresh) throw std::invalid_argument("ticket " + id + " appears twice");
+      count(it->first, it->second, +1);
+    }
+    for (const auto& v : state.at("others").as_array()) {
+      const auto& a = v.as_array();
+      others_.push_back({a.at(0).to_number<std::uint64_t>(), std::string(a.at(1).as_string()), a.at(2).to_number<std::int64_t>(),
+                         static_cast<int>(a.at(3).to_number<std::int64_t>())});
+    }
+    other_count_ = state.at("other_count").to_number<std::uint64_t>();
+    unreadable_ = state.at("unreadable").to_number<std::uint64_t>();
+    last_seq_ = state.at("seq").to_number<std::uint64_t>();
+    head_seq_ = std::max(head_seq_, last_seq_);
+  } catch (const std::exception& e) {
+    clear();
+    return Error(Errc::bad_value, e.what());
+  }
+  return Ok{};
+}
+
 void Picture::note_head(std::uint64_t head) {
   if (head > head_seq_) {
     head_seq_ = head;
@@ -150,7 +212,9 @@ std::string Picture::summary_json(std::int64_t now_us, std::size_t nearest) cons
   out["open"] = static_cast<std::int64_t>(open_.size());
   out["breached"] = breached;
   json::object g;
-  for (const auto& [code, n] : by_grid_) {
+  std::vector<std::pair<std::string_view, std::int64_t>> grids(by_grid_.begin(), by_grid_.end());
+  std::sort(grids.begin(), grids.end());   // the same picture gives the same summary, byte for byte
+  for (const auto& [code, n] : grids) {
     if (!code.empty()) g[code] = json::array{n, late(late_grid, code)};
   }
   out["grids"] = std::move(g);

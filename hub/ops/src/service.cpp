@@ -1,7 +1,15 @@
 #include "gridhub/ops/service.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -64,7 +72,8 @@ OpsService::OpsService(net::io_context& io, OpsConfig config, World world, const
       page_(render_page(world_, config_.title)),
       http_(io, http::HttpServerOptions{.listen = config_.listen}),
       push_timer_(io),
-      scrape_timer_(io) {
+      scrape_timer_(io),
+      save_timer_(io) {
   http_.route("GET", "/", [this](const http::HttpRequest&) {
     http::HttpResponse r = http::HttpResponse::text(200, page_);
     r.content_type = "text/html; charset=utf-8";
@@ -94,27 +103,48 @@ Status OpsService::start() {
     if (!k) return Error(Errc::config_invalid, "ops.key: " + k.error().detail);
     keys = std::move(k.value());
   }
+  std::uint64_t from_seq = 1;
+  if (!config_.state_file.empty() && std::filesystem::exists(config_.state_file)) {
+    std::ifstream in(config_.state_file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (auto st = picture_.restore_state(text.str()); st) {
+      from_seq = picture_.last_seq() + 1;
+      spdlog::info("ops: resumed from {} at seq {} ({} open tickets)", config_.state_file.string(), picture_.last_seq(),
+                   picture_.open_tickets());
+    } else {
+      spdlog::warn("ops: {}: cannot resume from it ({}); reading the log from seq 1", config_.state_file.string(), st.error().detail);
+    }
+  }
+  saved_version_ = picture_.version();
   if (auto st = http_.start(); !st) return st;
   arm_push();
+  if (!config_.state_file.empty()) arm_save();
   if (!config_.hub_admin.empty()) scrape_admin();
   if (config_.stream.empty()) return Ok{};
-  stream_thread_ = std::thread([this, keys = std::move(keys)] {
+  stream_thread_ = std::thread([this, keys = std::move(keys), from_seq] {
     stream::StreamClientOptions o;
     o.endpoint = config_.stream;
     o.program = "gridhub-ops";
     o.subscribe.set_name(config_.subscription);
-    // The picture lives in memory: every start builds it from the log's first record (which also
-    // moves the durable cursor back there). The name keeps the hub's lag figures for this reader.
+    // The picture lives in memory: a start builds it from the log's first record, or continues after
+    // the saved picture's seq (either moves the durable cursor there). The name keeps the hub's lag
+    // figures for this reader.
     o.subscribe.set_start(v1::START_POINT_SEQ);
-    o.subscribe.set_from_seq(1);
+    o.subscribe.set_from_seq(from_seq);
     o.window = 1000;
     o.acknowledge = true;
     o.ack_every = 250;
     o.stop = &stop_;
     if (keys) o.configure = [this, &keys](zmq::socket_t& s) { transport::apply_curve_client(s, config_.server_key, *keys); };
     o.on_subscribed = [this](const v1::Subscribed& s) {
-      spdlog::info("ops: subscribed as {} ({}) '{}': head seq {}", s.identity(), s.role(), config_.subscription, s.head_seq());
+      spdlog::info("ops: subscribed as {} ({}) '{}': from seq {}, head seq {}", s.identity(), s.role(), config_.subscription,
+                   s.start_seq(), s.head_seq());
       net::post(io_, [this, head = s.head_seq()] {
+        if (head < picture_.last_seq()) {
+          spdlog::error("ops: the hub's log head is seq {}, behind this page's seq {}: a restored or another log; "
+                        "stop gridhub-ops, delete {} and start it again", head, picture_.last_seq(), config_.state_file.string());
+        }
         picture_.note_head(head);
         picture_.note_connected(true);
       });
@@ -154,6 +184,11 @@ void OpsService::stop() {
   if (stream_thread_.joinable()) stream_thread_.join();
   push_timer_.cancel();
   scrape_timer_.cancel();
+  save_timer_.cancel();
+  if (!config_.state_file.empty()) {
+    drain();   // what the stream handed over before it stopped
+    save_state();
+  }
   http_.stop();
   streams_.clear();
 }
@@ -186,6 +221,33 @@ void OpsService::arm_push() {
     push(clock_.now_micros() - pushed_at_us_ >= kHeartbeatUs);
     arm_push();
   });
+}
+
+void OpsService::arm_save() {
+  save_timer_.expires_after(std::chrono::seconds(30));
+  save_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    save_state();
+    arm_save();
+  });
+}
+
+/// Written beside, fsynced, renamed over: a crash leaves the old state or the new, never half of one.
+void OpsService::save_state() {
+  if (picture_.version() == saved_version_) return;
+  const std::string text = picture_.save_state();
+  const auto tmp = config_.state_file.string() + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  bool ok = f != nullptr && std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+  if (f != nullptr) ok = std::fclose(f) == 0 && ok;
+  std::error_code ec;
+  if (ok) std::filesystem::rename(tmp, config_.state_file, ec);
+  if (!ok || ec) {
+    spdlog::warn("ops: cannot save the picture to {}: {}", config_.state_file.string(), ok ? ec.message() : std::strerror(errno));
+    return;
+  }
+  saved_version_ = picture_.version();
+  spdlog::debug("ops: picture saved to {} at seq {}", config_.state_file.string(), picture_.last_seq());
 }
 
 void OpsService::arm_scrape() {

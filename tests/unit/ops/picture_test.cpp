@@ -113,6 +113,27 @@ TEST(OpsPicture, ListsRecordsOfKindsItDoesNotKnowAndCountsUnreadableOnes) {
   EXPECT_EQ(s.at("seq").to_number<std::int64_t>(), 3);
 }
 
+TEST(OpsPicture, ASavedPictureRestoresToTheSameSummary) {
+  const World w = small_world();
+  Picture p(w);
+  p.apply(1, intake(ticket("T1", v1::TICKET_STATUS_ASSIGNED, "G1", 5)));
+  p.apply(2, intake(ticket("T2", v1::TICKET_STATUS_NEW, "G2", 50)));
+  p.apply(3, std::string("\xff", 1));
+  Picture q(w);
+  ASSERT_TRUE(q.restore_state(p.save_state()).ok());
+  EXPECT_EQ(q.last_seq(), 3u);
+  EXPECT_EQ(q.summary_json(10), p.summary_json(10));
+  // Applying on top of it behaves as on the original.
+  p.apply(4, update(ticket("T1", v1::TICKET_STATUS_RESOLVED, "G1", 0)));
+  q.apply(4, update(ticket("T1", v1::TICKET_STATUS_RESOLVED, "G1", 0)));
+  EXPECT_EQ(q.summary_json(10), p.summary_json(10));
+  // A damaged file is refused and leaves nothing half-restored.
+  const auto bad = q.restore_state(R"({"format":"gridhub-ops state 1","seq":9,"tickets":[["T9"]]})");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(q.open_tickets(), 0u);
+  EXPECT_EQ(q.last_seq(), 0u);
+}
+
 TEST(OpsPage, DrawsOneShapePerGridAndEscapesNames) {
   World w = small_world();
   w.grids[1].name = "<b>第二</b>";

@@ -9,6 +9,7 @@
 ///   ops.server_key        ""        the hub's CURVE public key (Z85) when it runs [security] mode "curve"
 ///   ops.key               ""        this process's CURVE secret key file (an identity with a read-only role: auditor)
 ///   ops.hub_admin         ""        host:port of the hub's [admin] endpoint: log head and dead letters from /metrics
+///   ops.state_file        ""        where the picture is saved (every 30 s and at stop) so a restart resumes after its seq
 ///   ops.title             "网格治理运行总览"  the page's heading
 ///   ops.push_interval_ms  250       at most one update per this interval to each open page
 ///   ops.log_level         "info"
@@ -28,6 +29,7 @@ struct OpsConfig {
   std::string server_key;
   std::filesystem::path key_file;
   std::string hub_admin;
+  std::filesystem::path state_file;
   std::string title = "网格治理运行总览";
   int push_interval_ms = 250;
   std::string log_level = "info";

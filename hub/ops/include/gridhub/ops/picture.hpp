@@ -15,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "gridhub/common/result.hpp"
 #include "gridhub/ops/world.hpp"
 
 namespace gridhub::ops {
@@ -53,11 +54,18 @@ class Picture {
   /// Bumped by every change the page would show.
   std::uint64_t version() const { return version_; }
 
+  /// What a restart resumes from: the open tickets, the other records and the seq they reach, as
+  /// JSON (docs/ops-page.md, "How it starts and resumes").
+  std::string save_state() const;
+  /// Replaces the picture with a saved one; an error (naming what is wrong) leaves it empty.
+  Status restore_state(std::string_view text);
+
   /// The page's whole state as one JSON object (docs/ops-page.md lists its fields): counts per
   /// grid, community, assignee and tier, breached clocks at `now_us`, the `nearest` tickets due soonest.
   std::string summary_json(std::int64_t now_us, std::size_t nearest = 15) const;
 
  private:
+  void clear();
   /// Adds (+1) or removes (-1) one open ticket's share of the counts and the deadline index.
   void count(const std::string& id, const OpenTicket& t, int sign);
 

@@ -64,6 +64,8 @@ class OpsService {
   void arm_push();
   void scrape_admin();
   void arm_scrape();
+  void save_state();
+  void arm_save();
 
   boost::asio::io_context& io_;
   OpsConfig config_;
@@ -75,6 +77,8 @@ class OpsService {
   std::vector<std::shared_ptr<http::EventStream>> streams_;
   boost::asio::steady_timer push_timer_;
   boost::asio::steady_timer scrape_timer_;
+  boost::asio::steady_timer save_timer_;
+  std::uint64_t saved_version_ = 0;
   std::uint64_t pushed_version_ = 0;
   std::int64_t pushed_at_us_ = 0;
   std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();

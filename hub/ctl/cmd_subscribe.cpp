@@ -17,8 +17,8 @@
 #include "gridhub/audit/replay.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/v1/log.pb.h"
+#include "gridhub/stream/stream_client.hpp"
 #include "output.hpp"
-#include "stream_client.hpp"
 
 namespace gridhub::ctl {
 namespace {
@@ -130,7 +130,7 @@ void print_delivery(const v1::Delivery& d, bool jsonl) {
 
 int run_subscribe(SubscribeArgs& a) {
   if (!a.curve.load()) return 2;
-  StreamClientOptions o;
+  gridhub::stream::StreamClientOptions o;
   o.endpoint = a.hub;
   o.configure = [&a](zmq::socket_t& s) { a.curve.apply(s); };
   auto& sub = o.subscribe;
@@ -168,7 +168,7 @@ int run_subscribe(SubscribeArgs& a) {
   o.stop = &g_stop;
   install_stop_handlers();
   const bool jsonl = a.format == "jsonl";
-  return run_stream(o, [&](const v1::Delivery& d) {
+  return gridhub::stream::run_stream(o, [&](const v1::Delivery& d) {
     print_delivery(d, jsonl);
     // Acknowledged only after the line left the process. If it cannot leave (stdout closed or
     // full disk), exit without acknowledging it: the cursor keeps it for the next run.

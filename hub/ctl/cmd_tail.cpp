@@ -11,8 +11,8 @@
 #include "curve_client.hpp"
 #include "gridhub/core/pii.hpp"
 #include "gridhub/v1/log.pb.h"
+#include "gridhub/stream/stream_client.hpp"
 #include "output.hpp"
-#include "stream_client.hpp"
 
 namespace gridhub::ctl {
 namespace {
@@ -52,13 +52,13 @@ bool print_record(std::uint64_t seq, std::string_view body, bool show_pii) {
 
 int run_tail(TailArgs& a) {
   if (!a.curve.load()) return 2;
-  StreamClientOptions o;
+  gridhub::stream::StreamClientOptions o;
   o.endpoint = a.hub;
   o.configure = [&a](zmq::socket_t& s) { a.curve.apply(s); };
   o.subscribe.set_from_seq(std::max<std::uint64_t>(a.from_seq, 1));
   o.max = a.max;
   o.idle_exit_ms = a.idle_exit_ms;
-  return run_stream(o, [&](const v1::Delivery& d) {
+  return gridhub::stream::run_stream(o, [&](const v1::Delivery& d) {
     const bool printed = print_record(d.seq(), d.record(), a.show_pii);
     std::fflush(stdout);
     return printed;

@@ -16,6 +16,7 @@
 #include "gridhub/v1/log.pb.h"
 #include "gridhub/webform/photo_store.hpp"
 #include "gridhub/webform/signature.hpp"
+#include "devtools.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
 
@@ -93,70 +94,6 @@ std::string multipart(const std::vector<Part>& parts, const std::string& boundar
   }
   return body + "--" + boundary + "--\r\n";
 }
-
-/// A minimal Chrome DevTools Protocol client over Beast's websocket: enough to navigate a page and
-/// run expressions in it. The intake page has no JavaScript of its own; the test plays the person.
-class DevTools {
- public:
-  DevTools(const std::string& host, const std::string& port, const std::string& path) : ws_(io_) {
-    boost::asio::ip::tcp::resolver resolver(io_);
-    boost::beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
-    boost::beast::get_lowest_layer(ws_).connect(resolver.resolve(host, port));
-    ws_.handshake(host + ":" + port, path);
-  }
-
-  boost::json::value call(const std::string& method, boost::json::object params = {}) {
-    const std::int64_t id = ++next_id_;
-    boost::json::object msg;
-    msg["id"] = id;
-    msg["method"] = method;
-    msg["params"] = std::move(params);
-    boost::beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
-    ws_.write(boost::asio::buffer(boost::json::serialize(msg)));
-    for (;;) {   // events arrive between answers; skip them
-      boost::beast::flat_buffer buffer;
-      boost::beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
-      ws_.read(buffer);
-      boost::json::value v = boost::json::parse(boost::beast::buffers_to_string(buffer.data()));
-      const auto* o = v.if_object();
-      if (o != nullptr && o->contains("id") && o->at("id").to_number<std::int64_t>() == id) return v;
-    }
-  }
-
-  /// The value of a JavaScript expression in the page, as a string ("" when not a string).
-  std::string eval(const std::string& expression) {
-    boost::json::object params;
-    params["expression"] = expression;
-    params["returnByValue"] = true;
-    const auto r = call("Runtime.evaluate", std::move(params));
-    const auto* result = r.as_object().if_contains("result");
-    if (result == nullptr) return {};
-    const auto* inner = result->as_object().if_contains("result");
-    if (inner == nullptr) return {};
-    const auto* value = inner->as_object().if_contains("value");
-    if (value == nullptr) return {};
-    if (value->is_string()) return std::string(value->as_string());
-    return boost::json::serialize(*value);
-  }
-
-  /// Polls `expression` until `done(value)` or 30 s pass; returns the last value.
-  template <class Pred>
-  std::string wait_eval(const std::string& expression, Pred done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    std::string v;
-    while (std::chrono::steady_clock::now() < deadline) {
-      v = eval(expression);
-      if (done(v)) return v;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));   // polling with a deadline
-    }
-    return v;
-  }
-
- private:
-  boost::asio::io_context io_;
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
-  std::int64_t next_id_ = 0;
-};
 
 /// The reference of an "ok <reference>\n" answer ("" otherwise).
 std::string reference_of(const HttpReply& r) {

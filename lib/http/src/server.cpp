@@ -1,6 +1,8 @@
 #include "gridhub/http/server.hpp"
 
+#include <array>
 #include <atomic>
+#include <deque>
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
@@ -147,6 +149,7 @@ namespace {
 struct Route {
   HttpHandler sync;
   AsyncHttpHandler async;
+  EventStreamHandler events;
 };
 
 class Session;
@@ -344,6 +347,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const Route& route = it->second;
     try {
+      if (route.events) return start_events(route.events);
       if (route.sync) return write(route.sync(request_));
       auto called = std::make_shared<std::atomic<bool>>(false);
       auto self = shared_from_this();
@@ -381,6 +385,92 @@ class Session : public std::enable_shared_from_this<Session> {
       self->read_header();
     });
   }
+
+  class Events final : public EventStream {
+   public:
+    explicit Events(std::weak_ptr<Session> session) : session_(std::move(session)) {}
+    bool send(std::string_view event, std::string_view data) override {
+      auto s = session_.lock();
+      if (!s || s->events_closed_) return false;
+      std::string frame;
+      if (!event.empty()) frame.append("event: ").append(event).append("\n");
+      // Each line of the data is its own "data:" field; the browser joins them with newlines.
+      std::size_t from = 0;
+      for (;;) {
+        const std::size_t nl = data.find('\n', from);
+        frame.append("data: ").append(data.substr(from, nl == std::string_view::npos ? std::string_view::npos : nl - from)).append("\n");
+        if (nl == std::string_view::npos) break;
+        from = nl + 1;
+      }
+      frame.append("\n");
+      return s->queue_event(std::move(frame));
+    }
+    bool open() const override {
+      auto s = session_.lock();
+      return s && !s->events_closed_;
+    }
+
+   private:
+    std::weak_ptr<Session> session_;
+  };
+
+  /// The response header, then the connection belongs to the event stream: nothing more is read
+  /// but the client's end of file.
+  void start_events(const EventStreamHandler& handler) {
+    server_->count(200);
+    spdlog::debug("http 200 {} (event stream)", request_.describe());
+    stream_.expires_never();
+    queue_event("HTTP/1.1 200 OK\r\nServer: gridhub\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+                "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n");
+    auto junk = std::make_shared<std::array<char, 256>>();
+    watch_close(junk);
+    try {
+      handler(request_, std::make_shared<Events>(weak_from_this()));
+    } catch (const std::exception& e) {
+      // The 200 is on its way: an error answer can no longer be sent, only the connection closed.
+      spdlog::error("{}: internal error: {}", request_.describe(), e.what());
+      close_events();
+    }
+  }
+
+  void watch_close(std::shared_ptr<std::array<char, 256>> junk) {
+    stream_.socket().async_read_some(net::buffer(*junk), [self = shared_from_this(), junk](beast::error_code ec, std::size_t) {
+      if (ec) return self->close_events();
+      self->watch_close(junk);   // a client has nothing to say on an event stream; ignore it
+    });
+  }
+
+  bool queue_event(std::string frame) {
+    if (events_closed_) return false;
+    backlog_ += frame.size();
+    if (backlog_ > server_->options.event_backlog_limit) {
+      spdlog::warn("http: {}: event stream closed: the client is {} bytes behind", request_.describe(), backlog_);
+      close_events();
+      return false;
+    }
+    outbox_.push_back(std::move(frame));
+    if (outbox_.size() == 1) write_next_event();
+    return true;
+  }
+
+  void write_next_event() {
+    net::async_write(stream_.socket(), net::buffer(outbox_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->close_events();
+      self->backlog_ -= self->outbox_.front().size();
+      self->outbox_.pop_front();
+      if (!self->outbox_.empty()) self->write_next_event();
+    });
+  }
+
+  void close_events() {
+    if (events_closed_) return;
+    events_closed_ = true;
+    close();
+  }
+
+  bool events_closed_ = false;
+  std::deque<std::string> outbox_;
+  std::size_t backlog_ = 0;
 
   beast::tcp_stream stream_;
   net::steady_timer timer_;
@@ -424,13 +514,17 @@ HttpServer::HttpServer(net::io_context& io, HttpServerOptions options, Metrics* 
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::route(std::string method, std::string path, HttpHandler handler) {
-  impl_->routes[std::move(path)][std::move(method)] = Route{std::move(handler), {}};
+  impl_->routes[std::move(path)][std::move(method)] = Route{std::move(handler), {}, {}};
 }
 
 void HttpServer::set_error_page(ErrorPage page) { impl_->error_page = std::move(page); }
 
 void HttpServer::route_async(std::string method, std::string path, AsyncHttpHandler handler) {
-  impl_->routes[std::move(path)][std::move(method)] = Route{{}, std::move(handler)};
+  impl_->routes[std::move(path)][std::move(method)] = Route{{}, std::move(handler), {}};
+}
+
+void HttpServer::route_events(std::string path, EventStreamHandler handler) {
+  impl_->routes[std::move(path)]["GET"] = Route{{}, {}, std::move(handler)};
 }
 
 Status HttpServer::start() {

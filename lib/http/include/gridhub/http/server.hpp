@@ -78,9 +78,22 @@ struct HttpResponse {
   static HttpResponse error(unsigned status, std::string message);
 };
 
+/// A server-sent-events stream (`text/event-stream`) kept open after a route_events handler returns.
+/// Call it on the io_context's thread. The client is slow or gone: send() answers false and the
+/// connection is closed — an EventSource reconnects by itself, so the owner starts it afresh then.
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  /// Queues one event: `event` names it ("" for the default "message"); `data` may span lines.
+  virtual bool send(std::string_view event, std::string_view data) = 0;
+  /// Still connected (false once the client went away or the server stopped).
+  virtual bool open() const = 0;
+};
+
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 using HttpResponder = std::function<void(HttpResponse)>;
 using AsyncHttpHandler = std::function<void(const HttpRequest&, HttpResponder respond)>;
+using EventStreamHandler = std::function<void(const HttpRequest&, std::shared_ptr<EventStream> events)>;
 
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";                   // host:port ([v6]:port); port 0 = any free port
@@ -88,6 +101,7 @@ struct HttpServerOptions {
   std::size_t header_limit = 16 * 1024;                  // bytes of request line + headers; more: 431
   std::chrono::milliseconds header_timeout{10000};       // to receive a request's headers (also keep-alive idle)
   std::chrono::milliseconds body_timeout{30000};         // to receive its body after the headers
+  std::size_t event_backlog_limit = 4 << 20;             // bytes an event stream may have unsent; more: closed
 };
 
 class HttpServer {
@@ -101,6 +115,8 @@ class HttpServer {
   /// Routes are matched on the exact decoded path. Register them before start().
   void route(std::string method, std::string path, HttpHandler handler);
   void route_async(std::string method, std::string path, AsyncHttpHandler handler);
+  /// GET `path` answers 200 text/event-stream and stays open: `handler` gets the stream to send on.
+  void route_events(std::string path, EventStreamHandler handler);
 
   /// Rewrites the answers the server makes itself (400/404/405/408/413/431/500, whose bodies name
   /// the request and peer for the log): `page` gets the request as far as it was read and the

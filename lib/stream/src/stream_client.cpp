@@ -1,4 +1,4 @@
-#include "stream_client.hpp"
+#include "gridhub/stream/stream_client.hpp"
 
 #include <zmq.h>
 
@@ -9,7 +9,7 @@
 
 #include "gridhub/transport/frames.hpp"
 
-namespace gridhub::ctl {
+namespace gridhub::stream {
 
 namespace v1 = gridhub::v1;
 using Clock = std::chrono::steady_clock;
@@ -105,7 +105,7 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
     }
     if (subscribing && Clock::now() - subscribed_at > kSubscribeWait) {
       // No Subscribed yet: the hub was down (or, with CURVE, our key was refused: no answer at all).
-      std::cerr << "gridhubctl: no answer from the hub yet (down? with CURVE: is this key in its identities file?)\n";
+      std::cerr << o.program << ": no answer from the hub yet (down? with CURVE: is this key in its identities file?)\n";
       subscribing = false;
     }
     const bool ack_pending = o.acknowledge && next != 0 && next - 1 > acked;
@@ -114,7 +114,7 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
     zmq_pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
     const int rc = zmq_poll(items, 1, wait_ms);
     if (rc < 0 && zmq_errno() != EINTR) {
-      std::cerr << "gridhubctl: polling the stream socket failed: " << zmq_strerror(zmq_errno()) << "\n";
+      std::cerr << o.program << ": polling the stream socket failed: " << zmq_strerror(zmq_errno()) << "\n";
       return 1;
     }
     if (rc <= 0) {
@@ -136,15 +136,16 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
           if (!subscribing) subscribe();
           continue;
         case v1::HubToSubscriber::kDenied:
-          std::cerr << "gridhubctl: the hub refused: " << in.denied().reason() << "\n";
+          std::cerr << o.program << ": the hub refused: " << in.denied().reason() << "\n";
           return 1;
         case v1::HubToSubscriber::kSubscribed: {
           subscribing = false;
           const auto& s = in.subscribed();
-          std::cerr << "gridhubctl: subscribed as " << s.identity() << " (" << s.role() << ")"
+          std::cerr << o.program << ": subscribed as " << s.identity() << " (" << s.role() << ")"
                     << (named ? " '" + o.subscribe.name() + "'" : std::string()) << ": start seq " << s.start_seq()
                     << ", acked seq " << s.acked_seq() << ", head seq " << s.head_seq() << "\n";
           if (named && next == 0) acked = s.acked_seq();
+          if (o.on_subscribed) o.on_subscribed(s);
           continue;
         }
         case v1::HubToSubscriber::kDelivery:
@@ -168,4 +169,4 @@ int run_stream(const StreamClientOptions& o, const RecordHandler& handle) {
   }
 }
 
-}  // namespace gridhub::ctl
+}  // namespace gridhub::stream

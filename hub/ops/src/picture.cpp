@@ -18,7 +18,8 @@ namespace v1 = gridhub::v1;
 namespace {
 
 constexpr std::size_t kOthersKept = 20;
-constexpr int kFirstUnknownBody = 14;   // LogRecord's body fields from here on are later kinds
+constexpr int kHotspotBody = 14;        // LogRecord.hotspot: listed on the page as well as counted
+constexpr int kFirstUnknownBody = 15;   // LogRecord's body fields from here on are later kinds
 
 bool is_open(v1::TicketStatus s) {
   return s == v1::TICKET_STATUS_NEW || s == v1::TICKET_STATUS_ASSIGNED || s == v1::TICKET_STATUS_ACCEPTED ||
@@ -57,11 +58,17 @@ void Picture::apply(std::uint64_t seq, std::string_view record) {
     return;
   }
   if (rec.body_case() == v1::LogRecord::BODY_NOT_SET) {
-    // A kind added after this build (hotspots, …): listed as such, never fatal.
+    // A kind added after this build: listed as such, never fatal.
     ++other_count_;
     others_.push_back({seq, rec.ticket_id(), rec.recorded_at().unix_micros(), unknown_body_field(rec)});
     if (others_.size() > kOthersKept) others_.pop_front();
     return;
+  }
+  if (rec.body_case() == v1::LogRecord::kHotspot) {
+    // Listed as a hotspot; its incident ticket is then counted like any other open ticket.
+    ++other_count_;
+    others_.push_back({seq, rec.ticket_id(), rec.recorded_at().unix_micros(), kHotspotBody});
+    if (others_.size() > kOthersKept) others_.pop_front();
   }
   const v1::Ticket* t = log::record_ticket(rec);
   if (t == nullptr || t->ticket_id().empty()) return;   // no ticket (chit-chat) or an erasure of one not held
@@ -250,7 +257,7 @@ std::string Picture::summary_json(std::int64_t now_us, std::size_t nearest) cons
   json::array others;
   for (auto it = others_.rbegin(); it != others_.rend(); ++it) {
     json::object o{{"seq", it->seq}, {"ticket_id", it->ticket_id}, {"recorded_at_us", it->recorded_at_us},
-                   {"kind", it->body_field == kFirstUnknownBody ? "hotspot" : "unknown"}};
+                   {"kind", it->body_field == kHotspotBody ? "hotspot" : "unknown"}};
     if (auto f = open_.find(it->ticket_id); f != open_.end()) {
       o["grid"] = world_.grid_name(f->second.grid);
       o["category"] = world_.category_name(f->second.category);

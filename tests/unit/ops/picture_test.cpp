@@ -90,27 +90,36 @@ TEST(OpsPicture, CountsOpenTicketsByGridCommunityAndAssigneeAndDropsResolvedOnes
   EXPECT_EQ(text.find("13800000009"), std::string::npos);
 }
 
-TEST(OpsPicture, ListsRecordsOfKindsItDoesNotKnowAndCountsUnreadableOnes) {
+TEST(OpsPicture, ListsHotspotsAndRecordsOfKindsItDoesNotKnowAndCountsUnreadableOnes) {
   const World w = small_world();
   Picture p(w);
   p.apply(1, intake(ticket("T1", v1::TICKET_STATUS_ASSIGNED, "G1", 0)));
-  // A record of a later kind: LogRecord body field 14 (length-delimited), unknown to this build.
+  // A hotspot: listed, and its incident ticket counted as open.
+  v1::LogRecord h;
+  h.set_seq(2);
+  h.set_ticket_id("T9");
+  h.mutable_hotspot()->set_action(v1::HOTSPOT_ACTION_OPENED);
+  *h.mutable_hotspot()->mutable_ticket() = ticket("T9", v1::TICKET_STATUS_ASSIGNED, "G1", 0);
+  p.apply(2, h.SerializeAsString());
+  // A record of a later kind: LogRecord body field 20 (length-delimited), unknown to this build.
   v1::LogRecord r;
-  r.set_seq(2);
+  r.set_seq(3);
   r.set_ticket_id("T1");
   std::string bytes = r.SerializeAsString();
-  bytes += std::string("\x72\x03\x0a\x01x", 5);   // field 14, wire type 2, 3 bytes: a nested field 1 = "x"
-  p.apply(2, bytes);
-  p.apply(3, std::string("\xff\xff\xff", 3));
+  bytes += std::string("\xa2\x01\x03\x0a\x01x", 6);   // field 20, wire type 2, 3 bytes: a nested field 1 = "x"
+  p.apply(3, bytes);
+  p.apply(4, std::string("\xff\xff\xff", 3));
   const auto s = boost::json::parse(p.summary_json(0)).as_object();
-  ASSERT_EQ(s.at("hotspots").as_array().size(), 1u);
-  const auto& h = s.at("hotspots").as_array().at(0).as_object();
-  EXPECT_EQ(h.at("kind").as_string(), "hotspot");
-  EXPECT_EQ(h.at("ticket_id").as_string(), "T1");
-  EXPECT_EQ(h.at("grid").as_string(), "麦香社区第一网格");
+  const auto& listed = s.at("hotspots").as_array();
+  ASSERT_EQ(listed.size(), 2u);   // newest first
+  EXPECT_EQ(listed.at(0).as_object().at("kind").as_string(), "unknown");
+  EXPECT_EQ(listed.at(0).as_object().at("ticket_id").as_string(), "T1");
+  EXPECT_EQ(listed.at(0).as_object().at("grid").as_string(), "麦香社区第一网格");
+  EXPECT_EQ(listed.at(1).as_object().at("kind").as_string(), "hotspot");
+  EXPECT_EQ(listed.at(1).as_object().at("ticket_id").as_string(), "T9");
   EXPECT_EQ(s.at("unreadable").to_number<std::int64_t>(), 1);
-  EXPECT_EQ(s.at("open").as_int64(), 1);
-  EXPECT_EQ(s.at("seq").to_number<std::int64_t>(), 3);
+  EXPECT_EQ(s.at("open").as_int64(), 2);
+  EXPECT_EQ(s.at("seq").to_number<std::int64_t>(), 4);
 }
 
 TEST(OpsPicture, ASavedPictureRestoresToTheSameSummary) {

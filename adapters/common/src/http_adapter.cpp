@@ -51,6 +51,7 @@ int run_http_adapter(const AdapterConfig& acfg, const HttpServerOptions& http, i
     if (ec) return;
     spdlog::info("signal {}: stopping; pending events stay in the outbox {}", sig, acfg.outbox.string());
     server.stop();
+    lookup.stop();
   });
   std::cout << server.ready_line() << std::endl;
   if (overflow) {

@@ -31,7 +31,22 @@ HubLookup::HubLookup(boost::asio::io_context& io, zmq::context_t& zmq, const Hub
 
 HubLookup::~HubLookup() { socket_.stop(); }
 
+void HubLookup::stop() {
+  stopped_ = true;
+  socket_.stop();
+  auto waiting = std::move(waiting_);
+  waiting_.clear();
+  for (auto& [id, w] : waiting) {
+    w.timer->cancel();
+    w.done(std::nullopt);
+  }
+}
+
 void HubLookup::lookup(v1::LookupRequest request, Done done) {
+  if (stopped_) {
+    boost::asio::post(io_, [done = std::move(done)] { done(std::nullopt); });
+    return;
+  }
   const std::uint64_t id = ++next_id_;
   request.set_correlation_id(id);
   v1::AdapterToHub msg;

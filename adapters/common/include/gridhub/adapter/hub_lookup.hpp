@@ -35,6 +35,10 @@ class HubLookup {
   /// io thread. `request.correlation_id` is set here; `done` runs once, on the io thread.
   void lookup(gridhub::v1::LookupRequest request, Done done);
 
+  /// io thread: stops waiting on the socket and answers what is waiting with nothing, so the
+  /// io_context can run out of work (the process's shutdown).
+  void stop();
+
  private:
   struct Waiting {
     Done done;
@@ -47,6 +51,7 @@ class HubLookup {
   transport::AsioZmqSocket socket_;
   std::chrono::milliseconds timeout_;
   std::uint64_t next_id_ = 0;
+  bool stopped_ = false;
   std::map<std::uint64_t, Waiting> waiting_;
 };
 

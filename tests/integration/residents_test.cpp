@@ -118,6 +118,8 @@ TEST_F(Residents, AWebFormReportIsLookedUpByItsReferenceAndPhoneDigitsThroughAcc
   hub_.start();
   start_adapter("webform-http", "gridhub-webform", "[webform]\nlisten = \"127.0.0.1:0\"\nphoto_dir = \"photos\"\n");
 
+  // The intake page leads a returning resident to the lookup.
+  EXPECT_NE(http_request(address_, "GET", "/report").body.find("href=\"/progress\""), std::string::npos);
   auto sent = post("/form", "submission_id=res-1&content=" + percent("幸福路12号门口垃圾三天没人清运") +
                                 "&addr=" + percent("迎宾路35号") + "&tel=138+0000+1234",
                    "application/x-www-form-urlencoded");

@@ -134,7 +134,8 @@ adapter::HttpResponse FormEndpoints::page(const adapter::HttpRequest&) {
   adapter::HttpResponse r;
   r.status = 200;
   r.content_type = "text/html; charset=utf-8";
-  r.body = intake_page_html(options_.page_title, options_.form_path, options_.communities, new_id_());
+  r.body = intake_page_html(options_.page_title, options_.form_path, options_.communities, new_id_(),
+                            lookup_ != nullptr ? options_.progress_path : std::string());
   r.headers.emplace_back("Cache-Control", "no-store");   // a fresh submission_id per load
   return r;
 }

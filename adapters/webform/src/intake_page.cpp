@@ -99,10 +99,13 @@ std::string form_html(std::string_view action, const std::vector<std::string>& c
 }
 
 std::string intake_page_html(std::string_view title, std::string_view action, const std::vector<std::string>& communities,
-                             std::string_view submission_id) {
+                             std::string_view submission_id, std::string_view progress_path) {
+  const std::string progress =
+      progress_path.empty() ? std::string()
+                            : fmt::format("<a id=\"progress-link\" href=\"{}\">查询已反映问题的办理进度</a>", html_escape(progress_path));
   return head(title) + fmt::format(
-      "<h1>{}</h1><p class=\"hint\">请如实填写，带<span class=\"req\">*</span>的为必填项。提交后会显示受理编号，请妥善保存。</p>\n",
-      html_escape(title)) + form_html(action, communities, submission_id, {}) + std::string(kTail);
+      "<h1>{}</h1><p class=\"hint\">请如实填写，带<span class=\"req\">*</span>的为必填项。提交后会显示受理编号，请妥善保存。{}</p>\n",
+      html_escape(title), progress) + form_html(action, communities, submission_id, {}) + std::string(kTail);
 }
 
 std::string thanks_page_html(std::string_view title, std::string_view page_path, std::string_view public_reference,

@@ -19,8 +19,9 @@
 
 namespace gridhub::webform {
 
+/// `progress_path` non-empty: the page links to 查询进度 there.
 std::string intake_page_html(std::string_view title, std::string_view action, const std::vector<std::string>& communities,
-                             std::string_view submission_id);
+                             std::string_view submission_id, std::string_view progress_path = {});
 
 /// 提交成功 with the report's public reference (受理编号, 12 digits shown in groups of four; the
 /// element #reference, whose data-key holds the submission's idempotency reference), a link to the

@@ -37,6 +37,7 @@ gridhub::config::Spec webform_spec() {
   spec.push_back({"webform.listen", Type::kString, false, "serve: HTTP address host:port (port 0: any free port)"});
   spec.push_back({"webform.path", Type::kString, false, "serve: the form endpoint (POST), default /form"});
   spec.push_back({"webform.page_path", Type::kString, false, "serve: the intake page besides / (GET), default /report"});
+  spec.push_back({"webform.progress_path", Type::kString, false, "serve: the 查询进度 page (GET form, POST lookup through the hub), default /progress; empty: off"});
   spec.push_back({"webform.page_title", Type::kString, false, "serve: the intake page's heading"});
   spec.push_back({"webform.communities", Type::kStringArray, false, "serve: the page's 所在社区 choices"});
   spec.push_back({"webform.communities_csv", Type::kString, false, "serve: communities.csv (community_name column) as the choices"});
@@ -80,6 +81,10 @@ ServeConfig serve_config(const gridhub::config::Config& cfg, const std::optional
   o.form_path = cfg.get_string("webform.path", "/form");
   o.page_path = cfg.get_string("webform.page_path", "/report");
   o.open311_prefix = cfg.get_string("webform.open311_path", "/open311/v2");
+  o.progress_path = cfg.get_string("webform.progress_path", "/progress");
+  if (!o.progress_path.empty() && !o.progress_path.starts_with("/")) {
+    throw ConfigError(cfg.where("webform.progress_path") + ": must start with / (or be empty: no progress page)");
+  }
   for (const char* key : {"webform.path", "webform.page_path"}) {
     if (!cfg.get_string(key, "/").starts_with("/")) throw ConfigError(cfg.where(key) + ": must start with /");
   }
@@ -147,7 +152,7 @@ int serve(const gridhub::adapter::AdapterConfig& acfg, ServeConfig scfg, const s
     const std::size_t services = scfg.services.size();
     auto endpoints = std::make_shared<gridhub::webform::FormEndpoints>(
         p.intake, p.counters, p.clock, photos.value(), field_map ? &*field_map : nullptr, std::move(scfg.services), scfg.serve,
-        gridhub::webform::random_submission_id);
+        gridhub::webform::random_submission_id, &p.lookup);
     endpoints->install(p.server);
     describe = fmt::format("form {}, page / and {}, {} webhook forms, Open311 {} with {} services, photos in {}",
                            scfg.serve.form_path, scfg.serve.page_path, field_map ? field_map->forms().size() : 0,

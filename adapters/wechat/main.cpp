@@ -49,6 +49,7 @@ gridhub::config::Spec wechat_spec() {
   spec.push_back({"wechat.allow_plaintext", Type::kBoolean, false,
                   "serve: with an EncodingAESKey, also accept plaintext messages (compatibility while migrating; replayable)"});
   spec.push_back({"wechat.timestamp_window_s", Type::kInteger, false, "serve: messages whose timestamp is further from now are refused"});
+  spec.push_back({"wechat.reply_reference", Type::kBoolean, false, "serve: answer a text report with its public reference (受理编号) as a passive reply"});
   spec.push_back({"wechat.nonce_memory", Type::kInteger, false, "serve: (timestamp, nonce) pairs remembered to refuse replays"});
   return spec;
 }
@@ -100,6 +101,7 @@ ServeConfig serve_config(const gridhub::config::Config& cfg) {
   s.callback.allow_plaintext = cfg.get_bool("wechat.allow_plaintext", false);
   s.callback.timestamp_window_s = cfg.get_int("wechat.timestamp_window_s", 300, 1, 86400);
   s.callback.nonce_memory = static_cast<std::size_t>(cfg.get_int("wechat.nonce_memory", 100000, 1, 10000000));
+  s.callback.reply_reference = cfg.get_bool("wechat.reply_reference", false);
   s.receive_id = cfg.has("wechat.corpid") ? cfg.get_string("wechat.corpid") : cfg.get_string("wechat.appid");
   if (!s.aes_key.empty() && s.receive_id.empty()) {
     throw gridhub::config::ConfigError(cfg.source_name() + ": encrypted mode (wechat.encoding_aes_key) needs wechat.appid or wechat.corpid");
@@ -116,7 +118,7 @@ int serve(const gridhub::adapter::AdapterConfig& acfg, const ServeConfig& scfg) 
   }
   return ad::run_http_adapter(acfg, scfg.http, scfg.callback.utc_offset_minutes, [&](ad::HttpAdapterParts& p, std::string& describe) {
     auto endpoint = std::make_shared<gridhub::wechat::CallbackEndpoint>(std::move(crypto.value()), p.intake, p.counters,
-                                                                        p.clock, scfg.callback);
+                                                                        p.clock, scfg.callback, &p.lookup);
     endpoint->install(p.server);
     describe = fmt::format("callback path {}, {} mode, timestamp window {} s", scfg.callback.path,
                            scfg.aes_key.empty()               ? "plaintext"

@@ -11,6 +11,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
+#include "gridhub/common/public_reference.hpp"
 #include "gridhub/log/pii_vault.hpp"
 #include "gridhub/sqlite/sqlite.hpp"
 #include "gridhub/v1/log.pb.h"
@@ -50,6 +51,22 @@ std::int64_t wait_for(const std::filesystem::path& db, const std::string& sql, s
     std::this_thread::sleep_for(std::chrono::milliseconds(50));   // polling with a deadline
   }
   return last;
+}
+
+/// Polls `sql` (one text value) until it is non-empty or 30 s pass.
+std::string wait_text(const std::filesystem::path& db, const std::string& sql) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::filesystem::exists(db)) {
+      auto d = sqlite::Database::open(db, sqlite::OpenMode::kReadOnly);
+      if (d) {
+        auto v = d->query_text(sql);
+        if (v && !v.value().empty()) return v.value();
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));   // polling with a deadline
+  }
+  return {};
 }
 
 /// The event the hub logged for `source_key` (webform channel).
@@ -207,13 +224,19 @@ TEST_F(WebformServe, FormsPhotosWebhooksAndOpen311BecomeTickets) {
                   "application/x-www-form-urlencoded");
   ASSERT_EQ(req.status, 200u) << req.body;
   const auto answer = boost::json::parse(req.body).as_array().at(0).as_object();
+  // service_request_id is the report's public reference (the id residents are told); the
+  // idempotency key stays "open311:<digest>". (It used to be the digest itself.)
   const std::string request_id(answer.at("service_request_id").as_string());
+  EXPECT_TRUE(parse_public_reference(request_id)) << request_id;
   EXPECT_TRUE(answer.at("account_id").is_null());
   auto bad = post("/open311/v2/requests.json", "service_code=9999&address_string=x", "application/x-www-form-urlencoded");
   EXPECT_EQ(bad.status, 400u);
   EXPECT_EQ(boost::json::parse(bad.body).as_array().at(0).as_object().at("code").as_int64(), 400);
 
-  const std::string keys = "'form:" + gbk1 + "','form:" + gbk2 + "','form:" + mp1 + "','Xk3pQv:1146','open311:" + request_id + "'";
+  const std::string open311_key =
+      wait_text(hub_.db(), "SELECT source_key FROM log WHERE source_key LIKE 'open311:%'");
+  EXPECT_EQ(public_reference(3, open311_key), request_id);
+  const std::string keys = "'form:" + gbk1 + "','form:" + gbk2 + "','form:" + mp1 + "','Xk3pQv:1146','" + open311_key + "'";
   EXPECT_EQ(wait_for(hub_.db(), "SELECT count(*) FROM log WHERE source_key IN (" + keys + ")", 5), 5);
   EXPECT_EQ(query_int(hub_.db(), "SELECT count(DISTINCT ticket_id) FROM log WHERE ticket_id IS NOT NULL AND source_key IN (" +
                                      keys + ")"),
@@ -231,7 +254,7 @@ TEST_F(WebformServe, FormsPhotosWebhooksAndOpen311BecomeTickets) {
   EXPECT_EQ(m->fields().extra().at("photos"), photo);
   EXPECT_EQ(m->fields().community_hint(), "麦香社区");
   EXPECT_EQ(m->fields().address_text(), "迎宾路35号");
-  auto o = logged_event(hub_.db(), "open311:" + request_id);
+  auto o = logged_event(hub_.db(), open311_key);
   ASSERT_TRUE(o);
   EXPECT_EQ(o->fields().category_hint(), "0102");
   EXPECT_EQ(o->fields().location().datum(), v1::DATUM_WGS84);
@@ -462,7 +485,8 @@ TEST_F(WebformServe, TheIntakePageIsSubmittedByHeadlessChromiumWithoutJavaScript
     document.querySelector('form').requestSubmit();
     'submitted';
   )JS"), "submitted");
-  const std::string thanks = dt.wait_eval("location.pathname + '|' + ((document.getElementById('reference') || {}).textContent || '')",
+  // The page shows the public reference; the element keeps the key reference in data-key.
+  const std::string thanks = dt.wait_eval("location.pathname + '|' + ((document.getElementById('reference') || {dataset: {}}).dataset.key || '')",
                                           [](const std::string& v) { return v.starts_with("/form|") && v.size() > 6; });
   ASSERT_TRUE(thanks.starts_with("/form|" + submission_id + "-")) << thanks;
   const std::string reference = thanks.substr(std::string("/form|").size());

@@ -36,7 +36,9 @@ int run_http_adapter(const AdapterConfig& acfg, const HttpServerOptions& http, i
   io_opts.min_free_bytes = acfg.min_free_disk_bytes;
   HttpIntake intake(io, outbox.value(), clock, counters, io_opts, &delivery);
   HttpServer server(io, http, &metrics);
-  HttpAdapterParts parts{intake, counters, server, clock};
+  zmq::context_t zmq(1);   // the lookups' socket; delivery has its own thread and context
+  HubLookup lookup(io, zmq, acfg.client);
+  HttpAdapterParts parts{intake, counters, server, clock, lookup};
   std::string describe;
   auto routes = install(parts, describe);
   if (auto s = server.start(); !s) {
@@ -49,6 +51,7 @@ int run_http_adapter(const AdapterConfig& acfg, const HttpServerOptions& http, i
     if (ec) return;
     spdlog::info("signal {}: stopping; pending events stay in the outbox {}", sig, acfg.outbox.string());
     server.stop();
+    lookup.stop();
   });
   std::cout << server.ready_line() << std::endl;
   if (overflow) {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "gridhub/common/public_reference.hpp"
 #include "gridhub/webform/intake_page.hpp"
 #include "gridhub/webform/multipart.hpp"
 #include "gridhub/webform/open311.hpp"
@@ -74,7 +75,7 @@ std::string random_submission_id() {
 
 FormEndpoints::FormEndpoints(adapter::HttpIntake& intake, adapter::AdapterCounters& counters, const Clock& clock,
                              const PhotoStore& photos, const FieldMap* field_map, std::vector<Open311Service> services,
-                             ServeOptions options, std::function<std::string()> new_id)
+                             ServeOptions options, std::function<std::string()> new_id, adapter::HubLookup* lookup)
     : intake_(intake),
       counters_(counters),
       clock_(clock),
@@ -86,7 +87,8 @@ FormEndpoints::FormEndpoints(adapter::HttpIntake& intake, adapter::AdapterCounte
       new_id_(std::move(new_id)),
       photos_stored_(counters.metrics.counter("gridhub_webform_photos_stored_total", "photos written to the photo directory")),
       photos_known_(counters.metrics.counter("gridhub_webform_photos_known_total",
-                                             "photos posted again (same SHA-256): nothing new written")) {}
+                                             "photos posted again (same SHA-256): nothing new written")),
+      lookup_(lookup) {}
 
 void FormEndpoints::install(adapter::HttpServer& server) {
   // What the server answers itself (a body over webform.body_limit_bytes, a slow upload, a wrong
@@ -114,6 +116,11 @@ void FormEndpoints::install(adapter::HttpServer& server) {
       });
     }
   }
+  if (lookup_ != nullptr && !options_.progress_path.empty()) {
+    server.route("GET", options_.progress_path, [this](const adapter::HttpRequest& r) { return progress_form(r); });
+    server.route_async("POST", options_.progress_path,
+                       [this](const adapter::HttpRequest& r, adapter::HttpResponder respond) { progress(r, std::move(respond)); });
+  }
   if (!options_.open311_prefix.empty() && !services_.empty()) {
     server.route("GET", options_.open311_prefix + "/services.json", [this](const adapter::HttpRequest& r) { return services(r); });
     server.route_async("POST", options_.open311_prefix + "/requests.json",
@@ -127,7 +134,8 @@ adapter::HttpResponse FormEndpoints::page(const adapter::HttpRequest&) {
   adapter::HttpResponse r;
   r.status = 200;
   r.content_type = "text/html; charset=utf-8";
-  r.body = intake_page_html(options_.page_title, options_.form_path, options_.communities, new_id_());
+  r.body = intake_page_html(options_.page_title, options_.form_path, options_.communities, new_id_(),
+                            lookup_ != nullptr ? options_.progress_path : std::string());
   r.headers.emplace_back("Cache-Control", "no-store");   // a fresh submission_id per load
   return r;
 }
@@ -326,8 +334,9 @@ void FormEndpoints::form(const adapter::HttpRequest& request, adapter::HttpRespo
     rejected_detail = rj.detail();
   }
   std::string who = request.describe();
+  std::string public_ref = public_reference(event.channel(), event.source_key());
   intake_.submit(std::move(event), [this, respond = std::move(respond), who = std::move(who), html, reference,
-                                    typed = std::move(typed), rejection = std::move(rejection),
+                                    public_ref = std::move(public_ref), typed = std::move(typed), rejection = std::move(rejection),
                                     rejected_field = std::move(rejected_field), rejected_reason = std::move(rejected_reason),
                                     rejected_detail = std::move(rejected_detail)](adapter::IntakeResult r) {
     const bool stored = r == adapter::IntakeResult::kQueued || r == adapter::IntakeResult::kAlreadyKnown;
@@ -337,9 +346,11 @@ void FormEndpoints::form(const adapter::HttpRequest& request, adapter::HttpRespo
       return respond(error_page(400, rejected_reason, label_of(rejected_field), rejected_detail, typed));
     }
     adapter::HttpResponse answer = intake_.answer(r, who, "ok " + reference + "\n");
+    if (stored) answer.headers.emplace_back("X-Gridhub-Reference", public_ref);
     if (html && stored) {
       answer.content_type = "text/html; charset=utf-8";
-      answer.body = thanks_page_html(options_.page_title, options_.page_path, reference);
+      answer.body = thanks_page_html(options_.page_title, options_.page_path, public_ref, reference,
+                                     lookup_ != nullptr ? options_.progress_path : std::string());
     } else if (html) {
       // 503 (outbox full; Retry-After kept) or 500: a Chinese page with the form still filled in.
       adapter::HttpResponse page = error_page(answer.status, answer.status == 503 ? "busy" : "server_error", "", "", typed);
@@ -432,7 +443,9 @@ void FormEndpoints::open311_request(const adapter::HttpRequest& request, adapter
   event.set_source_name("POST " + options_.open311_prefix + "/requests.json");
   event.set_content_type("application/x-www-form-urlencoded");
   event.set_original_payload(request.body);
-  const std::string id = mapped->service_request_id;
+  // The id a client quotes back (GET requests/{id}) is the report's public reference, the same a
+  // resident is told on every channel; the digest stays in the source key.
+  const std::string id = public_reference(event.channel(), event.source_key());
   std::string who = request.describe();
   intake_.submit(std::move(event), [this, respond = std::move(respond), who = std::move(who), id](adapter::IntakeResult r) {
     adapter::HttpResponse answer = intake_.answer(r, who, "");
@@ -449,6 +462,60 @@ void FormEndpoints::open311_request(const adapter::HttpRequest& request, adapter
       answer.body = open311_error_json(answer.status, answer.body.substr(0, answer.body.find('\n')));
     }
     respond(std::move(answer));
+  });
+}
+
+adapter::HttpResponse FormEndpoints::progress_form(const adapter::HttpRequest& request) {
+  adapter::HttpResponse r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = progress_form_html(options_.page_title, options_.progress_path, request.param("reference").substr(0, 40), "");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+void FormEndpoints::progress(const adapter::HttpRequest& request, adapter::HttpResponder respond) {
+  v1::Event scratch;
+  UrlencodedOptions uo;
+  uo.charset = "utf-8";
+  std::string reference;
+  std::string tel4;
+  if (media_type(std::string(request.header("content-type"))) == "application/x-www-form-urlencoded") {
+    for (auto& p : decode_urlencoded(request.body, scratch, request.describe(), uo)) {
+      if (p.name == "reference" && reference.empty()) reference = std::move(p.value);
+      if (p.name == "tel4" && tel4.empty()) tel4 = std::move(p.value);
+    }
+  }
+  reference = reference.substr(0, 40);
+  auto page = [this](unsigned status, std::string body) {
+    adapter::HttpResponse r;
+    r.status = status;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::move(body);
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  };
+  if (reference.empty() || tel4.empty()) {
+    counters_.rejected("lookup_missing_field").inc();
+    return respond(page(400, progress_form_html(options_.page_title, options_.progress_path, reference,
+                                                "请填写受理编号和手机号后四位。")));
+  }
+  v1::LookupRequest q;
+  q.set_reference(reference);
+  q.set_phone_last4(tel4.substr(0, 8));
+  // The address without the port: one requester per machine for the hub's guess limit.
+  q.set_requester("ip:" + request.remote.substr(0, request.remote.rfind(':')));
+  lookup_->lookup(std::move(q), [this, respond = std::move(respond), reference, page](std::optional<v1::LookupReply> reply) {
+    if (!reply) {
+      return respond(page(503, progress_form_html(options_.page_title, options_.progress_path, reference,
+                                                  "系统繁忙，暂时无法查询，请稍后再试。")));
+    }
+    if (!reply->found()) {
+      // The same words whatever the reason: unknown reference, a typo, wrong digits, too many tries.
+      return respond(page(404, progress_form_html(options_.page_title, options_.progress_path, reference,
+                                                  "没有查到：请核对受理编号和手机号后四位。多次输错会暂停查询一段时间。")));
+    }
+    respond(page(200, progress_result_html(options_.page_title, options_.progress_path, reply->progress(),
+                                           options_.utc_offset_minutes)));
   });
 }
 

@@ -1,6 +1,10 @@
 #include "gridhub/webform/intake_page.hpp"
 
+#include <chrono>
+
 #include <fmt/format.h>
+
+#include "gridhub/common/public_reference.hpp"
 
 #include "gridhub/webform/form_endpoint.hpp"
 
@@ -95,18 +99,77 @@ std::string form_html(std::string_view action, const std::vector<std::string>& c
 }
 
 std::string intake_page_html(std::string_view title, std::string_view action, const std::vector<std::string>& communities,
-                             std::string_view submission_id) {
+                             std::string_view submission_id, std::string_view progress_path) {
+  const std::string progress =
+      progress_path.empty() ? std::string()
+                            : fmt::format("<a id=\"progress-link\" href=\"{}\">查询已反映问题的办理进度</a>", html_escape(progress_path));
   return head(title) + fmt::format(
-      "<h1>{}</h1><p class=\"hint\">请如实填写，带<span class=\"req\">*</span>的为必填项。提交后会显示受理编号，请妥善保存。</p>\n",
-      html_escape(title)) + form_html(action, communities, submission_id, {}) + std::string(kTail);
+      "<h1>{}</h1><p class=\"hint\">请如实填写，带<span class=\"req\">*</span>的为必填项。提交后会显示受理编号，请妥善保存。{}</p>\n",
+      html_escape(title), progress) + form_html(action, communities, submission_id, {}) + std::string(kTail);
 }
 
-std::string thanks_page_html(std::string_view title, std::string_view page_path, std::string_view reference) {
+std::string thanks_page_html(std::string_view title, std::string_view page_path, std::string_view public_reference,
+                             std::string_view key_reference, std::string_view progress_path) {
+  const std::string progress =
+      progress_path.empty() ? std::string()
+                            : fmt::format("<p><a id=\"progress-link\" href=\"{}?reference={}\">查询办理进度</a></p>",
+                                          html_escape(progress_path), html_escape(public_reference));
   return head(title) + fmt::format(
       "<h1>提交成功</h1><div class=\"card\"><p>感谢您的反映，我们已收到，会尽快转交相关部门处理。</p>"
-      "<p>受理编号：</p><p class=\"ref\" id=\"reference\">{}</p>"
-      "<p class=\"hint\">查询办理进度时请提供此编号。</p><p><a href=\"{}\">再反映一个问题</a></p></div>\n",
-      html_escape(reference), html_escape(page_path)) + std::string(kTail);
+      "<p>受理编号：</p><p class=\"ref\" id=\"reference\" data-key=\"{}\">{}</p>"
+      "<p class=\"hint\">查询办理进度时请提供此编号和您留的手机号后四位。</p>{}<p><a href=\"{}\">再反映一个问题</a></p></div>\n",
+      html_escape(key_reference), html_escape(display_reference(public_reference)), progress, html_escape(page_path)) +
+         std::string(kTail);
+}
+
+std::string local_minute(std::int64_t unix_micros, int utc_offset_minutes) {
+  if (unix_micros == 0) return {};
+  using namespace std::chrono;
+  const sys_seconds local{seconds(unix_micros / 1000000 + std::int64_t{utc_offset_minutes} * 60)};
+  const auto day = floor<days>(local);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{local - day};
+  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                     static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count());
+}
+
+std::string progress_form_html(std::string_view title, std::string_view progress_path, std::string_view reference,
+                               std::string_view message) {
+  const std::string notice =
+      message.empty() ? std::string() : fmt::format("<div class=\"card\"><p class=\"err\" id=\"problem\">{}</p></div>\n", html_escape(message));
+  return head(title) + fmt::format(
+      "<h1>查询进度</h1><p class=\"hint\">请输入提交时得到的受理编号和您留的手机号后四位。</p>\n{}"
+      "<form id=\"progress-form\" method=\"post\" action=\"{}\" accept-charset=\"utf-8\">\n"
+      "<label for=\"reference\">受理编号<span class=\"req\">*</span></label>"
+      "<input type=\"text\" id=\"reference\" name=\"reference\" required maxlength=\"40\" inputmode=\"numeric\" "
+      "placeholder=\"12位数字\" value=\"{}\">\n"
+      "<label for=\"tel4\">手机号后四位<span class=\"req\">*</span></label>"
+      "<input type=\"tel\" id=\"tel4\" name=\"tel4\" required maxlength=\"4\" inputmode=\"numeric\" autocomplete=\"off\">\n"
+      "<button type=\"submit\">查询</button>\n</form>\n",
+      notice, html_escape(progress_path), html_escape(reference)) + std::string(kTail);
+}
+
+std::string progress_result_html(std::string_view title, std::string_view progress_path,
+                                 const gridhub::v1::PublicProgress& progress, int utc_offset_minutes) {
+  std::string notes;
+  for (const auto& n : progress.notes()) {
+    notes += fmt::format("<li><span class=\"hint\">{}</span> {}：{}</li>", local_minute(n.at().unix_micros(), utc_offset_minutes),
+                         html_escape(n.action()), html_escape(n.text()));
+  }
+  if (notes.empty()) notes = "<li class=\"hint\">暂无</li>";
+  const std::string handled_by = progress.handled_by().empty() ? std::string("待分派") : html_escape(progress.handled_by());
+  return head(title) + fmt::format(
+      "<h1>办理进度</h1><div class=\"card\">"
+      "<p>受理编号：<span class=\"ref\">{}</span></p>"
+      "<p>当前状态：<strong id=\"status\">{}</strong></p>"
+      "<p>承办单位：<span id=\"handled-by\">{}</span></p>"
+      "<p>反映时间：{}</p><p>更新时间：<span id=\"updated\">{}</span></p>"
+      "<p>办理情况：</p><ul id=\"notes\">{}</ul>"
+      "<p><a href=\"{}\">查询其他编号</a></p></div>\n",
+      html_escape(display_reference(progress.reference())), html_escape(progress.status_text()), handled_by,
+      local_minute(progress.reported_at().unix_micros(), utc_offset_minutes),
+      local_minute(progress.updated_at().unix_micros(), utc_offset_minutes), notes, html_escape(progress_path)) +
+         std::string(kTail);
 }
 
 std::string error_page_html(std::string_view title, std::string_view page_path, unsigned status, std::string_view reason,

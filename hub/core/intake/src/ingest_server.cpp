@@ -190,6 +190,17 @@ void IngestServer::handle(transport::RouterMessage& msg) {
       socket_.poke();
       return;
     }
+    case v1::AdapterToHub::kLookup: {
+      ++counters_.lookups;
+      out_.Clear();
+      if (on_lookup_) {
+        *out_.mutable_lookup() = on_lookup_(in_.lookup());
+      }
+      out_.mutable_lookup()->set_correlation_id(in_.lookup().correlation_id());
+      send(msg.routing_id, out_);
+      socket_.poke();
+      return;
+    }
     case v1::AdapterToHub::kSubmit:
       ++counters_.received;
       break;
@@ -255,6 +266,8 @@ bool IngestServer::allowed(const transport::RouterMessage& msg, v1::AdapterToHub
   const bool submit = what == v1::AdapterToHub::kSubmit;
   // Hello tells the log's id and head: what an adapter needs to resend after a restore.
   if (id != nullptr && what == v1::AdapterToHub::kHello && (auth::may_submit(*id) || auth::may_control(*id))) return true;
+  // A resident's lookup comes through the adapter of their channel (operators may try one too).
+  if (id != nullptr && what == v1::AdapterToHub::kLookup && (auth::may_submit(*id) || auth::may_control(*id))) return true;
   if (id != nullptr && (submit ? auth::may_submit(*id) : auth::may_control(*id))) return true;
   std::uint64_t& denied = submit ? counters_.denied_submit : counters_.denied_control;
   ++denied;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "gridhub/common/public_reference.hpp"
+
 namespace gridhub::core {
 
 Status validate_event(const gridhub::v1::Event& event, const EventLimits& limits) {
@@ -42,6 +44,7 @@ gridhub::v1::Ticket ticket_from_event(const gridhub::v1::Event& event) {
   p->set_source_key(event.source_key());
   p->set_source_name(event.source_name());
   if (event.has_received_at()) *p->mutable_received_at() = event.received_at();
+  t.add_references(public_reference(event.channel(), event.source_key()));
   return t;
 }
 

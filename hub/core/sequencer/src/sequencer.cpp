@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "gridhub/common/public_reference.hpp"
 #include "gridhub/log/pii_vault.hpp"
 
 namespace gridhub::core {
@@ -168,6 +169,12 @@ Result<log::AppendOutcome> Sequencer::decide_one(log::IntakeItem& item, std::int
       v1::Ticket merged = std::move(existing->ticket);
       prior_seq = existing->seq;
       *merged.add_provenance() = ticket->provenance(0);
+      // One public reference per report; a ticket logged before references existed gets its
+      // earlier reports' too, derived from their provenance as the adapters derived them.
+      for (int i = merged.references_size(); i < merged.provenance_size(); ++i) {
+        const auto& p = merged.provenance(i);
+        merged.add_references(public_reference(p.channel(), p.source_key()));
+      }
       merged.set_version(seq);
       *ticket = std::move(merged);
       record_ticket_id = incident;

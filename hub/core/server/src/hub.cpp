@@ -51,6 +51,7 @@ struct Hub::Impl {
   std::unique_ptr<IngestServer> ingest;
   std::unique_ptr<SlaWatcher> sla;
   std::unique_ptr<StreamServer> stream;
+  std::unique_ptr<ProgressLookup> lookup;
   // The one owner of the log's writes; declared last, so stopped (queue finished, thread joined)
   // before the components that submit to it and listen to its commits are destroyed.
   std::unique_ptr<LogWriter> writer;
@@ -145,6 +146,10 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
   impl_->writer->on_commit([s = impl_->stream.get()](const LogWriter::Commit& c) {
     if (c.status.ok()) s->on_commit(c.head_seq);
   });
+  auto lookup_reader = log::LogReader::open(config.log_db);
+  if (!lookup_reader) throw std::runtime_error(lookup_reader.error().message());
+  impl_->lookup = std::make_unique<ProgressLookup>(std::move(lookup_reader.value()), clock, config.lookup);
+  impl_->ingest->on_lookup([l = impl_->lookup.get()](const v1::LookupRequest& r) { return l->lookup(r); });
   if (impl_->pipeline) impl_->ingest->on_reload([this] { return reload(); });
   impl_->ingest->on_status([this](v1::StatusReply& r) {
     auto add = [&](const char* name, std::uint64_t v) {
@@ -179,6 +184,9 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
       add("hotspots_opened_total", impl_->hotspots->opened());
       add("hotspots_joined_total", impl_->hotspots->joined());
     }
+    add("lookup_found_total", impl_->lookup->counters().found);
+    add("lookup_not_found_total", impl_->lookup->counters().not_found);
+    add("lookup_throttled_total", impl_->lookup->counters().throttled);
     add("pipeline_reloads_total", impl_->reloads);
     add("pipeline_reload_failures_total", impl_->reload_failures);
     if (const auto* z = impl_->security->zap_counters()) {

@@ -30,6 +30,9 @@ const config::Spec& hub_config_spec() {
       {"security.mode", Type::kString, false, "off | curve"},
       {"security.secret_key_file", Type::kString, false, "the hub's CURVE secret key (gridhubctl keygen --curve)"},
       {"security.identities", Type::kString, false, "identities file: keys, names, roles, codes"},
+      {"lookup.max_failures_per_reference", Type::kInteger, false, "residents' lookups: misses before a reference is locked for the window"},
+      {"lookup.max_failures_per_requester", Type::kInteger, false, "residents' lookups: misses before a requester (address, OpenID) is locked for the window"},
+      {"lookup.window_s", Type::kInteger, false, "residents' lookups: the window misses are counted in, and a lock lasts"},
       {"admin.listen", Type::kString, false, "host:port of the HTTP admin endpoint (/metrics, /healthz, /readyz)"},
       {"admin.allow_remote", Type::kBoolean, false, "allow a non-loopback admin.listen (no authentication)"},
     };
@@ -67,6 +70,9 @@ HubConfig hub_config_from(const config::Config& cfg) {
   h.stream.max_batch = static_cast<std::uint32_t>(cfg.get_int("stream.max_batch", 256, 1, 4096));
   h.stream.session_timeout = std::chrono::milliseconds(cfg.get_int("stream.session_timeout_ms", 30000, 100, 3600000));
   h.stream.ack_timeout = std::chrono::milliseconds(cfg.get_int("stream.ack_timeout_ms", 30000, 100, 3600000));
+  h.lookup.max_failures_per_reference = static_cast<std::uint32_t>(cfg.get_int("lookup.max_failures_per_reference", 5, 1, 1000));
+  h.lookup.max_failures_per_requester = static_cast<std::uint32_t>(cfg.get_int("lookup.max_failures_per_requester", 20, 1, 100000));
+  h.lookup.window_s = cfg.get_int("lookup.window_s", 3600, 1, 86400 * 7);
   if (cfg.has("pipeline")) h.pipeline = pipeline::pipeline_options_from(cfg);
   if (cfg.has("sla")) {
     for (const char* key : {"sla.calendar", "sla.categories"}) {

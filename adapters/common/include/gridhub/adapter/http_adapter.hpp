@@ -10,6 +10,7 @@
 #include "gridhub/adapter/adapter_config.hpp"
 #include "gridhub/adapter/http_intake.hpp"
 #include "gridhub/adapter/http_server.hpp"
+#include "gridhub/adapter/hub_lookup.hpp"
 #include "gridhub/adapter/metrics.hpp"
 #include "gridhub/common/clock.hpp"
 
@@ -21,6 +22,7 @@ struct HttpAdapterParts {
   AdapterCounters& counters;
   HttpServer& server;
   const Clock& clock;
+  HubLookup& lookup;   // residents' progress lookups (docs/residents.md)
 };
 
 /// Installs the channel's routes on `parts.server`; returns whatever must live while the server runs

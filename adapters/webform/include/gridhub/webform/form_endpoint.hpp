@@ -6,6 +6,9 @@
 ///   POST /webhook/<form id>          form-builder JSON webhooks (jinshuju-style, FieldMap), optional HMAC
 ///   GET  <open311>/services.json     Open311 GeoReport v2 service list (the county's categories)
 ///   POST <open311>/requests.json     Open311 service request
+///   GET  <progress_path> (/progress) 查询进度: the lookup form (?reference= fills it in)
+///   POST <progress_path>             urlencoded reference + tel4: the hub's answer as a page
+///                                    (docs/residents.md); only when the adapter has a HubLookup
 ///
 /// Every accepted request is answered only once its event is durably in the outbox (HttpIntake);
 /// a full outbox answers 503 with Retry-After. Identity (the outbox's and the hub's dedup key):
@@ -19,8 +22,11 @@
 ///   webhooks     "<form id>:<serial_number>" (parse_jinshuju_push);
 ///   Open311      "open311:<service_request_id>", the id a digest of the sorted request fields
 ///                and the local day of arrival.
-/// The digest never includes _charset_, ts or submission_id. The reference a sender is answered
-/// (ok <reference>; the thank-you page's 受理编号) is the key without "form:" (sha256: 16 hex).
+/// The digest never includes _charset_, ts or submission_id. The key reference a text client is
+/// answered (ok <reference>) is the key without "form:" (sha256: 16 hex); what the resident is
+/// shown is the report's public reference (gridhub/common/public_reference.hpp: 12 digits with a
+/// Damm check digit, derived from channel and key), on the thank-you page's 受理编号, in the
+/// X-Gridhub-Reference header of every 200 answer, and as Open311's service_request_id.
 ///
 /// Photos (multipart file parts) are sniffed (JPEG, PNG, WebP, HEIC; else 415), limited per file
 /// (413; the server's body limit bounds the request), stored content-addressed (PhotoStore) before
@@ -47,6 +53,7 @@
 
 #include "gridhub/adapter/http_intake.hpp"
 #include "gridhub/adapter/http_server.hpp"
+#include "gridhub/adapter/hub_lookup.hpp"
 #include "gridhub/adapter/metrics.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/webform/jinshuju.hpp"
@@ -73,6 +80,7 @@ struct ServeOptions {
   std::map<std::string, WebhookAuth> webhooks;   // by form id; a form of the field map without an entry: no HMAC
   std::string open311_prefix = "/open311/v2";    // empty: Open311 is off
   std::string open311_api_key;               // empty: no api_key check
+  std::string progress_path = "/progress";   // residents' progress lookup (with a HubLookup)
 };
 
 class FormEndpoints {
@@ -81,7 +89,7 @@ class FormEndpoints {
   /// intake page's submission ids (injected so tests can pin them).
   FormEndpoints(adapter::HttpIntake& intake, adapter::AdapterCounters& counters, const Clock& clock,
                 const PhotoStore& photos, const FieldMap* field_map, std::vector<Open311Service> services,
-                ServeOptions options, std::function<std::string()> new_id);
+                ServeOptions options, std::function<std::string()> new_id, adapter::HubLookup* lookup = nullptr);
 
   void install(adapter::HttpServer& server);
 
@@ -90,6 +98,8 @@ class FormEndpoints {
   void webhook(const std::string& form_id, const adapter::HttpRequest& request, adapter::HttpResponder respond);
   adapter::HttpResponse services(const adapter::HttpRequest& request);
   void open311_request(const adapter::HttpRequest& request, adapter::HttpResponder respond);
+  adapter::HttpResponse progress_form(const adapter::HttpRequest& request);
+  void progress(const adapter::HttpRequest& request, adapter::HttpResponder respond);
 
  private:
   adapter::HttpResponse refuse(const adapter::HttpRequest& request, unsigned status, std::string_view reason,
@@ -112,6 +122,7 @@ class FormEndpoints {
   std::function<std::string()> new_id_;
   adapter::Counter& photos_stored_;
   adapter::Counter& photos_known_;
+  adapter::HubLookup* lookup_;
 };
 
 /// A random 32-hex-digit id (the intake page's submission_id).

@@ -9,19 +9,38 @@
 /// county lists its communities, else free text), name 联系人, tel 联系电话, photo 照片 (file
 /// input, several images).
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gridhub/v1/wire.pb.h"
 #include "gridhub/webform/urlencoded.hpp"
 
 namespace gridhub::webform {
 
+/// `progress_path` non-empty: the page links to 查询进度 there.
 std::string intake_page_html(std::string_view title, std::string_view action, const std::vector<std::string>& communities,
-                             std::string_view submission_id);
+                             std::string_view submission_id, std::string_view progress_path = {});
 
-/// 提交成功 with the reference number (受理编号) and a link back to the page.
-std::string thanks_page_html(std::string_view title, std::string_view page_path, std::string_view reference);
+/// 提交成功 with the report's public reference (受理编号, 12 digits shown in groups of four; the
+/// element #reference, whose data-key holds the submission's idempotency reference), a link to the
+/// progress page (empty progress_path: none) and a link back to the page.
+std::string thanks_page_html(std::string_view title, std::string_view page_path, std::string_view public_reference,
+                             std::string_view key_reference, std::string_view progress_path = {});
+
+/// 查询进度: the form (受理编号 + 手机号后四位), with `reference` filled in and `message` (a notice
+/// in Chinese, e.g. why nothing was found) above it when given.
+std::string progress_form_html(std::string_view title, std::string_view progress_path, std::string_view reference,
+                               std::string_view message);
+
+/// One ticket's public progress as a resident reads it: status (#status), who has it (#handled-by),
+/// the departments' notes (#notes), times in local time at `utc_offset_minutes`.
+std::string progress_result_html(std::string_view title, std::string_view progress_path,
+                                 const gridhub::v1::PublicProgress& progress, int utc_offset_minutes);
+
+/// "2026-12-03 14:05" in local time at `utc_offset_minutes` ("" for 0).
+std::string local_minute(std::int64_t unix_micros, int utc_offset_minutes);
 
 /// The page's form, filled with `values` (decoded fields of a post being answered with an error;
 /// empty: a blank form). Fields the page does not show come back as hidden inputs, so resubmitting

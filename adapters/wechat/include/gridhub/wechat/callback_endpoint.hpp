@@ -28,14 +28,25 @@
 ///   is not a usable message (bad_xml, missing_field, ...) is still stored — the hub dead-letters
 ///   it with the original payload — and answered 400 naming the element.
 ///
+/// Progress lookups (docs/residents.md): a text message "查询 <reference>" (also 查询:, 查询：) is not
+/// a report: it is not stored; the hub is asked (HubLookup, the sender's OpenID in place of phone
+/// digits — a resident can look up only what they reported from this WeChat account) and the answer
+/// is the passive reply in the same response: text XML (ToUserName the sender, FromUserName the
+/// account), encrypted as <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml> when the message
+/// came encrypted. With options.reply_reference a text report is answered the same way with its
+/// public reference (受理编号), so WeChat residents have one to look up.
+///
 /// Location pairing: a location message followed within the window (10 min) by a text from the same
 /// OpenID gives that text its coordinates, datum GCJ-02 kept explicit (LocationPairer).
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "gridhub/adapter/http_intake.hpp"
 #include "gridhub/adapter/http_server.hpp"
+#include "gridhub/adapter/hub_lookup.hpp"
 #include "gridhub/adapter/metrics.hpp"
 #include "gridhub/common/clock.hpp"
 #include "gridhub/wechat/callback_crypto.hpp"
@@ -51,12 +62,20 @@ struct CallbackOptions {
   bool allow_plaintext = false;          // with an EncodingAESKey: also take plaintext messages (migration)
   std::int64_t timestamp_window_s = 300; // a message's `timestamp` further from now is refused
   std::size_t nonce_memory = 100000;     // (timestamp, nonce) pairs remembered against replays
+  bool reply_reference = false;          // answer a text report with its public reference (passive reply)
 };
+
+/// A passive text reply: `<xml><ToUserName>to…<Content>content</Content></xml>`.
+std::string text_reply_xml(std::string_view to, std::string_view from, std::int64_t create_time, std::string_view content);
+
+/// The reference asked for by a "查询 <reference>" message (what follows 查询, trimmed), or nothing
+/// when the text is not a lookup.
+std::optional<std::string> lookup_request_text(std::string_view text);
 
 class CallbackEndpoint {
  public:
   CallbackEndpoint(CallbackCrypto crypto, adapter::HttpIntake& intake, adapter::AdapterCounters& counters,
-                   const Clock& clock, CallbackOptions options);
+                   const Clock& clock, CallbackOptions options, adapter::HubLookup* lookup = nullptr);
 
   /// Registers GET and POST on options.path.
   void install(adapter::HttpServer& server);
@@ -66,6 +85,11 @@ class CallbackEndpoint {
 
  private:
   adapter::HttpResponse refuse(const adapter::HttpRequest& request, const CallbackError& error);
+  /// The passive reply carrying `content`, encrypted when the request was.
+  adapter::HttpResponse reply(bool encrypted, std::string_view nonce, std::string_view to, std::string_view from,
+                              std::string_view content);
+  void answer_lookup(const std::string& reference, const gridhub::v1::Event& event, bool encrypted, std::string nonce,
+                     adapter::HttpResponder respond);
 
   CallbackCrypto crypto_;
   adapter::HttpIntake& intake_;
@@ -76,6 +100,7 @@ class CallbackEndpoint {
   ReplayGuard replays_;
   adapter::Counter& retries_;
   adapter::Counter& verifications_;
+  adapter::HubLookup* lookup_;
 };
 
 /// The query parameters WeChat sends, viewed from a request (valid while the request lives).

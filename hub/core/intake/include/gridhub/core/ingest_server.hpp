@@ -75,6 +75,7 @@ struct IngestCounters {
   std::uint64_t dead_letters_dropped = 0;   // refused frames not stored: their peer was over max_dead_letters_per_peer
   std::uint64_t denied_submit = 0;    // Submit from an identity whose role is not adapter (curve mode)
   std::uint64_t denied_control = 0;   // status or reload from an identity whose role is not operator
+  std::uint64_t lookups = 0;          // residents' progress lookups answered (found or not)
 };
 
 class IngestServer {
@@ -107,6 +108,9 @@ class IngestServer {
   const std::vector<std::string>& bound_endpoints() const { return bound_; }
   /// Answers ReloadRequest frames (io thread); null: reloads are refused.
   void on_reload(std::function<gridhub::v1::ReloadReply()> fn) { on_reload_ = std::move(fn); }
+  /// Answers LookupRequest frames (io thread; from adapters and operators); null: every lookup is
+  /// answered not found.
+  void on_lookup(std::function<gridhub::v1::LookupReply(const gridhub::v1::LookupRequest&)> fn) { on_lookup_ = std::move(fn); }
   /// Lets the hub add its other components' counters to status replies.
   void on_status(std::function<void(gridhub::v1::StatusReply&)> fn) { on_status_ = std::move(fn); }
   /// The log's id and timelines, for Hello replies and acks (the restore handshake, docs/wire-protocol.md).
@@ -190,6 +194,7 @@ class IngestServer {
   std::string key_;   // scratch for the lookups above
   std::unordered_map<std::string, std::size_t> dead_letters_by_peer_;
   std::function<gridhub::v1::ReloadReply()> on_reload_;
+  std::function<gridhub::v1::LookupReply(const gridhub::v1::LookupRequest&)> on_lookup_;
   std::function<void(gridhub::v1::StatusReply&)> on_status_;
   std::function<void()> drained_;
   bool draining_ = false;

@@ -33,6 +33,9 @@
 /// | security.mode              | string   | "off"                    | "off" (single trusted machine) or "curve" (gridhub/auth/security.hpp) |
 /// | security.secret_key_file   | string   | (required for curve)     | the hub's CURVE secret key (`gridhubctl keygen --curve`, mode 0600) |
 /// | security.identities        | string   | (required for curve)     | identities file: keys, names, roles, codes (gridhub/auth/directory.hpp) |
+/// | lookup.max_failures_per_reference | int | 5                 | residents' progress lookups: misses before a reference is locked for the window (gridhub/core/progress_lookup.hpp) |
+/// | lookup.max_failures_per_requester | int | 20                | ... before a requester (the address or OpenID the adapter names) is locked |
+/// | lookup.window_s            | int      | 3600                     | the window misses are counted in; a lock lasts until it ends |
 /// | admin.listen               | string   | (off when absent)        | host:port of the HTTP admin endpoint: /metrics, /healthz, /readyz (gridhub/admin/admin_server.hpp) |
 /// | admin.allow_remote         | bool     | false                    | allow a non-loopback admin.listen (the endpoint has no authentication) |
 ///
@@ -47,6 +50,7 @@
 #include "gridhub/common/config.hpp"
 #include "gridhub/core/hotspots.hpp"
 #include "gridhub/core/ingest_server.hpp"
+#include "gridhub/core/progress_lookup.hpp"
 #include "gridhub/core/stream_server.hpp"
 #include "gridhub/log/event_log.hpp"
 #include "gridhub/pipeline/pipeline.hpp"
@@ -64,6 +68,7 @@ struct HubConfig {
   std::string log_format;
   IngestOptions ingest;
   StreamOptions stream;
+  LookupOptions lookup;
   /// Absent when the file has no [pipeline] section: tickets are then stored unrouted.
   std::optional<pipeline::PipelineOptions> pipeline;
   /// Absent when the file has no [sla] section: no SLA clocks, no escalation.

@@ -26,18 +26,22 @@ base=${3:-14222}
 alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 stop_cluster() {
-  local i pid
+  local i pids=()
   for i in 1 2 3; do
-    local pidfile=$dir/n$i/pid
-    if alive "$pidfile"; then
-      pid=$(cat "$pidfile")
-      kill -INT "$pid" 2>/dev/null || true
-      # Wait for the node to exit (it flushes its JetStream store first); SIGKILL after 10 s.
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
+    if alive "$dir/n$i/pid"; then
+      pids+=("$(cat "$dir/n$i/pid")")
+      kill -INT "${pids[-1]}" 2>/dev/null || true   # all at once: each flushes its store meanwhile
     fi
-    rm -f "$pidfile"
+    rm -f "$dir/n$i/pid"
   done
+  # Wait for the nodes to exit; SIGKILL after 10 s.
+  for _ in $(seq 1 100); do
+    local left=0 pid
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && left=1; done
+    [[ $left -eq 0 ]] && return 0
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 }
 
 urls() {

@@ -247,6 +247,9 @@ TEST(JetStreamHubTest, IntakeContinuesWithOneNatsNodeKilled) {
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   EXPECT_EQ(check_acknowledged(hub.db(), outboxes), 700);
   EXPECT_EQ(hub.terminate(), 0);
+  // The hub rode out the node's loss (publishes and key puts retried through the election) instead of
+  // failing commits and leaving the adapters to resend.
+  EXPECT_EQ(slurp(hub.stderr_file()).find("failed, nacking"), std::string::npos) << slurp(hub.stderr_file());
   expect_verifies(dir, hub.db());
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -82,11 +83,17 @@ std::string join_hex(const std::vector<KeyOp>& ops, bool puts) {
   return out;
 }
 
+void count_async_error(jsCtx*, jsPubAckErr*, void* closure) {
+  static_cast<std::atomic<int>*>(closure)->fetch_add(1, std::memory_order_relaxed);
+}
+
 class JetStreamEventLog final : public EventLog {
  public:
   JetStreamEventLog(std::unique_ptr<EventLog> replica, std::filesystem::path file, JetStreamOptions js,
-                    NatsPtr<natsConnection> nc, NatsPtr<jsCtx> ctx, NatsPtr<kvStore> keys)
-      : replica_(std::move(replica)),
+                    NatsPtr<natsConnection> nc, NatsPtr<jsCtx> ctx, NatsPtr<kvStore> keys,
+                    std::unique_ptr<std::atomic<int>> async_errors)
+      : async_errors_(std::move(async_errors)),
+        replica_(std::move(replica)),
         file_(std::move(file)),
         js_(std::move(js)),
         nc_(std::move(nc)),
@@ -119,10 +126,15 @@ class JetStreamEventLog final : public EventLog {
         ++expected;
       }
     }
-    for (const auto& w : writes) {
-      const auto* r = std::get_if<DecidedRecord>(&w);
-      if (r == nullptr) continue;   // dead letters and cursors: the replica's alone (docs/jetstream.md)
-      if (Status s = publish(*r); !s) return failed(std::move(s));
+    if (!publish_batch(writes)) {
+      // Something in the pipelined batch went wrong (a node lost, a refusal): the records are published
+      // again one by one, in order. Those the stream stored are answered as duplicates of their
+      // message ids; the first it cannot store fails the append.
+      for (const auto& w : writes) {
+        const auto* r = std::get_if<DecidedRecord>(&w);
+        if (r == nullptr) continue;   // dead letters and cursors: the replica's alone (docs/jetstream.md)
+        if (Status s = publish(*r); !s) return failed(std::move(s));
+      }
     }
     if (Status s = replica_->append(writes); !s) return failed(std::move(s));
     // Keys destroyed by these writes are purged from the bucket once the records that destroy them are
@@ -285,9 +297,22 @@ class JetStreamEventLog final : public EventLog {
     return Write{std::move(w)};
   }
 
+  /// Runs `op` until it succeeds, answers `final_status`, or js_.timeout passes: a node lost or a
+  /// leader being elected answers "no responders" or times out for a few seconds.
+  template <class Op>
+  natsStatus retried(Op&& op, natsStatus final_status = NATS_OK) {
+    const auto deadline = std::chrono::steady_clock::now() + js_.timeout;
+    for (;;) {
+      const natsStatus s = op();
+      if (s == NATS_OK || s == final_status || std::chrono::steady_clock::now() >= deadline) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
   Result<std::optional<PiiKey>> load_bucket_key(const std::string& key_id) {
     kvEntry* raw = nullptr;
-    natsStatus s = kvStore_Get(&raw, keys_.get(), bucket_key(key_id).c_str());
+    const std::string bkey = bucket_key(key_id);
+    natsStatus s = retried([&] { return kvStore_Get(&raw, keys_.get(), bkey.c_str()); }, NATS_NOT_FOUND);
     if (s == NATS_NOT_FOUND) return std::optional<PiiKey>{};
     if (s != NATS_OK) {
       return Error(Errc::unavailable, fmt::format("bucket {}_KEYS: key {}: {}", js_.stream, key_id, nats_error(s)));
@@ -306,8 +331,10 @@ class JetStreamEventLog final : public EventLog {
     for (const auto& op : ops) {
       if (!op.key) continue;
       uint64_t rev = 0;
-      natsStatus s = kvStore_Put(&rev, keys_.get(), bucket_key(op.key_id).c_str(), op.key->data(),
-                                 static_cast<int>(op.key->size()));
+      const std::string bkey = bucket_key(op.key_id);
+      natsStatus s = retried([&] {
+        return kvStore_Put(&rev, keys_.get(), bkey.c_str(), op.key->data(), static_cast<int>(op.key->size()));
+      });
       if (s != NATS_OK) {
         return Error(Errc::unavailable, fmt::format("bucket {}_KEYS: storing key {}: {}", js_.stream, op.key_id, nats_error(s)));
       }
@@ -316,7 +343,8 @@ class JetStreamEventLog final : public EventLog {
   }
 
   Status purge_key(const std::string& key_id) {
-    natsStatus s = kvStore_Purge(keys_.get(), bucket_key(key_id).c_str(), nullptr);
+    const std::string bkey = bucket_key(key_id);
+    natsStatus s = retried([&] { return kvStore_Purge(keys_.get(), bkey.c_str(), nullptr); });
     if (s != NATS_OK) {
       return Error(Errc::unavailable, fmt::format("bucket {}_KEYS: purging key {}: {}", js_.stream, key_id, nats_error(s)));
     }
@@ -331,6 +359,81 @@ class JetStreamEventLog final : public EventLog {
     return Ok{};
   }
 
+  /// The message that carries record `r`, with its headers; null on an allocation failure.
+  NatsPtr<natsMsg> make_msg(const DecidedRecord& r) {
+    body_.clear();
+    r.record.SerializeToString(&body_);
+    natsMsg* raw = nullptr;
+    if (natsMsg_Create(&raw, js_.subject.c_str(), nullptr, body_.data(), static_cast<int>(body_.size())) != NATS_OK) {
+      return nullptr;
+    }
+    NatsPtr<natsMsg> msg(raw);
+    const std::string change = hex(r.change_key);
+    const std::string puts = join_hex(r.keys, true);
+    const std::string destroys = join_hex(r.keys, false);
+    if (!change.empty()) natsMsgHeader_Set(raw, kChangeKeyHeader, change.c_str());
+    if (r.replaces_change_key) natsMsgHeader_Set(raw, kReplacesHeader, "1");
+    if (!puts.empty()) natsMsgHeader_Set(raw, kKeyPutHeader, puts.c_str());
+    if (!destroys.empty()) natsMsgHeader_Set(raw, kKeyDestroyHeader, destroys.c_str());
+    return msg;
+  }
+
+  /// Message id and expected sequence of record `seq` whose bytes are in body_.
+  void pub_options(std::uint64_t seq, jsPubOptions& po, std::string& msg_id) {
+    jsPubOptions_Init(&po);
+    msg_id = fmt::format("{}-{:016x}", seq, std::hash<std::string_view>{}(body_));
+    po.MsgId = msg_id.c_str();
+    // ExpectLastSeq 0 means "unset" to the client: the first record expects an empty subject, which
+    // is the same thing in a stream of one subject.
+    if (seq == 1) {
+      po.ExpectNoMessage = true;
+    } else {
+      po.ExpectLastSeq = seq - 1;
+    }
+  }
+
+  /// The fast path: every record of the batch published without waiting, each expecting the one before
+  /// (JetStream orders a connection's publishes), then all acknowledgements awaited at once. True: all
+  /// stored, in order. False: not known; the caller publishes one by one (publish), which is correct
+  /// whatever this left behind.
+  bool publish_batch(std::span<const Write> writes) {
+    async_errors_->store(0);
+    jsPubOptions wait;
+    jsPubOptions_Init(&wait);
+    wait.MaxWait = js_.timeout.count();
+    // The keys first, all acknowledged before any record that needs them is published: a record in
+    // the stream never lacks its key in the bucket. A bucket's key is the subject $KV.<bucket>.<key>.
+    bool any_key = false;
+    for (const auto& w : writes) {
+      const auto* r = std::get_if<DecidedRecord>(&w);
+      if (r == nullptr) continue;
+      for (const auto& op : r->keys) {
+        if (!op.key) continue;
+        const std::string subject = fmt::format("$KV.{}_KEYS.{}", js_.stream, bucket_key(op.key_id));
+        if (js_PublishAsync(ctx_.get(), subject.c_str(), op.key->data(), static_cast<int>(op.key->size()), nullptr) != NATS_OK) {
+          return false;
+        }
+        any_key = true;
+      }
+    }
+    if (any_key && (js_PublishAsyncComplete(ctx_.get(), &wait) != NATS_OK || async_errors_->load() != 0)) return false;
+    std::string msg_id;
+    for (const auto& w : writes) {
+      const auto* r = std::get_if<DecidedRecord>(&w);
+      if (r == nullptr) continue;
+      auto msg = make_msg(*r);
+      if (!msg) return false;
+      jsPubOptions po;
+      pub_options(r->record.seq(), po, msg_id);
+      natsMsg* raw = msg.release();
+      if (js_PublishMsgAsync(ctx_.get(), &raw, &po) != NATS_OK) {
+        natsMsg_Destroy(raw);   // not taken by the library
+        return false;
+      }
+    }
+    return js_PublishAsyncComplete(ctx_.get(), &wait) == NATS_OK && async_errors_->load() == 0;
+  }
+
   /// Publishes one record with the expected last sequence seq - 1, retrying through a node's failure
   /// until js_.timeout. A retry of a message the stream did store is answered as a duplicate (its
   /// message id names the seq and the bytes), so a record is stored once; a different record at that
@@ -338,35 +441,16 @@ class JetStreamEventLog final : public EventLog {
   Status publish(const DecidedRecord& r) {
     if (auto s = publish_keys(r.keys); !s) return s;
     const std::uint64_t seq = r.record.seq();
-    body_.clear();
-    r.record.SerializeToString(&body_);
-    const std::string msg_id = fmt::format("{}-{:016x}", seq, std::hash<std::string_view>{}(body_));
-    const std::string puts = join_hex(r.keys, true);
-    const std::string destroys = join_hex(r.keys, false);
-    const std::string change = hex(r.change_key);
     const auto deadline = std::chrono::steady_clock::now() + js_.timeout;
+    std::string msg_id;
     for (;;) {
-      natsMsg* raw = nullptr;
-      natsStatus s = natsMsg_Create(&raw, js_.subject.c_str(), nullptr, body_.data(), static_cast<int>(body_.size()));
-      if (s != NATS_OK) return Error(Errc::storage_failed, fmt::format("record {}: {}", seq, nats_error(s)));
-      NatsPtr<natsMsg> msg(raw);
-      if (!change.empty()) natsMsgHeader_Set(raw, kChangeKeyHeader, change.c_str());
-      if (r.replaces_change_key) natsMsgHeader_Set(raw, kReplacesHeader, "1");
-      if (!puts.empty()) natsMsgHeader_Set(raw, kKeyPutHeader, puts.c_str());
-      if (!destroys.empty()) natsMsgHeader_Set(raw, kKeyDestroyHeader, destroys.c_str());
+      auto msg = make_msg(r);
+      if (!msg) return Error(Errc::storage_failed, fmt::format("record {}: cannot make its message", seq));
       jsPubOptions po;
-      jsPubOptions_Init(&po);
-      po.MsgId = msg_id.c_str();
-      // ExpectLastSeq 0 means "unset" to the client: the first record expects an empty subject, which
-      // is the same thing in a stream of one subject.
-      if (seq == 1) {
-        po.ExpectNoMessage = true;
-      } else {
-        po.ExpectLastSeq = seq - 1;
-      }
+      pub_options(seq, po, msg_id);
       jsPubAck* ack_raw = nullptr;
       jsErrCode jerr{};
-      s = js_PublishMsg(&ack_raw, ctx_.get(), raw, &po, &jerr);
+      natsStatus s = js_PublishMsg(&ack_raw, ctx_.get(), msg.get(), &po, &jerr);
       NatsPtr<jsPubAck> ack(ack_raw);
       if (s == NATS_OK) {
         if (ack->Sequence != seq) {
@@ -389,6 +473,8 @@ class JetStreamEventLog final : public EventLog {
     }
   }
 
+  // First, so destroyed last: the context's error handler may count into it until the context is gone.
+  std::unique_ptr<std::atomic<int>> async_errors_;
   std::unique_ptr<EventLog> replica_;
   std::filesystem::path file_;
   JetStreamOptions js_;
@@ -487,9 +573,12 @@ Result<std::unique_ptr<EventLog>> open_jetstream_event_log(const std::filesystem
     return Error(Errc::unavailable, fmt::format("nats: cannot connect to {}: {}", fmt::join(js.servers, ","), nats_error(s)));
   }
   NatsPtr<natsConnection> nc(raw_nc);
+  auto async_errors = std::make_unique<std::atomic<int>>(0);
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = std::max<std::int64_t>(1000, js.timeout.count() / 4);   // one request; publish retries within js.timeout
+  jo.PublishAsync.ErrHandler = count_async_error;
+  jo.PublishAsync.ErrHandlerClosure = async_errors.get();
   jsCtx* raw_js = nullptr;
   if (s = natsConnection_JetStream(&raw_js, nc.get(), &jo); s != NATS_OK) {
     return Error(Errc::unavailable, fmt::format("nats: JetStream context: {}", nats_error(s)));
@@ -499,7 +588,7 @@ Result<std::unique_ptr<EventLog>> open_jetstream_event_log(const std::filesystem
   auto keys = ensure_key_bucket(ctx.get(), js);
   if (!keys) return keys.error();
   auto log = std::make_unique<JetStreamEventLog>(std::move(replica.value()), file, js, std::move(nc), std::move(ctx),
-                                                 std::move(keys.value()));
+                                                 std::move(keys.value()), std::move(async_errors));
   if (auto st = log->catch_up(); !st) return st.error();
   return std::unique_ptr<EventLog>(std::move(log));
 }

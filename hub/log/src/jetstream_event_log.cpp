@@ -459,12 +459,12 @@ class JetStreamEventLog final : public EventLog {
         }
         return Ok{};
       }
-      if (jerr != 0) {   // JetStream answered: a definitive refusal (a stale head is JSStreamWrongLastSequenceErr)
-        return Error(Errc::storage_failed,
-                     fmt::format("stream {} refused record {}{}: {}", js_.stream, seq,
-                                 jerr == JSStreamWrongLastSequenceErr ? " (another writer appended: this one is fenced)" : "",
-                                 nats_error(s, jerr)));
+      if (jerr == JSStreamWrongLastSequenceErr) {   // definitive: the stream's head is not this writer's
+        return Error(Errc::storage_failed, fmt::format("stream {} refused record {} (another writer appended: this "
+                                                       "one is fenced): {}", js_.stream, seq, nats_error(s, jerr)));
       }
+      // Anything else may pass (no leader for the stream yet, JetStream error 10076 while a node is
+      // lost): retried until the deadline, then reported with JetStream's code.
       if (std::chrono::steady_clock::now() >= deadline) {
         return Error(Errc::unavailable, fmt::format("stream {}: publishing record {}: {} (no quorum?)", js_.stream, seq,
                                                     nats_error(s, jerr)));

@@ -171,6 +171,7 @@ double publish_async_rate(natsConnection* nc, const Sizes& sizes, std::size_t n,
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.PublishAsync.MaxPending = sizes.nats_max_pending;
+  jo.PublishAsync.StallWait = 30000;   // a full window waits for acks (a busy box, an R3 round) rather than failing
   jo.PublishAsync.ErrHandler = count_publish_error;
   jo.PublishAsync.ErrHandlerClosure = &publish_errors;
   jo.Wait = 5000;

@@ -327,7 +327,8 @@ int run_hub(gb::Paths paths, const gb::Sizes& sizes, bool keep, bool own_dir, co
 }
 
 /// `gridhub-bench --jetstream`: the hub's durable ingest with its log on a three-node JetStream cluster
-/// (docs/jetstream.md), beside JetStream R3 async publish on the same cluster, in the same run.
+/// (docs/jetstream.md), beside JetStream R3 async publish on the same cluster and the same hub on
+/// SQLite, in the same run.
 constexpr double kJetStreamRatioTarget = 0.5;   // issue 14: durable ingest through the cluster / R3 async publish
 int run_jetstream(gb::Paths paths, gb::Sizes sizes, bool keep, bool own_dir) {
   if (paths.nats_server.empty()) {
@@ -356,6 +357,14 @@ int run_jetstream(gb::Paths paths, gb::Sizes sizes, bool keep, bool own_dir) {
       const double js = gb::jetstream_cluster_async_rate(cluster, sizes, fmt::format("BENCH_R3_{}", rep));
       f.add("nats_js_r3_publish_async", "msgs/s", js);
       progress(fmt::format("{}: jetstream R3 async {} msgs/s", tag, gb::si(js)));
+      {
+        // What the cluster costs against SQLite on one box: the same hub, same events, log in SQLite.
+        const auto d = gb::make_run_dir(paths.work_dir, "hub-ingest");
+        const auto r = gb::hub_ingest(paths, sizes, sizes.hub_events, d);
+        if (!keep) std::filesystem::remove_all(d);
+        f.add("hub_ingest_durable", "events/s", r.events_per_s);
+        progress(fmt::format("{}: hub ingest, log in SQLite, {} events/s", tag, gb::si(r.events_per_s)));
+      }
       const auto d = gb::make_run_dir(paths.work_dir, "hub-ingest-jetstream");
       gb::Paths p = paths;
       p.hub_extra_toml = fmt::format("[log]\nbackend = \"jetstream\"\nservers = [{}]\nstream = \"GRIDHUB_{}\"\n"
@@ -373,6 +382,10 @@ int run_jetstream(gb::Paths paths, gb::Sizes sizes, bool keep, bool own_dir) {
   f.print();
   const auto hub = f.median("hub_ingest_durable_jetstream");
   const auto js = f.median("nats_js_r3_publish_async");
+  const auto sqlite = f.median("hub_ingest_durable");
+  if (hub && sqlite && *sqlite > 0) {
+    std::cout << fmt::format("  hub_ingest_durable_jetstream / hub_ingest_durable (SQLite) = {:.3f}\n", *hub / *sqlite);
+  }
   if (hub && js && *js > 0) {
     std::cout << fmt::format("  [{}] durable ingest through the cluster >= {:.1f} of JetStream R3 async publish, same run "
                              "(got {:.3f}: {} vs {} msgs/s)\n",

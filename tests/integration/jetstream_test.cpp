@@ -274,5 +274,55 @@ TEST(JetStreamHubTest, ADeletedReplicaIsRebuiltFromTheStreamAtStart) {
   expect_verifies(dir, hub.db());
 }
 
+TEST(JetStreamMigrateTest, ASqliteLogIsCopiedIntoTheStreamVerifiedAndTheHubOpensItAsItsReplica) {
+  SKIP_WITHOUT_NATS();
+  TempDir dir;
+  NatsCluster cluster(dir / "nats");
+  {
+    HubProcess sqlite_hub(dir.path());
+    sqlite_hub.start();
+    import(dir, "first", 200);
+    ASSERT_EQ(sqlite_hub.terminate(), 0);
+  }
+  // An erasure: a change key, and a destroyed key that must not come back from the cluster.
+  auto [erc, eout] = run({bin("gridhubctl"), "erase", "--db", (dir / "gridhub.db").string(), "--ticket",
+                          log::ticket_id_for_seq(1), "--ref", "case-1", "--by", "test"},
+                         dir / "erase.stderr");
+  ASSERT_EQ(erc, 0) << eout << slurp(dir / "erase.stderr");
+  const auto before = bodies(dir / "gridhub.db");
+  ASSERT_EQ(before.size(), 201u);
+
+  HubProcess hub(dir.path(), {}, jetstream_toml(cluster));   // the same folder and log file, now on the stream
+  auto [rc, out] = run({bin("gridhubctl"), "migrate", "-c", hub.config().string()}, dir / "migrate.stderr");
+  ASSERT_EQ(rc, 0) << out << slurp(dir / "migrate.stderr");
+  EXPECT_NE(out.find("migrated 201 records"), std::string::npos) << out;
+  // A second copy into the now non-empty stream is refused.
+  auto [again, again_out] = run({bin("gridhubctl"), "migrate", "-c", hub.config().string()}, dir / "migrate2.stderr");
+  EXPECT_EQ(again, 1);
+  EXPECT_NE(slurp(dir / "migrate2.stderr").find("not empty"), std::string::npos) << slurp(dir / "migrate2.stderr");
+
+  // The old log file is the hub's replica as it is; resent records are duplicates.
+  hub.start();
+  import(dir, "again", 200, "first");
+  EXPECT_EQ(hub.terminate(), 0);
+  EXPECT_EQ(bodies(dir / "gridhub.db"), before);
+  expect_verifies(dir, dir / "gridhub.db");
+
+  // From the stream alone: the same records, the live tickets' keys, not the erased one's.
+  SystemClock clock;
+  auto rebuilt = log::open_jetstream_event_log(dir / "rebuilt.db", options(cluster, "WUGONG"), log::LogOptions{}, clock);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.error().message();
+  auto erased = rebuilt.value()->load_key(log::ticket_id_for_seq(1));
+  auto kept = rebuilt.value()->load_key(log::ticket_id_for_seq(2));
+  ASSERT_TRUE(erased.ok() && kept.ok());
+  EXPECT_FALSE(erased.value().has_value());
+  EXPECT_TRUE(kept.value().has_value());
+  auto change = rebuilt.value()->find_change("erasure/" + log::ticket_id_for_seq(1));
+  ASSERT_TRUE(change.ok());
+  EXPECT_EQ(change.value(), 201u);
+  rebuilt.value().reset();
+  EXPECT_EQ(bodies(dir / "rebuilt.db"), before);
+}
+
 }  // namespace
 }  // namespace gridhub::testing

@@ -5,10 +5,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "gridhub/sqlite/sqlite.hpp"
+
 #include <atomic>
 #include <cstring>
 #include <functional>
 #include <thread>
+#include <unordered_map>
 
 namespace gridhub::log {
 namespace {
@@ -591,6 +594,142 @@ Result<std::unique_ptr<EventLog>> open_jetstream_event_log(const std::filesystem
                                                  std::move(keys.value()), std::move(async_errors));
   if (auto st = log->catch_up(); !st) return st.error();
   return std::unique_ptr<EventLog>(std::move(log));
+}
+
+namespace {
+
+/// The seq of the record a key id belongs to ("T00000042" or "R00000042": the ticket or record made
+/// by record 42); 0: another kind of key (a dead letter's).
+std::uint64_t key_owner_seq(std::string_view key_id) {
+  if (key_id.size() < 2 || (key_id[0] != 'T' && key_id[0] != 'R')) return 0;
+  std::uint64_t seq = 0;
+  for (char c : key_id.substr(1)) {
+    if (c < '0' || c > '9') return 0;
+    seq = seq * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return seq;
+}
+
+/// Every record body of a log file from seq 1, in order, to `fn`.
+Status each_body(const std::filesystem::path& file, const std::function<Status(std::uint64_t, std::string_view)>& fn) {
+  auto reader = LogReader::open(file);
+  if (!reader) return reader.error();
+  Status failed = Ok{};
+  for (std::uint64_t next = 1;;) {
+    auto n = reader->read(next, 1000, [&](std::uint64_t seq, std::string_view body) {
+      if (failed.ok()) failed = fn(seq, body);
+    });
+    if (!n) return n.error();
+    if (!failed) return failed;
+    if (n.value() == 0) return Ok{};
+    next += n.value();
+  }
+}
+
+}  // namespace
+
+Result<MigrationReport> migrate_to_jetstream(const std::filesystem::path& from, const JetStreamOptions& js,
+                                             const std::filesystem::path& work_dir, const Clock& clock) {
+  // What storage keeps beside the records: change keys by seq, and the keys of tickets and records.
+  auto db = sqlite::Database::open(from, sqlite::OpenMode::kReadOnly);
+  if (!db) return db.error();
+  std::unordered_map<std::uint64_t, std::string> change_keys;
+  std::unordered_map<std::uint64_t, std::vector<KeyOp>> keys;
+  MigrationReport report;
+  {
+    auto st = db->prepare("SELECT key, seq FROM change_keys");
+    if (!st) return st.error();
+    for (;;) {
+      auto row = st->step();
+      if (!row) return row.error();
+      if (!row.value()) break;
+      change_keys[static_cast<std::uint64_t>(st->column_int(1))] = std::string(st->column_text(0));
+    }
+    auto kt = db->prepare("SELECT key_id, key FROM pii_keys");
+    if (!kt) return kt.error();
+    for (;;) {
+      auto row = kt->step();
+      if (!row) return row.error();
+      if (!row.value()) break;
+      const std::string id(kt->column_text(0));
+      const auto blob = kt->column_blob(1);
+      const std::uint64_t owner = key_owner_seq(id);
+      PiiKey key{};
+      if (owner == 0 || blob.size() != key.size()) continue;   // dead letters' keys stay with them
+      std::memcpy(key.data(), blob.data(), key.size());
+      keys[owner].push_back(KeyOp{id, key});
+      ++report.keys;
+    }
+  }
+  const auto scratch = work_dir / "migrate-scratch.db";
+  const auto check = work_dir / "migrate-check.db";
+  for (const auto& f : {scratch, check}) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(f.string() + suffix);
+  }
+  {
+    auto log = open_jetstream_event_log(scratch, js, LogOptions{}, clock);
+    if (!log) return log.error();
+    if (const auto head = log.value()->head_seq(); head != 0) {
+      return Error(Errc::storage_failed, fmt::format("stream {} is not empty ({} records): migrate copies a log into "
+                                                     "an empty stream only", js.stream, head));
+    }
+    std::vector<Write> batch;
+    auto flush = [&]() -> Status {
+      if (batch.empty()) return Ok{};
+      auto s = log.value()->append(batch);
+      batch.clear();
+      return s;
+    };
+    Status s = each_body(from, [&](std::uint64_t seq, std::string_view body) -> Status {
+      DecidedRecord w;
+      if (!w.record.ParseFromArray(body.data(), static_cast<int>(body.size())) || w.record.seq() != seq) {
+        return Error(Errc::storage_failed, fmt::format("{}: log record {} does not parse", from.string(), seq));
+      }
+      if (auto it = change_keys.find(seq); it != change_keys.end()) {
+        w.change_key = it->second;
+        w.replaces_change_key = true;   // the latest erasure of a ticket holds its key; an earlier one need not
+      }
+      if (auto it = keys.find(seq); it != keys.end()) w.keys = std::move(it->second);
+      batch.push_back(std::move(w));
+      ++report.records;
+      return batch.size() >= 500 ? flush() : Status{Ok{}};
+    });
+    if (!s) return s.error();
+    if (auto f = flush(); !f) return f.error();
+  }
+  // Verified from the stream alone: a replica rebuilt from it must hold the same bytes.
+  {
+    auto rebuilt = open_jetstream_event_log(check, js, LogOptions{}, clock);
+    if (!rebuilt) return rebuilt.error();
+  }
+  std::vector<std::string> source;
+  if (auto s = each_body(from, [&](std::uint64_t, std::string_view body) -> Status {
+        source.emplace_back(body);
+        return Ok{};
+      });
+      !s) {
+    return s.error();
+  }
+  std::uint64_t compared = 0;
+  if (auto s = each_body(check, [&](std::uint64_t seq, std::string_view body) -> Status {
+        if (seq > source.size() || source[seq - 1] != body) {
+          return Error(Errc::storage_failed, fmt::format("stream {}: record {} differs from {}'s", js.stream, seq,
+                                                         from.string()));
+        }
+        ++compared;
+        return Ok{};
+      });
+      !s) {
+    return s.error();
+  }
+  if (compared != source.size()) {
+    return Error(Errc::storage_failed, fmt::format("stream {} holds {} records, {} holds {}", js.stream, compared,
+                                                   from.string(), source.size()));
+  }
+  for (const auto& f : {scratch, check}) {
+    for (const char* suffix : {"", "-wal", "-shm", "-writer.lock"}) std::filesystem::remove(f.string() + suffix);
+  }
+  return report;
 }
 
 }  // namespace gridhub::log

@@ -46,4 +46,20 @@ Result<std::unique_ptr<EventLog>> open_jetstream_event_log(const std::filesystem
                                                            const JetStreamOptions& js, const LogOptions& options,
                                                            const Clock& clock, CommitObserver* observer = nullptr);
 
+/// What migrate_to_jetstream copied.
+struct MigrationReport {
+  std::uint64_t records = 0;   // copied, and read back from the stream identical, byte for byte
+  std::uint64_t keys = 0;      // personal-data keys of records copied into the key bucket
+};
+
+/// Copies the SQLite log `from` into its JetStream stream, which must be empty: every record in seq
+/// order, with its change key and the personal-data keys of its ticket or record, published as the
+/// JetStream log publishes (through a scratch replica in `work_dir`); then a second replica is rebuilt
+/// from the stream alone and must hold the same records byte for byte. Afterwards `from` itself is a
+/// replica of the stream: a hub configured with [log] backend = "jetstream" and log_db = `from` opens
+/// it as is, its dead letters and cursors included (they are not copied). The reverse direction needs
+/// no tool: a hub opening an empty or missing replica rebuilds it from the stream.
+Result<MigrationReport> migrate_to_jetstream(const std::filesystem::path& from, const JetStreamOptions& js,
+                                             const std::filesystem::path& work_dir, const Clock& clock);
+
 }  // namespace gridhub::log

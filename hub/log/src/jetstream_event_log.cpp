@@ -139,15 +139,16 @@ class JetStreamEventLog final : public EventLog {
         if (Status s = publish(*r); !s) return failed(std::move(s));
       }
     }
-    if (Status s = replica_->append(writes); !s) return failed(std::move(s));
     // Keys destroyed by these writes are purged from the bucket once the records that destroy them are
-    // in the stream and the replica. A crash before this leaves the key in the bucket: the catch-up at
-    // the next open destroys it in the replica and purges it.
+    // in the stream, and before the replica commits them: a crash or a failure in between leaves the
+    // replica behind the stream, and the catch-up (now, or at the next open) applies the erasure
+    // locally and purges the key again.
     for (const auto& w : writes) {
       if (const auto* r = std::get_if<DecidedRecord>(&w)) {
-        if (auto s = purge_keys(r->keys); !s) return s;
+        if (Status s = purge_keys(r->keys); !s) return failed(std::move(s));
       }
     }
+    if (Status s = replica_->append(writes); !s) return failed(std::move(s));
     return Ok{};
   }
 

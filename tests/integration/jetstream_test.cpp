@@ -322,6 +322,20 @@ TEST(JetStreamMigrateTest, ASqliteLogIsCopiedIntoTheStreamVerifiedAndTheHubOpens
   EXPECT_EQ(change.value(), 201u);
   rebuilt.value().reset();
   EXPECT_EQ(bodies(dir / "rebuilt.db"), before);
+
+  // Erasing on a JetStream log goes through the stream: the record reaches it, the key leaves the cluster.
+  auto [erc2, eout2] = run({bin("gridhubctl"), "erase", "-c", hub.config().string(), "--ticket", log::ticket_id_for_seq(2),
+                            "--ref", "case-2", "--by", "test"},
+                           dir / "erase2.stderr");
+  ASSERT_EQ(erc2, 0) << eout2 << slurp(dir / "erase2.stderr");
+  auto again_rebuilt = log::open_jetstream_event_log(dir / "rebuilt2.db", options(cluster, "WUGONG"), log::LogOptions{}, clock);
+  ASSERT_TRUE(again_rebuilt.ok()) << again_rebuilt.error().message();
+  EXPECT_EQ(again_rebuilt.value()->head_seq(), 202u);
+  auto erased2 = again_rebuilt.value()->load_key(log::ticket_id_for_seq(2));
+  ASSERT_TRUE(erased2.ok());
+  EXPECT_FALSE(erased2.value().has_value());
+  again_rebuilt.value().reset();
+  EXPECT_EQ(bodies(dir / "rebuilt2.db"), bodies(dir / "gridhub.db"));
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ struct RouteArgs {
   std::string field_map;
   std::string heldout;                // --heldout; "" = none
   std::string heldout_categories;     // --categories; default: the config's sla.categories
-  std::string knowledge = "descriptions,lexicon";   // --knowledge
+  std::string knowledge = "descriptions,lexicon,terms";   // --knowledge
   int folds = 5;
 };
 
@@ -131,8 +131,8 @@ void add_route(CLI::App& app, Context& ctx) {
                     "category table for retraining under --heldout (default: the config's sla.categories)")
       ->check(CLI::ExistingFile);
   route->add_option("--knowledge", a->knowledge,
-                    "what --heldout retraining adds to the history: descriptions, lexicon, words (friso "
-                    "dictionary words), comma-separated, or none")
+                    "what --heldout retraining adds to the history: descriptions, lexicon, terms (the lexicon's "
+                    "terms also as features), words (friso dictionary words), comma-separated, or none")
       ->capture_default_str();
   ctx.on_run(route, [a] { return run_route(*a); });
 }

@@ -62,6 +62,7 @@ const char* record_kind(const v1::LogRecord& r) {
     case v1::LogRecord::kTicketUpdate: return "ticket_update";
     case v1::LogRecord::kEscalation: return "escalation";
     case v1::LogRecord::kErasure: return "erasure";
+    case v1::LogRecord::kHotspot: return "hotspot";
     case v1::LogRecord::BODY_NOT_SET: break;
   }
   return "unknown";
@@ -82,6 +83,8 @@ void print_delivery(const v1::Delivery& d, bool jsonl) {
     actor = rec.ticket_update().actor();
   } else if (rec.has_escalation()) {
     action = rec.escalation().reason();
+  } else if (rec.has_hotspot()) {
+    action = rec.hotspot().action() == v1::HOTSPOT_ACTION_OPENED ? "opened" : "joined";
   }
   if (!jsonl) {
     std::printf("%llu%s %s%s%s %s %s %s %s %s\n", static_cast<unsigned long long>(d.seq()), d.redelivered() ? "*" : "",
@@ -102,6 +105,12 @@ void print_delivery(const v1::Delivery& d, bool jsonl) {
             ",\"tier\":" + json_quote(tier_word(t->tier())) + ",\"category\":" + json_quote(t->category_code()) +
             ",\"community\":" + json_quote(t->community_code()) + ",\"grid\":" + json_quote(t->grid_code()) +
             ",\"incident_id\":" + json_quote(t->incident_id()) + ",\"text\":" + json_quote(head_chars(t->text(), 60));
+    // A hotspot's incident ticket: the tickets it links, oldest first.
+    if (t->linked_ticket_ids_size() > 0) {
+      line += ",\"linked\":[";
+      for (int i = 0; i < t->linked_ticket_ids_size(); ++i) line += std::string(i == 0 ? "" : ",") + json_quote(t->linked_ticket_ids(i));
+      line += "]";
+    }
     // The classifier abstained: what the 12345 centre's dispatcher chooses from, best first.
     if (t->suggestions_size() > 0) {
       line += ",\"suggestions\":[";

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "gridhub/sqlite/sqlite.hpp"
+#include "hotline_export.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
 
@@ -154,6 +155,8 @@ TEST_F(AdminEndpoint, MetricsCountWhatAdaptersSentAndASubscriptionsLag) {
   const auto head = query("SELECT max(seq) FROM log");
 
   const Samples m = scrape();
+  EXPECT_EQ(value(m, "gridhub_hub_ingest_received_total{channel=\"hotline\"}"), 12) << "both imports, resends included";
+  EXPECT_EQ(value(m, "gridhub_hub_ingest_received_total{channel=\"unspecified\"}"), 0);
   EXPECT_EQ(value(m, "gridhub_hub_ingest_events_total{channel=\"hotline\",outcome=\"accepted\"}"), 5);
   EXPECT_EQ(value(m, "gridhub_hub_ingest_events_total{channel=\"hotline\",outcome=\"dead_lettered\"}"), 1);
   EXPECT_EQ(value(m, "gridhub_hub_ingest_events_total{channel=\"hotline\",outcome=\"duplicate\"}"), 6);
@@ -218,6 +221,39 @@ TEST_F(AdminEndpoint, PluginDecisionsAndReloadResultsAreCounted) {
     if (key.starts_with("gridhub_hub_open_tickets{") && key.find("tier=\"unspecified\"") == std::string::npos) open += v;
   }
   EXPECT_EQ(open, 5);
+}
+
+TEST_F(AdminEndpoint, SlaClocksByTierAndHotspotsOpenedMatchTheHubsOwnFigures) {
+  const std::string wugong = source_path("examples/wugong");
+  hub_.emplace(dir_.path(), std::string{},
+               "[admin]\nlisten = \"127.0.0.1:0\"\n"
+               "[pipeline]\nchat_groups = \"" + wugong + "/wechat/groups.csv\"\n"
+               "[plugins.resolver_gazetteer]\nworld_dir = \"" + wugong + "/world\"\n"
+               "[plugins.classifier_ngram]\nmodel = \"" + wugong + "/model/classifier.ngram\"\n"
+               "[plugins.router_tiered]\ncategories = \"" + wugong + "/world/categories.csv\"\n"
+               "[sla]\ncalendar = \"" + wugong + "/calendar.toml\"\ncategories = \"" + wugong + "/world/categories.csv\"\n"
+               "[hotspots]\ntickets = 3\nhours = 24\n");
+  hub_->start();
+  hotline_cfg_ = write_hotline_config(dir_.path(), "hotline", hub_->ingest());
+  const auto csv = dir_ / "garbage.csv";
+  write_garbage_reports(csv);
+  auto [rc, out] = import(hotline_cfg_, csv);
+  ASSERT_EQ(rc, 0) << slurp(dir_ / "hotline.stderr");
+
+  const Samples m = scrape();
+  EXPECT_EQ(value(m, "gridhub_hub_ingest_received_total{channel=\"hotline\"}"), 3);
+  EXPECT_EQ(value(m, "gridhub_hub_hotspots_opened_total{}"), 1);
+  EXPECT_EQ(value(m, "gridhub_hub_hotspots_joined_total{}"), 0);
+  // Three grid tickets with the grid's clock, and the hotspot's incident one tier up with the community's.
+  EXPECT_EQ(value(m, "gridhub_hub_sla_clocks{state=\"running\",tier=\"grid\"}"), 3);
+  EXPECT_EQ(value(m, "gridhub_hub_sla_clocks{state=\"running\",tier=\"community\"}"), 1);
+  EXPECT_EQ(value(m, "gridhub_hub_sla_clocks{state=\"breached\",tier=\"grid\"}"), 0);
+  double running = 0;
+  for (const auto& [key, v] : m) {
+    if (key.starts_with("gridhub_hub_sla_clocks{") && key.find("state=\"running\"") != std::string::npos) running += v;
+  }
+  EXPECT_EQ(running, value(m, "gridhub_hub_sla_running_clocks{}")) << "by tier adds up to the status figure";
+  EXPECT_EQ(running, query("SELECT count(*) FROM tickets WHERE status IN (2, 3, 5)"));
 }
 
 TEST_F(AdminEndpoint, ANonLoopbackListenIsRefusedUnlessAllowed) {

@@ -243,6 +243,48 @@ TEST(CtlKeygen, PrintsTheFilesItWroteAndTheKeyItMade) {
   EXPECT_EQ(slurp(dir / "curve.stderr"), "wrote " + prefix + ".key (secret, mode 0600) and " + prefix + ".pub\n");
 }
 
+TEST_F(CtlOutput, TrainFromTheLogLearnsADepartmentsCorrectionAndRerouteShowsWhatTheCandidateWouldChange) {
+  import({kCsv1});
+  // A ticket the water bureau does not own: it returns it, naming the power company's desk.
+  const auto tickets = tickets_json();
+  const v1::Ticket* water = nullptr;
+  for (const auto& t : tickets) {
+    if (t.assignee_code() == "CTY_SWJ" && t.category_code() == "1801") {
+      water = &t;
+      break;
+    }
+  }
+  ASSERT_NE(water, nullptr) << "no water-bureau ticket in " << kCsv1;
+  const std::string id = water->ticket_id();
+  auto [ret_rc, ret_out] = ctl({"return", id, "--stream", hub_->stream(), "--text", "停电，不是停水", "--suggest", "CTY_GDGS"});
+  ASSERT_EQ(ret_rc, 0) << slurp(dir_ / "ctl.stderr");
+
+  const std::string model = (dir_ / "candidate.ngram").string();
+  auto [rc, out] = ctl({"train", "--from-log", hub_->db().string(), "--categories", kWugong + "/world/categories.csv",
+                        "-o", model, "--labels", kWugong + "/labels.csv", kCsv1});
+  ASSERT_EQ(rc, 0) << slurp(dir_ / "ctl.stderr");
+  const auto lines = lines_of(out);
+  ASSERT_EQ(lines.size(), 3u) << out;
+  EXPECT_EQ(lines[0].rfind("from the log: ", 0), 0u) << lines[0];
+  EXPECT_NE(lines[0].find(" 0 confirmed by their resolution, 1 corrected by a department "), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[2].rfind("wrote " + model + " (", 0), 0u) << lines[2];
+
+  // The candidate against the log: every decision it would change is listed, then the counts.
+  auto [rr_rc, rr_out] = ctl({"reroute", "--db", hub_->db().string(), "-c", hub_->config().string(), "--model", model});
+  ASSERT_EQ(rr_rc, 0) << slurp(dir_ / "ctl.stderr");
+  const auto rr = lines_of(rr_out);
+  ASSERT_FALSE(rr.empty());
+  EXPECT_EQ(rr.back().rfind("reroute: ", 0), 0u) << rr_out;
+  // The configured model changes nothing; a missing candidate is a usage error.
+  auto [same_rc, same_out] = ctl({"reroute", "--db", hub_->db().string(), "-c", hub_->config().string()});
+  ASSERT_EQ(same_rc, 0);
+  EXPECT_NE(same_out.find(" 0 would change"), std::string::npos) << same_out;
+  EXPECT_EQ(ctl({"reroute", "--db", hub_->db().string(), "-c", hub_->config().string(), "--model",
+                 (dir_ / "nope.ngram").string()}).first, 2);
+  // Neither labelled files nor a log: nothing to learn from.
+  EXPECT_EQ(ctl({"train", "--categories", kWugong + "/world/categories.csv", "-o", model}).first, 2);
+}
+
 TEST(CtlTrain, SummarisesWhatItLearnedFromAndTheModelItWrote) {
   TempDir dir;
   const std::string model = (dir / "m.ngram").string();

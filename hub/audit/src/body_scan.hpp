@@ -27,6 +27,7 @@ struct BodyFields {
       case 11: return "ticket_update";
       case 12: return "escalation";
       case 13: return "erasure";
+      case 14: return "hotspot";
       default: return "";
     }
   }
@@ -49,7 +50,7 @@ inline bool scan_body(std::string_view body, BodyFields& out) {
       out.ticket_id = bytes;
     } else if (f == 4 && type == 0) {   // LogRecord.prior_seq
       out.prior_seq = v;
-    } else if (f >= 11 && f <= 13 && type == 2) {   // ticket_update, escalation, erasure
+    } else if (f >= 11 && f <= 14 && type == 2) {   // ticket_update, escalation, erasure, hotspot
       out.body_field = f;
     } else if (f == 10 && type == 2) {  // LogRecord.intake_accepted: IntakeAccepted.event = 1
       out.body_field = f;

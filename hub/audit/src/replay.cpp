@@ -146,7 +146,7 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
   detail::PiiFilter* pii = &pii_reader;
   // The parts replay prints, found in the wire format and written to JSON straight from it (nothing
   // is parsed into objects); the intake event (the largest part, with the source row) is skipped.
-  std::string_view ticket, erasure;
+  std::string_view ticket, erasure, hotspot;
   std::vector<std::string_view> decisions;
   std::string line;
   // Lines are gathered into blocks of about 256 KiB before each write: one stdio call per block.
@@ -167,12 +167,18 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
     bool intake = false;
     bool has_ticket = false;
     bool has_erasure = false;
+    bool has_hotspot = false;
     decisions.clear();
     int disposition_number = 0;
     const bool parsed = wire::for_each_field(body, [&](std::uint32_t f, int type, std::uint64_t, std::string_view bytes) {
       if (f == 13 && type == 2) {   // LogRecord.erasure
         has_erasure = true;
         erasure = bytes;
+        return true;
+      }
+      if (f == 14 && type == 2) {   // LogRecord.hotspot: the rule, the linked tickets, the incident ticket
+        has_hotspot = true;
+        hotspot = bytes;
         return true;
       }
       if (f != 10 || type != 2) return true;   // LogRecord.intake_accepted
@@ -250,6 +256,9 @@ Result<std::uint64_t> replay(const std::filesystem::path& db_file, const ReplayO
       } else if (has_erasure) {
         line += ",\"erasure\":";
         if (!detail::append_encoded_json(line, v1::Erasure::descriptor(), erasure, pii)) line += ",\"error\":\"body does not parse\"";
+      } else if (has_hotspot) {
+        line += ",\"hotspot\":";
+        if (!detail::append_encoded_json(line, v1::Hotspot::descriptor(), hotspot, pii)) line += ",\"error\":\"body does not parse\"";
       }
       line += '}';
     }

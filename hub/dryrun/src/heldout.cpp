@@ -100,8 +100,9 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
 };
 
-// The pipeline options with classifier_ngram's model replaced by `model`.
-Result<pipeline::PipelineOptions> with_model(pipeline::PipelineOptions o, const std::filesystem::path& model) {
+}  // namespace
+
+Result<pipeline::PipelineOptions> with_classifier_model(pipeline::PipelineOptions o, const std::filesystem::path& model) {
   const std::string name = "classifier_ngram";
   toml::table t;
   try {
@@ -115,8 +116,6 @@ Result<pipeline::PipelineOptions> with_model(pipeline::PipelineOptions o, const 
   o.plugin_config[name] = ss.str();
   return o;
 }
-
-}  // namespace
 
 Result<std::vector<HeldoutScheme>> parse_heldout(std::string_view list) {
   std::vector<HeldoutScheme> out;
@@ -330,7 +329,7 @@ Result<HeldoutResult> evaluate_heldout(const std::vector<InputRecord>& records, 
     const auto model = tmp.path / fmt::format("split-{}.ngram", k);
     auto trained = train_classifier(train, options.labels, options.categories, model, options.seed, options.knowledge);
     if (!trained) return Error(trained.error().code, fmt::format("{}: {}", split.name, trained.error().detail));
-    auto po = with_model(options.pipeline, model);
+    auto po = with_classifier_model(options.pipeline, model);
     if (!po) return po.error();
     auto p = pipeline::Pipeline::create(po.value());
     if (!p) return p.error();
@@ -386,6 +385,15 @@ std::string heldout_report(const Score& baseline, const std::vector<HeldoutResul
     out += "\n";
   }
   out += "(gap = in-sample minus held-out, in points)\n";
+  // What the model misses on wordings it has not seen: the causes to fix are read from these.
+  for (const auto& r : results) {
+    if (&r.score == in_sample) continue;
+    for (const char* field : {"category_code", "assignee_code"}) {
+      auto it = r.score.fields.find(field);
+      if (it == r.score.fields.end() || it->second.confused.empty()) continue;
+      out += fmt::format("{} {}{}\n", scheme_name(r.scheme), field, confusions(it->second, 8));
+    }
+  }
   // Merging learns nothing, but it follows the category: pairs of held-out reports within one split.
   out += fmt::format("merge pairs F1: configured {:.3f}", baseline.pairs_f1());
   for (const auto& r : results) {

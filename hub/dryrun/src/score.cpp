@@ -208,6 +208,19 @@ Result<Score> score(const std::vector<RouteRow>& rows, const std::filesystem::pa
   return s;
 }
 
+std::string confusions(const FieldScore& f, std::size_t top) {
+  std::vector<std::pair<std::size_t, std::pair<std::string, std::string>>> conf;
+  for (const auto& [k, n] : f.confused) conf.emplace_back(n, k);
+  // Most frequent first; ties in (truth, predicted) order so the line is the same on every run.
+  std::stable_sort(conf.begin(), conf.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::string out;
+  for (std::size_t i = 0; i < std::min(top, conf.size()); ++i) {
+    out += fmt::format("{} {}->{} x{}", i == 0 ? "  confused:" : ",", conf[i].second.first.empty() ? "''" : conf[i].second.first,
+                       conf[i].second.second.empty() ? "''" : conf[i].second.second, conf[i].first);
+  }
+  return out;
+}
+
 std::string report(const Score& s, std::size_t top) {
   std::string out = fmt::format("records scored {} (unlabelled {}, labelled but missing {})\n", s.matched, s.unlabelled, s.missing);
   for (const char* name : {"is_ticket", "malformed", "category_code", "community_code", "grid_code", "tier", "assignee_code"}) {
@@ -215,13 +228,7 @@ std::string report(const Score& s, std::size_t top) {
     if (it == s.fields.end()) continue;
     const auto& f = it->second;
     out += fmt::format("{:<15} {:6.2f}%  ({}/{})", name, 100 * f.accuracy(), f.right, f.total);
-    std::vector<std::pair<std::size_t, std::pair<std::string, std::string>>> conf;
-    for (const auto& [k, n] : f.confused) conf.emplace_back(n, k);
-    std::sort(conf.begin(), conf.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (std::size_t i = 0; i < std::min(top, conf.size()); ++i) {
-      out += fmt::format("{} {}->{} x{}", i == 0 ? "  confused:" : ",", conf[i].second.first.empty() ? "''" : conf[i].second.first,
-                         conf[i].second.second.empty() ? "''" : conf[i].second.second, conf[i].first);
-    }
+    out += confusions(f, top);
     out += "\n";
   }
   out += fmt::format("merge           P {:.3f} R {:.3f} F1 {:.3f}\n", s.merge_precision, s.merge_recall, s.merge_f1);

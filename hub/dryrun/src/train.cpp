@@ -19,10 +19,12 @@ Result<Knowledge> parse_knowledge(std::string_view spec) {
       k.descriptions = true;
     } else if (item == "lexicon") {
       k.lexicon = true;
+    } else if (item == "terms") {
+      k.terms = true;
     } else if (item == "words") {
       k.words = true;
     } else {
-      return Error(Errc::bad_value, fmt::format("--knowledge: unknown item '{}' (descriptions, lexicon, words or none)", item));
+      return Error(Errc::bad_value, fmt::format("--knowledge: unknown item '{}' (descriptions, lexicon, terms, words or none)", item));
     }
     start = comma + 1;
   }
@@ -50,12 +52,24 @@ std::vector<int> calibration_folds(const std::vector<InputRecord>& records, cons
   return fold;
 }
 
+classifier_ngram::TrainingExample example_of(const pipeline::Assessment& a) {
+  classifier_ngram::TrainingExample ex;
+  ex.text = a.text;
+  ex.category_hint = a.category_hint;
+  ex.message_kind = a.message_kind;
+  ex.from_staff = a.from_staff;
+  ex.request_kind = a.request_kind;
+  ex.channel = a.channel;
+  return ex;
+}
+
 }  // namespace
 
 Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, const std::filesystem::path& labels,
                                      const std::filesystem::path& categories, const std::filesystem::path& out,
-                                     std::uint64_t seed, const Knowledge& knowledge) {
-  auto lab = label_records(records, labels);
+                                     std::uint64_t seed, const Knowledge& knowledge, const std::vector<LogLabel>& from_log) {
+  auto lab = records.empty() && labels.empty() ? Result<std::vector<RecordLabel>>(std::vector<RecordLabel>{})
+                                                : label_records(records, labels);
   if (!lab) return lab.error();
 
   // Normalize exactly as the hub does: a pipeline with no stages is the normalizer alone.
@@ -77,17 +91,21 @@ Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, co
     }
     if (label->malformed || r.event.has_rejection()) continue;
     auto a = norm.value()->assess(r.event);
-    classifier_ngram::TrainingExample ex;
-    ex.text = a.text;
-    ex.category_hint = a.category_hint;
-    ex.message_kind = a.message_kind;
-    ex.from_staff = a.from_staff;
-    ex.request_kind = a.request_kind;
-    ex.channel = a.channel;
+    classifier_ngram::TrainingExample ex = example_of(a);
     ex.label = label->is_ticket ? label->category : std::string{};
     (label->is_ticket ? report.tickets : report.not_tickets)++;
     examples.push_back(std::move(ex));
     folds.push_back(fold_of[i]);
+  }
+  for (const auto& l : from_log) {
+    // The log holds the event as the adapter sent it: normalized here exactly as the hub did.
+    auto a = norm.value()->assess(l.event);
+    classifier_ngram::TrainingExample ex = example_of(a);
+    ex.label = l.category;
+    ++report.tickets;
+    ++report.log_examples;
+    examples.push_back(std::move(ex));
+    folds.push_back(-1);
   }
   report.examples = examples.size();
   auto prior = classifier_ngram::category_examples(categories);
@@ -97,10 +115,14 @@ Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, co
   // The county's lexicon sits beside its category table; a county without one trains on
   // names, descriptions and history alone.
   const auto lexicon = categories.parent_path() / classifier_ngram::kLexiconFile;
+  std::vector<std::pair<std::string, std::string>> lexicon_features;   // (code, term): the terms as features too
   if (knowledge.lexicon && std::filesystem::exists(lexicon)) {
     auto lex = classifier_ngram::lexicon_examples(lexicon, codes);
     if (!lex) return lex.error();
-    for (auto& ex : lex.value()) prior->push_back(std::move(ex));
+    for (auto& ex : lex.value()) {
+      if (knowledge.terms) lexicon_features.emplace_back(ex.label, ex.text);
+      prior->push_back(std::move(ex));
+    }
   }
   if (!knowledge.descriptions) {
     // The table's own examples come first; the lexicon's follow them.
@@ -118,6 +140,7 @@ Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, co
   classifier_ngram::TrainOptions opts;
   opts.seed = seed;
   opts.calibration_folds = std::move(folds);
+  opts.lexicon_features = std::move(lexicon_features);
   if (knowledge.words) {
     auto words = classifier_ngram::load_word_dictionary();
     if (!words) return words.error();

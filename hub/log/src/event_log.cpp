@@ -495,6 +495,7 @@ std::string_view record_kind(const gridhub::v1::LogRecord& record) {
     case gridhub::v1::LogRecord::kTicketUpdate: return "ticket_update";
     case gridhub::v1::LogRecord::kEscalation: return "escalation";
     case gridhub::v1::LogRecord::kErasure: return "erasure";
+    case gridhub::v1::LogRecord::kHotspot: return "hotspot";
     case gridhub::v1::LogRecord::BODY_NOT_SET: return "unknown";
   }
   return "unknown";
@@ -510,6 +511,8 @@ const gridhub::v1::Ticket* record_ticket(const gridhub::v1::LogRecord& record) {
       return record.escalation().has_ticket() ? &record.escalation().ticket() : nullptr;
     case gridhub::v1::LogRecord::kErasure:
       return record.erasure().has_ticket() ? &record.erasure().ticket() : nullptr;
+    case gridhub::v1::LogRecord::kHotspot:
+      return record.hotspot().has_ticket() ? &record.hotspot().ticket() : nullptr;
     case gridhub::v1::LogRecord::BODY_NOT_SET: return nullptr;
   }
   return nullptr;
@@ -527,8 +530,9 @@ bool projection_body_holds(std::string_view body, const gridhub::v1::Ticket& sta
 ProjectionStep projection_step(const gridhub::v1::LogRecord& record) {
   ProjectionStep step;
   step.ticket = record_ticket(record);
-  step.creates = step.ticket != nullptr && record.has_intake_accepted() &&
-                 record.intake_accepted().disposition() != gridhub::v1::DISPOSITION_MERGED;
+  step.creates = step.ticket != nullptr &&
+                 ((record.has_intake_accepted() && record.intake_accepted().disposition() != gridhub::v1::DISPOSITION_MERGED) ||
+                  (record.has_hotspot() && record.hotspot().action() == gridhub::v1::HOTSPOT_ACTION_OPENED));
   return step;
 }
 

@@ -337,6 +337,8 @@ bool Pipeline::recall(const v1::IntakeAccepted& body, std::string_view ticket_id
   const auto& t = body.ticket();
   a.classification.is_ticket = true;
   a.classification.category_code = t.category_code();
+  // An abstained ticket's suggestions (the log keeps no other's): the merger compares on them.
+  for (const auto& s : t.suggestions()) a.classification.suggestions.push_back({s.category_code(), s.confidence()});
   a.resolution.community_code = t.community_code();
   a.resolution.grid_code = t.grid_code();
   a.resolution.out_of_area = t.location().out_of_area();

@@ -24,10 +24,11 @@ void SlaTracker::disarm(const std::string& id, const Entry& e) {
 }
 
 void SlaTracker::observe(const v1::Ticket& t) {
-  observe(t.ticket_id(), t.status(), t.has_sla_due() ? t.sla_due().unix_micros() : 0, t.version());
+  observe(t.ticket_id(), t.status(), t.has_sla_due() ? t.sla_due().unix_micros() : 0, t.version(), t.tier());
 }
 
-void SlaTracker::observe(const std::string& id, v1::TicketStatus status, std::int64_t due, std::uint64_t version) {
+void SlaTracker::observe(const std::string& id, v1::TicketStatus status, std::int64_t due, std::uint64_t version,
+                         v1::Tier tier) {
   if (id.empty()) return;
   auto it = by_ticket_.find(id);
   if (it != by_ticket_.end()) {
@@ -37,7 +38,7 @@ void SlaTracker::observe(const std::string& id, v1::TicketStatus status, std::in
     by_ticket_.erase(it);
   }
   if (due == 0 || !clock_runs(status)) return;
-  by_ticket_.emplace(id, Entry{due, version, false});
+  by_ticket_.emplace(id, Entry{due, version, false, tier});
   order_.emplace(due, id);
 }
 
@@ -62,6 +63,15 @@ std::vector<DueClock> SlaTracker::due_at_or_before(std::int64_t now) {
 std::optional<std::int64_t> SlaTracker::next_due() const {
   if (order_.empty()) return std::nullopt;
   return order_.begin()->first;
+}
+
+std::map<v1::Tier, SlaTracker::TierClocks> SlaTracker::by_tier() const {
+  std::map<v1::Tier, TierClocks> out;
+  for (const auto& [id, e] : by_ticket_) {
+    auto& t = out[e.tier];
+    (e.fired ? t.breached : t.running) += 1;
+  }
+  return out;
 }
 
 std::size_t SlaTracker::fired() const noexcept {

@@ -1,5 +1,6 @@
 #include "features.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -132,6 +133,30 @@ void add_token(std::vector<Feature>& out, FeatureKind kind, std::string_view val
 
 }  // namespace
 
+void Lexicon::add(std::string_view term, std::string_view code) {
+  std::uint64_t h = kFnvOffset;
+  std::size_t len = 0;
+  std::size_t i = 0;
+  while (i < term.size()) {
+    const char32_t cp = canonical(decode(term, i));
+    if (cp == kSep) continue;   // 井 盖 and 井盖 are one term
+    h = step(h, cp);
+    ++len;
+  }
+  if (len == 0) return;
+  std::uint16_t idx = 0;
+  while (idx < codes_.size() && codes_[idx] != code) ++idx;
+  if (idx == codes_.size()) {
+    codes_.emplace_back(code);
+    code_ids_.push_back(token_id(FeatureKind::kLexicon, code));
+  }
+  auto& cats = terms_[h];
+  if (std::find(cats.begin(), cats.end(), idx) == cats.end()) cats.push_back(idx);
+  const auto bit = static_cast<std::size_t>(h >> 48);
+  filter_[bit >> 6] |= std::uint64_t{1} << (bit & 63);
+  max_len_ = std::max(max_len_, len);
+}
+
 std::string_view length_bucket_name(std::uint32_t bucket) noexcept {
   constexpr std::array<std::string_view, 6> kNames{"len:0-2", "len:3-5", "len:6-10", "len:11-20", "len:21-40",
                                                    "len:41+"};
@@ -184,6 +209,26 @@ void extract(const Signals& s, const FeatureConfig& config, bool prior, std::vec
     config.words->words(s.text.substr(0, syms.back().end), words);
     const float wv = words.empty() ? 0.0F : 1.0F / std::sqrt(static_cast<float>(words.size()));
     for (const auto& w : words) out.push_back({token_id(FeatureKind::kWord, w.text), wv, FeatureKind::kWord, w.begin, w.end});
+  }
+
+  if (config.lexicon != nullptr && !config.lexicon->empty()) {
+    // One feature per category named, at the lexicon's weight whatever the report's length.
+    const Lexicon& lex = *config.lexicon;
+    thread_local std::vector<bool> seen;
+    seen.assign(lex.categories(), false);
+    for (std::size_t i = 0; i < syms.size(); ++i) {
+      std::uint64_t h = kFnvOffset;
+      for (std::size_t k = 0; k < lex.max_len() && i + k < syms.size() && syms[i + k].cp != kSep; ++k) {
+        h = Lexicon::step(h, syms[i + k].cp);
+        const auto* cats = lex.find(h);
+        if (cats == nullptr) continue;
+        for (std::uint16_t c : *cats) {
+          if (seen[c]) continue;
+          seen[c] = true;
+          out.push_back({lex.feature_id(c), lex.weight(), FeatureKind::kLexicon, syms[i].begin, syms[i + k].end});
+        }
+      }
+    }
   }
 
   out.push_back({token_id(FeatureKind::kBias, {}), 1.0F, FeatureKind::kBias, 0, 0});

@@ -2,8 +2,11 @@
 /// Feature extraction shared by training and prediction: both must see exactly the same features,
 /// so there is one function and the artefact's format version pins its behaviour.
 
+#include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace gridhub::classifier_ngram::detail {
@@ -25,6 +28,7 @@ enum class FeatureKind : std::uint8_t {
   kLength,
   kBias,
   kWord,   // a dictionary word (Segmenter), beside the n-grams that spell it
+  kLexicon,   // the text names a term of a category's lexicon (Lexicon)
 };
 
 struct Feature {
@@ -47,10 +51,46 @@ struct Signals {
   std::string_view channel;
 };
 
+/// The county's lexicon as features: a report that says any term of a category gets one feature
+/// naming that category, at a fixed value whatever the report's length. The n-grams that spell a term
+/// are diluted by every template word around them (1/sqrt(#n-grams)); this feature is not, so a new
+/// wording that says 停水 still says "water" as loudly as the wordings the history holds. Terms are
+/// matched on the same folded symbols as the n-grams (case, digits, punctuation), never across a
+/// separator.
+class Lexicon {
+ public:
+  explicit Lexicon(float weight) : weight_(weight) {}
+  float weight() const noexcept { return weight_; }
+  /// A term of `code`'s lexicon; a term with no symbols is ignored.
+  void add(std::string_view term, std::string_view code);
+  bool empty() const noexcept { return terms_.empty(); }
+  std::size_t max_len() const noexcept { return max_len_; }
+  std::size_t categories() const noexcept { return codes_.size(); }
+  std::uint32_t feature_id(std::uint16_t category) const noexcept { return code_ids_[category]; }
+  /// The hash of a term one folded symbol longer: kFnvOffset, then step() per symbol.
+  static std::uint64_t step(std::uint64_t h, char32_t cp) noexcept { return (h ^ cp) * 0x100000001b3ULL; }
+  /// Categories of the term with hash `h`, or null.
+  const std::vector<std::uint16_t>* find(std::uint64_t h) const noexcept {
+    const auto bit = static_cast<std::size_t>(h >> 48);
+    if (((filter_[bit >> 6] >> (bit & 63)) & 1U) == 0) return nullptr;   // most probes end here
+    const auto it = terms_.find(h);
+    return it == terms_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  std::unordered_map<std::uint64_t, std::vector<std::uint16_t>> terms_;   // term hash -> category indices
+  std::vector<std::uint32_t> code_ids_;                                    // feature id per category index
+  std::vector<std::string> codes_;
+  std::array<std::uint64_t, 1024> filter_{};                               // 65,536-bit prefilter of term hashes
+  std::size_t max_len_ = 0;                                                // symbols in the longest term
+  float weight_;
+};
+
 struct FeatureConfig {
   int ngram_min = 1;
   int ngram_max = 3;
   const Segmenter* words = nullptr;   // word features when set; owned by the model
+  const Lexicon* lexicon = nullptr;   // lexicon features when set; owned by the model
 };
 
 /// Appends the features of one record to `out` (cleared first). A prior example gets only its

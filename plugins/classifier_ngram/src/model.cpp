@@ -82,6 +82,12 @@ std::uint64_t training_hash(const std::vector<TrainingExample>& examples, const 
   h = hash_u64(h, static_cast<std::uint64_t>(o.ngram_max));
   h = hash_double(h, o.prior_weight);
   if (o.words) h = hash_str(hash_str(h, "words"), o.words->dict_dir());
+  if (!o.lexicon_features.empty()) {
+    // Only when used: a model without lexicon features keeps the data version it always had.
+    h = hash_str(h, "lexicon_features");
+    h = hash_double(h, o.lexicon_weight);
+    for (const auto& [code, term] : o.lexicon_features) h = hash_str(hash_str(h, code), term);
+  }
   if (!o.calibration_folds.empty()) {
     // Only when calibrating: an uncalibrated model keeps the data version it always had.
     h = hash_str(h, "calibration");
@@ -141,6 +147,7 @@ std::string feature_label(const Feature& f, const plugin::Record& r) {
     case FeatureKind::kLength: return std::string(detail::length_bucket_name(f.begin));
     case FeatureKind::kBias: return "bias";
     case FeatureKind::kWord: return "word:" + span(r.text);
+    case FeatureKind::kLexicon: return "lexicon:" + span(r.text);
   }
   return "?";
 }
@@ -409,6 +416,18 @@ Model::Impl fit_weights(const std::vector<TrainingExample>& examples, const Trai
   m.features.ngram_max = std::clamp(options.ngram_max, m.features.ngram_min, 8);
   m.words = options.words;
   m.features.words = m.words.get();
+  if (!options.lexicon_features.empty()) {
+    m.lexicon_weight = options.lexicon_weight;
+    auto lex = std::make_shared<detail::Lexicon>(static_cast<float>(m.lexicon_weight));
+    for (const auto& [code, term] : options.lexicon_features) {
+      // The artefact writes a term on one header line, tab-separated: a term holding either cannot be kept.
+      if (term.find_first_of("\t\n") != std::string::npos) continue;
+      lex->add(term, code);
+      m.lexicon_terms.emplace_back(code, term);
+    }
+    m.lexicon = std::move(lex);
+    m.features.lexicon = m.lexicon.get();
+  }
 
   std::vector<std::string> codes;
   for (const auto& e : examples) {
@@ -525,9 +544,18 @@ Status Model::save(const std::filesystem::path& path) const {
   // `temperature` only when calibrated, for the same reason; `{}` writes the shortest text that
   // reads back as the same double.
   const std::string temperature = m.calibrated ? fmt::format("temperature {}\n", m.temperature) : std::string();
+  // `lexicon_weight` and `lexicon_features` only when used: code=term entries, tab-separated.
+  std::string lexicon;
+  if (!m.lexicon_terms.empty()) {
+    lexicon = fmt::format("lexicon_weight {}\nlexicon_features ", m.lexicon_weight);
+    for (std::size_t i = 0; i < m.lexicon_terms.size(); ++i) {
+      lexicon += fmt::format("{}{}={}", i > 0 ? "\t" : "", m.lexicon_terms[i].first, m.lexicon_terms[i].second);
+    }
+    lexicon += '\n';
+  }
   std::string out = fmt::format(
-      "{}\nformat_version {}\ndata_version {}\nngram {} {}\n{}{}classes {} {}\nrows {}\nbody_fnv1a64 {:016x}\n\n",
-      kMagic, kFormatVersion, m.data_version, m.features.ngram_min, m.features.ngram_max, words, temperature, m.classes.size(),
+      "{}\nformat_version {}\ndata_version {}\nngram {} {}\n{}{}{}classes {} {}\nrows {}\nbody_fnv1a64 {:016x}\n\n",
+      kMagic, kFormatVersion, m.data_version, m.features.ngram_min, m.features.ngram_max, words, temperature, lexicon, m.classes.size(),
       classes, m.ids.size(), detail::fnv1a(detail::kFnvOffset, body));
   out += body;
 
@@ -631,6 +659,32 @@ Result<Model> load_model(std::string_view bytes, const std::string& source) {
     }
     m.temperature = v;
     m.calibrated = true;
+  }
+  if (const auto lex = kv.find("lexicon_features"); lex != kv.end()) {
+    const auto w = kv.find("lexicon_weight");
+    char* end = nullptr;
+    const double weight = w == kv.end() ? 0 : std::strtod(w->second.c_str(), &end);
+    if (w == kv.end() || end == w->second.c_str() || *end != '\0' || !(weight > 0 && weight <= 100)) {
+      return bad_artefact(source, "lexicon_features without a lexicon_weight in (0, 100]");
+    }
+    m.lexicon_weight = weight;
+    auto lexicon = std::make_shared<detail::Lexicon>(static_cast<float>(weight));
+    std::size_t start = 0;
+    const std::string& v = lex->second;
+    while (start < v.size()) {
+      std::size_t tab = v.find('\t', start);
+      if (tab == std::string::npos) tab = v.size();
+      const std::string entry = v.substr(start, tab - start);
+      const auto eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size()) {
+        return bad_artefact(source, fmt::format("lexicon_features entry '{}' is not code=term", entry));
+      }
+      m.lexicon_terms.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+      lexicon->add(m.lexicon_terms.back().second, m.lexicon_terms.back().first);
+      start = tab + 1;
+    }
+    m.lexicon = std::move(lexicon);
+    m.features.lexicon = m.lexicon.get();
   }
   if (const auto words = kv.find("words"); words != kv.end()) {
     constexpr std::string_view kFriso = "friso ";

@@ -17,7 +17,10 @@ struct Model::Impl {
   std::string data_version;
   std::vector<std::string> classes;   // [0] = "" (not a ticket); at most 256
   std::shared_ptr<const detail::Segmenter> words;   // null: no word features
-  detail::FeatureConfig features;                   // features.words points into `words`
+  std::shared_ptr<const detail::Lexicon> lexicon;   // null: no lexicon features
+  std::vector<std::pair<std::string, std::string>> lexicon_terms;   // (code, term), as trained: the artefact keeps them
+  double lexicon_weight = 0;
+  detail::FeatureConfig features;                   // features.words / .lexicon point into `words` / `lexicon`
   std::size_t stride = 1;             // floats per row (= classes.size())
   std::vector<std::uint32_t> ids;     // feature id per row, strictly ascending
   std::vector<float> weights;         // rows x stride

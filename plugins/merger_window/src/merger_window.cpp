@@ -79,14 +79,32 @@ const char* place_name(Place p) {
 }
 
 /// What the two reports are about: the strongest evidence first.
-enum class Meaning { kNone, kSimilarText, kRelatedCategory, kSameCategory };
+enum class Meaning { kNone, kSimilarText, kSecondGuess, kRelatedCategory, kSameCategory };
+
+// The category a report is compared on: the classifier's category, or its first suggestion when it
+// abstained (the centre will dispatch it, but it is still a report of some incident at its place).
+std::string_view category_of(const plugin::Classification& cls) {
+  if (!cls.category_code.empty()) return cls.category_code;
+  return cls.suggestions.empty() ? std::string_view{} : std::string_view(cls.suggestions.front().category_code);
+}
+
+// The classifier's next most probable category after category_of(): two wordings of one incident are
+// often read as two neighbouring categories (暴露垃圾 and 垃圾清运), each the other's second guess.
+std::string_view second_guess_of(const plugin::Classification& cls) {
+  const std::string_view first = category_of(cls);
+  for (const auto& s : cls.suggestions) {
+    if (s.category_code != first) return s.category_code;
+  }
+  return {};
+}
 
 }  // namespace
 
 WindowMerger::WindowMerger(MergerOptions options)
     : options_(options),
-      version_(fmt::format("window={}h,sim={},related={}:{},text={}", options.window_hours, options.min_similarity,
-                           options.related_prefix, options.related_similarity, options.text_similarity)) {}
+      version_(fmt::format("window={}h,sim={},related={}:{},text={},second={}", options.window_hours, options.min_similarity,
+                           options.related_prefix, options.related_similarity, options.text_similarity,
+                           options.second_guess_similarity)) {}
 
 double WindowMerger::similarity(std::string_view a, std::string_view b) { return jaccard(bigrams(a), bigrams(b)); }
 
@@ -110,6 +128,8 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
     // because reported_at comes from outside and may be anything an int64 holds.
     const auto window_us = static_cast<std::uint64_t>(options_.window_hours * 3600.0 * 1e6);
     auto grams = bigrams(rec.text);
+    const std::string category(category_of(cls));
+    const std::string second(second_guess_of(cls));
     auto& open = by_place_[place_key(res)];
     Open* best = nullptr;
     Meaning best_meaning = Meaning::kNone;
@@ -125,12 +145,18 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
       // category and some shared words. When the categories disagree (a classifier's slip, or two
       // readings of one message) only clearly the same words do — two different problems at one
       // address stay two incidents. Related categories (related_prefix, off by default) sit between.
+      // A second guess (the new report's, or the open incident's when it was abstained on) counts
+      // only with some shared words: two problems at one address are rarely each other's second
+      // guess and never also say the same things.
       Meaning meaning = Meaning::kNone;
-      if (o.category == cls.category_code) {
+      const bool second_guess = (!second.empty() && o.category == second) || (!o.second_guess.empty() && o.second_guess == category);
+      if (o.category == category) {
         if (place == Place::kGrid || sim >= options_.min_similarity) meaning = Meaning::kSameCategory;
-      } else if (related(o.category, cls.category_code) && place == Place::kGrid &&
-                 sim >= options_.related_similarity) {
+      } else if (related(o.category, category) && place == Place::kGrid && sim >= options_.related_similarity) {
         meaning = Meaning::kRelatedCategory;
+      } else if (options_.second_guess_similarity < 1 && second_guess && sim >= options_.second_guess_similarity &&
+                 (place == Place::kGrid || sim >= options_.min_similarity)) {
+        meaning = Meaning::kSecondGuess;
       } else if (sim >= options_.text_similarity) {
         meaning = Meaning::kSimilarText;
       }
@@ -156,21 +182,22 @@ plugin::MergeResult WindowMerger::merge(const plugin::MergeInput& in) noexcept {
           rule = best_place == Place::kCommunity ? "same_community_category_similar_text" : "same_grid_category_window";
           break;
         case Meaning::kRelatedCategory: rule = "same_place_related_category"; break;
+        case Meaning::kSecondGuess: rule = "same_place_second_guess"; break;
         case Meaning::kSimilarText: rule = "same_place_similar_text"; break;
         case Meaning::kNone: break;
       }
       r.why = {rule, fmt::format("joins {}: category {} ({}), {} {}, {:.1f} h apart, text similarity {:.2f}",
-                                 best->incident_id, cls.category_code, best->category, place_name(best_place),
+                                 best->incident_id, category, best->category, place_name(best_place),
                                  best_place == Place::kGrid ? res.grid_code : res.community_code,
                                  static_cast<double>(abs_diff_micros(best->at_us, rec.reported_at_us)) / 3.6e9, best_sim)};
       return r;
     }
-    open.push_back(Open{rec.reported_at_us, r.incident_id, std::move(grams), cls.category_code, res.grid_code,
-                        res.compound, res.building});
+    open.push_back(Open{rec.reported_at_us, r.incident_id, std::move(grams), category, open_second_guess(cls),
+                        res.grid_code, res.compound, res.building});
     order_.emplace_back(place_key(res), r.incident_id);
     evict();
     r.why = {"new_incident", fmt::format("no open incident of category {} or like it at this place within {} h",
-                                         cls.category_code, options_.window_hours)};
+                                         category, options_.window_hours)};
   } catch (const std::exception& e) {
     r.why = {"error", e.what()};
   }
@@ -184,7 +211,13 @@ std::string WindowMerger::place_key(const plugin::Resolution& res) {
 }
 
 bool WindowMerger::mergeable(const plugin::Resolution& res, const plugin::Classification& cls) {
-  return !res.out_of_area && !res.other_town && !cls.category_code.empty() && !res.community_code.empty();
+  return !res.out_of_area && !res.other_town && !category_of(cls).empty() && !res.community_code.empty();
+}
+
+std::string WindowMerger::open_second_guess(const plugin::Classification& cls) {
+  // Only an abstained ticket's: the log keeps the suggestions of those alone (Ticket.suggestions), so
+  // recall() after a restart rebuilds exactly what merge() kept.
+  return cls.category_code.empty() ? std::string(second_guess_of(cls)) : std::string{};
 }
 
 void WindowMerger::evict() {
@@ -221,7 +254,8 @@ bool WindowMerger::recall(const plugin::MergeRecall& past) noexcept {
     // as merge() would have left them.
     auto& open = by_place_[place_key(res)];
     open.insert(open.begin(), Open{in.record->reported_at_us, std::string(past.incident_id), bigrams(in.record->text),
-                                   cls.category_code, res.grid_code, res.compound, res.building, reports});
+                                   std::string(category_of(cls)), open_second_guess(cls), res.grid_code, res.compound,
+                                   res.building, reports});
     order_.emplace_front(place_key(res), std::string(past.incident_id));
     if (order_.size() < options_.max_open) return true;
     recalled_reports_.clear();   // what was not matched belongs to incidents merge() had already forgotten
@@ -244,6 +278,8 @@ gridhub::plugin::Stage* create(const char* config_toml, const char* base_dir, ch
         {"related_prefix", Type::kInteger, false, "leading category-code digits two related categories share (0: none)"},
         {"related_similarity", Type::kFloat, false, "text similarity needed to join a related category at one place"},
         {"text_similarity", Type::kFloat, false, "text similarity that joins any categories at one place"},
+        {"second_guess_similarity", Type::kFloat, false,
+         "text similarity that joins a report to an incident of its classifier's second guess at one place (1: off)"},
         {"max_open", Type::kInteger, false, "incidents remembered at most"},
         {"max_reports", Type::kInteger, false, "reports per incident at most"},
     };
@@ -254,6 +290,7 @@ gridhub::plugin::Stage* create(const char* config_toml, const char* base_dir, ch
     o.related_prefix = static_cast<std::size_t>(cfg.get_int("related_prefix", static_cast<std::int64_t>(o.related_prefix), 0, 8));
     o.related_similarity = cfg.get_float("related_similarity", o.related_similarity, 0, 1);
     o.text_similarity = cfg.get_float("text_similarity", o.text_similarity, 0, 1);
+    o.second_guess_similarity = cfg.get_float("second_guess_similarity", o.second_guess_similarity, 0, 1);
     o.max_open = static_cast<std::size_t>(cfg.get_int("max_open", static_cast<std::int64_t>(o.max_open), 1, 100000000));
     o.max_reports = static_cast<std::size_t>(cfg.get_int("max_reports", static_cast<std::int64_t>(o.max_reports), 1, 1000000));
     return new gridhub::plugins::WindowMerger(o);

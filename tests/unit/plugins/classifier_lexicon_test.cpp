@@ -163,3 +163,95 @@ TEST(WordFeatures, DictionaryWordsExplainDecisionsAndSurviveTheArtefact) {
 
 }  // namespace
 }  // namespace gridhub::classifier_ngram
+
+namespace gridhub::classifier_ngram {
+namespace {
+
+// History that says 停水 and 停电 only inside long template sentences whose other words belong to
+// the other category's history: the n-grams of the term are a few among many.
+std::vector<TrainingExample> template_history() {
+  std::vector<TrainingExample> out;
+  const char* kWater = "从今天早上开始停水，到现在还没有恢复，家里老人孩子都等着用，请尽快派人处理";
+  const char* kPower = "楼道里的灯一直不亮，物业说是线路老化，晚上走路摔了好几次，请尽快派人处理";
+  for (int i = 0; i < 6; ++i) {
+    out.push_back({kWater, "", "", false, "", "hotline", "1801"});
+    out.push_back({kPower, "", "", false, "", "hotline", "0601"});
+  }
+  // The lexicon as prior examples, as gridhubctl train adds it (with or without its terms as features).
+  for (const auto& [code, term] : std::vector<std::pair<std::string, std::string>>{
+           {"1801", "停水"}, {"1801", "没水"}, {"0601", "路灯"}, {"0601", "灯不亮"}}) {
+    out.push_back({term, "", "", false, "", std::string(kPriorChannel), code});
+  }
+  return out;
+}
+
+TrainOptions with_terms(double weight = 0.3) {
+  TrainOptions o;
+  o.lexicon_features = {{"1801", "停水"}, {"1801", "没水"}, {"0601", "路灯"}, {"0601", "灯不亮"}};
+  o.lexicon_weight = weight;
+  return o;
+}
+
+plugin::Record hotline(const char* text) {   // a literal: Record holds views
+  plugin::Record r;
+  r.channel = "hotline";
+  r.text = text;
+  return r;
+}
+
+TEST(LexiconFeatures, ATermInALongNewWordingCountsWhateverTheTemplateWordsAroundIt) {
+  const auto history = template_history();
+  const Model plain = train(history, {});
+  const Model terms = train(history, with_terms());
+  // A new wording: the water term among words of the power history's template.
+  const auto r = hotline("物业说是老化了，又没水了，请尽快派人处理");
+  EXPECT_EQ(plain.predict(r, 0.0).category, "0601") << plain.predict(r, 0.0).why;
+  const Prediction p = terms.predict(r, 0.0);
+  EXPECT_EQ(p.category, "1801") << p.why;
+  EXPECT_NE(p.why.find("lexicon:没水"), std::string::npos) << p.why;   // the term explains it
+}
+
+TEST(LexiconFeatures, TermsEnterTheDataVersionAndTravelInTheArtefact) {
+  const auto history = template_history();
+  const Model plain = train(history, {});
+  const Model terms = train(history, with_terms());
+  const Model heavier = train(history, with_terms(1.0));
+  EXPECT_NE(plain.data_version(), terms.data_version());
+  EXPECT_NE(terms.data_version(), heavier.data_version());
+  EXPECT_EQ(train(history, with_terms()).data_version(), terms.data_version());   // deterministic
+
+  const gridhub::testing::TempDir tmp;
+  ASSERT_TRUE(terms.save(tmp / "a.ngram").ok());
+  ASSERT_TRUE(train(history, with_terms()).save(tmp / "b.ngram").ok());
+  auto slurp = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_EQ(slurp(tmp / "a.ngram"), slurp(tmp / "b.ngram"));   // byte-identical artefacts
+  auto loaded = Model::load(tmp / "a.ngram");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message();
+  const auto r = hotline("楼道里的线路老化，现在又没水了");
+  EXPECT_EQ(loaded->predict(r, 0.0).category, terms.predict(r, 0.0).category);
+  EXPECT_DOUBLE_EQ(loaded->predict(r, 0.0).confidence, terms.predict(r, 0.0).confidence);
+
+  // A model without terms writes no lexicon lines: artefacts trained before stay as they were.
+  ASSERT_TRUE(plain.save(tmp / "plain.ngram").ok());
+  EXPECT_EQ(slurp(tmp / "plain.ngram").find("lexicon_"), std::string::npos);
+}
+
+TEST(LexiconFeatures, AnArtefactWithTermsButNoWeightIsRefused) {
+  const gridhub::testing::TempDir tmp;
+  ASSERT_TRUE(train(template_history(), with_terms()).save(tmp / "m.ngram").ok());
+  std::ifstream in(tmp / "m.ngram", std::ios::binary);
+  std::string bytes(std::istreambuf_iterator<char>(in), {});
+  const auto at = bytes.find("lexicon_weight ");
+  ASSERT_NE(at, std::string::npos);
+  bytes.erase(at, bytes.find('\n', at) + 1 - at);
+  auto m = load_model(bytes, "m.ngram");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message().find("m.ngram"), std::string::npos);
+  EXPECT_NE(m.error().message().find("lexicon_weight"), std::string::npos) << m.error().message();
+}
+
+}  // namespace
+}  // namespace gridhub::classifier_ngram

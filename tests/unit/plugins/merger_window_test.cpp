@@ -219,6 +219,87 @@ TEST(WindowMerger, AReportThatKnowsTheGridDoesNotJoinOneThatKnowsOnlyTheCommunit
   EXPECT_FALSE(offer(m, exact, "T2").merged);
 }
 
+Report guessed(const std::string& text, std::int64_t at, const std::string& category, std::vector<std::string> ranked,
+               const std::string& community = "C1", const std::string& grid = "G1") {
+  Report r = report(text, at, category, community, grid);
+  for (const auto& c : ranked) r.classification.suggestions.push_back({c, 0.3});
+  return r;
+}
+
+TEST(WindowMerger, TwoReadingsOfOneIncidentThatAreEachOthersSecondGuessAreOneIncident) {
+  // The hotline's record says 垃圾 where the resident wrote about the property company: the
+  // classifier read them as 0102 and 1001, each the other's runner-up, and they share some words.
+  auto a = guessed("锦绣花园东门垃圾桶满了好几天没人清运", 9 * kHour, "0102", {"0102", "1001", "0501"});
+  auto b = guessed("东门垃圾桶满了，物业也不派人来收拾，臭得很", 11 * kHour, "1001", {"1001", "0102", "1502"});
+  const double sim = WindowMerger::similarity(a.text, b.text);
+  ASSERT_LT(sim, MergerOptions{}.text_similarity);   // the words alone would not join them
+  ASSERT_GE(sim, MergerOptions{}.second_guess_similarity);
+  WindowMerger m({});
+  offer(m, a, "T1");
+  auto r = offer(m, b, "T2");
+  EXPECT_TRUE(r.merged);
+  EXPECT_EQ(r.incident_id, "T1");
+  EXPECT_EQ(r.why.rule, "same_place_second_guess");
+  MergerOptions off;
+  off.second_guess_similarity = 1;
+  WindowMerger plain(off);
+  offer(plain, a, "T1");
+  EXPECT_FALSE(offer(plain, b, "T2").merged);
+}
+
+TEST(WindowMerger, AnAbstainedReportJoinsTheIncidentOfItsFirstSuggestion) {
+  // Below min_confidence the ticket goes to the centre without a category, but it is still a report
+  // of the burst pipe at its grid.
+  auto a = guessed("3号楼门口水管爆了", 9 * kHour, "1801", {"1801", "0402", "1001"});
+  auto b = guessed("楼下哗哗流水没人管", 10 * kHour, "", {"1801", "1001", "0401"});
+  WindowMerger m({});
+  offer(m, a, "T1");
+  auto r = offer(m, b, "T2");
+  EXPECT_TRUE(r.merged);
+  EXPECT_EQ(r.incident_id, "T1");
+  EXPECT_EQ(r.why.rule, "same_grid_category_window");
+}
+
+TEST(WindowMerger, DifferentProblemsAtOneAddressStayTwoEvenWhenEachIsTheOthersSecondGuess) {
+  auto water = guessed("锦绣花园3号楼停水了，一滴水都没有", 1 * kHour, "1801", {"1801", "1802", "1001"});
+  auto power = guessed("3号楼又跳闸了，家里没电", 1 * kHour, "1802", {"1802", "1801", "1001"});
+  for (auto* r : {&water, &power}) {
+    r->resolution.compound = "锦绣花园";
+    r->resolution.building = "3";
+  }
+  ASSERT_LT(WindowMerger::similarity(water.text, power.text), MergerOptions{}.second_guess_similarity);
+  WindowMerger m({});
+  EXPECT_FALSE(offer(m, water, "T1").merged);
+  EXPECT_FALSE(offer(m, power, "T2").merged);
+}
+
+TEST(WindowMerger, ASecondGuessNeverJoinsAcrossCommunities) {
+  auto a = guessed("东门垃圾桶满了好几天没人清运", 9 * kHour, "0102", {"0102", "1001"}, "C1", "G1");
+  auto b = guessed("东门垃圾桶满了物业好几天都不管", 10 * kHour, "1001", {"1001", "0102"}, "C2", "G1");
+  WindowMerger m({});
+  offer(m, a, "T1");
+  EXPECT_FALSE(offer(m, b, "T2").merged);
+}
+
+TEST(WindowMerger, RecallRestoresAnAbstainedIncidentsSecondGuess) {
+  // An abstained ticket's suggestions are logged (Ticket.suggestions), so after a restart its
+  // incident still takes a report of its second guess.
+  auto opened = guessed("锦绣花园东门垃圾桶满了好几天没人清运", 9 * kHour, "", {"1001", "0102", "0501"});
+  WindowMerger live({});
+  const auto first = offer(live, opened, "T1");
+  WindowMerger restarted({});
+  ASSERT_TRUE(restarted.recall({{&opened.record, &opened.resolution, &opened.classification, "T1"}, first.incident_id, false}));
+  auto next = guessed("东门垃圾桶满了物业好几天都不管", 11 * kHour, "0102", {"0102", "0501", "1502"});
+  auto copy = next;
+  const auto a = offer(live, next, "T2");
+  const auto b = offer(restarted, copy, "T2");
+  EXPECT_TRUE(a.merged);
+  EXPECT_EQ(a.why.rule, "same_place_second_guess");
+  EXPECT_EQ(a.merged, b.merged);
+  EXPECT_EQ(a.incident_id, b.incident_id);
+  EXPECT_EQ(a.why.detail, b.why.detail);
+}
+
 TEST(WindowMerger, RecallingTheLoggedDecisionsNewestFirstRestoresTheMemory) {
   // A merger that saw five reports, and one started afresh that recalls them from the log.
   MergerOptions o;

@@ -81,6 +81,31 @@ TEST(SlaTracker, ResolvedAndClosedTicketsStopTheirClockAndAreForgotten) {
   EXPECT_EQ(fired[0].ticket_id, "T3");
 }
 
+TEST(SlaTracker, CountsRunningAndBreachedClocksByTheTicketsTier) {
+  SlaTracker tr;
+  auto at = [](v1::Ticket t, v1::Tier tier) {
+    t.set_tier(tier);
+    return t;
+  };
+  tr.observe(at(ticket("G1", 100, 1), v1::TIER_GRID));
+  tr.observe(at(ticket("G2", 900, 2), v1::TIER_GRID));
+  tr.observe(at(ticket("C1", 200, 3), v1::TIER_COMMUNITY));
+  tr.observe("K1", v1::TICKET_STATUS_ACCEPTED, 300, 4, v1::TIER_COUNTY);
+  ASSERT_EQ(tr.due_at_or_before(250).size(), 2U);
+  auto by = tr.by_tier();
+  EXPECT_EQ(by[v1::TIER_GRID].running, 1U);
+  EXPECT_EQ(by[v1::TIER_GRID].breached, 1U);
+  EXPECT_EQ(by[v1::TIER_COMMUNITY].running, 0U);
+  EXPECT_EQ(by[v1::TIER_COMMUNITY].breached, 1U);
+  EXPECT_EQ(by[v1::TIER_COUNTY].running, 1U);
+  // Escalated: a new version at the next tier runs a new clock there.
+  tr.observe(at(ticket("G1", 5000, 7), v1::TIER_COMMUNITY));
+  by = tr.by_tier();
+  EXPECT_EQ(by[v1::TIER_GRID].breached, 0U);
+  EXPECT_EQ(by[v1::TIER_COMMUNITY].running, 1U);
+  EXPECT_EQ(tr.fired(), 1U);
+}
+
 TEST(SlaTracker, RebuildFromTheProjectionRestoresTheClocks) {
   // What a restarted hub does: the projection's tickets re-arm every clock that has not fired.
   std::vector<v1::Ticket> projection = {ticket("T1", 100, 1), ticket("T2", 200, 2, v1::TICKET_STATUS_RESOLVED),

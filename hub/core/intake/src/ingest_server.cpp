@@ -156,11 +156,13 @@ void IngestServer::handle(transport::RouterMessage& msg) {
                        .detail = fmt::format("frame of {} bytes exceeds max_frame_bytes {}", size, options_.max_frame_bytes),
                        .payload = excerpt(msg.payload)};
     scan_oversized(std::string_view(static_cast<const char*>(msg.payload.data()), size), frame);
+    count_received(frame.channel);
     dead_letter_frame(msg, std::move(frame), v1::NACK_CODE_TOO_LARGE);
     return;
   }
   if (msg.extra_frames != 0 || !transport::parse_bounded(msg.payload.data(), size, options_.max_frame_bytes, in_)) {
     ++counters_.received;
+    count_received(0);   // unreadable: no channel
     dead_letter_frame(msg,
                       {.reason_code = "malformed_frame",
                        .detail = msg.extra_frames != 0 ? fmt::format("{} unexpected extra frames", msg.extra_frames)
@@ -199,6 +201,7 @@ void IngestServer::handle(transport::RouterMessage& msg) {
   auto* submit = in_.mutable_submit();
   const std::uint64_t corr = submit->correlation_id();
   v1::Event* ev = submit->mutable_event();
+  count_received(ev->channel());
   // Fields this hub version does not know could carry data past masking; they are not stored. Dropping
   // them walks the event by reflection, so an intake record drops them on its worker (assess_intake);
   // the refused and rejected ones here keep only known fields anyway.
@@ -422,6 +425,12 @@ void IngestServer::set_metrics(http::Metrics& metrics) {
       "gridhub_hub_ack_latency_seconds", "time from an event's receipt to its acknowledgement (after its commit)",
       {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
   static constexpr std::array<const char*, 3> kOutcomes = {"accepted", "duplicate", "dead_lettered"};
+  for (std::size_t c = 0; c < received_counters_.size(); ++c) {
+    received_counters_[c] = &metrics.counter(
+        "gridhub_hub_ingest_received_total",
+        "events received from adapters, by channel (refused frames included; unreadable ones as unspecified)",
+        http::Labels{{"channel", channel_label(static_cast<int>(c))}});
+  }
   for (std::size_t c = 0; c < outcome_counters_.size(); ++c) {
     for (std::size_t k = 0; k < kOutcomes.size(); ++k) {
       outcome_counters_[c][k] = &metrics.counter(
@@ -429,6 +438,12 @@ void IngestServer::set_metrics(http::Metrics& metrics) {
           http::Labels{{"channel", channel_label(static_cast<int>(c))}, {"outcome", kOutcomes[k]}});
     }
   }
+}
+
+void IngestServer::count_received(int channel) {
+  if (metrics_ == nullptr) return;
+  const std::size_t c = channel >= 0 && static_cast<std::size_t>(channel) < received_counters_.size() ? static_cast<std::size_t>(channel) : 0;
+  received_counters_[c]->inc();
 }
 
 void IngestServer::count_outcome(const InWriter& what, const log::AppendOutcome& o,

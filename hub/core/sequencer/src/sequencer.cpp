@@ -15,7 +15,7 @@ std::string source_ref(int channel, std::string_view source_key) { return fmt::f
 
 log::TicketState state_of(const v1::Ticket& t) {
   return log::TicketState{t.ticket_id(), static_cast<int>(t.status()), t.has_sla_due() ? t.sla_due().unix_micros() : 0,
-                          t.version()};
+                          t.version(), static_cast<int>(t.tier())};
 }
 
 }  // namespace
@@ -49,6 +49,11 @@ Status Sequencer::decide(std::span<log::AppendItem> items, std::vector<log::Writ
 }
 
 void Sequencer::stored() {
+  clear_overlay();
+  if (ticket_hook_ != nullptr) ticket_hook_->stored();
+}
+
+void Sequencer::clear_overlay() {
   intake_keys_.clear();
   dead_letter_keys_.clear();
   change_keys_.clear();
@@ -58,7 +63,8 @@ void Sequencer::stored() {
 }
 
 void Sequencer::dropped() {
-  stored();
+  clear_overlay();
+  if (ticket_hook_ != nullptr) ticket_hook_->dropped();
   head_ = storage_.head_seq();
 }
 
@@ -203,8 +209,31 @@ Result<log::AppendOutcome> Sequencer::decide_one(log::IntakeItem& item, std::int
   const auto& body = record.intake_accepted();
   if (body.has_ticket()) o.ticket = state_of(body.ticket());
   intake_keys_[source_ref(body.event().channel(), body.event().source_key())] = seq;
+  const bool made_ticket = body.has_ticket() && body.disposition() == v1::DISPOSITION_NEW_TICKET;
   decided(std::move(w));
+  if (made_ticket && ticket_hook_ != nullptr) {
+    if (auto s = follow_up(now, o); !s) return s.error();
+  }
   return o;
+}
+
+Status Sequencer::follow_up(std::int64_t now, log::AppendOutcome& o) {
+  const std::size_t made = writes_->size() - 1;
+  log::DecidedRecord w;
+  w.record.set_seq(head_ + 1);
+  w.record.mutable_recorded_at()->set_unix_micros(now);
+  const TicketHook::LoadTicket load = [this](const std::string& id) { return load_ticket(id); };
+  auto follows = ticket_hook_->follow(std::get<log::DecidedRecord>((*writes_)[made]).record, load, w.record);
+  if (!follows) return follows.error();
+  if (!follows.value()) return Ok{};
+  auto* ticket = const_cast<v1::Ticket*>(log::record_ticket(w.record));
+  if (ticket == nullptr || w.record.ticket_id().empty()) {
+    return Error(Errc::invalid_event, fmt::format("log record {}: the record after a new ticket has no ticket", w.record.seq()));
+  }
+  ticket->set_version(w.record.seq());
+  o.follow_up = state_of(*ticket);
+  decided(std::move(w));
+  return Ok{};
 }
 
 Result<log::AppendOutcome> Sequencer::decide_one(log::DeadLetterItem& item, std::int64_t now) {

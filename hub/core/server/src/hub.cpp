@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "gridhub/core/hotspots.hpp"
 #include "gridhub/core/hub_metrics.hpp"
 #include "gridhub/core/routing.hpp"
 #include "gridhub/core/sla_clocks.hpp"
@@ -48,6 +49,7 @@ struct Hub::Impl {
   std::unique_ptr<Sequencer> sequencer;
   std::unique_ptr<Gatekeeper> gatekeeper;
   std::unique_ptr<LifecyclePolicy> policy;
+  std::unique_ptr<HotspotRule> hotspots;   // the sequencer calls it on the writer thread (stopped first)
   std::unique_ptr<IngestServer> ingest;
   std::unique_ptr<SlaWatcher> sla;
   std::unique_ptr<StreamServer> stream;
@@ -100,6 +102,16 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     auto recalled = recall_merger(reader.value(), *impl_->pipeline);
     if (!recalled) throw std::runtime_error("merger: " + recalled.error().message());
     spdlog::info("hub: merger recalled from the last {} log records", recalled.value());
+  }
+  if (config.hotspots) {
+    impl_->hotspots = std::make_unique<HotspotRule>(*config.hotspots, *impl_->policy);
+    // Before the first intake, like the merger: a restart never changes a hotspot decision.
+    auto recalled = impl_->hotspots->recall(reader.value());
+    if (!recalled) throw std::runtime_error("hotspots: " + recalled.error().message());
+    impl_->sequencer->set_ticket_hook(impl_->hotspots.get());
+    spdlog::info("hub: hotspots on ({} tickets in {} hours by default, {} category overrides); recalled {} log records",
+                 config.hotspots->defaults.tickets, config.hotspots->defaults.hours, config.hotspots->categories.size(),
+                 recalled.value());
   }
   impl_->writer = std::make_unique<LogWriter>(io, *impl_->sequencer, config.ingest.max_batch);
   // Metrics cost a little on the hot path (a clock read per event, relaxed atomic adds): only when
@@ -171,6 +183,10 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
       add("sla_escalations_total", impl_->sla->counters().escalations);
       add("sla_stale_total", impl_->sla->counters().stale);
       add("sla_write_failures_total", impl_->sla->counters().write_failures);
+    }
+    if (impl_->hotspots) {
+      add("hotspots_opened_total", impl_->hotspots->opened());
+      add("hotspots_joined_total", impl_->hotspots->joined());
     }
     add("pipeline_reloads_total", impl_->reloads);
     add("pipeline_reload_failures_total", impl_->reload_failures);
@@ -308,6 +324,14 @@ std::string Hub::render_metrics() {
   w.sample("gridhub_hub_log_head_seq", {}, static_cast<double>(impl_->writer->head_seq()));
   w.family("gridhub_hub_writer_queue_depth", "items queued for or in the log writer", "gauge");
   w.sample("gridhub_hub_writer_queue_depth", {}, static_cast<double>(impl_->writer->pending()));
+  if (impl_->sla) {
+    w.family("gridhub_hub_sla_clocks", "SLA clocks by their ticket's tier: running, or breached (run out, not moved on)", "gauge");
+    for (const auto& [tier, n] : impl_->sla->by_tier()) {
+      const std::string t = tier_label(static_cast<int>(tier));
+      w.sample("gridhub_hub_sla_clocks", {{"tier", t}, {"state", "running"}}, static_cast<double>(n.running));
+      w.sample("gridhub_hub_sla_clocks", {{"tier", t}, {"state", "breached"}}, static_cast<double>(n.breached));
+    }
+  }
   w.family("gridhub_hub_ready", "1 once started, not draining, and the last commit succeeded", "gauge");
   w.sample("gridhub_hub_ready", {}, not_ready().empty() ? 1 : 0);
 

@@ -46,6 +46,7 @@ const config::Spec& hub_config_spec() {
       k.required = false;
       s.push_back(std::move(k));
     }
+    for (auto& k : HotspotSettings::spec()) s.push_back(std::move(k));
     return s;
   }();
   return spec;
@@ -123,6 +124,11 @@ HubConfig hub_config_from(const config::Config& cfg) {
       if (!cfg.has(key)) throw config::ConfigError(cfg.where("sla") + ": [sla] needs " + key);
     }
     h.sla = sla::SlaSettings::from_config(cfg);
+  }
+  if (cfg.has("hotspots")) {
+    // The incident goes one tier up by the lifecycle policy's rule, which [sla] configures.
+    if (!h.sla) throw config::ConfigError(cfg.where("hotspots") + ": [hotspots] needs [sla] (its tier-up rule routes a hotspot)");
+    h.hotspots = HotspotSettings::from_config(cfg);
   }
   if (cfg.has("audit")) {
     for (const char* key : {"audit.checkpoint_dir", "audit.signing_key"}) {

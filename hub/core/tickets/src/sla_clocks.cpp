@@ -56,8 +56,13 @@ void SlaWatcher::observe(std::span<const log::AppendOutcome> outcomes) {
   bool earlier = false;
   const auto before = tracker_.next_due();
   for (const auto& o : outcomes) {
-    if (o.ticket.ticket_id.empty() || o.duplicate) continue;
-    tracker_.observe(o.ticket.ticket_id, static_cast<v1::TicketStatus>(o.ticket.status), o.ticket.sla_due, o.ticket.version);
+    if (o.duplicate) continue;
+    for (const log::TicketState* t : {&o.ticket, &o.follow_up}) {   // follow_up: a hotspot's incident ticket
+      if (!t->ticket_id.empty()) {
+        tracker_.observe(t->ticket_id, static_cast<v1::TicketStatus>(t->status), t->sla_due, t->version,
+                         static_cast<v1::Tier>(t->tier));
+      }
+    }
   }
   const auto after = tracker_.next_due();
   earlier = after && (!before || *after < *before);

@@ -82,6 +82,10 @@ struct HeldoutResult {
   Score score;                // held-out records of every split together (merge pairs counted within each split)
 };
 
+/// The pipeline options with [plugins.classifier_ngram] `model` replaced by `model` (a candidate model
+/// tried with the rest of the configuration as it is).
+Result<pipeline::PipelineOptions> with_classifier_model(pipeline::PipelineOptions o, const std::filesystem::path& model);
+
 /// Retrains and scores per split; models go to a temporary folder removed afterwards.
 Result<HeldoutResult> evaluate_heldout(const std::vector<InputRecord>& records, HeldoutScheme scheme,
                                        const HeldoutOptions& options);

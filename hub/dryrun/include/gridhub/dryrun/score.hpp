@@ -108,6 +108,9 @@ Result<Score> score(const std::vector<RouteRow>& rows, const std::filesystem::pa
 /// coverage (coverage_report).
 std::string report(const Score& s, std::size_t top_confusions = 5);
 
+/// "  confused: 1102->1101 x17, ..." — a field's `top` most frequent (truth -> predicted) pairs.
+std::string confusions(const FieldScore& f, std::size_t top = 5);
+
 /// Precision at coverage: the configured threshold's line, then a table over thresholds so a county
 /// can choose its own (`indent` prefixes every line).
 std::string coverage_report(const Score& s, std::string_view indent = "");

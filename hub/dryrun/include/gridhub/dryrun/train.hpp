@@ -10,6 +10,7 @@
 
 #include "gridhub/common/result.hpp"
 #include "gridhub/dryrun/dry_run.hpp"
+#include "gridhub/dryrun/log_labels.hpp"
 
 namespace gridhub::dryrun {
 
@@ -19,6 +20,7 @@ struct TrainReport {
   std::size_t not_tickets = 0;
   std::size_t unlabelled = 0;    // records with no label row (skipped)
   std::size_t prior_examples = 0;   // from the category table and the lexicon beside it
+  std::size_t log_examples = 0;     // reports labelled by the log (confirmed or corrected)
   std::string data_version;
   double temperature = 1;        // confidence calibration fitted on held-out phrasing families
 };
@@ -27,14 +29,19 @@ struct TrainReport {
 struct Knowledge {
   bool descriptions = true;   // categories.csv names and descriptions as prior examples
   bool lexicon = true;        // lexicon.csv beside categories.csv, when there is one
+  bool terms = true;          // with the lexicon: each of its terms also a full-weight feature of its category
   bool words = false;         // friso dictionary words as features (costs per-record time)
 };
 
-/// Parses "descriptions,lexicon,words" (any subset; "none" for the history alone).
+/// Parses "descriptions,lexicon,terms,words" (any subset; "none" for the history alone).
 Result<Knowledge> parse_knowledge(std::string_view spec);
 
+/// `records` are labelled by the `labels` CSV (both may be empty when `from_log` has labels); the
+/// reports `from_log` labels (labels_from_log) join them, normalized the same way, and are always
+/// trained on (never held out for calibration).
 Result<TrainReport> train_classifier(const std::vector<InputRecord>& records, const std::filesystem::path& labels,
                                      const std::filesystem::path& categories, const std::filesystem::path& out,
-                                     std::uint64_t seed = 1, const Knowledge& knowledge = {});
+                                     std::uint64_t seed = 1, const Knowledge& knowledge = {},
+                                     const std::vector<LogLabel>& from_log = {});
 
 }  // namespace gridhub::dryrun

@@ -79,6 +79,7 @@ struct TicketState {
   int status = 0;          // gridhub.v1.TicketStatus
   std::int64_t sla_due = 0;
   std::uint64_t version = 0;
+  int tier = 0;            // gridhub.v1.Tier (SLA clocks are counted by tier)
 };
 
 struct AppendOutcome {
@@ -91,6 +92,7 @@ struct AppendOutcome {
   Refusal refused = Refusal::kNone;   // ChangeItem: why nothing was written
   std::string reason;                 // ... in words (never PII)
   TicketState ticket;                 // a new record that left a ticket: its state
+  TicketState follow_up;              // a record the hub wrote right after it (a hotspot): its ticket's state
 };
 
 }  // namespace gridhub::log

@@ -8,6 +8,7 @@
 /// ticket. After a restart the hub rebuilds the set from its projection (rebuild), so clocks survive.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -35,7 +36,8 @@ class SlaTracker {
   /// ignored. A ticket without sla_due, or not in a running status, has no clock.
   void observe(const v1::Ticket& ticket);
   /// The same from the few fields the clock needs (the writer reports these after each commit).
-  void observe(const std::string& ticket_id, v1::TicketStatus status, std::int64_t sla_due, std::uint64_t version);
+  void observe(const std::string& ticket_id, v1::TicketStatus status, std::int64_t sla_due, std::uint64_t version,
+               v1::Tier tier = v1::TIER_UNSPECIFIED);
   /// Clears and observes every ticket (the hub's projection at start-up).
   void rebuild(const std::vector<v1::Ticket>& tickets);
 
@@ -50,11 +52,19 @@ class SlaTracker {
   /// Clocks that ran out and whose ticket has not moved on since (no newer version yet): O(tracked).
   std::size_t fired() const noexcept;
 
+  struct TierClocks {
+    std::size_t running = 0;    // armed, not run out
+    std::size_t breached = 0;   // run out, ticket not moved on since
+  };
+  /// The clocks by the tier their ticket was at when observed: O(tracked), for metrics.
+  std::map<v1::Tier, TierClocks> by_tier() const;
+
  private:
   struct Entry {
     std::int64_t due;
     std::uint64_t version;
     bool fired;
+    v1::Tier tier;
   };
   void disarm(const std::string& id, const Entry& e);
 

@@ -77,6 +77,14 @@ struct TrainOptions {
   // Dictionary words (load_word_dictionary) as features beside the n-grams; null = none. Off by
   // default: see docs/routing_knowledge.md for what it adds and what it costs per record.
   std::shared_ptr<const detail::Segmenter> words;
+  // The county's lexicon as features, (category code, term): a report naming a term of a category
+  // gets one full-weight feature for it (detail::Lexicon). Empty = none. Enters the data version
+  // and the artefact (`lexicon_features` header line).
+  std::vector<std::pair<std::string, std::string>> lexicon_features;
+  // The value of a lexicon feature. Chosen on held-out phrasing families (docs/routing_knowledge.md):
+  // 1.0 lets a term shared by two categories (门禁: property or security) outvote the history; 0.1
+  // is too faint to carry a new wording.
+  double lexicon_weight = 0.3;
   // Confidence calibration: one fold id per example (same order as the examples; -1 = never held
   // out, e.g. prior examples). Per fold a model is trained on the rest and scores the fold's tickets;
   // the temperature minimising their negative log-likelihood is stored in the artefact. Empty = no

@@ -183,6 +183,8 @@ class IngestServer {
   http::Metrics* metrics_ = nullptr;
   http::Histogram* ack_latency_ = nullptr;
   std::array<std::array<http::Counter*, 3>, 4> outcome_counters_{};   // [channel][accepted, duplicate, dead_lettered]
+  std::array<http::Counter*, 4> received_counters_{};                 // [channel]: Submits and refused frames received
+  void count_received(int channel);
   std::unordered_map<std::string, http::Counter*> dead_letter_counters_;   // by "channel\0reason\0"
   std::unordered_map<std::string, http::Counter*> decision_counters_;      // by "stage\0plugin\0rule\0"
   std::string key_;   // scratch for the lookups above

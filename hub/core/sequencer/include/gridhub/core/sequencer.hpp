@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -48,6 +49,23 @@ class IntakeHook {
                         std::int64_t now_us) noexcept = 0;
 };
 
+/// Decides what follows from a new ticket, in log order: a record of its own written right after the
+/// intake record that made the ticket (hotspots: gridhub/core/hotspots.hpp). Unlike the merger's
+/// memory, a hook's memory is undone with its batch: the sequencer calls stored() or dropped() after
+/// each decided batch, so what the hook remembers is always what the log holds.
+class TicketHook {
+ public:
+  /// Reads a ticket's current state through the sequencer (this batch's decisions included).
+  using LoadTicket = std::function<Result<log::StoredTicket>(const std::string& ticket_id)>;
+  virtual ~TicketHook() = default;
+  /// `made` (seq and recorded_at set) just created a ticket. `next` comes with its seq (made's + 1) and
+  /// recorded_at set; the hook fills its body, ticket_id and prior_seq and returns true when a record
+  /// follows, false when none does. An error (a read failed) drops the batch.
+  virtual Result<bool> follow(const gridhub::v1::LogRecord& made, const LoadTicket& load, gridhub::v1::LogRecord& next) = 0;
+  virtual void stored() = 0;
+  virtual void dropped() = 0;
+};
+
 class Sequencer {
  public:
   /// `storage` and `hook` (null: every intake makes a new ticket) must outlive the sequencer.
@@ -67,6 +85,9 @@ class Sequencer {
   /// decide, then storage's append, in one step (what the writer thread runs). On failure nothing was
   /// stored and `out` is empty.
   Status append(std::span<log::AppendItem> items, std::vector<log::AppendOutcome>& out);
+
+  /// Records that follow a new ticket (null: none). Must outlive the sequencer; set before the first decide.
+  void set_ticket_hook(TicketHook* hook) { ticket_hook_ = hook; }
 
   /// The last seq decided and stored.
   std::uint64_t head_seq() const { return head_; }
@@ -89,10 +110,14 @@ class Sequencer {
   Result<log::PiiKey> key_for(const std::string& key_id, bool reuse, std::vector<log::KeyOp>& ops);
   /// Remembers a decided record: its seq becomes the head, its ticket the ticket's current state.
   void decided(log::DecidedRecord&& w);
+  /// The ticket hook's record after the new ticket `made`, if one follows (its ticket state in `o`).
+  Status follow_up(std::int64_t now, log::AppendOutcome& o);
+  void clear_overlay();
 
   log::EventLog& storage_;
   const Clock& clock_;
   IntakeHook* hook_;
+  TicketHook* ticket_hook_ = nullptr;
   std::uint64_t head_;
   std::vector<log::Write>* writes_ = nullptr;   // the batch being decided
   std::vector<log::Write> own_writes_;          // append()'s batch; capacity reused

@@ -30,6 +30,9 @@
 /// | sla.categories             | string   | (required in [sla])      | categories.csv with each tier's SLA hours |
 /// | sla.max_returns            | int      | 3                        | "not ours" returns before the 12345 centre dispatches by hand |
 /// | sla.center_code            | string   | "CTR_12345"              | the centre's assignee code |
+/// | hotspots.tickets           | int      | 5                        | tickets of one category in one grid (or road) that make a hotspot; [hotspots] needs [sla] (gridhub/core/hotspots.hpp) |
+/// | hotspots.hours             | int      | 24                       | ... within this many hours |
+/// | hotspots.categories        | table    | (none)                   | per category code: "N/T" or "off" |
 /// | audit.checkpoint_dir       | string   | (required in [audit])    | folder for signed checkpoints (copy them off the machine) |
 /// | audit.signing_key          | string   | (required in [audit])    | Ed25519 secret key file from `gridhubctl keygen` (mode 0600) |
 /// | audit.checkpoint_every     | int      | 10000                    | a checkpoint at least every this many records |
@@ -49,6 +52,7 @@
 #include "gridhub/admin/admin_server.hpp"
 #include "gridhub/auth/security.hpp"
 #include "gridhub/common/config.hpp"
+#include "gridhub/core/hotspots.hpp"
 #include "gridhub/core/ingest_server.hpp"
 #include "gridhub/core/stream_server.hpp"
 #include "gridhub/log/event_log.hpp"
@@ -74,6 +78,8 @@ struct HubConfig {
   std::optional<pipeline::PipelineOptions> pipeline;
   /// Absent when the file has no [sla] section: no SLA clocks, no escalation.
   std::optional<sla::SlaSettings> sla;
+  /// Absent when the file has no [hotspots] section: no hotspots.
+  std::optional<HotspotSettings> hotspots;
   /// Absent when the file has no [audit] section: no signed checkpoints.
   std::optional<log::CheckpointOptions> audit;
   /// Absent when the file has no [admin] listen: no HTTP admin endpoint.

@@ -66,6 +66,8 @@ class SlaWatcher {
   std::size_t running() const { return tracker_.armed(); }
   /// Clocks that ran out and whose ticket has not changed since (escalated tickets start a new clock).
   std::size_t breached() const { return tracker_.fired(); }
+  /// Running and breached clocks by their ticket's tier (metrics; io thread).
+  std::map<gridhub::v1::Tier, sla::SlaTracker::TierClocks> by_tier() const { return tracker_.by_tier(); }
 
  private:
   void arm();

@@ -6,10 +6,13 @@
 #include <nats/nats.h>
 #include <zmq.hpp>
 
-#include <csignal>
+#include <signal.h>
 
 #include <array>
 #include <atomic>
+#include <csignal>
+#include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string_view>
@@ -146,52 +149,56 @@ void count_publish_error(jsCtx*, jsPubAckErr*, void* closure) {
 
 }  // namespace
 
-double jetstream_async_rate(const Paths& paths, const Sizes& sizes, const std::filesystem::path& dir) {
-  const int port = free_tcp_port();
-  Child server({paths.nats_server.string(), "-js", "-a", "127.0.0.1", "-p", std::to_string(port), "-sd",
-                (dir / "store").string()},
-               dir / "nats-server.log", Child::Output::kStderrPiped);
-  // nats-server logs this line once its client listener accepts connections.
-  server.wait_for_line([](const std::string& l) { return l.find("Server is ready") != std::string::npos; },
-                       std::chrono::seconds(20));
+namespace {
 
-  // Connection refused fails at once, so the retries cost no time and no fixed delay is needed; after the
-  // ready line the first attempt normally succeeds. The port could in principle be taken between our probe
-  // and the server's bind: then the server exits and the attempts fail with its log.
-  const std::string url = fmt::format("nats://127.0.0.1:{}", port);
+/// Connects (retrying while a node's listener comes up: connection refused fails at once, so the retries
+/// cost no time) and returns the connection.
+NatsPtr<natsConnection> connect_nats(const std::string& urls, const std::function<bool()>& alive) {
   natsConnection* raw_nc = nullptr;
   natsStatus st = NATS_NO_SERVER;
-  for (int attempt = 0; attempt < 50 && st != NATS_OK && server.running(); ++attempt) {
-    st = natsConnection_ConnectTo(&raw_nc, url.c_str());
+  for (int attempt = 0; attempt < 50 && st != NATS_OK && alive(); ++attempt) {
+    st = natsConnection_ConnectTo(&raw_nc, urls.c_str());
   }
   check_nats(st, "connect");
-  NatsPtr<natsConnection> nc(raw_nc);
+  return NatsPtr<natsConnection>(raw_nc);
+}
 
+/// Async publish of `n` messages of the payload size into a fresh file stream of `replicas` copies;
+/// msgs/s until js_PublishAsyncComplete returned, the stream checked to hold them all.
+double publish_async_rate(natsConnection* nc, const Sizes& sizes, std::size_t n, const std::string& stream,
+                          const std::string& subject, int replicas) {
   std::atomic<std::uint64_t> publish_errors{0};
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.PublishAsync.MaxPending = sizes.nats_max_pending;
+  jo.PublishAsync.StallWait = 30000;   // a full window waits for acks (a busy box, an R3 round) rather than failing
   jo.PublishAsync.ErrHandler = count_publish_error;
   jo.PublishAsync.ErrHandlerClosure = &publish_errors;
+  jo.Wait = 5000;
   jsCtx* raw_js = nullptr;
-  check_nats(natsConnection_JetStream(&raw_js, nc.get(), &jo), "jetstream context");
+  check_nats(natsConnection_JetStream(&raw_js, nc, &jo), "jetstream context");
   NatsPtr<jsCtx> js(raw_js);
 
-  const char* subjects[] = {"bench.events"};
+  const char* subjects[] = {subject.c_str()};
   jsStreamConfig sc;
   jsStreamConfig_Init(&sc);
-  sc.Name = "BENCH";
+  sc.Name = stream.c_str();
   sc.Subjects = subjects;
   sc.SubjectsLen = 1;
   sc.Storage = js_FileStorage;
-  sc.Replicas = 1;
+  sc.Replicas = replicas;
   jsStreamInfo* raw_si = nullptr;
   jsErrCode jerr{};
-  check_nats(js_AddStream(&raw_si, js.get(), &sc, nullptr, &jerr), "add stream");
+  // A cluster that has just elected its metadata leader may leave the first requests unanswered: the
+  // creation is asked again (an existing stream of the same config is not an error).
+  natsStatus added = NATS_TIMEOUT;
+  for (int attempt = 0; attempt < 6 && added == NATS_TIMEOUT; ++attempt) {
+    added = js_AddStream(&raw_si, js.get(), &sc, nullptr, &jerr);
+  }
+  check_nats(added, "add stream");
   jsStreamInfo_Destroy(raw_si);
 
   const std::string payload = random_bytes(sizes.payload_bytes, 13);
-  const std::size_t n = sizes.nats_messages;
   const auto start = Clock::now();
   for (std::size_t i = 0; i < n; ++i) {
     check_nats(js_PublishAsync(js.get(), subjects[0], payload.data(), static_cast<int>(payload.size()), nullptr),
@@ -204,20 +211,72 @@ double jetstream_async_rate(const Paths& paths, const Sizes& sizes, const std::f
   const auto end = Clock::now();
 
   raw_si = nullptr;
-  check_nats(js_GetStreamInfo(&raw_si, js.get(), "BENCH", nullptr, &jerr), "stream info");
+  check_nats(js_GetStreamInfo(&raw_si, js.get(), stream.c_str(), nullptr, &jerr), "stream info");
   NatsPtr<jsStreamInfo> info(raw_si);
   if (publish_errors.load() != 0 || info->State.Msgs != n) {
-    throw BenchError(fmt::format("nats: stream holds {} of {} messages, {} publish errors", info->State.Msgs, n,
-                                 publish_errors.load()));
+    throw BenchError(fmt::format("nats: stream {} holds {} of {} messages, {} publish errors", stream, info->State.Msgs,
+                                 n, publish_errors.load()));
   }
-  info.reset();
-  js.reset();
+  return static_cast<double>(n) / seconds_between(start, end);
+}
+
+}  // namespace
+
+double jetstream_async_rate(const Paths& paths, const Sizes& sizes, const std::filesystem::path& dir) {
+  const int port = free_tcp_port();
+  Child server({paths.nats_server.string(), "-js", "-a", "127.0.0.1", "-p", std::to_string(port), "-sd",
+                (dir / "store").string()},
+               dir / "nats-server.log", Child::Output::kStderrPiped);
+  // nats-server logs this line once its client listener accepts connections.
+  server.wait_for_line([](const std::string& l) { return l.find("Server is ready") != std::string::npos; },
+                       std::chrono::seconds(20));
+  // The port could in principle be taken between our probe and the server's bind: then the server exits
+  // and the connection attempts fail with its log.
+  auto nc = connect_nats(fmt::format("nats://127.0.0.1:{}", port), [&] { return server.running(); });
+  const double rate = publish_async_rate(nc.get(), sizes, sizes.nats_messages, "BENCH", "bench.events", 1);
   nc.reset();
   // nats-server exits 1 on SIGTERM even when its shutdown is clean, and 0 on SIGINT.
   if (const int code = server.terminate(SIGINT); code != 0) {
     throw BenchError(fmt::format("nats-server exited with {}; see {}", code, (dir / "nats-server.log").string()));
   }
-  return static_cast<double>(n) / seconds_between(start, end);
+  return rate;
+}
+
+// ---- a three-node JetStream cluster (gridhub-bench --jetstream) ----
+
+NatsCluster::NatsCluster(const Paths& paths, const std::filesystem::path& dir) {
+  int client[3];
+  int route[3];
+  for (int i = 0; i < 3; ++i) {
+    client[i] = free_tcp_port();
+    route[i] = free_tcp_port();
+  }
+  std::string routes;
+  for (int i = 0; i < 3; ++i) routes += fmt::format("{}\"nats://127.0.0.1:{}\"", i == 0 ? "" : ", ", route[i]);
+  for (int i = 0; i < 3; ++i) {
+    const auto node = dir / fmt::format("n{}", i + 1);
+    std::filesystem::create_directories(node / "store");
+    std::ofstream(node / "nats.conf") << fmt::format(
+        "server_name: n{}\nlisten: 127.0.0.1:{}\njetstream {{ store_dir: \"{}\" }}\n"
+        "cluster {{\n  name: bench\n  listen: 127.0.0.1:{}\n  routes: [ {} ]\n}}\n",
+        i + 1, client[i], (node / "store").string(), route[i], routes);
+    auto child = std::make_unique<Child>(std::vector<std::string>{paths.nats_server.string(), "-c", (node / "nats.conf").string()},
+                                         node / "nats.log", Child::Output::kStderrPiped);
+    child->wait_for_line([](const std::string& l) { return l.find("Server is ready") != std::string::npos; },
+                         std::chrono::seconds(20));
+    nodes_.push_back(std::move(child));
+    urls_ += fmt::format("{}nats://127.0.0.1:{}", i == 0 ? "" : ",", client[i]);
+  }
+}
+
+NatsCluster::~NatsCluster() {
+  for (auto& n : nodes_) ::kill(n->pid(), SIGINT);   // all at once: each flushes its store meanwhile
+  for (auto& n : nodes_) n->wait();
+}
+
+double jetstream_cluster_async_rate(const NatsCluster& cluster, const Sizes& sizes, const std::string& stream) {
+  auto nc = connect_nats(cluster.urls(), [] { return true; });
+  return publish_async_rate(nc.get(), sizes, sizes.nats_messages, stream, "bench." + stream, 3);
 }
 
 }  // namespace gridhub::bench

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -149,6 +150,23 @@ double sqlite_insert_rate(const std::filesystem::path& dir, bool full_sync, std:
 /// JetStream async publish into a fresh R1 file stream on a nats-server started here; msgs/s until
 /// js_PublishAsyncComplete returned.
 double jetstream_async_rate(const Paths& paths, const Sizes& sizes, const std::filesystem::path& dir);
+
+/// Three nats-server nodes on loopback with cluster routes and JetStream file storage under `dir`
+/// (what scripts/nats-cluster.sh starts), for `gridhub-bench --jetstream`.
+class NatsCluster {
+ public:
+  NatsCluster(const Paths& paths, const std::filesystem::path& dir);
+  ~NatsCluster();
+  NatsCluster(const NatsCluster&) = delete;
+  NatsCluster& operator=(const NatsCluster&) = delete;
+  const std::string& urls() const { return urls_; }   // comma separated
+
+ private:
+  std::vector<std::unique_ptr<Child>> nodes_;
+  std::string urls_;
+};
+/// JetStream async publish into a fresh R3 file stream `stream` on the cluster; msgs/s.
+double jetstream_cluster_async_rate(const NatsCluster& cluster, const Sizes& sizes, const std::string& stream);
 
 // ---- the hub (hub_ingest.cpp) ----
 

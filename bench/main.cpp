@@ -326,6 +326,81 @@ int run_hub(gb::Paths paths, const gb::Sizes& sizes, bool keep, bool own_dir, co
   return rc;
 }
 
+/// `gridhub-bench --jetstream`: the hub's durable ingest with its log on a three-node JetStream cluster
+/// (docs/jetstream.md), beside JetStream R3 async publish on the same cluster and the same hub on
+/// SQLite, in the same run.
+constexpr double kJetStreamRatioTarget = 0.5;   // issue 14: durable ingest through the cluster / R3 async publish
+int run_jetstream(gb::Paths paths, gb::Sizes sizes, bool keep, bool own_dir) {
+  if (paths.nats_server.empty()) {
+    std::cerr << "gridhub-bench --jetstream: nats-server not found (install the nats-server package or pass --nats-server)\n";
+    return 2;
+  }
+  std::cout << fmt::format("gridhub-bench --jetstream: 3 nodes, R3; hub {} events, publish {} msgs of {} B per run; "
+                           "{} reps, build {}, loadavg {}\n",
+                           sizes.hub_events, sizes.nats_messages, sizes.payload_bytes, sizes.reps, GRIDHUB_BENCH_BUILD_TYPE,
+                           read_first_line("/proc/loadavg"));
+  gb::Figures f;
+  int rc = 0;
+  try {
+    const auto cluster_dir = gb::make_run_dir(paths.work_dir, "nats-cluster");
+    gb::NatsCluster cluster(paths, cluster_dir);
+    std::string servers;
+    for (std::size_t start = 0;;) {
+      const auto comma = cluster.urls().find(',', start);
+      servers += fmt::format("{}\"{}\"", servers.empty() ? "" : ", ",
+                             cluster.urls().substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    for (int rep = 1; rep <= sizes.reps; ++rep) {
+      const std::string tag = fmt::format("rep {}/{}", rep, sizes.reps);
+      const double js = gb::jetstream_cluster_async_rate(cluster, sizes, fmt::format("BENCH_R3_{}", rep));
+      f.add("nats_js_r3_publish_async", "msgs/s", js);
+      progress(fmt::format("{}: jetstream R3 async {} msgs/s", tag, gb::si(js)));
+      {
+        // What the cluster costs against SQLite on one box: the same hub, same events, log in SQLite.
+        const auto d = gb::make_run_dir(paths.work_dir, "hub-ingest");
+        const auto r = gb::hub_ingest(paths, sizes, sizes.hub_events, d);
+        if (!keep) std::filesystem::remove_all(d);
+        f.add("hub_ingest_durable", "events/s", r.events_per_s);
+        progress(fmt::format("{}: hub ingest, log in SQLite, {} events/s", tag, gb::si(r.events_per_s)));
+      }
+      const auto d = gb::make_run_dir(paths.work_dir, "hub-ingest-jetstream");
+      gb::Paths p = paths;
+      p.hub_extra_toml = fmt::format("[log]\nbackend = \"jetstream\"\nservers = [{}]\nstream = \"GRIDHUB_{}\"\n"
+                                     "subject = \"gridhub.bench{}.log\"\n", servers, rep, rep);
+      const auto r = gb::hub_ingest(p, sizes, sizes.hub_events, d);
+      if (!keep) std::filesystem::remove_all(d);
+      f.add("hub_ingest_durable_jetstream", "events/s", r.events_per_s);
+      progress(fmt::format("{}: hub ingest, log on JetStream R3, {} events/s", tag, gb::si(r.events_per_s)));
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "gridhub-bench: FAILED: " << e.what() << "\n";
+    rc = 1;
+  }
+  std::cout << "\nFigures (" << sizes.reps << " reps, interleaved; median, min, max)\n";
+  f.print();
+  const auto hub = f.median("hub_ingest_durable_jetstream");
+  const auto js = f.median("nats_js_r3_publish_async");
+  const auto sqlite = f.median("hub_ingest_durable");
+  if (hub && sqlite && *sqlite > 0) {
+    std::cout << fmt::format("  hub_ingest_durable_jetstream / hub_ingest_durable (SQLite) = {:.3f}\n", *hub / *sqlite);
+  }
+  if (hub && js && *js > 0) {
+    std::cout << fmt::format("  [{}] durable ingest through the cluster >= {:.1f} of JetStream R3 async publish, same run "
+                             "(got {:.3f}: {} vs {} msgs/s)\n",
+                             verdict(*hub / *js >= kJetStreamRatioTarget), kJetStreamRatioTarget, *hub / *js, gb::si(*hub),
+                             gb::si(*js));
+  }
+  if (!keep && rc == 0 && own_dir) {
+    std::error_code ec;
+    std::filesystem::remove_all(paths.work_dir, ec);
+  } else {
+    std::cout << "run folders kept in " << paths.work_dir.string() << "\n";
+  }
+  return rc;
+}
+
 /// `gridhub-bench --streams`: the subscription figures of the subscriptions issue, each with its baseline.
 int run_streams(const gb::Paths& paths, const gb::Sizes& sizes, std::size_t subscribers, std::size_t processes, double rate,
                 double seconds, bool keep, bool own_dir, const std::set<std::string>& only) {
@@ -535,6 +610,10 @@ int main(int argc, char** argv) {
                "only the hub's ingest figures: unrouted and routed events/s, CPU per event by thread, the routed/unrouted ratio");
   app.add_option("--hub-ingest", hub_ingest_toml,
                  "with --hub: TOML lines added to the hub's [ingest], e.g. \"workers = 0\" to compare with the stages on the io thread");
+  bool jetstream_only = false;
+  app.add_flag("--jetstream", jetstream_only,
+               "only the JetStream log figures: the hub's durable ingest with its log on a 3-node cluster, beside "
+               "JetStream R3 async publish on that cluster (--hub-events, default 300000)");
   bool audit_only = false;
   std::string audit_log;
   app.add_flag("--audit", audit_only,
@@ -630,6 +709,7 @@ int main(int argc, char** argv) {
   }
 
   if (hub_only) return run_hub(paths, sizes, keep, own_dir, hub_ingest_toml);
+  if (jetstream_only) return run_jetstream(paths, sizes, keep, own_dir);
   if (audit_only) return run_audit(paths, sizes, audit_log, keep, own_dir);
 
   if (streams_only) {

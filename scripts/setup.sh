@@ -18,7 +18,7 @@ packages=(
   libzip-dev                  # XLSX containers
   libfriso-dev friso-dict     # dictionary word segmentation: classifier_ngram word features
   libboost-json1.81-dev       # form-builder webhooks, field maps
-  nats-server libnats-dev     # the JetStream peer that gridhub-bench measures against
+  nats-server libnats-dev     # the JetStream log backend (and its tests), and the peer gridhub-bench measures against
   wrk                         # HTTP load for bench/http_bench.sh (HTTP adapters)
   clang libclang-rt-14-dev    # libFuzzer targets (tests/fuzz, scripts/fuzz.sh)
   python3-zmq python3-protobuf                 # examples/python's department subscriber and its test

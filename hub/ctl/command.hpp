@@ -49,6 +49,7 @@ void add_state(CLI::App& app, Context& ctx);                // cmd_state.cpp
 void add_reroute(CLI::App& app, Context& ctx);              // cmd_reroute.cpp
 void add_report(CLI::App& app, Context& ctx);               // cmd_report.cpp
 void add_erase(CLI::App& app, Context& ctx);                // cmd_erase.cpp
+void add_migrate(CLI::App& app, Context& ctx);              // cmd_migrate.cpp
 void add_keygen(CLI::App& app, Context& ctx);               // cmd_keygen.cpp
 
 }  // namespace gridhub::ctl

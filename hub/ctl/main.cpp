@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
                    gridhub::ctl::add_rebuild_projection, gridhub::ctl::add_backup,
                    gridhub::ctl::add_route, gridhub::ctl::add_train,
                    gridhub::ctl::add_verify, gridhub::ctl::add_replay, gridhub::ctl::add_state, gridhub::ctl::add_reroute,
-                   gridhub::ctl::add_report, gridhub::ctl::add_erase, gridhub::ctl::add_keygen}) {
+                   gridhub::ctl::add_report, gridhub::ctl::add_erase, gridhub::ctl::add_migrate, gridhub::ctl::add_keygen}) {
     add(app, ctx);
   }
 

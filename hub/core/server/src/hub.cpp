@@ -1,6 +1,7 @@
 #include "gridhub/core/hub.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "gridhub/core/hotspots.hpp"
@@ -8,6 +9,7 @@
 #include "gridhub/core/routing.hpp"
 #include "gridhub/core/sla_clocks.hpp"
 #include "gridhub/http/metrics.hpp"
+#include "gridhub/log/jetstream_event_log.hpp"
 #include "gridhub/log/log_queries.hpp"
 
 #include <atomic>
@@ -83,8 +85,15 @@ Hub::Hub(boost::asio::io_context& io, const HubConfig& config, const Clock& cloc
     spdlog::info("hub: signed checkpoints every {} records or {} s into {}", config.audit->every_records,
                  config.audit->every_seconds, config.audit->dir.string());
   }
-  auto log = log::open_event_log(config.log_db, config.log, clock, impl_->checkpointer.get());
+  auto log = config.jetstream
+                 ? log::open_jetstream_event_log(config.log_db, *config.jetstream, config.log, clock, impl_->checkpointer.get())
+                 : log::open_event_log(config.log_db, config.log, clock, impl_->checkpointer.get());
   if (!log) throw std::runtime_error(log.error().message());
+  if (config.jetstream) {
+    spdlog::info("hub: log on JetStream stream {} (R{}) at {}, replica {} at seq {}", config.jetstream->stream,
+                 config.jetstream->replicas, fmt::join(config.jetstream->servers, ","), config.log_db.string(),
+                 log.value()->head_seq());
+  }
   impl_->log = std::move(log.value());
   impl_->sequencer = std::make_unique<Sequencer>(*impl_->log, clock, impl_->hook.get());
   auto reader = log::LogReader::open(config.log_db);

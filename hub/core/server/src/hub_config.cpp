@@ -12,6 +12,13 @@ const config::Spec& hub_config_spec() {
       {"hub.durability", Type::kString, false, "full | normal"},
       {"hub.log_level", Type::kString, false, "trace | debug | info | warn | error"},
       {"hub.log_format", Type::kString, false, "text | json (one JSON object per line, for log shippers)"},
+      {"log.backend", Type::kString, false, "sqlite (default: hub.log_db is the log) | jetstream (a NATS JetStream stream is the log, hub.log_db its replica)"},
+      {"log.servers", Type::kStringArray, false, "jetstream: nats:// URLs of the cluster's nodes"},
+      {"log.stream", Type::kString, false, "jetstream: the log stream's name (default GRIDHUB_LOG)"},
+      {"log.subject", Type::kString, false, "jetstream: the subject records are published on (default gridhub.log)"},
+      {"log.replicas", Type::kInteger, false, "jetstream: copies of the stream in the cluster (default 3)"},
+      {"log.credentials", Type::kString, false, "jetstream: NATS user credentials file (.creds), optional"},
+      {"log.timeout_ms", Type::kInteger, false, "jetstream: how long one append may wait for the cluster (a leader election) before it fails"},
       {"ingest.endpoints", Type::kStringArray, true, "ZeroMQ endpoints adapters connect to"},
       {"ingest.max_frame_bytes", Type::kInteger, false, "largest accepted frame"},
       {"ingest.max_batch", Type::kInteger, false, "events per commit at most"},
@@ -48,11 +55,55 @@ const config::Spec& hub_config_spec() {
   return spec;
 }
 
+namespace {
+
+/// A stream name or subject token: no whitespace, wildcards or (in a name) dots.
+bool valid_nats_name(std::string_view s, bool dots_allowed) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c <= ' ' || c == '*' || c == '>' || c == '/' || c == '\\' || (c == '.' && !dots_allowed)) return false;
+  }
+  return s.front() != '.' && s.back() != '.' && s.find("..") == std::string_view::npos;
+}
+
+log::JetStreamOptions jetstream_options_from(const config::Config& cfg) {
+  log::JetStreamOptions js;
+  if (!cfg.has("log.servers")) throw config::ConfigError(cfg.where("log") + ": backend \"jetstream\" needs servers");
+  js.servers = cfg.get_strings("log.servers");
+  if (js.servers.empty()) throw config::ConfigError(cfg.where("log.servers") + ": needs at least one nats:// URL");
+  for (const auto& url : js.servers) {
+    if (url.rfind("nats://", 0) != 0 && url.rfind("tls://", 0) != 0) {
+      throw config::ConfigError(cfg.where("log.servers") + ": \"" + url + "\" is not a nats:// or tls:// URL");
+    }
+  }
+  if (cfg.has("log.stream")) js.stream = cfg.get_string("log.stream");
+  if (!valid_nats_name(js.stream, false)) {
+    throw config::ConfigError(cfg.where("log.stream") + ": \"" + js.stream + "\" is not a stream name (no spaces, dots, *, >)");
+  }
+  if (cfg.has("log.subject")) js.subject = cfg.get_string("log.subject");
+  if (!valid_nats_name(js.subject, true)) {
+    throw config::ConfigError(cfg.where("log.subject") + ": \"" + js.subject + "\" is not a subject without wildcards");
+  }
+  js.replicas = static_cast<int>(cfg.get_int("log.replicas", 3, 1, 5));
+  if (cfg.has("log.credentials")) js.credentials = cfg.get_path("log.credentials");
+  js.timeout = std::chrono::milliseconds(cfg.get_int("log.timeout_ms", 10000, 100, 600000));
+  return js;
+}
+
+}  // namespace
+
 HubConfig hub_config_from(const config::Config& cfg) {
   HubConfig h;
   h.log_db = cfg.get_path("hub.log_db");
   h.log.durability = cfg.get_enum("hub.durability", "full", {"full", "normal"}) == "full" ? log::Durability::kFull
                                                                                         : log::Durability::kNormal;
+  if (cfg.get_enum("log.backend", "sqlite", {"sqlite", "jetstream"}) == "jetstream") {
+    h.jetstream = jetstream_options_from(cfg);
+  } else {
+    for (const char* key : {"log.servers", "log.stream", "log.subject", "log.replicas", "log.credentials", "log.timeout_ms"}) {
+      if (cfg.has(key)) throw config::ConfigError(cfg.where(key) + ": only used with [log] backend = \"jetstream\"");
+    }
+  }
   h.log_level = cfg.get_enum("hub.log_level", "info", {"trace", "debug", "info", "warn", "error"});
   h.log_format = cfg.get_enum("hub.log_format", "text", {"text", "json"});
   h.ingest.endpoints = cfg.get_endpoints("ingest.endpoints");

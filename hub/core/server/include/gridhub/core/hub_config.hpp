@@ -7,6 +7,13 @@
 /// | hub.durability             | string   | "full"                   | "full": fsync per commit; "normal": fsync at checkpoints |
 /// | hub.log_level              | string   | "info"                   | trace, debug, info, warn, error |
 /// | hub.log_format             | string   | "text"                   | "json": one JSON object per line on stderr (gridhub/common/logging.hpp) |
+/// | log.backend                | string   | sqlite                   | sqlite, or jetstream: a NATS JetStream stream is the log, hub.log_db its replica (docs/jetstream.md) |
+/// | log.servers                | string[] | (required for jetstream) | nats:// URLs of the cluster's nodes |
+/// | log.stream                 | string   | GRIDHUB_LOG              | the log stream (personal-data keys: bucket `<stream>_KEYS`) |
+/// | log.subject                | string   | gridhub.log              | the subject records are published on |
+/// | log.replicas               | integer  | 3                        | copies of the stream and bucket in the cluster (1..5) |
+/// | log.credentials            | string   | (none)                   | NATS user credentials file (.creds) |
+/// | log.timeout_ms             | integer  | 10000                    | how long one append may wait for the cluster before it fails |
 /// | ingest.endpoints           | [string] | (required)               | ROUTER endpoints adapters connect to |
 /// | ingest.max_frame_bytes     | int      | 1048576                  | larger frames are nacked too_large |
 /// | ingest.max_batch           | int      | 1000                     | events per commit at most |
@@ -53,6 +60,7 @@
 #include "gridhub/core/progress_lookup.hpp"
 #include "gridhub/core/stream_server.hpp"
 #include "gridhub/log/event_log.hpp"
+#include "gridhub/log/jetstream_event_log.hpp"
 #include "gridhub/pipeline/pipeline.hpp"
 #include "gridhub/sla/sla_policy.hpp"
 
@@ -64,6 +72,8 @@ struct HubConfig {
   std::filesystem::path config_file;   // where this came from (reloads read it again)
   std::filesystem::path log_db;
   log::LogOptions log;
+  /// Set when [log] backend = "jetstream": the log is a JetStream stream and log_db its replica.
+  std::optional<log::JetStreamOptions> jetstream;
   std::string log_level;
   std::string log_format;
   IngestOptions ingest;

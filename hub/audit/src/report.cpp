@@ -10,6 +10,7 @@
 
 #include "gridhub/audit/replay.hpp"
 #include "gridhub/categories/categories.hpp"
+#include "gridhub/text/html.hpp"
 #include "log_scan.hpp"
 #include "text_out.hpp"
 
@@ -134,21 +135,7 @@ class CsvOut {
 
 // --- HTML --------------------------------------------------------------------------------------
 
-std::string esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string esc(std::string_view s) { return text::html_escape(s); }
 
 const char* channel_label(const std::string& c) {
   if (c == "hotline") return "12345热线";

@@ -130,22 +130,6 @@ Projection fit(const World& world) {
 
 }  // namespace
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string render_page(const World& world, std::string_view title) {
   const Projection pr = fit(world);
   std::string svg = fmt::format(R"(<svg viewBox="-4 -4 {:.0f} {:.0f}" role="img" aria-label="网格地图">)", pr.width + 8, pr.height + 8);

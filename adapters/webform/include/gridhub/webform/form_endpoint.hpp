@@ -56,6 +56,7 @@
 #include "gridhub/adapter/hub_lookup.hpp"
 #include "gridhub/adapter/metrics.hpp"
 #include "gridhub/common/clock.hpp"
+#include "gridhub/text/html.hpp"
 #include "gridhub/webform/jinshuju.hpp"
 #include "gridhub/webform/open311.hpp"
 #include "gridhub/webform/photo_store.hpp"
@@ -128,7 +129,7 @@ class FormEndpoints {
 /// A random 32-hex-digit id (the intake page's submission_id).
 std::string random_submission_id();
 
-/// HTML text escaping (& < > " ').
-std::string html_escape(std::string_view s);
+/// HTML text escaping (gridhub/text/html.hpp).
+using text::html_escape;
 
 }  // namespace gridhub::webform

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "gridhub/ops/world.hpp"
+#include "gridhub/text/html.hpp"
 
 namespace gridhub::ops {
 
@@ -14,6 +15,6 @@ namespace gridhub::ops {
 std::string render_page(const World& world, std::string_view title);
 
 /// `s` with &, <, >, " and ' escaped for HTML text and attribute values.
-std::string html_escape(std::string_view s);
+using text::html_escape;
 
 }  // namespace gridhub::ops

@@ -159,5 +159,25 @@ TEST_F(ProgressLookupTest, ARequesterWithTooManyMissesIsLockedWhateverItAsks) {
   EXPECT_TRUE(lookup.lookup(ask(first, "1234", "ip:resident")).found());
 }
 
+TEST_F(ProgressLookupTest, GarbageInEitherFieldIsAnsweredAsAnyOtherMiss) {
+  LookupOptions o;
+  o.max_failures_per_reference = 100;
+  o.max_failures_per_requester = 100;
+  auto lookup = make(o);
+  const std::string first = public_reference(v1::CHANNEL_WEBFORM, "form:first");
+  const std::string miss = lookup.lookup(ask(first, "0000")).SerializeAsString();
+  const std::string garbage[] = {"", "abcd efgh ijkl", std::string(100'000, '7'), std::string("\xff\xfe\x00\x31", 4),
+                                 "2274-1720-187"};
+  for (const auto& ref : garbage) {
+    EXPECT_EQ(lookup.lookup(ask(ref, "1234")).SerializeAsString(), miss) << "reference of " << ref.size() << " bytes";
+  }
+  const std::string bad_digits[] = {"", "12", "123456", "abcd", std::string("\xff\x31\x32\x33", 4)};
+  for (const auto& digits : bad_digits) {
+    EXPECT_EQ(lookup.lookup(ask(first, digits)).SerializeAsString(), miss) << "digits of " << digits.size() << " bytes";
+  }
+  EXPECT_FALSE(lookup.lookup(ask(first, "0000")).found());
+  EXPECT_EQ(lookup.counters().found, 0u);
+}
+
 }  // namespace
 }  // namespace gridhub::core
